@@ -16,7 +16,7 @@ public record LogInspection(
     Optional<LogCorruptedException> corruption) {
 
   public LogInspection {
-    countsByType = Map.copyOf(countsByType);
+    countsByType = java.util.Collections.unmodifiableSortedMap(new TreeMap<>(countsByType));
   }
 
   /** Reads every record of {@code path}, verifying each checksum. */

@@ -1,0 +1,2 @@
+/** JMH micro-benchmarks and the end-to-end throughput harness. */
+package org.rlhf4j.bench;

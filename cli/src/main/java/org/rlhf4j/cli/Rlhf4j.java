@@ -1,0 +1,61 @@
+package org.rlhf4j.cli;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.util.Properties;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code rlhf4j} command: entry point and subcommand registry. */
+@Command(
+    name = "rlhf4j",
+    mixinStandardHelpOptions = true,
+    versionProvider = Rlhf4j.Version.class,
+    description = "RLHF for the JVM: SFT, reward models, asynchronous PPO and DPO on an actor system.",
+    subcommands = {ConfigCommand.class, LogCommand.class, CommandLine.HelpCommand.class})
+public final class Rlhf4j {
+
+  public static void main(String[] args) {
+    System.exit(commandLine().execute(args));
+  }
+
+  /** The configured command line, shared by {@link #main} and the tests. */
+  public static CommandLine commandLine() {
+    CommandLine cl = new CommandLine(new Rlhf4j());
+    cl.setExecutionExceptionHandler(new BadInputHandler());
+    return cl;
+  }
+
+  /** Exit codes: 0 success, 1 failure inside rlhf4j, 2 bad input (argument, config, file). */
+  static final int EXIT_BAD_INPUT = 2;
+
+  /** Reads the version Maven wrote into the jar. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() throws IOException {
+      Properties p = new Properties();
+      try (InputStream in = Rlhf4j.class.getResourceAsStream("version.properties")) {
+        if (in != null) {
+          p.load(in);
+        }
+      }
+      return new String[] {"rlhf4j " + p.getProperty("version", "unknown")};
+    }
+  }
+
+  /** Turns the exceptions that mean "your input is wrong" into one line on stderr and exit code 2. */
+  static final class BadInputHandler implements CommandLine.IExecutionExceptionHandler {
+    @Override
+    public int handleExecutionException(
+        Exception e, CommandLine cl, CommandLine.ParseResult parsed) throws Exception {
+      if (!BadInput.is(e)) {
+        throw e;
+      }
+      PrintWriter err = cl.getErr();
+      err.println("rlhf4j: " + BadInput.describe(e));
+      err.flush();
+      return EXIT_BAD_INPUT;
+    }
+  }
+}

@@ -1,0 +1,152 @@
+package org.rlhf4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.rlhf4j.protocol.FlushPolicy;
+import org.rlhf4j.protocol.MessageLogWriter;
+import org.rlhf4j.protocol.pb.Credit;
+import org.rlhf4j.protocol.pb.LogRecord;
+import org.rlhf4j.protocol.pb.Rollout;
+
+class Rlhf4jCommandTest {
+  @TempDir Path dir;
+
+  /** What one run of the command printed and returned. */
+  record Run(int exit, String out, String err) {}
+
+  static Run run(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    var cl = Rlhf4j.commandLine();
+    cl.setOut(new PrintWriter(out, true));
+    cl.setErr(new PrintWriter(err, true));
+    int exit = cl.execute(args);
+    return new Run(exit, out.toString(), err.toString());
+  }
+
+  @Test
+  void helpListsTheSubcommands() {
+    Run r = run("--help");
+    assertEquals(0, r.exit());
+    assertTrue(r.out().contains("config") && r.out().contains("log"), r.out());
+  }
+
+  @Test
+  void versionComesFromTheBuild() {
+    Run r = run("--version");
+    assertEquals(0, r.exit());
+    assertTrue(r.out().matches("rlhf4j \\d+\\.\\d+\\.\\d+.*\\s*"), r.out());
+  }
+
+  @Test
+  void anUnknownSubcommandIsAUsageError() {
+    assertEquals(2, run("fly").exit());
+  }
+
+  @Test
+  void aParentCommandWithoutSubcommandIsAUsageError() {
+    Run r = run("config");
+    assertEquals(2, r.exit());
+    assertTrue(r.err().contains("Missing required subcommand"), r.err());
+  }
+
+  @Test
+  void configShowPrintsTheEffectiveConfiguration() throws IOException {
+    Path file = dir.resolve("my.conf");
+    Files.writeString(file, "rlhf4j.model.layers = 6\n");
+    Run r = run("config", "show", "--config", file.toString());
+    assertEquals(0, r.exit(), r.err());
+    assertTrue(r.out().contains("layers=6"), r.out());
+    assertTrue(r.out().contains("d-model=128"), r.out());
+  }
+
+  @Test
+  void configShowRejectsAnUnknownKeyWithExitTwo() throws IOException {
+    Path file = dir.resolve("typo.conf");
+    Files.writeString(file, "rlhf4j.model.layerz = 6\n");
+    Run r = run("config", "show", "--config", file.toString());
+    assertEquals(2, r.exit());
+    assertEquals("rlhf4j: " + file + ":1: rlhf4j.model.layerz: unknown key (did you mean "
+        + "rlhf4j.model.layers?); every setting is listed in reference.conf (bin/rlhf4j config show)\n",
+        r.err());
+    assertEquals("", r.out());
+  }
+
+  @Test
+  void configShowRejectsAnOutOfRangeValueWithExitTwo() throws IOException {
+    Path file = dir.resolve("range.conf");
+    Files.writeString(file, "\nrlhf4j.runtime.threads-per-model = 0\n");
+    Run r = run("config", "show", "-c", file.toString());
+    assertEquals(2, r.exit());
+    assertTrue(r.err().contains(file + ":2: rlhf4j.runtime.threads-per-model: value 0 is out of range"),
+        r.err());
+  }
+
+  @Test
+  void configShowNamesAMissingFile() {
+    Run r = run("config", "show", "--config", dir.resolve("absent.conf").toString());
+    assertEquals(2, r.exit());
+    assertTrue(r.err().contains("absent.conf"), r.err());
+  }
+
+  @Test
+  void logInspectCountsRecordsByType() throws IOException {
+    Path log = writeLog();
+    Run r = run("log", "inspect", log.toString());
+    assertEquals(0, r.exit(), r.err());
+    assertTrue(r.out().contains("3 records"), r.out());
+    assertTrue(r.out().contains("every CRC32C verified"), r.out());
+    assertTrue(r.out().matches("(?s).*credit\\s+2\\n.*rollout\\s+1\\n.*"), r.out());
+  }
+
+  @Test
+  void logInspectReportsTheOffsetOfACorruptedRecordWithExitTwo() throws IOException {
+    Path log = writeLog();
+    byte[] bytes = Files.readAllBytes(log);
+    bytes[bytes.length - 2] ^= 0x10;
+    Files.write(log, bytes);
+    Run r = run("log", "inspect", log.toString());
+    assertEquals(2, r.exit());
+    assertTrue(r.out().contains("2 records"), r.out());
+    assertTrue(r.err().matches("rlhf4j: .*corrupted message log at offset \\d+: CRC32C mismatch.*\\n"),
+        r.err());
+  }
+
+  @Test
+  void logInspectReportsATornTail() throws IOException {
+    Path log = writeLog();
+    byte[] bytes = Files.readAllBytes(log);
+    Files.write(log, java.util.Arrays.copyOf(bytes, bytes.length - 3));
+    Run r = run("log", "inspect", log.toString());
+    assertEquals(2, r.exit());
+    assertTrue(r.err().contains("torn record"), r.err());
+  }
+
+  @Test
+  void logInspectNamesAMissingFile() {
+    Run r = run("log", "inspect", dir.resolve("none.log").toString());
+    assertEquals(2, r.exit());
+    assertEquals("rlhf4j: " + dir.resolve("none.log") + ": no such file\n", r.err());
+  }
+
+  private Path writeLog() throws IOException {
+    Path log = dir.resolve("run.log");
+    try (MessageLogWriter w = MessageLogWriter.create(log, FlushPolicy.BUFFERED)) {
+      w.write(LogRecord.newBuilder().setSequence(0)
+          .setCredit(Credit.newBuilder().setConsumerId("w0").setAmount(2)).build());
+      w.write(LogRecord.newBuilder().setSequence(1)
+          .setRollout(Rollout.newBuilder().setRolloutId(9).addResponseIds(3)).build());
+      w.write(LogRecord.newBuilder().setSequence(2)
+          .setCredit(Credit.newBuilder().setConsumerId("w1").setAmount(1)).build());
+    }
+    return log;
+  }
+}

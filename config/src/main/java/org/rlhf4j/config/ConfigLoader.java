@@ -1,0 +1,131 @@
+package org.rlhf4j.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigObject;
+import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigRenderOptions;
+import com.typesafe.config.ConfigUtil;
+import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueType;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** Reads a user's HOCON file over reference.conf, rejects unknown keys and builds {@link RlhfConfig}. */
+public final class ConfigLoader {
+  private static final String ROOT = "rlhf4j";
+
+  private ConfigLoader() {}
+
+  /** The defaults alone. */
+  public static RlhfConfig defaults() {
+    return RlhfConfig.from(reference().resolve());
+  }
+
+  /** The user's file (if any) over the defaults, validated. */
+  public static RlhfConfig load(Optional<Path> file) {
+    return file.map(ConfigLoader::load).orElseGet(ConfigLoader::defaults);
+  }
+
+  /** {@code file} over the defaults, validated. */
+  public static RlhfConfig load(Path file) {
+    return fromUser(parseFile(file));
+  }
+
+  /** Configuration text (as from a file named {@code name}) over the defaults, validated. */
+  public static RlhfConfig parse(String text, String name) {
+    try {
+      return fromUser(ConfigFactory.parseString(text,
+          ConfigParseOptions.defaults().setOriginDescription(name)));
+    } catch (ConfigException.Parse e) {
+      throw new InvalidConfigException(name, "(syntax)", e.getMessage());
+    }
+  }
+
+  /** The effective configuration under {@code rlhf4j}, as HOCON with each default's comment. */
+  public static String render(RlhfConfig config) {
+    Config shown = config.source().getConfig(ROOT).atKey(ROOT);
+    Config reference = reference();
+    for (Map.Entry<String, ConfigValue> e : shown.entrySet()) {
+      ConfigValue value = e.getValue();
+      if (!"reference.conf".equals(value.origin().resource())) {
+        // an overridden value keeps the default's comment and says where it was set
+        List<String> comments = new ArrayList<>(reference.hasPath(e.getKey())
+            ? reference.getValue(e.getKey()).origin().comments() : List.of());
+        comments.add("set in " + Settings.where(value.origin()) + " (default "
+            + (reference.hasPath(e.getKey()) ? reference.getValue(e.getKey()).render() : "none") + ")");
+        shown = shown.withValue(e.getKey(), value.withOrigin(value.origin().withComments(comments)));
+      }
+    }
+    return shown.root().render(ConfigRenderOptions.defaults().setOriginComments(false)
+        .setComments(true).setJson(false).setFormatted(true));
+  }
+
+  static Config reference() {
+    return ConfigFactory.parseResources(ConfigLoader.class, "/reference.conf");
+  }
+
+  private static Config parseFile(Path file) {
+    if (!Files.isRegularFile(file)) {
+      throw new InvalidConfigException(file.toString(), "(file)", "no such file");
+    }
+    try {
+      return ConfigFactory.parseFile(file.toFile(), ConfigParseOptions.defaults().setAllowMissing(false));
+    } catch (ConfigException.Parse e) {
+      throw new InvalidConfigException(file.toString(), "(syntax)", e.getMessage());
+    } catch (ConfigException e) {
+      throw new InvalidConfigException(file.toString(), "(file)", e.getMessage());
+    }
+  }
+
+  private static RlhfConfig fromUser(Config user) {
+    Config reference = reference();
+    rejectUnknownKeys(user, reference);
+    Config merged;
+    try {
+      merged = user.withFallback(reference).resolve();
+    } catch (ConfigException e) {
+      throw new InvalidConfigException(
+          e.origin() == null ? "" : Settings.where(e.origin()), "(substitution)", e.getMessage());
+    }
+    return RlhfConfig.from(merged);
+  }
+
+  /** Every key under rlhf4j in {@code user} must exist in reference.conf; other roots pass through. */
+  private static void rejectUnknownKeys(Config user, Config reference) {
+    if (!user.root().containsKey(ROOT)) {
+      return;
+    }
+    ConfigValue userRoot = user.root().get(ROOT);
+    if (userRoot.valueType() != ConfigValueType.OBJECT) {
+      throw new InvalidConfigException(Settings.where(userRoot.origin()), ROOT,
+          "expected an object of settings, got " + userRoot.render());
+    }
+    walk(List.of(ROOT), (ConfigObject) userRoot, reference.root().toConfig().getObject(ROOT),
+        reference);
+  }
+
+  private static void walk(List<String> path, ConfigObject user, ConfigObject ref, Config reference) {
+    for (Map.Entry<String, ConfigValue> e : user.entrySet()) {
+      List<String> childPath = new ArrayList<>(path);
+      childPath.add(e.getKey());
+      String key = ConfigUtil.joinPath(childPath);
+      ConfigValue refChild = ref.get(e.getKey());
+      if (refChild == null) {
+        throw new InvalidConfigException(Settings.where(e.getValue().origin()), key,
+            "unknown key" + KeySuggestion.nearest(key, reference.getConfig(ROOT), ROOT)
+                .map(s -> " (did you mean " + s + "?)").orElse("")
+            + "; every setting is listed in reference.conf (bin/rlhf4j config show)");
+      }
+      if (refChild.valueType() == ConfigValueType.OBJECT
+          && e.getValue().valueType() == ConfigValueType.OBJECT) {
+        walk(childPath, (ConfigObject) e.getValue(), (ConfigObject) refChild, reference);
+      }
+    }
+  }
+}

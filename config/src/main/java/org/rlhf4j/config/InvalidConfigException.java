@@ -1,0 +1,18 @@
+package org.rlhf4j.config;
+
+/** A configuration that cannot be used; the message names the file and line, the key and what is allowed. */
+public final class InvalidConfigException extends RuntimeException {
+  private static final long serialVersionUID = 1L;
+
+  private final String key;
+
+  public InvalidConfigException(String where, String key, String problem) {
+    super((where.isEmpty() ? "" : where + ": ") + key + ": " + problem);
+    this.key = key;
+  }
+
+  /** The full key path, such as {@code rlhf4j.model.layers}. */
+  public String key() {
+    return key;
+  }
+}

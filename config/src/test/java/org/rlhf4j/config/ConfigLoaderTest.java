@@ -1,0 +1,169 @@
+package org.rlhf4j.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.rlhf4j.protocol.FlushPolicy;
+
+class ConfigLoaderTest {
+  @TempDir Path dir;
+
+  @Test
+  void defaultsBuildEveryRecord() {
+    RlhfConfig c = ConfigLoader.defaults();
+    assertEquals(new ModelConfig(260, 128, 128, 2, 4, 1e-5), c.model());
+    assertEquals(new RunConfig("default", 1234), c.run());
+    assertEquals(new RuntimeConfig(1, "passive"), c.runtime());
+    assertEquals(new MessageLogConfig(FlushPolicy.FLUSH, 1 << 30), c.log());
+    assertEquals(32, c.model().headSize());
+  }
+
+  @Test
+  void everyDefaultCarriesAComment() {
+    for (var e : ConfigLoader.reference().getConfig("rlhf4j").entrySet()) {
+      assertFalse(e.getValue().origin().comments().isEmpty(), "no comment on rlhf4j." + e.getKey());
+    }
+  }
+
+  @Test
+  void aUserFileOverridesTheDefaults() throws IOException {
+    Path file = write("rlhf4j.model { layers = 4, heads = 8 }\nrlhf4j.log.flush = fsync\n");
+    RlhfConfig c = ConfigLoader.load(Optional.of(file));
+    assertEquals(4, c.model().layers());
+    assertEquals(8, c.model().heads());
+    assertEquals(FlushPolicy.FSYNC, c.log().flush());
+    assertEquals(128, c.model().dModel());
+    String shown = ConfigLoader.render(c);
+    assertTrue(shown.contains("# Transformer blocks (GPT-2 small: 12).\n"
+        + "        # set in " + file + ":1 (default 2)\n        layers=4\n"), shown);
+    assertTrue(shown.contains("# Width of the residual stream (GPT-2 small: 768).\n"
+        + "        d-model=128\n"), shown);
+  }
+
+  @Test
+  void anUnknownKeyIsNamedWithItsFileLineAndTheNearestKnownKey() throws IOException {
+    Path file = write("rlhf4j {\n  model {\n    layer = 3\n  }\n}\n");
+    InvalidConfigException e = assertThrows(InvalidConfigException.class,
+        () -> ConfigLoader.load(file));
+    assertEquals("rlhf4j.model.layer", e.key());
+    assertTrue(e.getMessage().startsWith(file + ":3: rlhf4j.model.layer: unknown key"),
+        e.getMessage());
+    assertTrue(e.getMessage().contains("did you mean rlhf4j.model.layers?"), e.getMessage());
+  }
+
+  @Test
+  void anUnknownSectionIsRejectedWithoutAFarFetchedSuggestion() {
+    InvalidConfigException e = assertThrows(InvalidConfigException.class,
+        () -> ConfigLoader.parse("rlhf4j.telemetry.endpoint = \"http://x\"", "my.conf"));
+    assertEquals("rlhf4j.telemetry", e.key());
+    assertFalse(e.getMessage().contains("did you mean"), e.getMessage());
+  }
+
+  @Test
+  void keysOutsideRlhf4jPassThroughForPekko() {
+    RlhfConfig c = ConfigLoader.parse("pekko.loglevel = DEBUG", "my.conf");
+    assertEquals("DEBUG", c.source().getString("pekko.loglevel"));
+  }
+
+  @Test
+  void anOutOfRangeValueNamesKeyValueAndRange() throws IOException {
+    Path file = write("rlhf4j.model.layers = 0\n");
+    InvalidConfigException e = assertThrows(InvalidConfigException.class,
+        () -> ConfigLoader.load(file));
+    assertEquals(file + ":1: rlhf4j.model.layers: value 0 is out of range: expected an integer"
+        + " from 1 to 1024", e.getMessage());
+  }
+
+  @Test
+  void aWrongTypeSaysWhatWasExpected() {
+    InvalidConfigException e = assertThrows(InvalidConfigException.class,
+        () -> ConfigLoader.parse("rlhf4j.model.layers = two", "my.conf"));
+    assertEquals("my.conf:1: rlhf4j.model.layers: expected an integer from 1 to 1024, got \"two\"",
+        e.getMessage());
+  }
+
+  @Test
+  void aFractionIsNotAnInteger() {
+    InvalidConfigException e = assertThrows(InvalidConfigException.class,
+        () -> ConfigLoader.parse("rlhf4j.model.heads = 2.5", "my.conf"));
+    assertTrue(e.getMessage().contains("rlhf4j.model.heads: value 2.5 is not whole"), e.getMessage());
+  }
+
+  @Test
+  void aDoubleOutsideItsOpenIntervalIsRejected() {
+    InvalidConfigException e = assertThrows(InvalidConfigException.class,
+        () -> ConfigLoader.parse("rlhf4j.model.layer-norm-epsilon = 0", "my.conf"));
+    assertTrue(e.getMessage().contains("expected a number in (0.0, 1.0]"), e.getMessage());
+  }
+
+  @Test
+  void anEnumeratedValueListsWhatIsAllowed() {
+    InvalidConfigException e = assertThrows(InvalidConfigException.class,
+        () -> ConfigLoader.parse("rlhf4j.log.flush = sometimes", "my.conf"));
+    assertTrue(e.getMessage().endsWith(
+        "rlhf4j.log.flush: value \"sometimes\" is not allowed: expected one of buffered, flush, fsync"),
+        e.getMessage());
+  }
+
+  @Test
+  void aCrossFieldCheckNamesTheSectionAndBothValues() {
+    InvalidConfigException e = assertThrows(InvalidConfigException.class,
+        () -> ConfigLoader.parse("rlhf4j.model { d-model = 100, heads = 3 }", "my.conf"));
+    assertEquals("rlhf4j.model", e.key());
+    assertEquals("my.conf:1: rlhf4j.model: d-model (100) must be divisible by heads (3)",
+        e.getMessage());
+  }
+
+  @Test
+  void aRunNameMustBeUsableAsADirectory() {
+    InvalidConfigException e = assertThrows(InvalidConfigException.class,
+        () -> ConfigLoader.parse("rlhf4j.run.name = \"../etc\"", "my.conf"));
+    assertEquals("rlhf4j.run", e.key());
+  }
+
+  @Test
+  void aSyntaxErrorNamesTheFileAndLine() throws IOException {
+    Path file = write("rlhf4j {\n  model {\n    layers = \n");
+    InvalidConfigException e = assertThrows(InvalidConfigException.class,
+        () -> ConfigLoader.load(file));
+    assertTrue(e.getMessage().startsWith(file.toString()), e.getMessage());
+    assertTrue(e.getMessage().contains(": 3") || e.getMessage().contains(": 4"), e.getMessage());
+  }
+
+  @Test
+  void aMissingFileIsNamed() {
+    Path missing = dir.resolve("nope.conf");
+    InvalidConfigException e = assertThrows(InvalidConfigException.class,
+        () -> ConfigLoader.load(missing));
+    assertEquals(missing + ": (file): no such file", e.getMessage());
+  }
+
+  @Test
+  void rlhf4jMustBeAnObject() {
+    InvalidConfigException e = assertThrows(InvalidConfigException.class,
+        () -> ConfigLoader.parse("rlhf4j = 3", "my.conf"));
+    assertEquals("rlhf4j", e.key());
+  }
+
+  @Test
+  void editDistanceCountsInsertionsDeletionsAndSubstitutions() {
+    assertEquals(0, KeySuggestion.distance("layers", "layers"));
+    assertEquals(1, KeySuggestion.distance("layer", "layers"));
+    assertEquals(1, KeySuggestion.distance("lazers", "layers"));
+    assertEquals(3, KeySuggestion.distance("kitten", "sitting"));
+  }
+
+  private Path write(String text) throws IOException {
+    Path file = dir.resolve("user-" + System.nanoTime() + ".conf");
+    Files.writeString(file, text);
+    return file;
+  }
+}
