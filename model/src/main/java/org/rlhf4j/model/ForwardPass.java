@@ -1,0 +1,70 @@
+package org.rlhf4j.model;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/** Outputs of one {@link Gpt#forward} and the activations its backward needs. */
+public final class ForwardPass {
+  final TokenBatch batch;
+  final INDArray[] layerInputs; // L + 1 entries, (N, C) each; the last is the body's output
+  final BlockActivations[] blocks;
+  final INDArray lnf; // (N, C)
+  final INDArray lnfMean; // (N)
+  final INDArray lnfRstd; // (N)
+  INDArray logits; // (N, V) or null
+  INDArray values; // (N) or null
+  INDArray rewards; // (B) or null
+  int[] rewardRows; // (B): row n = b·T + last real index
+
+  ForwardPass(TokenBatch batch, INDArray[] layerInputs, BlockActivations[] blocks, INDArray lnf,
+      INDArray lnfMean, INDArray lnfRstd) {
+    this.batch = batch;
+    this.layerInputs = layerInputs;
+    this.blocks = blocks;
+    this.lnf = lnf;
+    this.lnfMean = lnfMean;
+    this.lnfRstd = lnfRstd;
+  }
+
+  public TokenBatch batch() {
+    return batch;
+  }
+
+  /** Next-token logits, (N, V) with row n = b·T + t; null unless requested. */
+  public INDArray logits() {
+    return logits;
+  }
+
+  /** Value-head outputs, (N); null unless requested. */
+  public INDArray values() {
+    return values;
+  }
+
+  /** Reward-head outputs at each row's last real token, (B); null unless requested. */
+  public INDArray rewards() {
+    return rewards;
+  }
+
+  /** The final LayerNorm's output, (N, C). */
+  public INDArray hidden() {
+    return lnf;
+  }
+
+  /** What one block's forward keeps for its backward. */
+  static final class BlockActivations {
+    INDArray ln1; // (N, C)
+    INDArray ln1Mean; // (N)
+    INDArray ln1Rstd; // (N)
+    INDArray qkv; // (N, 3C)
+    INDArray q; // (B, NH, T, HS)
+    INDArray k; // (B, NH, S, HS)
+    INDArray v; // (B, NH, S, HS)
+    INDArray att; // (B, NH, T, S)
+    INDArray attY; // (N, C)
+    INDArray res2; // (N, C)
+    INDArray ln2; // (N, C)
+    INDArray ln2Mean; // (N)
+    INDArray ln2Rstd; // (N)
+    INDArray fc; // (N, 4C)
+    INDArray gelu; // (N, 4C)
+  }
+}

@@ -1,0 +1,357 @@
+package org.rlhf4j.model;
+
+import static org.nd4j.linalg.indexing.NDArrayIndex.all;
+import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
+import static org.nd4j.linalg.indexing.NDArrayIndex.point;
+
+import java.util.EnumSet;
+import java.util.Set;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.rlhf4j.config.ModelConfig;
+import org.rlhf4j.model.ForwardPass.BlockActivations;
+import org.rlhf4j.model.kernels.Kernels;
+
+/**
+ * A GPT-2 decoder-only transformer: token + learned position embeddings, pre-LayerNorm blocks
+ * (causal self-attention, 4× tanh-GELU MLP), final LayerNorm, LM head tied to the token embedding,
+ * optional value and reward heads. Stateless: parameters come in a {@link ParameterStore}.
+ */
+public final class Gpt {
+  private final ModelConfig config;
+  private final Set<Head> heads;
+  private final Kernels kernels;
+  private final ParameterLayout layout;
+
+  public Gpt(ModelConfig config, Set<Head> heads, Kernels kernels) {
+    this.config = config;
+    this.heads = heads.isEmpty() ? EnumSet.noneOf(Head.class) : EnumSet.copyOf(heads);
+    this.kernels = kernels;
+    this.layout = GptLayout.of(config, this.heads);
+  }
+
+  public ModelConfig config() {
+    return config;
+  }
+
+  public Set<Head> heads() {
+    return EnumSet.copyOf(heads.isEmpty() ? EnumSet.noneOf(Head.class) : heads);
+  }
+
+  public ParameterLayout layout() {
+    return layout;
+  }
+
+  public Kernels kernels() {
+    return kernels;
+  }
+
+  /** GPT-2-initialised parameters, seeded. */
+  public ParameterStore initialParameters(long seed, DataType dtype) {
+    return ParameterInit.gpt2(layout, config, seed, dtype);
+  }
+
+  /** Runs the model over a whole batch (training layout), keeping what {@link #backward} needs. */
+  public ForwardPass forward(ParameterStore p, TokenBatch batch, Set<Output> outputs) {
+    requireFits(batch.maxPosition());
+    int b = batch.batch();
+    int t = batch.length();
+    int n = batch.rows();
+    long c = config.dModel();
+    DataType dt = p.dtype();
+    // 1. embeddings
+    INDArray x = Nd4j.create(dt, n, c); // (N, C)
+    kernels.embeddingForward(x, p.get("wte.weight"), batch.ids());
+    INDArray pos = Nd4j.create(dt, n, c); // (N, C)
+    kernels.embeddingForward(pos, p.get("wpe.weight"), batch.positions());
+    x.addi(pos);
+    // 2. blocks, with the causal + key-padding mask shared by all of them
+    INDArray mask = attentionMask(batch.mask(), b, t, 0, t, dt);
+    INDArray[] inputs = new INDArray[config.layers() + 1];
+    BlockActivations[] blocks = new BlockActivations[config.layers()];
+    inputs[0] = x;
+    for (int l = 0; l < config.layers(); l++) {
+      blocks[l] = new BlockActivations();
+      inputs[l + 1] = blockForward(p, l, inputs[l], blocks[l], b, t, mask, null, 0);
+    }
+    // 3. final LayerNorm and heads
+    INDArray lnf = Nd4j.create(dt, n, c);
+    INDArray lnfMean = Nd4j.create(dt, n);
+    INDArray lnfRstd = Nd4j.create(dt, n);
+    kernels.layerNormForward(lnf, lnfMean, lnfRstd, inputs[config.layers()], p.get("ln_f.weight"),
+        p.get("ln_f.bias"), config.layerNormEpsilon());
+    ForwardPass pass = new ForwardPass(batch, inputs, blocks, lnf, lnfMean, lnfRstd);
+    heads(p, pass, outputs);
+    return pass;
+  }
+
+  /**
+   * Backward of {@link #forward}: adds into {@code grads} the gradients of a loss whose
+   * derivatives with respect to the outputs are {@code dlogits (N, V)}, {@code dvalues (N)} and
+   * {@code drewards (B)} (each may be null).
+   */
+  public void backward(ParameterStore p, ParameterStore grads, ForwardPass pass, INDArray dlogits,
+      INDArray dvalues, INDArray drewards) {
+    TokenBatch batch = pass.batch;
+    int b = batch.batch();
+    int t = batch.length();
+    int n = batch.rows();
+    long c = config.dModel();
+    DataType dt = p.dtype();
+    // 1. heads
+    INDArray dlnf = Nd4j.zeros(dt, n, c); // (N, C)
+    if (dlogits != null) {
+      kernels.matmulTransposedBackward(dlnf, grads.get("wte.weight"), dlogits, pass.lnf,
+          p.get("wte.weight"));
+    }
+    if (dvalues != null) {
+      requireHead(Head.VALUE);
+      INDArray dv = dvalues.reshape(n, 1); // (N, 1)
+      kernels.matmulTransposedBackward(dlnf, grads.get(Head.VALUE.weightName()), dv, pass.lnf,
+          p.get(Head.VALUE.weightName()));
+      grads.get(Head.VALUE.biasName()).addi(dvalues.sum());
+    }
+    if (drewards != null) {
+      requireHead(Head.REWARD);
+      INDArray rows = Nd4j.pullRows(pass.lnf, 1, pass.rewardRows); // (B, C)
+      INDArray drows = Nd4j.zeros(dt, b, c); // (B, C)
+      kernels.matmulTransposedBackward(drows, grads.get(Head.REWARD.weightName()),
+          drewards.reshape(b, 1), rows, p.get(Head.REWARD.weightName()));
+      for (int i = 0; i < b; i++) {
+        dlnf.getRow(pass.rewardRows[i]).addi(drows.getRow(i));
+      }
+    }
+    // 2. final LayerNorm
+    INDArray dx = Nd4j.zeros(dt, n, c); // (N, C)
+    kernels.layerNormBackward(dx, grads.get("ln_f.weight"), grads.get("ln_f.bias"), dlnf,
+        pass.layerInputs[config.layers()], p.get("ln_f.weight"), pass.lnfMean, pass.lnfRstd);
+    // 3. blocks, last to first
+    for (int l = config.layers() - 1; l >= 0; l--) {
+      dx = blockBackward(p, grads, l, pass.layerInputs[l], pass.blocks[l], dx, b, t);
+    }
+    // 4. embeddings
+    kernels.embeddingBackward(grads.get("wte.weight"), dx, batch.ids());
+    kernels.embeddingBackward(grads.get("wpe.weight"), dx, batch.positions());
+  }
+
+  /**
+   * Runs new tokens {@code ids (B, T)} with {@code mask (B, T)} through the model after what
+   * {@code cache} holds, appending their keys and values; returns their logits {@code (B·T, V)}.
+   * A left-padded prompt goes in whole, then one token per step.
+   */
+  public INDArray forwardCached(ParameterStore p, int[] ids, int[] mask, KvCache cache) {
+    int b = cache.batch;
+    int t = ids.length / b;
+    if (ids.length != b * t || mask.length != ids.length) {
+      throw new IllegalArgumentException("ids and mask must be (B, T) with B = " + b);
+    }
+    if (cache.filled + t > cache.capacity) {
+      throw new IllegalArgumentException("cache holds " + cache.filled + " of " + cache.capacity
+          + " tokens; " + t + " more do not fit");
+    }
+    int start = cache.filled;
+    int[] positions = new int[ids.length];
+    for (int r = 0; r < b; r++) {
+      for (int i = 0; i < t; i++) {
+        int k = r * t + i;
+        positions[k] = cache.realTokens[r];
+        cache.keyMask[r * cache.capacity + start + i] = mask[k];
+        cache.realTokens[r] += mask[k];
+      }
+    }
+    requireFits(java.util.Arrays.stream(positions).max().orElse(0));
+    DataType dt = p.dtype();
+    int n = b * t;
+    long c = config.dModel();
+    INDArray x = Nd4j.create(dt, n, c); // (N, C)
+    kernels.embeddingForward(x, p.get("wte.weight"), ids);
+    INDArray pos = Nd4j.create(dt, n, c); // (N, C)
+    kernels.embeddingForward(pos, p.get("wpe.weight"), positions);
+    x.addi(pos);
+    int s = start + t;
+    int[] keyMask = new int[b * s];
+    for (int r = 0; r < b; r++) {
+      System.arraycopy(cache.keyMask, r * cache.capacity, keyMask, r * s, s);
+    }
+    INDArray attMask = attentionMask(keyMask, b, t, start, s, dt);
+    for (int l = 0; l < config.layers(); l++) {
+      x = blockForward(p, l, x, new BlockActivations(), b, t, attMask, cache, start);
+    }
+    cache.filled = s;
+    INDArray lnf = Nd4j.create(dt, n, c);
+    kernels.layerNormForward(lnf, Nd4j.create(dt, n), Nd4j.create(dt, n), x, p.get("ln_f.weight"),
+        p.get("ln_f.bias"), config.layerNormEpsilon());
+    INDArray logits = Nd4j.create(dt, n, config.vocabSize()); // (N, V)
+    kernels.matmulTransposedForward(logits, lnf, p.get("wte.weight"));
+    return logits;
+  }
+
+  private void heads(ParameterStore p, ForwardPass pass, Set<Output> outputs) {
+    int n = pass.batch.rows();
+    int b = pass.batch.batch();
+    DataType dt = p.dtype();
+    if (outputs.contains(Output.LOGITS)) {
+      pass.logits = Nd4j.create(dt, n, config.vocabSize()); // (N, V)
+      kernels.matmulTransposedForward(pass.logits, pass.lnf, p.get("wte.weight"));
+    }
+    if (outputs.contains(Output.VALUES)) {
+      requireHead(Head.VALUE);
+      INDArray v = Nd4j.create(dt, n, 1); // (N, 1)
+      kernels.matmulTransposedForward(v, pass.lnf, p.get(Head.VALUE.weightName()));
+      pass.values = v.reshape(n).addi(p.get(Head.VALUE.biasName()).getDouble(0));
+    }
+    if (outputs.contains(Output.REWARDS)) {
+      requireHead(Head.REWARD);
+      pass.rewardRows = new int[b];
+      for (int i = 0; i < b; i++) {
+        pass.rewardRows[i] = i * pass.batch.length() + pass.batch.lastRealIndex(i);
+      }
+      INDArray rows = Nd4j.pullRows(pass.lnf, 1, pass.rewardRows); // (B, C)
+      INDArray r = Nd4j.create(dt, b, 1); // (B, 1)
+      kernels.matmulTransposedForward(r, rows, p.get(Head.REWARD.weightName()));
+      pass.rewards = r.reshape(b);
+    }
+  }
+
+  /**
+   * One pre-LayerNorm block: {@code res2 = x + attn(ln_1(x))}, {@code out = res2 + mlp(ln_2(res2))}.
+   * With a cache, this pass's keys and values are appended at {@code start} and attention runs over
+   * everything cached.
+   */
+  private INDArray blockForward(ParameterStore p, int l, INDArray x, BlockActivations a, int b,
+      int t, INDArray mask, KvCache cache, int start) {
+    String h = GptLayout.block(l);
+    int n = b * t;
+    long c = config.dModel();
+    int nh = config.heads();
+    int hs = config.headSize();
+    DataType dt = x.dataType();
+    double eps = config.layerNormEpsilon();
+    // attention
+    a.ln1 = Nd4j.create(dt, n, c);
+    a.ln1Mean = Nd4j.create(dt, n);
+    a.ln1Rstd = Nd4j.create(dt, n);
+    kernels.layerNormForward(a.ln1, a.ln1Mean, a.ln1Rstd, x, p.get(h + "ln_1.weight"),
+        p.get(h + "ln_1.bias"), eps);
+    a.qkv = Nd4j.create(dt, n, 3 * c); // (N, 3C)
+    kernels.matmulForward(a.qkv, a.ln1, p.get(h + "attn.c_attn.weight"),
+        p.get(h + "attn.c_attn.bias"));
+    INDArray qkv5 = a.qkv.reshape(b, t, 3, nh, hs); // (B, T, 3, NH, HS)
+    a.q = headsFirst(qkv5, 0); // (B, NH, T, HS)
+    INDArray k = headsFirst(qkv5, 1);
+    INDArray v = headsFirst(qkv5, 2);
+    if (cache != null) {
+      int s = start + t;
+      cache.keys[l].get(all(), all(), interval(start, s), all()).assign(k);
+      cache.values[l].get(all(), all(), interval(start, s), all()).assign(v);
+      k = cache.keys[l].get(all(), all(), interval(0, s), all()).dup('c'); // (B, NH, S, HS)
+      v = cache.values[l].get(all(), all(), interval(0, s), all()).dup('c');
+    }
+    a.k = k;
+    a.v = v;
+    a.att = Nd4j.create(dt, b, nh, t, k.size(2)); // (B, NH, T, S)
+    INDArray y = Nd4j.create(dt, b, nh, t, hs); // (B, NH, T, HS)
+    kernels.attentionForward(y, a.att, a.q, a.k, a.v, mask);
+    a.attY = y.permute(0, 2, 1, 3).dup('c').reshape(n, c); // (N, C)
+    a.res2 = Nd4j.create(dt, n, c);
+    kernels.matmulForward(a.res2, a.attY, p.get(h + "attn.c_proj.weight"),
+        p.get(h + "attn.c_proj.bias"));
+    a.res2.addi(x);
+    // MLP
+    a.ln2 = Nd4j.create(dt, n, c);
+    a.ln2Mean = Nd4j.create(dt, n);
+    a.ln2Rstd = Nd4j.create(dt, n);
+    kernels.layerNormForward(a.ln2, a.ln2Mean, a.ln2Rstd, a.res2, p.get(h + "ln_2.weight"),
+        p.get(h + "ln_2.bias"), eps);
+    a.fc = Nd4j.create(dt, n, 4 * c); // (N, 4C)
+    kernels.matmulForward(a.fc, a.ln2, p.get(h + "mlp.c_fc.weight"), p.get(h + "mlp.c_fc.bias"));
+    a.gelu = Nd4j.create(dt, n, 4 * c);
+    kernels.geluForward(a.gelu, a.fc);
+    INDArray out = Nd4j.create(dt, n, c);
+    kernels.matmulForward(out, a.gelu, p.get(h + "mlp.c_proj.weight"),
+        p.get(h + "mlp.c_proj.bias"));
+    return out.addi(a.res2);
+  }
+
+  /** Backward of one block; returns the gradient with respect to its input {@code x}. */
+  private INDArray blockBackward(ParameterStore p, ParameterStore g, int l, INDArray x,
+      BlockActivations a, INDArray dout, int b, int t) {
+    String h = GptLayout.block(l);
+    int n = b * t;
+    long c = config.dModel();
+    int nh = config.heads();
+    int hs = config.headSize();
+    DataType dt = x.dataType();
+    // MLP: out = res2 + gelu(ln_2(res2) · W_fc + b_fc) · W_proj + b_proj
+    INDArray dres2 = dout.dup(); // (N, C)
+    INDArray dgelu = Nd4j.zeros(dt, n, 4 * c);
+    kernels.matmulBackward(dgelu, g.get(h + "mlp.c_proj.weight"), g.get(h + "mlp.c_proj.bias"),
+        dout, a.gelu, p.get(h + "mlp.c_proj.weight"));
+    INDArray dfc = Nd4j.zeros(dt, n, 4 * c);
+    kernels.geluBackward(dfc, dgelu, a.fc);
+    INDArray dln2 = Nd4j.zeros(dt, n, c);
+    kernels.matmulBackward(dln2, g.get(h + "mlp.c_fc.weight"), g.get(h + "mlp.c_fc.bias"), dfc,
+        a.ln2, p.get(h + "mlp.c_fc.weight"));
+    kernels.layerNormBackward(dres2, g.get(h + "ln_2.weight"), g.get(h + "ln_2.bias"), dln2,
+        a.res2, p.get(h + "ln_2.weight"), a.ln2Mean, a.ln2Rstd);
+    // attention: res2 = x + attention(ln_1(x) · W_attn + b_attn) · W_proj + b_proj
+    INDArray dx = dres2.dup();
+    INDArray dattY = Nd4j.zeros(dt, n, c);
+    kernels.matmulBackward(dattY, g.get(h + "attn.c_proj.weight"), g.get(h + "attn.c_proj.bias"),
+        dres2, a.attY, p.get(h + "attn.c_proj.weight"));
+    INDArray dy = dattY.reshape(b, t, nh, hs).permute(0, 2, 1, 3).dup('c'); // (B, NH, T, HS)
+    INDArray dq = Nd4j.zeros(dt, b, nh, t, hs);
+    INDArray dk = Nd4j.zeros(dt, b, nh, t, hs);
+    INDArray dv = Nd4j.zeros(dt, b, nh, t, hs);
+    kernels.attentionBackward(dq, dk, dv, dy, a.q, a.k, a.v, a.att);
+    INDArray dqkv = Nd4j.zeros(dt, b, t, 3, nh, hs); // (B, T, 3, NH, HS)
+    dqkv.get(all(), all(), point(0), all(), all()).assign(dq.permute(0, 2, 1, 3));
+    dqkv.get(all(), all(), point(1), all(), all()).assign(dk.permute(0, 2, 1, 3));
+    dqkv.get(all(), all(), point(2), all(), all()).assign(dv.permute(0, 2, 1, 3));
+    INDArray dln1 = Nd4j.zeros(dt, n, c);
+    kernels.matmulBackward(dln1, g.get(h + "attn.c_attn.weight"), g.get(h + "attn.c_attn.bias"),
+        dqkv.reshape(n, 3 * c), a.ln1, p.get(h + "attn.c_attn.weight"));
+    kernels.layerNormBackward(dx, g.get(h + "ln_1.weight"), g.get(h + "ln_1.bias"), dln1, x,
+        p.get(h + "ln_1.weight"), a.ln1Mean, a.ln1Rstd);
+    return dx;
+  }
+
+  /** Slot {@code which} (0 q, 1 k, 2 v) of {@code (B, T, 3, NH, HS)} as a dense {@code (B, NH, T, HS)}. */
+  private static INDArray headsFirst(INDArray qkv5, int which) {
+    return qkv5.get(all(), all(), point(which), all(), all()).permute(0, 2, 1, 3).dup('c');
+  }
+
+  /**
+   * The additive attention mask {@code (B, NH, T, S)}: query i (absolute index start + i) sees key
+   * j when j ≤ start + i and j is a real token; every query also sees itself, so a padding row
+   * has a defined output while no real token ever attends to padding.
+   */
+  private INDArray attentionMask(int[] keyMask, int b, int t, int start, int s, DataType dt) {
+    double[] m = new double[b * t * s];
+    for (int r = 0; r < b; r++) {
+      for (int i = 0; i < t; i++) {
+        int self = start + i;
+        for (int j = 0; j < s; j++) {
+          boolean visible = j == self || (j < self && keyMask[r * s + j] == 1);
+          m[(r * t + i) * s + j] = visible ? 0.0 : Double.NEGATIVE_INFINITY;
+        }
+      }
+    }
+    INDArray one = Nd4j.createFromArray(m).reshape(b, 1, t, s).castTo(dt); // (B, 1, T, S)
+    return one.broadcast(b, config.heads(), t, s); // (B, NH, T, S)
+  }
+
+  private void requireFits(int maxPosition) {
+    if (maxPosition >= config.contextLength()) {
+      throw new IllegalArgumentException("position " + maxPosition + " is beyond the context length "
+          + config.contextLength());
+    }
+  }
+
+  private void requireHead(Head head) {
+    if (!heads.contains(head)) {
+      throw new IllegalStateException("this model has no " + head + " head");
+    }
+  }
+}

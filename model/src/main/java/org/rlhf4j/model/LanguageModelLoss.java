@@ -1,0 +1,72 @@
+package org.rlhf4j.model;
+
+import java.util.EnumSet;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Mean next-token cross-entropy over the rows that have a target (target ≥ 0), with its backward:
+ * the loss of SFT and of the training benchmark.
+ */
+public final class LanguageModelLoss {
+  private final Gpt gpt;
+  private final ParameterStore params;
+  private final ForwardPass pass;
+  private final INDArray probs; // (N, V)
+  private final int[] targets;
+  private final int counted;
+  private final double loss;
+
+  private LanguageModelLoss(Gpt gpt, ParameterStore params, ForwardPass pass, INDArray probs,
+      int[] targets, int counted, double loss) {
+    this.gpt = gpt;
+    this.params = params;
+    this.pass = pass;
+    this.probs = probs;
+    this.targets = targets;
+    this.counted = counted;
+    this.loss = loss;
+  }
+
+  /** Forward pass and loss; {@code targets (N)} holds the next token of each row or −1. */
+  public static LanguageModelLoss mean(Gpt gpt, ParameterStore params, TokenBatch batch,
+      int[] targets) {
+    if (targets.length != batch.rows()) {
+      throw new IllegalArgumentException("targets must have B*T = " + batch.rows() + " entries");
+    }
+    ForwardPass pass = gpt.forward(params, batch, EnumSet.of(Output.LOGITS));
+    INDArray logits = pass.logits();
+    INDArray probs = logits.ulike(); // (N, V)
+    INDArray losses = Nd4j.create(logits.dataType(), batch.rows()); // (N)
+    gpt.kernels().crossEntropyForward(losses, probs, logits, targets);
+    int counted = 0;
+    for (int t : targets) {
+      counted += t >= 0 ? 1 : 0;
+    }
+    double loss = counted == 0 ? 0.0 : losses.sumNumber().doubleValue() / counted;
+    return new LanguageModelLoss(gpt, params, pass, probs, targets, counted, loss);
+  }
+
+  /** The mean loss over rows with a target. */
+  public double loss() {
+    return loss;
+  }
+
+  /** Rows that had a target. */
+  public int tokens() {
+    return counted;
+  }
+
+  public ForwardPass pass() {
+    return pass;
+  }
+
+  /** Adds the gradient of {@link #loss()} into {@code grads}. */
+  public void backward(ParameterStore grads) {
+    INDArray dlosses = Nd4j.zeros(probs.dataType(), targets.length)
+        .addi(counted == 0 ? 0.0 : 1.0 / counted); // (N)
+    INDArray dlogits = probs.ulike().assign(0.0); // (N, V)
+    gpt.kernels().crossEntropyBackward(dlogits, dlosses, probs, targets);
+    gpt.backward(params, grads, pass, dlogits, null, null);
+  }
+}

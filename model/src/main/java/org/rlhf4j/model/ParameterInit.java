@@ -1,0 +1,51 @@
+package org.rlhf4j.model;
+
+import java.util.SplittableRandom;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.rlhf4j.config.ModelConfig;
+
+/**
+ * GPT-2's initialisation, seeded: weights N(0, 0.02), residual projections N(0, 0.02/√(2L)),
+ * biases 0, LayerNorm gains 1.
+ */
+public final class ParameterInit {
+  private ParameterInit() {}
+
+  /** Fresh parameters for {@code layout} of a model shaped by {@code config}. */
+  public static ParameterStore gpt2(ParameterLayout layout, ModelConfig config, long seed,
+      DataType dtype) {
+    ParameterStore store = ParameterStore.zeros(layout, dtype);
+    SplittableRandom rng = new SplittableRandom(seed);
+    double residualStd = 0.02 / Math.sqrt(2.0 * config.layers());
+    for (ParameterSpec spec : layout.specs()) {
+      String name = spec.name();
+      INDArray view = store.get(name);
+      if (name.endsWith("ln_1.weight") || name.endsWith("ln_2.weight")
+          || name.equals("ln_f.weight")) {
+        view.assign(1.0);
+      } else if (spec.shape().length >= 2) {
+        double std = name.endsWith("c_proj.weight") ? residualStd : 0.02;
+        view.assign(gaussian(rng, spec, std, dtype));
+      }
+    }
+    return store;
+  }
+
+  private static INDArray gaussian(SplittableRandom rng, ParameterSpec spec, double std,
+      DataType dtype) {
+    float[] values = new float[Math.toIntExact(spec.size())];
+    for (int i = 0; i < values.length; i++) {
+      values[i] = (float) (normal(rng) * std);
+    }
+    return Nd4j.createFromArray(values).castTo(dtype).reshape(spec.shape());
+  }
+
+  /** A standard normal by Box-Muller (SplittableRandom has no nextGaussian on Java 17). */
+  private static double normal(SplittableRandom rng) {
+    double u1 = rng.nextDouble();
+    double u2 = rng.nextDouble();
+    return Math.sqrt(-2.0 * Math.log(1.0 - u1)) * Math.cos(2 * Math.PI * u2);
+  }
+}

@@ -1,0 +1,121 @@
+package org.rlhf4j.model;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * Named tensors that are views into one contiguous buffer, so that a snapshot, a copy, a checksum
+ * or a broadcast is one operation. Parameters, gradients and optimizer moments all use this type
+ * with the same {@link ParameterLayout}.
+ */
+public final class ParameterStore {
+  private final ParameterLayout layout;
+  private final INDArray flat; // (P)
+  private final Map<String, INDArray> views;
+
+  private ParameterStore(ParameterLayout layout, INDArray flat) {
+    if (flat.length() != layout.totalSize()) {
+      throw new IllegalArgumentException("buffer has " + flat.length() + " elements, layout needs "
+          + layout.totalSize());
+    }
+    this.layout = layout;
+    this.flat = flat;
+    Map<String, INDArray> map = new LinkedHashMap<>();
+    for (ParameterSpec s : layout.specs()) {
+      map.put(s.name(), flat.get(NDArrayIndex.interval(s.offset(), s.offset() + s.size()))
+          .reshape(s.shape()));
+    }
+    this.views = map;
+  }
+
+  /** A store of zeros. */
+  public static ParameterStore zeros(ParameterLayout layout, DataType dtype) {
+    return new ParameterStore(layout, Nd4j.zeros(dtype, layout.totalSize()));
+  }
+
+  /** A store over an existing flat buffer of {@code layout.totalSize()} elements (not copied). */
+  public static ParameterStore wrap(ParameterLayout layout, INDArray flat) {
+    return new ParameterStore(layout, flat.reshape(flat.length()));
+  }
+
+  public ParameterLayout layout() {
+    return layout;
+  }
+
+  public DataType dtype() {
+    return flat.dataType();
+  }
+
+  /** The whole buffer, {@code (P)}. */
+  public INDArray flat() {
+    return flat;
+  }
+
+  /** The named tensor: a view, so writes go to the store. */
+  public INDArray get(String name) {
+    INDArray v = views.get(name);
+    if (v == null) {
+      throw new IllegalArgumentException("no parameter named " + name);
+    }
+    return v;
+  }
+
+  /** A deep copy that shares nothing mutable with this store. */
+  public ParameterStore copy() {
+    return new ParameterStore(layout, flat.dup());
+  }
+
+  /** A deep copy in another element type. */
+  public ParameterStore copy(DataType dtype) {
+    return new ParameterStore(layout, flat.castTo(dtype).dup());
+  }
+
+  /** Zeros of the same layout and type (gradients, moments). */
+  public ParameterStore zerosLike() {
+    return zeros(layout, dtype());
+  }
+
+  public void zero() {
+    flat.assign(0);
+  }
+
+  /** Overwrites every value with {@code other}'s; layouts must match. */
+  public void copyFrom(ParameterStore other) {
+    if (!other.layout.equals(layout)) {
+      throw new IllegalArgumentException("layouts differ");
+    }
+    flat.assign(other.flat);
+  }
+
+  /** SHA-256 of the little-endian bytes of the flat buffer: equal iff bit-identical. */
+  public String sha256() {
+    try {
+      MessageDigest md = MessageDigest.getInstance("SHA-256");
+      ByteBuffer bytes = flat.data().asNio().duplicate().order(ByteOrder.nativeOrder());
+      int width = flat.dataType().width();
+      bytes.limit((int) (flat.length() * width));
+      if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
+        throw new IllegalStateException("checksums assume a little-endian machine");
+      }
+      md.update(bytes);
+      return HexFormat.of().formatHex(md.digest());
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Sum of squares of every element, as a double. */
+  public double squaredNorm() {
+    double norm = flat.norm2Number().doubleValue();
+    return norm * norm;
+  }
+}

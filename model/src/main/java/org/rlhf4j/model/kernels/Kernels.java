@@ -1,0 +1,88 @@
+package org.rlhf4j.model.kernels;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The operations a transformer needs, each forward beside its backward (llm.c's layout).
+ *
+ * <p>Argument order: outputs, then inputs, then weights. Backward methods <em>add</em> into their
+ * gradient outputs (a separate step zeroes them); a {@code null} gradient output is skipped. Arrays
+ * are c-order; shapes use the letters of {@code org.rlhf4j.model}'s package doc.
+ */
+public interface Kernels {
+
+  /** {@code out (N,OC) = inp (N,C) · weight (C,OC) + bias (OC)}; {@code bias} may be null. */
+  void matmulForward(INDArray out, INDArray inp, INDArray weight, INDArray bias);
+
+  /**
+   * Backward of {@code out = inp · weight + bias}: {@code dinp += dout · weightᵀ},
+   * {@code dweight += inpᵀ · dout}, {@code dbias += Σ_n dout}.
+   */
+  void matmulBackward(INDArray dinp, INDArray dweight, INDArray dbias, INDArray dout,
+      INDArray inp, INDArray weight);
+
+  /** {@code out (N,OC) = inp (N,C) · weightᵀ} with {@code weight (OC,C)}: the tied LM head and scalar heads. */
+  void matmulTransposedForward(INDArray out, INDArray inp, INDArray weight);
+
+  /** Backward of {@code out = inp · weightᵀ}: {@code dinp += dout · weight}, {@code dweight += doutᵀ · inp}. */
+  void matmulTransposedBackward(INDArray dinp, INDArray dweight, INDArray dout, INDArray inp,
+      INDArray weight);
+
+  /**
+   * {@code out (N,C) = (inp − mean) · rstd · weight + bias} per row, with {@code rstd = 1/√(var + eps)};
+   * caches {@code mean (N)} and {@code rstd (N)} for the backward.
+   */
+  void layerNormForward(INDArray out, INDArray mean, INDArray rstd, INDArray inp, INDArray weight,
+      INDArray bias, double eps);
+
+  /** Backward of {@code out = (inp − mean) · rstd · weight + bias}. */
+  void layerNormBackward(INDArray dinp, INDArray dweight, INDArray dbias, INDArray dout,
+      INDArray inp, INDArray weight, INDArray mean, INDArray rstd);
+
+  /** GPT-2's tanh GELU: {@code out = 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))}. */
+  void geluForward(INDArray out, INDArray inp);
+
+  /** Backward of {@code out = 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))}. */
+  void geluBackward(INDArray dinp, INDArray dout, INDArray inp);
+
+  /** Softmax over the last dimension. */
+  void softmaxForward(INDArray out, INDArray inp);
+
+  /** Backward of {@code out = softmax(inp)}: {@code dinp += out ⊙ (dout − Σ dout ⊙ out)}. */
+  void softmaxBackward(INDArray dinp, INDArray dout, INDArray out);
+
+  /**
+   * Scaled dot-product attention: {@code att (B,NH,T,S) = softmax(q·kᵀ/√HS + mask)},
+   * {@code y (B,NH,T,HS) = att · v}, with {@code q (B,NH,T,HS)}, {@code k, v (B,NH,S,HS)} and an
+   * additive {@code mask (B,NH,T,S)} of 0 (visible) or −∞ (hidden).
+   */
+  void attentionForward(INDArray y, INDArray att, INDArray q, INDArray k, INDArray v,
+      INDArray mask);
+
+  /** Backward of {@code y = softmax(q·kᵀ/√HS + mask) · v}, given the cached {@code att}. */
+  void attentionBackward(INDArray dq, INDArray dk, INDArray dv, INDArray dy, INDArray q,
+      INDArray k, INDArray v, INDArray att);
+
+  /** {@code out (N,C) = table[rows[n]]}: token and position embeddings. */
+  void embeddingForward(INDArray out, INDArray table, int[] rows);
+
+  /** Backward of {@code out = table[rows[n]]}: {@code dtable[rows[n]] += dout[n]}. */
+  void embeddingBackward(INDArray dtable, INDArray dout, int[] rows);
+
+  /**
+   * Fused softmax cross-entropy: {@code probs (N,V) = softmax(logits)},
+   * {@code losses (N) = −log probs[n, targets[n]]}; a negative target means "no loss" (0).
+   */
+  void crossEntropyForward(INDArray losses, INDArray probs, INDArray logits, int[] targets);
+
+  /** Backward of {@code losses = −log softmax(logits)[target]}: {@code dlogits += dlosses ⊙ (probs − onehot)}. */
+  void crossEntropyBackward(INDArray dlogits, INDArray dlosses, INDArray probs, int[] targets);
+
+  /**
+   * One AdamW step in place (Loshchilov and Hutter, "Decoupled Weight Decay Regularization"):
+   * moments {@code m, v} updated from {@code grads}, bias-corrected with {@code step} (1-based),
+   * then {@code params −= lr·(m̂/(√v̂ + eps) + weightDecay·decayMask·params)}.
+   */
+  void adamwUpdate(INDArray params, INDArray grads, INDArray m, INDArray v, INDArray decayMask,
+      long step, double lr, double beta1, double beta2, double eps, double weightDecay);
+}
