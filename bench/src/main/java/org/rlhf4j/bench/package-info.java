@@ -1,2 +1,2 @@
-/** JMH micro-benchmarks and the end-to-end throughput harness. */
+/** Throughput harnesses that print the PyTorch peer's JSON rows, and per-kernel profiles. */
 package org.rlhf4j.bench;

@@ -1,0 +1,73 @@
+package org.rlhf4j.cli;
+
+import java.io.PrintWriter;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.rlhf4j.bench.PeerShape;
+import org.rlhf4j.bench.TrainThroughput;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code rlhf4j bench ...}: throughput under the PyTorch peer's protocol, one JSON line each. */
+@Command(name = "bench", description = "Measure throughput the way ../shared/bench/torch_gpt_bench.py does.",
+    mixinStandardHelpOptions = true, subcommands = {BenchCommand.Train.class})
+final class BenchCommand {
+
+  /** {@code rlhf4j bench train}: forward + backward + AdamW tokens per second. */
+  @Command(name = "train", mixinStandardHelpOptions = true,
+      description = "Training tokens/s (forward + backward + AdamW, float32) on the peer's shapes; "
+          + "prints {\"config\", \"params\", \"threads\", \"train_tokens_per_s\"}.")
+  static final class Train implements Callable<Integer> {
+    @Option(names = "--config", defaultValue = "S", description = "S, M or G (default ${DEFAULT-VALUE}).")
+    String config;
+
+    @Option(names = "--threads", defaultValue = "1", description = "Tensor threads (default ${DEFAULT-VALUE}).")
+    int threads;
+
+    @Option(names = "--seconds", defaultValue = "8", description = "Minimum measuring time (default ${DEFAULT-VALUE}).")
+    double seconds;
+
+    @Option(names = "--profile", description = "Also print milliseconds per step by kernel to stderr.")
+    boolean profile;
+
+    @Spec CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      PeerShape shape;
+      try {
+        shape = PeerShape.parse(config);
+      } catch (IllegalArgumentException e) {
+        throw new UserInputException("--config: " + e.getMessage());
+      }
+      if (threads < 1) {
+        throw new UserInputException("--threads: expected at least 1, got " + threads);
+      }
+      spec.commandLine().getErr().printf("bench train: config %s, %d thread(s), measuring for %.0f s...%n",
+          shape, threads, seconds);
+      spec.commandLine().getErr().flush();
+      TrainThroughput.Result r = TrainThroughput.run(shape, threads, seconds);
+      PrintWriter out = spec.commandLine().getOut();
+      out.printf(Locale.ROOT, "{\"config\": \"%s\", \"params\": %d, \"threads\": %d, "
+          + "\"train_tokens_per_s\": %d}%n", shape, r.params(), r.threads(),
+          Math.round(r.tokensPerSecond()));
+      out.flush();
+      if (profile) {
+        PrintWriter err = spec.commandLine().getErr();
+        double kernels = r.kernelMillisPerStep().values().stream().mapToDouble(d -> d).sum();
+        double total = r.secondsPerStep() * 1e3;
+        err.printf(Locale.ROOT, "%.1f ms per step; kernels %.1f ms (%.0f%%), outside kernels %.1f ms%n",
+            total, kernels, 100 * kernels / total, total - kernels);
+        for (Map.Entry<String, Double> e : r.kernelMillisPerStep().entrySet()) {
+          err.printf(Locale.ROOT, "  %-14s %8.2f ms  %5.1f%%%n", e.getKey(), e.getValue(),
+              100 * e.getValue() / total);
+        }
+        err.flush();
+      }
+      return 0;
+    }
+  }
+}

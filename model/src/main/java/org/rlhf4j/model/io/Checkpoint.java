@@ -1,0 +1,207 @@
+package org.rlhf4j.model.io;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Comparator;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.stream.Stream;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.rlhf4j.config.ModelConfig;
+import org.rlhf4j.model.GptLayout;
+import org.rlhf4j.model.Head;
+import org.rlhf4j.model.ParameterLayout;
+import org.rlhf4j.model.ParameterSpec;
+import org.rlhf4j.model.ParameterStore;
+
+/**
+ * A training checkpoint: a directory that is also a Hugging Face GPT-2 model
+ * ({@code config.json}, {@code model.safetensors}) plus {@code rlhf4j.json} (heads, tokenizer,
+ * step, weight checksum) and, when saved, {@code optimizer.safetensors} (AdamW moments).
+ * The directory is written beside its target and renamed into place; loading verifies every file
+ * and returns nothing unless all of it is sound.
+ */
+public final class Checkpoint {
+  static final String MODEL = "model.safetensors";
+  static final String OPTIMIZER = "optimizer.safetensors";
+  static final String CONFIG = "config.json";
+  static final String META = "rlhf4j.json";
+  private static final int FORMAT_VERSION = 1;
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** AdamW's state: moments in the parameters' layout and the number of updates applied. */
+  public record OptimizerState(ParameterStore firstMoments, ParameterStore secondMoments, long step) {}
+
+  /** Everything a checkpoint holds. */
+  public record Contents(ModelConfig config, Set<Head> heads, ParameterStore params,
+      Optional<OptimizerState> optimizer, long step, Map<String, String> tokenizer) {}
+
+  private Checkpoint() {}
+
+  /** Writes {@code contents} to {@code dir}, replacing any checkpoint there only once complete. */
+  public static void save(Path dir, Contents contents) throws IOException {
+    Path target = dir.toAbsolutePath();
+    Path parent = target.getParent();
+    Files.createDirectories(parent);
+    Path temp = parent.resolve("." + target.getFileName() + ".tmp-" + UUID.randomUUID());
+    Files.createDirectory(temp);
+    try {
+      Files.writeString(temp.resolve(CONFIG), Gpt2ConfigJson.toJson(contents.config()));
+      Gpt2Weights.write(temp.resolve(MODEL), contents.params(), Map.of());
+      if (contents.optimizer().isPresent()) {
+        writeOptimizer(temp.resolve(OPTIMIZER), contents.optimizer().get());
+      }
+      Files.writeString(temp.resolve(META), metadata(contents));
+      replace(temp, target);
+    } catch (IOException | RuntimeException e) {
+      deleteTree(temp);
+      throw e;
+    }
+  }
+
+  /** Reads and verifies the checkpoint in {@code dir} into stores of {@code dtype}. */
+  public static Contents load(Path dir, DataType dtype) throws IOException {
+    Path metaFile = dir.resolve(META);
+    JsonNode meta = readMeta(metaFile);
+    ModelConfig config = Gpt2ConfigJson.read(dir.resolve(CONFIG));
+    Set<Head> heads = EnumSet.noneOf(Head.class);
+    for (JsonNode h : meta.path("heads")) {
+      try {
+        heads.add(Head.valueOf(h.asText()));
+      } catch (IllegalArgumentException e) {
+        throw new CheckpointFormatException(metaFile, "unknown head \"" + h.asText() + "\"");
+      }
+    }
+    ParameterLayout layout = GptLayout.of(config, heads);
+    Path modelFile = dir.resolve(MODEL);
+    ParameterStore params = Gpt2Weights.read(modelFile, layout, dtype);
+    String expected = meta.path("weights_sha256").asText("");
+    String savedDtype = meta.path("dtype").asText("");
+    if (savedDtype.equals(dtype.name()) && !expected.equals(params.sha256())) {
+      throw new CheckpointFormatException(modelFile, "weights do not match the checksum in " + META);
+    }
+    Optional<OptimizerState> optimizer = Optional.empty();
+    if (Files.exists(dir.resolve(OPTIMIZER))) {
+      optimizer = Optional.of(readOptimizer(dir.resolve(OPTIMIZER), layout, dtype));
+    }
+    Map<String, String> tokenizer = new LinkedHashMap<>();
+    meta.path("tokenizer").properties().forEach(e -> tokenizer.put(e.getKey(),
+        e.getValue().asText()));
+    return new Contents(config, heads, params, optimizer, meta.path("step").asLong(), tokenizer);
+  }
+
+  private static String metadata(Contents c) throws JsonProcessingException {
+    ObjectNode n = JSON.createObjectNode();
+    n.put("format_version", FORMAT_VERSION);
+    n.put("step", c.step());
+    n.put("dtype", c.params().dtype().name());
+    n.put("weights_sha256", c.params().sha256());
+    var heads = n.putArray("heads");
+    c.heads().forEach(h -> heads.add(h.name()));
+    ObjectNode tok = n.putObject("tokenizer");
+    c.tokenizer().forEach(tok::put);
+    return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(n) + "\n";
+  }
+
+  private static JsonNode readMeta(Path file) throws IOException {
+    JsonNode meta;
+    try {
+      meta = JSON.readTree(Files.readString(file));
+    } catch (NoSuchFileException e) {
+      throw new CheckpointFormatException(file, "no such file (is " + file.getParent()
+          + " a checkpoint directory?)");
+    } catch (JsonProcessingException e) {
+      throw new CheckpointFormatException(file, "not valid JSON: " + e.getOriginalMessage());
+    }
+    if (meta == null || !meta.isObject()) {
+      throw new CheckpointFormatException(file, "expected a JSON object");
+    }
+    if (meta.path("format_version").asInt(-1) != FORMAT_VERSION) {
+      throw new CheckpointFormatException(file, "key \"format_version\": expected " + FORMAT_VERSION
+          + ", got " + meta.get("format_version"));
+    }
+    for (String key : new String[] {"step", "dtype", "weights_sha256", "heads", "tokenizer"}) {
+      if (!meta.has(key)) {
+        throw new CheckpointFormatException(file, "missing key \"" + key + "\"");
+      }
+    }
+    return meta;
+  }
+
+  private static void writeOptimizer(Path file, OptimizerState state) throws IOException {
+    LinkedHashMap<String, INDArray> tensors = new LinkedHashMap<>();
+    for (ParameterSpec s : state.firstMoments().layout().specs()) {
+      tensors.put("m." + s.name(), state.firstMoments().get(s.name()));
+    }
+    for (ParameterSpec s : state.secondMoments().layout().specs()) {
+      tensors.put("v." + s.name(), state.secondMoments().get(s.name()));
+    }
+    DType dtype = state.firstMoments().dtype() == DataType.DOUBLE ? DType.F64 : DType.F32;
+    SafeTensorsWriter.write(file, tensors, Map.of("rlhf4j.adamw_step", Long.toString(state.step())),
+        dtype);
+  }
+
+  private static OptimizerState readOptimizer(Path file, ParameterLayout layout, DataType dtype)
+      throws IOException {
+    SafeTensorsFile loaded = SafeTensorsReader.read(file, dtype);
+    ParameterStore m = ParameterStore.zeros(layout, dtype);
+    ParameterStore v = ParameterStore.zeros(layout, dtype);
+    for (ParameterSpec s : layout.specs()) {
+      for (String prefix : new String[] {"m.", "v."}) {
+        INDArray t = loaded.tensors().get(prefix + s.name());
+        if (t == null || !java.util.Arrays.equals(t.shape(), s.shape())) {
+          throw new CheckpointFormatException(file, prefix + s.name(), t == null ? "missing"
+              : "shape " + java.util.Arrays.toString(t.shape()) + ", expected "
+                  + java.util.Arrays.toString(s.shape()));
+        }
+        (prefix.equals("m.") ? m : v).get(s.name()).assign(t);
+      }
+    }
+    if (loaded.tensors().size() != 2 * layout.specs().size()) {
+      throw new CheckpointFormatException(file, "holds tensors that are not moments of this model");
+    }
+    String step = loaded.metadata().get("rlhf4j.adamw_step");
+    try {
+      return new OptimizerState(m, v, Long.parseLong(step));
+    } catch (NumberFormatException e) {
+      throw new CheckpointFormatException(file, "metadata rlhf4j.adamw_step: expected an integer, got "
+          + step);
+    }
+  }
+
+  /** Moves the finished {@code temp} directory to {@code target}, then removes the old one. */
+  private static void replace(Path temp, Path target) throws IOException {
+    Path old = null;
+    if (Files.exists(target)) {
+      old = target.resolveSibling("." + target.getFileName() + ".old-" + UUID.randomUUID());
+      Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
+    }
+    Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+    if (old != null) {
+      deleteTree(old);
+    }
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> walk = Files.walk(dir)) {
+      for (Path p : (Iterable<Path>) walk.sorted(Comparator.reverseOrder())::iterator) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+}

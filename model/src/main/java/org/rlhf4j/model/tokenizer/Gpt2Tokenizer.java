@@ -1,0 +1,187 @@
+package org.rlhf4j.model.tokenizer;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.Objects;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * GPT-2's byte-level BPE, giving exactly GPT-2's ids; {@code <|endoftext|>} (50256) is EOS and pad.
+ *
+ * <p>Text is split by GPT-2's pre-tokenizer regex, each piece's UTF-8 bytes are mapped through
+ * {@link ByteLevelAlphabet}, and {@link BytePairEncoder} merges them by rank. One implementation
+ * serves both sources: Hugging Face files ({@link #fromHuggingFace}) and JTokkit's r50k_base
+ * ({@link #r50kBase}), whose bundled rank file is turned into the same vocab and merges tables
+ * (see {@link TiktokenRanks}). Delegating r50k to JTokkit would have been shorter, but then the two
+ * sources would run different code, and only one of them would be what the tests prove.
+ */
+public final class Gpt2Tokenizer implements Tokenizer {
+
+    /** Value of {@link #name()} and of the description's kind. */
+    public static final String KIND = "gpt2";
+
+    /** GPT-2's only special token, which ends every document it was trained on. */
+    public static final String END_OF_TEXT = "<|endoftext|>";
+
+    /** Key of {@link #describe()} that names where the tables came from: r50k_base or huggingface. */
+    public static final String SOURCE_KEY = "source";
+
+    /** Key of {@link #describe()} that fingerprints the vocabulary, so a rebuild cannot silently differ. */
+    public static final String VOCAB_SHA256_KEY = "vocab_sha256";
+
+    static final String R50K_SOURCE = "r50k_base";
+    static final String HUGGING_FACE_SOURCE = "huggingface";
+
+    // UNICODE_CHARACTER_CLASS makes \s match all Unicode white space, as in tiktoken's regex engine.
+    private static final Pattern PRE_TOKENIZER = Pattern.compile(
+            "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+",
+            Pattern.UNICODE_CHARACTER_CLASS);
+
+    private final BpeTables tables;
+    private final BytePairEncoder encoder;
+    private final String source;
+    private final int eosId;
+
+    private Gpt2Tokenizer(BpeTables tables, String source) {
+        this.tables = tables;
+        this.encoder = new BytePairEncoder(tables);
+        this.source = source;
+        Integer endOfText = tables.vocab().get(END_OF_TEXT);
+        if (endOfText == null) {
+            throw new TokenizerFileException(
+                    tables.source() + ": expected the token " + END_OF_TEXT + " in the vocabulary, but it is missing");
+        }
+        this.eosId = endOfText;
+    }
+
+    /** GPT-2's tokenizer from JTokkit's r50k_base ranks; built once (a few hundred milliseconds), then shared. */
+    public static Gpt2Tokenizer r50kBase() {
+        return R50kHolder.INSTANCE;
+    }
+
+    /**
+     * The tokenizer in a Hugging Face model directory: {@code vocab.json} and {@code merges.txt}
+     * if both are there, otherwise {@code tokenizer.json}.
+     *
+     * @throws TokenizerFileException if the files are missing or malformed
+     */
+    public static Gpt2Tokenizer fromHuggingFace(Path directory) {
+        return new Gpt2Tokenizer(HuggingFaceFiles.readDirectory(directory), HUGGING_FACE_SOURCE);
+    }
+
+    /** The tokenizer in a {@code vocab.json} and {@code merges.txt} pair. */
+    public static Gpt2Tokenizer fromVocabAndMerges(Path vocabJson, Path mergesTxt) {
+        return new Gpt2Tokenizer(HuggingFaceFiles.readVocabAndMerges(vocabJson, mergesTxt), HUGGING_FACE_SOURCE);
+    }
+
+    /** The tokenizer in a {@code tokenizer.json}; merges may be {@code "a b"} strings or {@code ["a", "b"]}. */
+    public static Gpt2Tokenizer fromTokenizerJson(Path tokenizerJson) {
+        return new Gpt2Tokenizer(HuggingFaceFiles.readTokenizerJson(tokenizerJson), HUGGING_FACE_SOURCE);
+    }
+
+    /**
+     * Rebuilds from a description as r50k_base, whatever source wrote it: GPT-2's own files give the
+     * same ids. A description of another vocabulary is refused (by its size or fingerprint), since
+     * only its files can rebuild it.
+     */
+    static Gpt2Tokenizer fromDescription(Map<String, String> description) {
+        Gpt2Tokenizer r50k = r50kBase();
+        String fingerprint = description.get(VOCAB_SHA256_KEY);
+        if (fingerprint != null && !fingerprint.equals(r50k.vocabSha256())) {
+            throw new IllegalArgumentException("expected GPT-2's vocabulary (" + VOCAB_SHA256_KEY + "="
+                    + r50k.vocabSha256() + "), but the description is of another one: " + description
+                    + "; load it from its files with Gpt2Tokenizer.fromHuggingFace");
+        }
+        return r50k;
+    }
+
+    /** Writes this tokenizer as Hugging Face's {@code vocab.json} and {@code merges.txt} into the directory. */
+    public void writeVocabAndMerges(Path directory) {
+        HuggingFaceFiles.writeVocabAndMerges(tables, directory);
+    }
+
+    @Override
+    public int[] encode(String text) {
+        IdBuffer ids = new IdBuffer(text.length() / 3);
+        Matcher piece = PRE_TOKENIZER.matcher(text);
+        while (piece.find()) {
+            encoder.encodePiece(piece.group().getBytes(StandardCharsets.UTF_8), ids);
+        }
+        return ids.toArray();
+    }
+
+    @Override
+    public String decode(int[] ids, int from, int to, Specials specials) {
+        Objects.checkFromToIndex(from, to, ids.length);
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(4 * (to - from));
+        for (int i = from; i < to; i++) {
+            if (specials == Specials.SKIP && ids[i] == eosId) {
+                continue;
+            }
+            bytes.writeBytes(encoder.bytesOf(ids[i]));
+        }
+        return bytes.toString(StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public int vocabSize() {
+        return encoder.vocabSize();
+    }
+
+    @Override
+    public int eosId() {
+        return eosId;
+    }
+
+    /** Same as {@link #eosId()}, as in Hugging Face's GPT-2: padding is masked out anyway. */
+    @Override
+    public int padId() {
+        return eosId;
+    }
+
+    @Override
+    public String name() {
+        return KIND;
+    }
+
+    @Override
+    public Map<String, Integer> specialTokens() {
+        return Map.of(END_OF_TEXT, eosId);
+    }
+
+    @Override
+    public Map<String, String> describe() {
+        return Map.of(KIND_KEY, KIND, SOURCE_KEY, source, VOCAB_SIZE_KEY, Integer.toString(vocabSize()),
+                VOCAB_SHA256_KEY, vocabSha256());
+    }
+
+    @Override
+    public String toString() {
+        return "Gpt2Tokenizer[" + source + ", " + vocabSize() + " tokens]";
+    }
+
+    // Over the token texts in id order: it pins which vocabulary a checkpoint's ids index into.
+    private String vocabSha256() {
+        try {
+            MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
+            for (String token : tables.tokensById()) {
+                sha256.update(token.getBytes(StandardCharsets.UTF_8));
+                sha256.update((byte) 0);
+            }
+            return HexFormat.of().formatHex(sha256.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java runtime has SHA-256", e);
+        }
+    }
+
+    private static final class R50kHolder {
+        static final Gpt2Tokenizer INSTANCE =
+                new Gpt2Tokenizer(TiktokenRanks.r50kBase(END_OF_TEXT), R50K_SOURCE);
+    }
+}
