@@ -22,7 +22,8 @@ import org.rlhf4j.model.kernels.Nd4jKernels;
 public final class TrainThroughput {
   /** One measurement, with per-kernel milliseconds per step when profiled. */
   public record Result(PeerShape shape, long params, int threads, double tokensPerSecond,
-      double secondsPerStep, Map<String, Double> kernelMillisPerStep) {}
+      double secondsPerStep, Map<String, Double> kernelMillisPerStep, long opsPerStep,
+      double microsPerTinyOp) {}
 
   private TrainThroughput() {}
 
@@ -68,7 +69,8 @@ public final class TrainThroughput {
     for (Map.Entry<String, long[]> e : profile.totals().entrySet()) {
       perStep.put(e.getKey(), e.getValue()[0] / 1e6 / steps);
     }
+    long ops = OpCount.of(step);
     return new Result(shape, params.layout().totalSize(), threads, (double) steps * b * t / elapsed,
-        elapsed / steps, perStep);
+        elapsed / steps, perStep, ops, OpCount.microsPerTinyOp());
   }
 }

@@ -61,6 +61,10 @@ final class BenchCommand {
         double total = r.secondsPerStep() * 1e3;
         err.printf(Locale.ROOT, "%.1f ms per step; kernels %.1f ms (%.0f%%), outside kernels %.1f ms%n",
             total, kernels, 100 * kernels / total, total - kernels);
+        double dispatch = r.opsPerStep() * r.microsPerTinyOp() / 1e3;
+        err.printf(Locale.ROOT, "%d ND4J ops per step at %.1f us fixed cost each: %.1f ms (%.0f%%) "
+            + "of dispatch overhead%n", r.opsPerStep(), r.microsPerTinyOp(), dispatch,
+            100 * dispatch / total);
         for (Map.Entry<String, Double> e : r.kernelMillisPerStep().entrySet()) {
           err.printf(Locale.ROOT, "  %-14s %8.2f ms  %5.1f%%%n", e.getKey(), e.getValue(),
               100 * e.getValue() / total);
