@@ -12,7 +12,7 @@ import org.rlhf4j.model.LanguageModelLoss;
 import org.rlhf4j.model.ParameterStore;
 import org.rlhf4j.model.TensorThreads;
 import org.rlhf4j.model.TokenBatch;
-import org.rlhf4j.model.kernels.Nd4jKernels;
+import org.rlhf4j.model.kernels.Kernels;
 
 /**
  * Training throughput under the peer's protocol: random tokens (B, T + 1), next-token
@@ -27,9 +27,9 @@ public final class TrainThroughput {
 
   private TrainThroughput() {}
 
-  public static Result run(PeerShape shape, int threads, double seconds) {
+  public static Result run(PeerShape shape, int threads, double seconds, Kernels kernels) {
     TensorThreads.bindCurrentThread(threads);
-    KernelProfile profile = new KernelProfile(new Nd4jKernels());
+    KernelProfile profile = new KernelProfile(kernels);
     Gpt gpt = new Gpt(shape.model(), EnumSet.noneOf(Head.class), profile);
     ParameterStore params = gpt.initialParameters(0, DataType.FLOAT);
     ParameterStore grads = params.zerosLike();

@@ -7,6 +7,7 @@ import java.util.concurrent.Callable;
 import org.rlhf4j.bench.PeerShape;
 import org.rlhf4j.bench.TrainThroughput;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -33,6 +34,8 @@ final class BenchCommand {
     @Option(names = "--profile", description = "Also print milliseconds per step by kernel to stderr.")
     boolean profile;
 
+    @Mixin KernelsOption kernels;
+
     @Spec CommandSpec spec;
 
     @Override
@@ -46,10 +49,10 @@ final class BenchCommand {
       if (threads < 1) {
         throw new UserInputException("--threads: expected at least 1, got " + threads);
       }
-      spec.commandLine().getErr().printf("bench train: config %s, %d thread(s), measuring for %.0f s...%n",
-          shape, threads, seconds);
+      spec.commandLine().getErr().printf("bench train: config %s, %d thread(s), %s kernels, "
+          + "measuring for %.0f s...%n", shape, threads, kernels.name, seconds);
       spec.commandLine().getErr().flush();
-      TrainThroughput.Result r = TrainThroughput.run(shape, threads, seconds);
+      TrainThroughput.Result r = TrainThroughput.run(shape, threads, seconds, kernels.create());
       PrintWriter out = spec.commandLine().getOut();
       out.printf(Locale.ROOT, "{\"config\": \"%s\", \"params\": %d, \"threads\": %d, "
           + "\"train_tokens_per_s\": %d}%n", shape, r.params(), r.threads(),

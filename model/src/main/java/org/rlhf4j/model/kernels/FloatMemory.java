@@ -1,0 +1,41 @@
+package org.rlhf4j.model.kernels;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * A dense float32 INDArray's native memory as a little-endian ByteBuffer plus the byte offset of
+ * its first element, for Vector API loops. No copy is made.
+ */
+final class FloatMemory {
+  final ByteBuffer bytes;
+  final long base; // byte offset of element 0
+
+  private FloatMemory(ByteBuffer bytes, long base) {
+    this.bytes = bytes;
+    this.base = base;
+  }
+
+  static FloatMemory of(INDArray a) {
+    if (a.dataType() != DataType.FLOAT) {
+      throw new IllegalArgumentException("expected float32, got " + a.dataType());
+    }
+    ByteBuffer bb = DirectMemory.buffer(a).asNio().order(ByteOrder.LITTLE_ENDIAN);
+    return new FloatMemory(bb, DirectMemory.offset(a) * Float.BYTES);
+  }
+
+  /** Byte index of element {@code i}. */
+  int at(long i) {
+    return (int) (base + i * Float.BYTES);
+  }
+
+  float get(long i) {
+    return bytes.getFloat(at(i));
+  }
+
+  void put(long i, float v) {
+    bytes.putFloat(at(i), v);
+  }
+}
