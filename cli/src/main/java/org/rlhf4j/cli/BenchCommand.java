@@ -4,6 +4,7 @@ import java.io.PrintWriter;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.rlhf4j.bench.GenerateThroughput;
 import org.rlhf4j.bench.PeerShape;
 import org.rlhf4j.bench.TrainThroughput;
 import picocli.CommandLine.Command;
@@ -14,7 +15,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code rlhf4j bench ...}: throughput under the PyTorch peer's protocol, one JSON line each. */
 @Command(name = "bench", description = "Measure throughput the way ../shared/bench/torch_gpt_bench.py does.",
-    mixinStandardHelpOptions = true, subcommands = {BenchCommand.Train.class})
+    mixinStandardHelpOptions = true, subcommands = {BenchCommand.Train.class, BenchCommand.Generate.class})
 final class BenchCommand {
 
   /** {@code rlhf4j bench train}: forward + backward + AdamW tokens per second. */
@@ -40,15 +41,7 @@ final class BenchCommand {
 
     @Override
     public Integer call() {
-      PeerShape shape;
-      try {
-        shape = PeerShape.parse(config);
-      } catch (IllegalArgumentException e) {
-        throw new UserInputException("--config: " + e.getMessage());
-      }
-      if (threads < 1) {
-        throw new UserInputException("--threads: expected at least 1, got " + threads);
-      }
+      PeerShape shape = shape(config, threads);
       spec.commandLine().getErr().printf("bench train: config %s, %d thread(s), %s kernels, "
           + "measuring for %.0f s...%n", shape, threads, kernels.name, seconds);
       spec.commandLine().getErr().flush();
@@ -75,6 +68,52 @@ final class BenchCommand {
         err.flush();
       }
       return 0;
+    }
+  }
+
+  /** {@code rlhf4j bench generate}: sampled tokens per second with the KV cache. */
+  @Command(name = "generate", mixinStandardHelpOptions = true,
+      description = "Generation tokens/s (batch 16, 16-token prompt, 64 new tokens, multinomial "
+          + "sampling, KV cache) on the peer's shapes; prints {\"config\", \"params\", "
+          + "\"threads\", \"gen_tokens_per_s\"}.")
+  static final class Generate implements Callable<Integer> {
+    @Option(names = "--config", defaultValue = "S", description = "S, M or G (default ${DEFAULT-VALUE}).")
+    String config;
+
+    @Option(names = "--threads", defaultValue = "1", description = "Tensor threads (default ${DEFAULT-VALUE}).")
+    int threads;
+
+    @Option(names = "--seconds", defaultValue = "8", description = "Minimum measuring time (default ${DEFAULT-VALUE}).")
+    double seconds;
+
+    @Mixin KernelsOption kernels;
+
+    @Spec CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      PeerShape shape = shape(config, threads);
+      spec.commandLine().getErr().printf("bench generate: config %s, %d thread(s), %s kernels, "
+          + "measuring for %.0f s...%n", shape, threads, kernels.name, seconds);
+      spec.commandLine().getErr().flush();
+      GenerateThroughput.Result r = GenerateThroughput.run(shape, threads, seconds, kernels.create());
+      PrintWriter out = spec.commandLine().getOut();
+      out.printf(Locale.ROOT, "{\"config\": \"%s\", \"params\": %d, \"threads\": %d, "
+          + "\"gen_tokens_per_s\": %d}%n", shape, r.params(), r.threads(),
+          Math.round(r.tokensPerSecond()));
+      out.flush();
+      return 0;
+    }
+  }
+
+  static PeerShape shape(String config, int threads) {
+    if (threads < 1) {
+      throw new UserInputException("--threads: expected at least 1, got " + threads);
+    }
+    try {
+      return PeerShape.parse(config);
+    } catch (IllegalArgumentException e) {
+      throw new UserInputException("--config: " + e.getMessage());
     }
   }
 }

@@ -149,4 +149,32 @@ class Rlhf4jCommandTest {
     }
     return log;
   }
+
+  @Test
+  void benchGeneratePrintsOneJsonLineWithThePeersKeys() throws Exception {
+    Run r = run("bench", "generate", "--config", "S", "--seconds", "0");
+    assertEquals(0, r.exit(), r.err());
+    var json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.out());
+    assertEquals("S", json.get("config").asText());
+    assertEquals(445_952, json.get("params").asLong());
+    assertEquals(1, json.get("threads").asInt());
+    assertTrue(json.get("gen_tokens_per_s").asLong() > 0, r.out());
+  }
+
+  @Test
+  void benchTrainPrintsOneJsonLineWithThePeersKeys() throws Exception {
+    Run r = run("bench", "train", "--config", "s", "--seconds", "0", "--threads", "2");
+    assertEquals(0, r.exit(), r.err());
+    var json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.out());
+    assertEquals(445_952, json.get("params").asLong());
+    assertEquals(2, json.get("threads").asInt());
+    assertTrue(json.get("train_tokens_per_s").asLong() > 0, r.out());
+  }
+
+  @Test
+  void benchRejectsAnUnknownConfigWithExitTwo() {
+    Run r = run("bench", "train", "--config", "XL");
+    assertEquals(2, r.exit());
+    assertEquals("rlhf4j: --config: unknown config 'XL', expected S, M or G\n", r.err());
+  }
 }

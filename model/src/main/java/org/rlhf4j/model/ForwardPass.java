@@ -1,6 +1,7 @@
 package org.rlhf4j.model;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /** Outputs of one {@link Gpt#forward} and the activations its backward needs. */
 public final class ForwardPass {
@@ -49,7 +50,7 @@ public final class ForwardPass {
     return lnf;
   }
 
-  /** What one block's forward keeps for its backward. */
+  /** What one block's forward keeps for its backward; also the decoder's reusable buffers. */
   static final class BlockActivations {
     INDArray ln1; // (N, C)
     INDArray ln1Mean; // (N)
@@ -66,5 +67,36 @@ public final class ForwardPass {
     INDArray ln2Rstd; // (N)
     INDArray fc; // (N, 4C)
     INDArray gelu; // (N, 4C)
+
+    /**
+     * Buffers for a (B, T) pass attending over S keys; {@code k} and {@code v} are allocated only
+     * when {@code ownKeys} (training), the decoder points them at its cache instead.
+     */
+    static BlockActivations allocate(org.nd4j.linalg.api.buffer.DataType dt,
+        org.rlhf4j.config.ModelConfig c, int b, int t, int s, boolean ownKeys) {
+      long n = (long) b * t;
+      long d = c.dModel();
+      int nh = c.heads();
+      int hs = c.headSize();
+      BlockActivations a = new BlockActivations();
+      a.ln1 = Nd4j.create(dt, n, d);
+      a.ln1Mean = Nd4j.create(dt, n);
+      a.ln1Rstd = Nd4j.create(dt, n);
+      a.qkv = Nd4j.create(dt, n, 3 * d);
+      a.q = Nd4j.create(dt, b, nh, t, hs);
+      if (ownKeys) {
+        a.k = Nd4j.create(dt, b, nh, t, hs);
+        a.v = Nd4j.create(dt, b, nh, t, hs);
+      }
+      a.att = Nd4j.create(dt, b, nh, t, s);
+      a.attY = Nd4j.create(dt, n, d);
+      a.res2 = Nd4j.create(dt, n, d);
+      a.ln2 = Nd4j.create(dt, n, d);
+      a.ln2Mean = Nd4j.create(dt, n);
+      a.ln2Rstd = Nd4j.create(dt, n);
+      a.fc = Nd4j.create(dt, n, 4 * d);
+      a.gelu = Nd4j.create(dt, n, 4 * d);
+      return a;
+    }
   }
 }

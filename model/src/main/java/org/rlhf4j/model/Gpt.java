@@ -72,8 +72,9 @@ public final class Gpt {
     BlockActivations[] blocks = new BlockActivations[config.layers()];
     inputs[0] = x;
     for (int l = 0; l < config.layers(); l++) {
-      blocks[l] = new BlockActivations();
-      inputs[l + 1] = blockForward(p, l, inputs[l], blocks[l], b, t, mask, null, 0);
+      blocks[l] = BlockActivations.allocate(dt, config, b, t, t, true);
+      inputs[l + 1] = Nd4j.create(dt, n, c);
+      blockForward(p, l, inputs[l], blocks[l], b, t, mask, -1, inputs[l + 1]);
     }
     // 3. final LayerNorm and heads
     INDArray lnf = Nd4j.create(dt, n, c);
@@ -135,56 +136,9 @@ public final class Gpt {
     kernels.embeddingBackward(grads.get("wpe.weight"), dx, batch.positions());
   }
 
-  /**
-   * Runs new tokens {@code ids (B, T)} with {@code mask (B, T)} through the model after what
-   * {@code cache} holds, appending their keys and values; returns their logits {@code (B·T, V)}.
-   * A left-padded prompt goes in whole, then one token per step.
-   */
-  public INDArray forwardCached(ParameterStore p, int[] ids, int[] mask, KvCache cache) {
-    int b = cache.batch;
-    int t = ids.length / b;
-    if (ids.length != b * t || mask.length != ids.length) {
-      throw new IllegalArgumentException("ids and mask must be (B, T) with B = " + b);
-    }
-    if (cache.filled + t > cache.capacity) {
-      throw new IllegalArgumentException("cache holds " + cache.filled + " of " + cache.capacity
-          + " tokens; " + t + " more do not fit");
-    }
-    int start = cache.filled;
-    int[] positions = new int[ids.length];
-    for (int r = 0; r < b; r++) {
-      for (int i = 0; i < t; i++) {
-        int k = r * t + i;
-        positions[k] = cache.realTokens[r];
-        cache.keyMask[r * cache.capacity + start + i] = mask[k];
-        cache.realTokens[r] += mask[k];
-      }
-    }
-    requireFits(java.util.Arrays.stream(positions).max().orElse(0));
-    DataType dt = p.dtype();
-    int n = b * t;
-    long c = config.dModel();
-    INDArray x = Nd4j.create(dt, n, c); // (N, C)
-    kernels.embeddingForward(x, p.get("wte.weight"), ids);
-    INDArray pos = Nd4j.create(dt, n, c); // (N, C)
-    kernels.embeddingForward(pos, p.get("wpe.weight"), positions);
-    x.addi(pos);
-    int s = start + t;
-    int[] keyMask = new int[b * s];
-    for (int r = 0; r < b; r++) {
-      System.arraycopy(cache.keyMask, r * cache.capacity, keyMask, r * s, s);
-    }
-    INDArray attMask = attentionMask(keyMask, b, t, start, s, dt);
-    for (int l = 0; l < config.layers(); l++) {
-      x = blockForward(p, l, x, new BlockActivations(), b, t, attMask, cache, start);
-    }
-    cache.filled = s;
-    INDArray lnf = Nd4j.create(dt, n, c);
-    kernels.layerNormForward(lnf, Nd4j.create(dt, n), Nd4j.create(dt, n), x, p.get("ln_f.weight"),
-        p.get("ln_f.bias"), config.layerNormEpsilon());
-    INDArray logits = Nd4j.create(dt, n, config.vocabSize()); // (N, V)
-    kernels.matmulTransposedForward(logits, lnf, p.get("wte.weight"));
-    return logits;
+  /** A decoder for incremental generation over {@code batch} rows of up to {@code capacity} tokens. */
+  public Decoder decoder(int batch, int capacity, DataType dtype) {
+    return new Decoder(this, batch, capacity, dtype);
   }
 
   private void heads(ParameterStore p, ForwardPass pass, Set<Output> outputs) {
@@ -215,63 +169,52 @@ public final class Gpt {
   }
 
   /**
-   * One pre-LayerNorm block: {@code res2 = x + attn(ln_1(x))}, {@code out = res2 + mlp(ln_2(res2))}.
-   * With a cache, this pass's keys and values are appended at {@code start} and attention runs over
-   * everything cached.
+   * One pre-LayerNorm block into {@code out}: {@code res2 = x + attn(ln_1(x))},
+   * {@code out = res2 + mlp(ln_2(res2))}, writing only into preallocated buffers. With
+   * {@code cacheStart ≥ 0}, {@code a.k} and {@code a.v} are the layer's KV cache: this pass's keys
+   * and values are stored at {@code cacheStart} and attention runs over the whole cache, the mask
+   * hiding what is not filled.
    */
-  private INDArray blockForward(ParameterStore p, int l, INDArray x, BlockActivations a, int b,
-      int t, INDArray mask, KvCache cache, int start) {
+  void blockForward(ParameterStore p, int l, INDArray x, BlockActivations a, int b, int t,
+      INDArray mask, int cacheStart, INDArray out) {
     String h = GptLayout.block(l);
-    int n = b * t;
-    long c = config.dModel();
     int nh = config.heads();
     int hs = config.headSize();
-    DataType dt = x.dataType();
     double eps = config.layerNormEpsilon();
     // attention
-    a.ln1 = Nd4j.create(dt, n, c);
-    a.ln1Mean = Nd4j.create(dt, n);
-    a.ln1Rstd = Nd4j.create(dt, n);
     kernels.layerNormForward(a.ln1, a.ln1Mean, a.ln1Rstd, x, p.get(h + "ln_1.weight"),
         p.get(h + "ln_1.bias"), eps);
-    a.qkv = Nd4j.create(dt, n, 3 * c); // (N, 3C)
     kernels.matmulForward(a.qkv, a.ln1, p.get(h + "attn.c_attn.weight"),
         p.get(h + "attn.c_attn.bias"));
     INDArray qkv5 = a.qkv.reshape(b, t, 3, nh, hs); // (B, T, 3, NH, HS)
-    a.q = headsFirst(qkv5, 0); // (B, NH, T, HS)
-    INDArray k = headsFirst(qkv5, 1);
-    INDArray v = headsFirst(qkv5, 2);
-    if (cache != null) {
-      int s = start + t;
-      cache.keys[l].get(all(), all(), interval(start, s), all()).assign(k);
-      cache.values[l].get(all(), all(), interval(start, s), all()).assign(v);
-      k = cache.keys[l].get(all(), all(), interval(0, s), all()).dup('c'); // (B, NH, S, HS)
-      v = cache.values[l].get(all(), all(), interval(0, s), all()).dup('c');
+    a.q.assign(headsFirst(qkv5, 0)); // (B, NH, T, HS)
+    if (cacheStart < 0) {
+      a.k.assign(headsFirst(qkv5, 1));
+      a.v.assign(headsFirst(qkv5, 2));
+    } else {
+      a.k.get(all(), all(), interval(cacheStart, cacheStart + t), all()).assign(headsFirst(qkv5, 1));
+      a.v.get(all(), all(), interval(cacheStart, cacheStart + t), all()).assign(headsFirst(qkv5, 2));
     }
-    a.k = k;
-    a.v = v;
-    a.att = Nd4j.create(dt, b, nh, t, k.size(2)); // (B, NH, T, S)
-    INDArray y = Nd4j.create(dt, b, nh, t, hs); // (B, NH, T, HS)
-    kernels.attentionForward(y, a.att, a.q, a.k, a.v, mask);
-    a.attY = y.permute(0, 2, 1, 3).dup('c').reshape(n, c); // (N, C)
-    a.res2 = Nd4j.create(dt, n, c);
+    INDArray y = a.attY.reshape(b, t, nh, hs).permute(0, 2, 1, 3); // (B, NH, T, HS) view of attY
+    if (t == 1) {
+      // with one query the permuted view is dense: attention writes straight into attY
+      kernels.attentionForward(a.attY.reshape(b, nh, 1, hs), a.att, a.q, a.k, a.v, mask);
+    } else {
+      INDArray dense = a.q.ulike(); // (B, NH, T, HS)
+      kernels.attentionForward(dense, a.att, a.q, a.k, a.v, mask);
+      y.assign(dense);
+    }
     kernels.matmulForward(a.res2, a.attY, p.get(h + "attn.c_proj.weight"),
         p.get(h + "attn.c_proj.bias"));
     a.res2.addi(x);
     // MLP
-    a.ln2 = Nd4j.create(dt, n, c);
-    a.ln2Mean = Nd4j.create(dt, n);
-    a.ln2Rstd = Nd4j.create(dt, n);
     kernels.layerNormForward(a.ln2, a.ln2Mean, a.ln2Rstd, a.res2, p.get(h + "ln_2.weight"),
         p.get(h + "ln_2.bias"), eps);
-    a.fc = Nd4j.create(dt, n, 4 * c); // (N, 4C)
     kernels.matmulForward(a.fc, a.ln2, p.get(h + "mlp.c_fc.weight"), p.get(h + "mlp.c_fc.bias"));
-    a.gelu = Nd4j.create(dt, n, 4 * c);
     kernels.geluForward(a.gelu, a.fc);
-    INDArray out = Nd4j.create(dt, n, c);
     kernels.matmulForward(out, a.gelu, p.get(h + "mlp.c_proj.weight"),
         p.get(h + "mlp.c_proj.bias"));
-    return out.addi(a.res2);
+    out.addi(a.res2);
   }
 
   /** Backward of one block; returns the gradient with respect to its input {@code x}. */
@@ -317,29 +260,39 @@ public final class Gpt {
     return dx;
   }
 
-  /** Slot {@code which} (0 q, 1 k, 2 v) of {@code (B, T, 3, NH, HS)} as a dense {@code (B, NH, T, HS)}. */
+  /** Slot {@code which} (0 q, 1 k, 2 v) of {@code (B, T, 3, NH, HS)} as a {@code (B, NH, T, HS)} view. */
   private static INDArray headsFirst(INDArray qkv5, int which) {
-    return qkv5.get(all(), all(), point(which), all(), all()).permute(0, 2, 1, 3).dup('c');
+    return qkv5.get(all(), all(), point(which), all(), all()).permute(0, 2, 1, 3);
+  }
+
+  /** A new additive attention mask {@code (B, NH, T, S)}; see {@link #fillAttentionMask}. */
+  INDArray attentionMask(int[] keyMask, int b, int t, int start, int s, DataType dt) {
+    INDArray mask = Nd4j.create(dt, b, config.heads(), t, s);
+    fillAttentionMask(mask, keyMask, b, t, start, s);
+    return mask;
   }
 
   /**
-   * The additive attention mask {@code (B, NH, T, S)}: query i (absolute index start + i) sees key
-   * j when j ≤ start + i and j is a real token; every query also sees itself, so a padding row
-   * has a defined output while no real token ever attends to padding.
+   * Fills the additive mask {@code (B, NH, T, S)}: query i (absolute index start + i) sees key j
+   * when j ≤ start + i and key j is a real token ({@code keyMask (B, S)}); every query also sees
+   * itself, so a padding row has a defined output while no real token attends to padding. Keys
+   * after start + T − 1 (an unfilled cache) are hidden.
    */
-  private INDArray attentionMask(int[] keyMask, int b, int t, int start, int s, DataType dt) {
-    double[] m = new double[b * t * s];
+  void fillAttentionMask(INDArray mask, int[] keyMask, int b, int t, int start, int s) {
+    org.nd4j.linalg.api.buffer.DataBuffer buf = mask.data();
+    int nh = config.heads();
+    long k = 0;
     for (int r = 0; r < b; r++) {
-      for (int i = 0; i < t; i++) {
-        int self = start + i;
-        for (int j = 0; j < s; j++) {
-          boolean visible = j == self || (j < self && keyMask[r * s + j] == 1);
-          m[(r * t + i) * s + j] = visible ? 0.0 : Double.NEGATIVE_INFINITY;
+      for (int h = 0; h < nh; h++) {
+        for (int i = 0; i < t; i++) {
+          int self = start + i;
+          for (int j = 0; j < s; j++) {
+            boolean visible = j == self || (j < self && keyMask[r * s + j] == 1);
+            buf.put(k++, visible ? 0.0 : Double.NEGATIVE_INFINITY);
+          }
         }
       }
     }
-    INDArray one = Nd4j.createFromArray(m).reshape(b, 1, t, s).castTo(dt); // (B, 1, T, S)
-    return one.broadcast(b, config.heads(), t, s); // (B, NH, T, S)
   }
 
   private void requireFits(int maxPosition) {

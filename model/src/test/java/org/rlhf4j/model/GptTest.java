@@ -126,8 +126,8 @@ class GptTest {
         new int[] {1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1});
     INDArray expected = gpt.forward(p, whole, EnumSet.of(Output.LOGITS)).logits(); // (3·6, V)
 
-    KvCache cache = new KvCache(TINY, 3, 8, DataType.FLOAT);
-    INDArray prefill = gpt.forwardCached(p, prompt.ids(), prompt.mask(), cache); // (3·3, V)
+    Decoder cache = gpt.decoder(3, 8, DataType.FLOAT);
+    INDArray prefill = cache.step(p, prompt.ids(), prompt.mask()).dup(); // (3·3, V)
     double worst = 0;
     for (int b = 0; b < 3; b++) {
       for (int i = 0; i < 3; i++) {
@@ -135,7 +135,7 @@ class GptTest {
       }
     }
     for (int step = 0; step < 3; step++) {
-      INDArray logits = gpt.forwardCached(p, steps[step], new int[] {1, 1, 1}, cache); // (3, V)
+      INDArray logits = cache.step(p, steps[step], new int[] {1, 1, 1}); // (3, V)
       for (int b = 0; b < 3; b++) {
         worst = Math.max(worst, maxDiff(expected.getRow(b * 6 + 3 + step), logits.getRow(b)));
       }
@@ -149,10 +149,10 @@ class GptTest {
   void cacheRefusesTokensBeyondItsCapacity() {
     Gpt gpt = tiny(EnumSet.noneOf(Head.class));
     ParameterStore p = gpt.initialParameters(1, DataType.FLOAT);
-    KvCache cache = new KvCache(TINY, 1, 2, DataType.FLOAT);
-    gpt.forwardCached(p, new int[] {1, 2}, new int[] {1, 1}, cache);
+    Decoder cache = gpt.decoder(1, 2, DataType.FLOAT);
+    cache.step(p, new int[] {1, 2}, new int[] {1, 1});
     assertThrows(IllegalArgumentException.class,
-        () -> gpt.forwardCached(p, new int[] {3}, new int[] {1}, cache));
+        () -> cache.step(p, new int[] {3}, new int[] {1}));
   }
 
   @Test

@@ -1,0 +1,150 @@
+package org.rlhf4j.model;
+
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.rlhf4j.config.ModelConfig;
+import org.rlhf4j.model.ForwardPass.BlockActivations;
+
+/**
+ * Incremental decoding for (B, capacity) tokens: a KV cache per layer plus every activation
+ * buffer, allocated once per step shape and reused, so a decode step allocates no tensor memory.
+ * Owned by one thread; the parameters it reads may be shared.
+ */
+public final class Decoder {
+  private final Gpt gpt;
+  private final ModelConfig config;
+  private final DataType dtype;
+  private final int batch;
+  private final int capacity;
+  private final INDArray[] keys; // L × (B, NH, capacity, HS)
+  private final INDArray[] values; // L × (B, NH, capacity, HS)
+  private final int[] keyMask; // (B, capacity)
+  private final int[] realTokens; // (B): the next position id of each row
+  private final Map<Integer, StepBuffers> buffers = new HashMap<>();
+  private int filled;
+
+  /** Buffers for steps of T tokens. */
+  private static final class StepBuffers {
+    final INDArray x; // (N, C)
+    final INDArray pos; // (N, C)
+    final INDArray next; // (N, C)
+    final BlockActivations a;
+    final INDArray mask; // (B, NH, T, capacity)
+    final INDArray lnf; // (N, C)
+    final INDArray lnfMean; // (N)
+    final INDArray lnfRstd; // (N)
+    final INDArray logits; // (N, V)
+    final int[] positions; // (N)
+
+    StepBuffers(ModelConfig c, DataType dt, int b, int t, int capacity) {
+      long n = (long) b * t;
+      x = Nd4j.create(dt, n, c.dModel());
+      pos = Nd4j.create(dt, n, c.dModel());
+      next = Nd4j.create(dt, n, c.dModel());
+      a = BlockActivations.allocate(dt, c, b, t, capacity, false);
+      mask = Nd4j.create(dt, b, c.heads(), t, capacity);
+      lnf = Nd4j.create(dt, n, c.dModel());
+      lnfMean = Nd4j.create(dt, n);
+      lnfRstd = Nd4j.create(dt, n);
+      logits = Nd4j.create(dt, n, c.vocabSize());
+      positions = new int[(int) n];
+    }
+  }
+
+  Decoder(Gpt gpt, int batch, int capacity, DataType dtype) {
+    this.gpt = gpt;
+    this.config = gpt.config();
+    if (capacity > config.contextLength()) {
+      throw new IllegalArgumentException("capacity " + capacity + " exceeds the context length "
+          + config.contextLength());
+    }
+    this.dtype = dtype;
+    this.batch = batch;
+    this.capacity = capacity;
+    this.keys = new INDArray[config.layers()];
+    this.values = new INDArray[config.layers()];
+    for (int l = 0; l < config.layers(); l++) {
+      keys[l] = Nd4j.zeros(dtype, batch, config.heads(), capacity, config.headSize());
+      values[l] = Nd4j.zeros(dtype, batch, config.heads(), capacity, config.headSize());
+    }
+    this.keyMask = new int[batch * capacity];
+    this.realTokens = new int[batch];
+  }
+
+  public int batch() {
+    return batch;
+  }
+
+  public int capacity() {
+    return capacity;
+  }
+
+  /** Tokens per row held so far, padding included. */
+  public int length() {
+    return filled;
+  }
+
+  /** Empties the cache for the next batch of the same shape; buffers are kept. */
+  public void reset() {
+    filled = 0;
+    Arrays.fill(keyMask, 0);
+    Arrays.fill(realTokens, 0);
+  }
+
+  /**
+   * Runs {@code ids (B, T)} with {@code mask (B, T)} after what the cache holds and returns their
+   * logits {@code (B·T, V)}, a buffer that the next step overwrites. A left-padded prompt goes in
+   * whole, then one token per row per step (mask 0 for rows that have finished).
+   */
+  public INDArray step(ParameterStore p, int[] ids, int[] mask) {
+    int t = ids.length / batch;
+    if (ids.length != batch * t || mask.length != ids.length || t == 0) {
+      throw new IllegalArgumentException("ids and mask must be (B, T) with B = " + batch);
+    }
+    if (filled + t > capacity) {
+      throw new IllegalArgumentException("the cache holds " + filled + " of " + capacity
+          + " tokens; " + t + " more do not fit");
+    }
+    StepBuffers s = buffers.computeIfAbsent(t, k -> new StepBuffers(config, dtype, batch, k,
+        capacity));
+    int start = filled;
+    for (int r = 0; r < batch; r++) {
+      for (int i = 0; i < t; i++) {
+        int k = r * t + i;
+        s.positions[k] = realTokens[r];
+        keyMask[r * capacity + start + i] = mask[k];
+        realTokens[r] += mask[k];
+      }
+    }
+    for (int position : s.positions) {
+      if (position >= config.contextLength()) {
+        throw new IllegalArgumentException("position " + position + " is beyond the context length "
+            + config.contextLength());
+      }
+    }
+    var kernels = gpt.kernels();
+    kernels.embeddingForward(s.x, p.get("wte.weight"), ids);
+    kernels.embeddingForward(s.pos, p.get("wpe.weight"), s.positions);
+    s.x.addi(s.pos);
+    gpt.fillAttentionMask(s.mask, keyMask, batch, t, start, capacity);
+    INDArray in = s.x;
+    INDArray out = s.next;
+    for (int l = 0; l < config.layers(); l++) {
+      s.a.k = keys[l];
+      s.a.v = values[l];
+      gpt.blockForward(p, l, in, s.a, batch, t, s.mask, start, out);
+      INDArray swap = in;
+      in = out;
+      out = swap;
+    }
+    filled = start + t;
+    kernels.layerNormForward(s.lnf, s.lnfMean, s.lnfRstd, in, p.get("ln_f.weight"),
+        p.get("ln_f.bias"), config.layerNormEpsilon());
+    kernels.matmulTransposedForward(s.logits, s.lnf, p.get("wte.weight"));
+    return s.logits;
+  }
+}

@@ -1,0 +1,28 @@
+package org.rlhf4j.model;
+
+import java.util.EnumSet;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * {@code log softmax(logits / temperature)[target]} for every row of a batch through the training
+ * forward pass: what the learner computes for the policy and the reference, and what the rollout
+ * engine's behaviour log-probs must equal.
+ */
+public final class TokenLogProbs {
+  private TokenLogProbs() {}
+
+  /** Log-probs {@code (N)} of {@code targets (N)} (0 where a target is negative). */
+  public static float[] of(Gpt gpt, ParameterStore params, TokenBatch batch, int[] targets,
+      double temperature) {
+    INDArray logits = gpt.forward(params, batch, EnumSet.of(Output.LOGITS)).logits(); // (N, V)
+    logits.divi(temperature);
+    INDArray losses = Nd4j.create(logits.dataType(), batch.rows()); // (N)
+    gpt.kernels().crossEntropyForward(losses, logits.ulike(), logits, targets);
+    float[] out = losses.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).toFloatVector();
+    for (int i = 0; i < out.length; i++) {
+      out[i] = -out[i];
+    }
+    return out;
+  }
+}

@@ -1,0 +1,101 @@
+package org.rlhf4j.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.EnumSet;
+import java.util.List;
+import org.bytedeco.javacpp.Pointer;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.rlhf4j.config.ModelConfig;
+import org.rlhf4j.model.kernels.FiniteDifferences;
+import org.rlhf4j.model.kernels.Nd4jKernels;
+import org.rlhf4j.model.kernels.VectorKernels;
+
+class DecoderTest {
+  private static final ModelConfig SMALL = new ModelConfig(37, 24, 32, 2, 4, 1e-5);
+
+  private static ParameterStore params(Gpt gpt) {
+    ParameterStore p = gpt.initialParameters(11, DataType.FLOAT);
+    p.flat().addi(FiniteDifferences.random(12, 0.2, p.flat().length()).castTo(DataType.FLOAT));
+    return p;
+  }
+
+  @Test
+  void fastKernelsDecodeToTheReferenceForwardsLogits() {
+    Gpt reference = new Gpt(SMALL, EnumSet.noneOf(Head.class), new Nd4jKernels());
+    Gpt fast = new Gpt(SMALL, EnumSet.noneOf(Head.class), new VectorKernels());
+    ParameterStore p = params(reference);
+    TokenBatch whole = TokenBatch.leftPadded(List.of(new int[] {1, 2, 3, 4, 5, 6, 7},
+        new int[] {8, 9, 10, 11, 12}), 0);
+    INDArray expected = reference.forward(p, whole, EnumSet.of(Output.LOGITS)).logits();
+    // prompt = first 4 columns of the left-padded batch, then one column per step
+    Decoder decoder = fast.decoder(2, 10, DataType.FLOAT);
+    int t = whole.length();
+    double worst = 0;
+    int[] ids = new int[8];
+    int[] mask = new int[8];
+    for (int r = 0; r < 2; r++) {
+      System.arraycopy(whole.ids(), r * t, ids, r * 4, 4);
+      System.arraycopy(whole.mask(), r * t, mask, r * 4, 4);
+    }
+    INDArray logits = decoder.step(p, ids, mask);
+    for (int r = 0; r < 2; r++) {
+      for (int i = 0; i < 4; i++) {
+        worst = Math.max(worst, diff(expected.getRow(r * t + i), logits.getRow(r * 4 + i)));
+      }
+    }
+    for (int i = 4; i < t; i++) {
+      logits = decoder.step(p, new int[] {whole.ids()[i], whole.ids()[t + i]},
+          new int[] {whole.mask()[i], whole.mask()[t + i]});
+      for (int r = 0; r < 2; r++) {
+        worst = Math.max(worst, diff(expected.getRow(r * t + i), logits.getRow(r)));
+      }
+    }
+    System.out.printf("vector decode vs reference forward: max diff %.2e%n", worst);
+    assertTrue(worst < 1e-5, "differs by " + worst);
+  }
+
+  @Test
+  void aResetDecoderReproducesItsFirstRunAndReusesItsBuffers() {
+    Gpt gpt = new Gpt(SMALL, EnumSet.noneOf(Head.class), new VectorKernels());
+    ParameterStore p = params(gpt);
+    Decoder decoder = gpt.decoder(2, 6, DataType.FLOAT);
+    INDArray first = decoder.step(p, new int[] {1, 2, 0, 3}, new int[] {1, 1, 0, 1}).dup();
+    INDArray step = decoder.step(p, new int[] {4, 5}, new int[] {1, 1});
+    INDArray firstStep = step.dup();
+    decoder.reset();
+    assertEquals(first, decoder.step(p, new int[] {1, 2, 0, 3}, new int[] {1, 1, 0, 1}));
+    INDArray again = decoder.step(p, new int[] {4, 5}, new int[] {1, 1});
+    assertSame(step, again);
+    assertEquals(firstStep, again);
+  }
+
+  @Test
+  void aDecodeStepAllocatesNoTensorBuffers() {
+    // big enough that the smallest activation, (B, C) floats, is 8 KB
+    ModelConfig wide = new ModelConfig(512, 40, 256, 2, 4, 1e-5);
+    Gpt gpt = new Gpt(wide, EnumSet.noneOf(Head.class), new VectorKernels());
+    ParameterStore p = gpt.initialParameters(1, DataType.FLOAT);
+    Decoder decoder = gpt.decoder(8, 40, DataType.FLOAT);
+    int[] ones = {1, 1, 1, 1, 1, 1, 1, 1};
+    decoder.step(p, new int[16], new int[] {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1});
+    decoder.step(p, new int[8], ones); // sizes the one-token buffers
+    long before = Pointer.totalBytes();
+    int steps = 20;
+    for (int i = 0; i < steps; i++) {
+      decoder.step(p, new int[] {i, i + 1, i + 2, i + 3, i + 4, i + 5, i + 6, i + 7}, ones);
+    }
+    double perStep = (Pointer.totalBytes() - before) / (double) steps;
+    System.out.printf("native bytes per decode step: %.0f%n", perStep);
+    // what remains is ND4J's bookkeeping: 40-80 bytes of shape information per op or view
+    assertTrue(perStep < 4096, "a decode step allocated " + perStep + " native bytes");
+  }
+
+  private static double diff(INDArray a, INDArray b) {
+    return a.sub(b).amaxNumber().doubleValue();
+  }
+}

@@ -1,0 +1,127 @@
+package org.rlhf4j.rollout;
+
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.rlhf4j.model.Decoder;
+import org.rlhf4j.model.Gpt;
+
+/**
+ * Batched sampling with a KV cache: left-pads the prompts, runs them through the model in one
+ * step, then one token per unfinished row per step until every row has stopped. Each engine has
+ * its own seeded random stream, decoder and scratch, sized once per batch shape and reused; many
+ * engines may sample from one shared {@link PolicySnapshot} at once.
+ */
+public final class GenerationEngine {
+  private final SplittableRandom rng;
+  private final int padId;
+  private Decoder decoder;
+  private Gpt decoderModel;
+  private TokenSampler sampler;
+  private float[] logits; // (B, V) copy of the last step's logits
+  private int[] stepIds; // (B)
+  private int[] stepMask; // (B)
+
+  /** An engine whose samples are a function of {@code seed} and the calls made to it. */
+  public GenerationEngine(long seed, int padId) {
+    this.rng = new SplittableRandom(seed);
+    this.padId = padId;
+  }
+
+  /** Samples one response per prompt from {@code policy}. */
+  public List<Response> generate(PolicySnapshot policy, List<int[]> prompts, SamplingSettings s) {
+    Gpt model = policy.model();
+    int b = prompts.size();
+    int promptLength = prompts.stream().mapToInt(p -> p.length).max().orElse(0);
+    if (b == 0 || promptLength == 0) {
+      throw new IllegalArgumentException("need at least one non-empty prompt");
+    }
+    int capacity = promptLength + s.maxNewTokens();
+    if (capacity > model.config().contextLength()) {
+      throw new IllegalArgumentException("prompt of " + promptLength + " tokens + "
+          + s.maxNewTokens() + " new tokens exceeds the context length "
+          + model.config().contextLength());
+    }
+    prepare(model, b, capacity);
+    int vocab = model.config().vocabSize();
+
+    // 1. the left-padded prompts in one step
+    int[] ids = new int[b * promptLength];
+    int[] mask = new int[b * promptLength];
+    Arrays.fill(ids, padId);
+    for (int r = 0; r < b; r++) {
+      int[] p = prompts.get(r);
+      int start = r * promptLength + promptLength - p.length;
+      System.arraycopy(p, 0, ids, start, p.length);
+      Arrays.fill(mask, start, start + p.length, 1);
+    }
+    INDArray out = decoder.step(policy.params(), ids, mask);
+    copyLastPositions(out, b, promptLength, vocab);
+
+    // 2. one token per unfinished row per step
+    int[][] tokens = new int[b][s.maxNewTokens()];
+    float[][] logprobs = new float[b][s.maxNewTokens()];
+    int[] lengths = new int[b];
+    FinishReason[] finished = new FinishReason[b];
+    int active = b;
+    for (int step = 0; step < s.maxNewTokens() && active > 0; step++) {
+      for (int r = 0; r < b; r++) {
+        if (finished[r] != null) {
+          stepIds[r] = padId;
+          stepMask[r] = 0;
+          continue;
+        }
+        TokenSampler.Pick pick = sampler.pick(logits, r * vocab, s, rng);
+        tokens[r][lengths[r]] = pick.token();
+        logprobs[r][lengths[r]] = pick.logprob();
+        lengths[r]++;
+        stepIds[r] = pick.token();
+        stepMask[r] = 1;
+        if (s.isStop(pick.token())) {
+          finished[r] = FinishReason.STOP_TOKEN;
+          active--;
+        } else if (lengths[r] == s.maxNewTokens()) {
+          finished[r] = FinishReason.LENGTH;
+          active--;
+        }
+      }
+      if (active > 0) {
+        copyLastPositions(decoder.step(policy.params(), stepIds, stepMask), b, 1, vocab);
+      }
+    }
+    List<Response> responses = new ArrayList<>(b);
+    for (int r = 0; r < b; r++) {
+      responses.add(new Response(prompts.get(r), Arrays.copyOf(tokens[r], lengths[r]),
+          Arrays.copyOf(logprobs[r], lengths[r]), finished[r], policy.version()));
+    }
+    return responses;
+  }
+
+  /** Reuses the decoder and scratch when the model and batch shape are unchanged. */
+  private void prepare(Gpt model, int b, int capacity) {
+    if (decoder == null || decoderModel != model || decoder.batch() != b
+        || decoder.capacity() != capacity) {
+      decoder = model.decoder(b, capacity, DataType.FLOAT);
+      decoderModel = model;
+      sampler = new TokenSampler(model.config().vocabSize());
+      logits = new float[b * model.config().vocabSize()];
+      stepIds = new int[b];
+      stepMask = new int[b];
+    } else {
+      decoder.reset();
+    }
+  }
+
+  /** Copies the logits of each row's last position out of {@code out (B·T, V)}. */
+  private void copyLastPositions(INDArray out, int b, int t, int vocab) {
+    FloatBuffer all = out.data().asNio().order(ByteOrder.nativeOrder()).asFloatBuffer();
+    for (int r = 0; r < b; r++) {
+      all.get((r * t + t - 1) * vocab, logits, r * vocab, vocab);
+    }
+  }
+}
