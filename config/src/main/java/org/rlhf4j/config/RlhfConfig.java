@@ -3,8 +3,8 @@ package org.rlhf4j.config;
 import com.typesafe.config.Config;
 
 /** The whole validated configuration of a run, one record per concern. */
-public record RlhfConfig(
-    RunConfig run, RuntimeConfig runtime, ModelConfig model, MessageLogConfig log, Config source) {
+public record RlhfConfig(RunConfig run, RuntimeConfig runtime, ModelConfig model,
+    OptimizerConfig optimizer, SftConfig sft, MessageLogConfig log, Config source) {
 
   /** Builds the typed records from a resolved configuration that includes reference.conf. */
   static RlhfConfig from(Config resolved) {
@@ -21,10 +21,29 @@ public record RlhfConfig(
         s.intIn("rlhf4j.model.layers", 1, 1024),
         s.intIn("rlhf4j.model.heads", 1, 1024),
         s.doubleIn("rlhf4j.model.layer-norm-epsilon", 0, false, 1, true)));
+    OptimizerConfig optimizer = s.section("rlhf4j.optimizer", () -> new OptimizerConfig(
+        s.doubleIn("rlhf4j.optimizer.learning-rate", 0, false, 1, true),
+        s.oneOf("rlhf4j.optimizer.schedule", "constant", "linear", "cosine"),
+        s.intIn("rlhf4j.optimizer.warmup-steps", 0, 1_000_000),
+        s.doubleIn("rlhf4j.optimizer.min-lr-ratio", 0, true, 1, true),
+        s.doubleIn("rlhf4j.optimizer.beta1", 0, true, 1, false),
+        s.doubleIn("rlhf4j.optimizer.beta2", 0, true, 1, false),
+        s.doubleIn("rlhf4j.optimizer.eps", 0, false, 1, true),
+        s.doubleIn("rlhf4j.optimizer.weight-decay", 0, true, 10, true),
+        s.doubleIn("rlhf4j.optimizer.max-grad-norm", 0, true, 1e6, true),
+        s.intIn("rlhf4j.optimizer.max-bad-steps", 1, 1_000_000)));
+    SftConfig sft = s.section("rlhf4j.sft", () -> new SftConfig(
+        s.intIn("rlhf4j.sft.batch-size", 1, 1 << 16),
+        s.intIn("rlhf4j.sft.steps", 1, 100_000_000),
+        s.intIn("rlhf4j.sft.max-length", 2, 1 << 20),
+        s.bool("rlhf4j.sft.completion-only"),
+        s.intIn("rlhf4j.sft.checkpoint-every", 1, 100_000_000)));
     MessageLogConfig log = s.section("rlhf4j.log", () -> new MessageLogConfig(
         org.rlhf4j.protocol.FlushPolicy.parse(s.oneOf("rlhf4j.log.flush", "buffered", "flush", "fsync")),
         s.intIn("rlhf4j.log.max-record-bytes", 1024, Integer.MAX_VALUE)));
+    s.requireAtMost("rlhf4j.sft.max-length", sft.maxLength(), "rlhf4j.model.context-length",
+        model.contextLength());
     s.requireAllRead();
-    return new RlhfConfig(run, runtime, model, log, resolved);
+    return new RlhfConfig(run, runtime, model, optimizer, sft, log, resolved);
   }
 }
