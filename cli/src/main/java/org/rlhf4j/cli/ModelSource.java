@@ -1,0 +1,74 @@
+package org.rlhf4j.cli;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.EnumSet;
+import java.util.Set;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.rlhf4j.config.ModelConfig;
+import org.rlhf4j.config.RlhfConfig;
+import org.rlhf4j.model.Gpt;
+import org.rlhf4j.model.Head;
+import org.rlhf4j.model.ParameterStore;
+import org.rlhf4j.model.io.Checkpoint;
+import org.rlhf4j.model.io.HuggingFaceGpt2;
+import org.rlhf4j.model.kernels.Kernels;
+import org.rlhf4j.model.tokenizer.ByteTokenizer;
+import org.rlhf4j.model.tokenizer.Tokenizer;
+
+/**
+ * Where a command's starting model comes from: a fresh GPT-2 shaped by {@code rlhf4j.model} with
+ * the byte tokenizer, an rlhf4j checkpoint, or a Hugging Face GPT-2 directory.
+ */
+record ModelSource(Gpt gpt, ParameterStore params, Tokenizer tokenizer) {
+
+  /** Loads {@code init} (a checkpoint or Hugging Face directory) or builds a fresh model. */
+  static ModelSource load(Path init, RlhfConfig config, Set<Head> heads, Kernels kernels)
+      throws IOException {
+    if (init == null) {
+      Tokenizer tokenizer = new ByteTokenizer();
+      ModelConfig m = config.model();
+      if (m.vocabSize() < tokenizer.vocabSize()) {
+        throw new UserInputException("rlhf4j.model.vocab-size: " + m.vocabSize()
+            + " is smaller than the byte tokenizer's " + tokenizer.vocabSize() + " tokens");
+      }
+      Gpt gpt = new Gpt(m, heads, kernels);
+      return new ModelSource(gpt, gpt.initialParameters(config.run().seed(), DataType.FLOAT),
+          tokenizer);
+    }
+    if (!Files.isDirectory(init)) {
+      throw new UserInputException(init + ": no such directory (expected an rlhf4j checkpoint or a "
+          + "Hugging Face GPT-2 directory)");
+    }
+    if (Files.exists(init.resolve("rlhf4j.json"))) {
+      Checkpoint.Contents c = Checkpoint.load(init, DataType.FLOAT);
+      Gpt gpt = new Gpt(c.config(), heads, kernels);
+      ParameterStore params = withHeads(gpt, c.params(), config.run().seed());
+      return new ModelSource(gpt, params, Tokenizer.fromDescription(c.tokenizer()));
+    }
+    HuggingFaceGpt2.Imported hf = HuggingFaceGpt2.load(init, DataType.FLOAT);
+    Tokenizer tokenizer = hf.tokenizer().orElseThrow(() -> new UserInputException(init
+        + ": no tokenizer files (vocab.json + merges.txt or tokenizer.json)"));
+    Gpt gpt = new Gpt(hf.config(), heads, kernels);
+    return new ModelSource(gpt, withHeads(gpt, hf.params(), config.run().seed()), tokenizer);
+  }
+
+  /**
+   * {@code loaded}'s tensors in {@code gpt}'s layout: shared names are copied, heads the source
+   * lacks are freshly initialised, heads the target lacks are dropped.
+   */
+  static ParameterStore withHeads(Gpt gpt, ParameterStore loaded, long seed) {
+    ParameterStore out = gpt.initialParameters(seed, DataType.FLOAT);
+    for (var spec : out.layout().specs()) {
+      if (loaded.layout().contains(spec.name())) {
+        out.get(spec.name()).assign(loaded.get(spec.name()));
+      }
+    }
+    return out;
+  }
+
+  static Set<Head> none() {
+    return EnumSet.noneOf(Head.class);
+  }
+}

@@ -1,0 +1,66 @@
+package org.rlhf4j.learner;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
+import org.rlhf4j.model.io.Checkpoint;
+
+/**
+ * A run's {@code checkpoints/step-N} directories: save the newest, keep the last few, find the
+ * one to resume from. A directory only appears once complete ({@link Checkpoint} renames it into
+ * place), so whatever is found is whole.
+ */
+public final class CheckpointDirectory {
+  private static final String PREFIX = "step-";
+  private final Path root;
+  private final int keep;
+
+  public CheckpointDirectory(Path runDir, int keep) {
+    this.root = runDir.resolve("checkpoints");
+    this.keep = keep;
+  }
+
+  /** Saves {@code contents} as {@code step-N} and prunes all but the newest {@code keep}. */
+  public Path save(Checkpoint.Contents contents) throws IOException {
+    Files.createDirectories(root);
+    Path dir = root.resolve(PREFIX + contents.step());
+    Checkpoint.save(dir, contents);
+    List<Path> all = list();
+    for (int i = 0; i < all.size() - keep; i++) {
+      deleteTree(all.get(i));
+    }
+    return dir;
+  }
+
+  /** The newest checkpoint, if any. */
+  public Optional<Path> latest() throws IOException {
+    List<Path> all = list();
+    return all.isEmpty() ? Optional.empty() : Optional.of(all.get(all.size() - 1));
+  }
+
+  private List<Path> list() throws IOException {
+    if (!Files.isDirectory(root)) {
+      return List.of();
+    }
+    try (Stream<Path> s = Files.list(root)) {
+      return s.filter(p -> p.getFileName().toString().matches(PREFIX + "\\d+"))
+          .sorted(Comparator.comparingLong(CheckpointDirectory::stepOf)).toList();
+    }
+  }
+
+  private static long stepOf(Path p) {
+    return Long.parseLong(p.getFileName().toString().substring(PREFIX.length()));
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    try (Stream<Path> walk = Files.walk(dir)) {
+      for (Path p : (Iterable<Path>) walk.sorted(Comparator.reverseOrder())::iterator) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+}

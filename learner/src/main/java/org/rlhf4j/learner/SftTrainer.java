@@ -1,0 +1,150 @@
+package org.rlhf4j.learner;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.rlhf4j.config.SftConfig;
+import org.rlhf4j.model.Gpt;
+import org.rlhf4j.model.LanguageModelLoss;
+import org.rlhf4j.model.ParameterStore;
+import org.rlhf4j.model.TokenBatch;
+
+/**
+ * Supervised fine-tuning: next-token cross-entropy on completion tokens (the prompt masked, as
+ * TRL's completion-only loss) or on whole sequences. Batches are a deterministic function of the
+ * step number, so a resumed run sees exactly the batches an uninterrupted one would.
+ */
+public final class SftTrainer {
+  /** A tokenized example; the completion should end with the EOS token so the model learns to stop. */
+  public record Example(int[] prompt, int[] completion) {}
+
+  /** Metric names (TRL's where it has one). */
+  public static final String LOSS = "train/loss";
+  public static final String TOKENS = "train/num_tokens";
+  public static final String LEARNING_RATE = "train/learning_rate";
+  public static final String GRAD_NORM = "train/grad_norm";
+  public static final String SKIPPED = "train/skipped_steps";
+
+  private final Gpt gpt;
+  private final ParameterStore params;
+  private final ParameterStore grads;
+  private final OptimizerStep optimizer;
+  private final SftConfig config;
+  private final List<Example> data;
+  private final long seed;
+  private final int padId;
+
+  public SftTrainer(Gpt gpt, ParameterStore params, OptimizerStep optimizer, SftConfig config,
+      List<Example> data, long seed, int padId) {
+    if (data.isEmpty()) {
+      throw new IllegalArgumentException("no training examples");
+    }
+    this.gpt = gpt;
+    this.params = params;
+    this.grads = params.zerosLike();
+    this.optimizer = optimizer;
+    this.config = config;
+    this.data = List.copyOf(data);
+    this.seed = seed;
+    this.padId = padId;
+  }
+
+  /** Trains on the batch of step {@code step} (0-based) and returns its metrics. */
+  public Map<String, Double> step(long step) {
+    List<Example> batch = batchOf(step);
+    List<int[]> sequences = new ArrayList<>(batch.size());
+    List<Integer> promptLengths = new ArrayList<>(batch.size());
+    for (Example e : batch) {
+      int length = Math.min(e.prompt().length + e.completion().length, config.maxLength());
+      int[] seq = new int[length];
+      int p = Math.min(e.prompt().length, length);
+      System.arraycopy(e.prompt(), 0, seq, 0, p);
+      System.arraycopy(e.completion(), 0, seq, p, length - p);
+      sequences.add(seq);
+      promptLengths.add(e.prompt().length);
+    }
+    TokenBatch tokens = TokenBatch.rightPadded(sequences, padId);
+    int[] targets = targets(tokens, promptLengths);
+    grads.zero();
+    LanguageModelLoss loss = LanguageModelLoss.mean(gpt, params, tokens, targets);
+    loss.backward(grads);
+    OptimizerStep.Outcome outcome = optimizer.apply(params, grads, loss.loss(), step);
+    Map<String, Double> metrics = new LinkedHashMap<>();
+    metrics.put(LOSS, loss.loss());
+    metrics.put(TOKENS, (double) loss.tokens());
+    metrics.put(LEARNING_RATE, outcome.learningRate());
+    metrics.put(GRAD_NORM, outcome.gradNorm());
+    metrics.put(SKIPPED, (double) optimizer.skipped());
+    return metrics;
+  }
+
+  /** Mean loss over {@code examples} without training (for held-out evaluation). */
+  public double evaluate(List<Example> examples) {
+    double total = 0;
+    long counted = 0;
+    for (int from = 0; from < examples.size(); from += config.batchSize()) {
+      List<Example> chunk = examples.subList(from, Math.min(examples.size(), from + config.batchSize()));
+      List<int[]> sequences = new ArrayList<>();
+      List<Integer> promptLengths = new ArrayList<>();
+      for (Example e : chunk) {
+        int[] seq = new int[Math.min(e.prompt().length + e.completion().length, config.maxLength())];
+        int p = Math.min(e.prompt().length, seq.length);
+        System.arraycopy(e.prompt(), 0, seq, 0, p);
+        System.arraycopy(e.completion(), 0, seq, p, seq.length - p);
+        sequences.add(seq);
+        promptLengths.add(e.prompt().length);
+      }
+      TokenBatch tokens = TokenBatch.rightPadded(sequences, padId);
+      LanguageModelLoss loss = LanguageModelLoss.mean(gpt, params, tokens,
+          targets(tokens, promptLengths));
+      total += loss.loss() * loss.tokens();
+      counted += loss.tokens();
+    }
+    return counted == 0 ? 0 : total / counted;
+  }
+
+  /** Epoch-shuffled order: step s takes positions [s·B, (s+1)·B) of the concatenated epochs. */
+  List<Example> batchOf(long step) {
+    int n = data.size();
+    List<Example> batch = new ArrayList<>(config.batchSize());
+    for (int i = 0; i < config.batchSize(); i++) {
+      long position = step * config.batchSize() + i;
+      long epoch = position / n;
+      int[] order = permutation(n, seed * 1_000_003L + epoch);
+      batch.add(data.get(order[(int) (position % n)]));
+    }
+    return batch;
+  }
+
+  private int[] targets(TokenBatch tokens, List<Integer> promptLengths) {
+    int t = tokens.length();
+    int[] targets = new int[tokens.rows()];
+    for (int b = 0; b < tokens.batch(); b++) {
+      for (int i = 0; i < t; i++) {
+        int n = b * t + i;
+        boolean hasNext = i + 1 < t && tokens.mask()[n + 1] == 1;
+        // predicting token i+1 counts when i+1 is a completion token (or always, for full text)
+        boolean counts = !config.completionOnly() || i + 1 >= promptLengths.get(b);
+        targets[n] = hasNext && counts ? tokens.ids()[n + 1] : -1;
+      }
+    }
+    return targets;
+  }
+
+  private static int[] permutation(int n, long seed) {
+    int[] order = new int[n];
+    for (int i = 0; i < n; i++) {
+      order[i] = i;
+    }
+    SplittableRandom rng = new SplittableRandom(seed);
+    for (int i = n - 1; i > 0; i--) {
+      int j = rng.nextInt(i + 1);
+      int tmp = order[i];
+      order[i] = order[j];
+      order[j] = tmp;
+    }
+    return order;
+  }
+}
