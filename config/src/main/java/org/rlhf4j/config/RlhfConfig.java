@@ -4,7 +4,8 @@ import com.typesafe.config.Config;
 
 /** The whole validated configuration of a run, one record per concern. */
 public record RlhfConfig(RunConfig run, RuntimeConfig runtime, ModelConfig model,
-    OptimizerConfig optimizer, SftConfig sft, MessageLogConfig log, Config source) {
+    OptimizerConfig optimizer, SftConfig sft, RewardConfig reward, DpoConfig dpo, PpoConfig ppo,
+    MessageLogConfig log, Config source) {
 
   /** Builds the typed records from a resolved configuration that includes reference.conf. */
   static RlhfConfig from(Config resolved) {
@@ -38,12 +39,57 @@ public record RlhfConfig(RunConfig run, RuntimeConfig runtime, ModelConfig model
         s.intIn("rlhf4j.sft.max-length", 2, 1 << 20),
         s.bool("rlhf4j.sft.completion-only"),
         s.intIn("rlhf4j.sft.checkpoint-every", 1, 100_000_000)));
+    RewardConfig reward = s.section("rlhf4j.reward", () -> new RewardConfig(
+        s.intIn("rlhf4j.reward.batch-size", 1, 1 << 16),
+        s.intIn("rlhf4j.reward.steps", 1, 100_000_000),
+        s.intIn("rlhf4j.reward.max-length", 2, 1 << 20),
+        s.intIn("rlhf4j.reward.checkpoint-every", 1, 100_000_000),
+        s.doubleIn("rlhf4j.reward.eval-fraction", 0, true, 1, false)));
+    DpoConfig dpo = s.section("rlhf4j.dpo", () -> new DpoConfig(
+        s.doubleIn("rlhf4j.dpo.beta", 0, false, 1e6, true),
+        s.oneOf("rlhf4j.dpo.loss", "sigmoid", "hinge", "ipo", "kto_pair", "robust"),
+        s.doubleIn("rlhf4j.dpo.label-smoothing", 0, true, 0.5, false),
+        s.intIn("rlhf4j.dpo.batch-size", 1, 1 << 16),
+        s.intIn("rlhf4j.dpo.steps", 1, 100_000_000),
+        s.intIn("rlhf4j.dpo.max-length", 2, 1 << 20),
+        s.intIn("rlhf4j.dpo.checkpoint-every", 1, 100_000_000)));
+    PpoConfig ppo = s.section("rlhf4j.ppo", () -> new PpoConfig(
+        s.intIn("rlhf4j.ppo.batch-size", 1, 1 << 16),
+        s.intIn("rlhf4j.ppo.iterations", 1, 100_000_000),
+        s.intIn("rlhf4j.ppo.epochs", 1, 1000),
+        s.intIn("rlhf4j.ppo.minibatches", 1, 1 << 16),
+        s.doubleIn("rlhf4j.ppo.cliprange", 0, false, 10, true),
+        s.doubleIn("rlhf4j.ppo.cliprange-value", 0, false, 1e6, true),
+        s.doubleIn("rlhf4j.ppo.vf-coef", 0, true, 1e6, true),
+        s.doubleIn("rlhf4j.ppo.entropy-coef", 0, true, 1e6, true),
+        s.doubleIn("rlhf4j.ppo.gamma", 0, true, 1, true),
+        s.doubleIn("rlhf4j.ppo.lambda", 0, true, 1, true),
+        s.doubleIn("rlhf4j.ppo.kl-coef", 0, true, 1e6, true),
+        s.oneOf("rlhf4j.ppo.kl-estimator", "k1", "k2", "k3"),
+        s.bool("rlhf4j.ppo.adaptive-kl"),
+        s.doubleIn("rlhf4j.ppo.target-kl", 0, false, 1e6, true),
+        s.intIn("rlhf4j.ppo.kl-horizon", 1, Integer.MAX_VALUE),
+        s.doubleIn("rlhf4j.ppo.early-stop-kl", 0, true, 1e6, true),
+        s.bool("rlhf4j.ppo.whiten-rewards"),
+        s.doubleIn("rlhf4j.ppo.missing-eos-penalty", 0, true, 1e6, true),
+        s.doubleIn("rlhf4j.ppo.temperature", 0, false, 100, true),
+        s.intIn("rlhf4j.ppo.response-length", 1, 1 << 20),
+        s.oneOf("rlhf4j.ppo.advantage", "gae", "grpo", "rloo"),
+        s.intIn("rlhf4j.ppo.group-size", 1, 1 << 16),
+        s.oneOf("rlhf4j.ppo.critic", "separate", "value-head"),
+        s.bool("rlhf4j.ppo.decoupled"),
+        s.doubleIn("rlhf4j.ppo.importance-cap", 1, true, 1e6, true),
+        s.intIn("rlhf4j.ppo.checkpoint-every", 1, 100_000_000)));
     MessageLogConfig log = s.section("rlhf4j.log", () -> new MessageLogConfig(
         org.rlhf4j.protocol.FlushPolicy.parse(s.oneOf("rlhf4j.log.flush", "buffered", "flush", "fsync")),
         s.intIn("rlhf4j.log.max-record-bytes", 1024, Integer.MAX_VALUE)));
     s.requireAtMost("rlhf4j.sft.max-length", sft.maxLength(), "rlhf4j.model.context-length",
         model.contextLength());
+    for (String key : new String[] {"rlhf4j.reward.max-length", "rlhf4j.dpo.max-length"}) {
+      s.requireAtMost(key, s.intIn(key, 2, 1 << 20), "rlhf4j.model.context-length",
+          model.contextLength());
+    }
     s.requireAllRead();
-    return new RlhfConfig(run, runtime, model, optimizer, sft, log, resolved);
+    return new RlhfConfig(run, runtime, model, optimizer, sft, reward, dpo, ppo, log, resolved);
   }
 }

@@ -139,6 +139,35 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void ppoAndDpoDefaultsAreTrls() {
+    RlhfConfig c = ConfigLoader.defaults();
+    assertEquals(0.2, c.ppo().cliprange());
+    assertEquals(0.2, c.ppo().cliprangeValue());
+    assertEquals(0.1, c.ppo().vfCoef());
+    assertEquals(1.0, c.ppo().gamma());
+    assertEquals(0.95, c.ppo().lambda());
+    assertEquals(0.05, c.ppo().klCoef());
+    assertEquals(4, c.ppo().epochs());
+    assertEquals(0.1, c.dpo().beta());
+    assertEquals("sigmoid", c.dpo().loss());
+  }
+
+  @Test
+  void ppoBatchMustSplitIntoMinibatches() {
+    InvalidConfigException e = assertThrows(InvalidConfigException.class,
+        () -> ConfigLoader.parse("rlhf4j.ppo { batch-size = 10, minibatches = 3 }", "my.conf"));
+    assertEquals("my.conf:1: rlhf4j.ppo: batch-size (10) must be divisible by minibatches (3)",
+        e.getMessage());
+  }
+
+  @Test
+  void robustDpoNeedsANoiseRateBelowAHalf() {
+    InvalidConfigException e = assertThrows(InvalidConfigException.class,
+        () -> ConfigLoader.parse("rlhf4j.dpo { loss = robust, label-smoothing = 0.6 }", "my.conf"));
+    assertEquals("rlhf4j.dpo.label-smoothing", e.key());
+  }
+
+  @Test
   void aRunNameMustBeUsableAsADirectory() {
     InvalidConfigException e = assertThrows(InvalidConfigException.class,
         () -> ConfigLoader.parse("rlhf4j.run.name = \"../etc\"", "my.conf"));
