@@ -83,12 +83,6 @@ public record RlhfConfig(RunConfig run, RuntimeConfig runtime, ModelConfig model
     MessageLogConfig log = s.section("rlhf4j.log", () -> new MessageLogConfig(
         org.rlhf4j.protocol.FlushPolicy.parse(s.oneOf("rlhf4j.log.flush", "buffered", "flush", "fsync")),
         s.intIn("rlhf4j.log.max-record-bytes", 1024, Integer.MAX_VALUE)));
-    s.requireAtMost("rlhf4j.sft.max-length", sft.maxLength(), "rlhf4j.model.context-length",
-        model.contextLength());
-    for (String key : new String[] {"rlhf4j.reward.max-length", "rlhf4j.dpo.max-length"}) {
-      s.requireAtMost(key, s.intIn(key, 2, 1 << 20), "rlhf4j.model.context-length",
-          model.contextLength());
-    }
     s.requireAllRead();
     return new RlhfConfig(run, runtime, model, optimizer, sft, reward, dpo, ppo, log, resolved);
   }

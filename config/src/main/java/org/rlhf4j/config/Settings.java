@@ -85,13 +85,6 @@ final class Settings {
         .orElse("reference.conf");
   }
 
-  /** A cross-section bound: {@code key}'s value may not exceed {@code limitKey}'s. */
-  void requireAtMost(String key, long value, String limitKey, long limit) {
-    if (value > limit) {
-      throw invalid(key, "value " + value + " exceeds " + limitKey + " (" + limit + ")");
-    }
-  }
-
   /** Guards reference.conf against settings that no record reads (a default nobody honours). */
   void requireAllRead() {
     Set<String> unread = new TreeSet<>();

@@ -123,14 +123,6 @@ class ConfigLoaderTest {
   }
 
   @Test
-  void aSequenceLengthBeyondTheContextIsRejected() {
-    InvalidConfigException e = assertThrows(InvalidConfigException.class,
-        () -> ConfigLoader.parse("rlhf4j.sft.max-length = 500", "my.conf"));
-    assertEquals("my.conf:1: rlhf4j.sft.max-length: value 500 exceeds rlhf4j.model.context-length"
-        + " (128)", e.getMessage());
-  }
-
-  @Test
   void optimizerAndSftDefaultsFollowNanoGptAndTrl() {
     RlhfConfig c = ConfigLoader.defaults();
     assertEquals("cosine", c.optimizer().schedule());

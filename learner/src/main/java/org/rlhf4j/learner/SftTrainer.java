@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 import org.rlhf4j.config.SftConfig;
 import org.rlhf4j.model.Gpt;
 import org.rlhf4j.model.LanguageModelLoss;
@@ -32,22 +31,19 @@ public final class SftTrainer {
   private final ParameterStore grads;
   private final OptimizerStep optimizer;
   private final SftConfig config;
-  private final List<Example> data;
-  private final long seed;
+  private final StepBatches<Example> batches;
+  private final int maxLength;
   private final int padId;
 
   public SftTrainer(Gpt gpt, ParameterStore params, OptimizerStep optimizer, SftConfig config,
       List<Example> data, long seed, int padId) {
-    if (data.isEmpty()) {
-      throw new IllegalArgumentException("no training examples");
-    }
     this.gpt = gpt;
     this.params = params;
     this.grads = params.zerosLike();
     this.optimizer = optimizer;
     this.config = config;
-    this.data = List.copyOf(data);
-    this.seed = seed;
+    this.batches = new StepBatches<>(data, config.batchSize(), seed);
+    this.maxLength = Math.min(config.maxLength(), gpt.config().contextLength());
     this.padId = padId;
   }
 
@@ -57,7 +53,7 @@ public final class SftTrainer {
     List<int[]> sequences = new ArrayList<>(batch.size());
     List<Integer> promptLengths = new ArrayList<>(batch.size());
     for (Example e : batch) {
-      int length = Math.min(e.prompt().length + e.completion().length, config.maxLength());
+      int length = Math.min(e.prompt().length + e.completion().length, maxLength);
       int[] seq = new int[length];
       int p = Math.min(e.prompt().length, length);
       System.arraycopy(e.prompt(), 0, seq, 0, p);
@@ -89,7 +85,7 @@ public final class SftTrainer {
       List<int[]> sequences = new ArrayList<>();
       List<Integer> promptLengths = new ArrayList<>();
       for (Example e : chunk) {
-        int[] seq = new int[Math.min(e.prompt().length + e.completion().length, config.maxLength())];
+        int[] seq = new int[Math.min(e.prompt().length + e.completion().length, maxLength)];
         int p = Math.min(e.prompt().length, seq.length);
         System.arraycopy(e.prompt(), 0, seq, 0, p);
         System.arraycopy(e.completion(), 0, seq, p, seq.length - p);
@@ -105,17 +101,9 @@ public final class SftTrainer {
     return counted == 0 ? 0 : total / counted;
   }
 
-  /** Epoch-shuffled order: step s takes positions [s·B, (s+1)·B) of the concatenated epochs. */
+  /** The batch of step {@code step}. */
   List<Example> batchOf(long step) {
-    int n = data.size();
-    List<Example> batch = new ArrayList<>(config.batchSize());
-    for (int i = 0; i < config.batchSize(); i++) {
-      long position = step * config.batchSize() + i;
-      long epoch = position / n;
-      int[] order = permutation(n, seed * 1_000_003L + epoch);
-      batch.add(data.get(order[(int) (position % n)]));
-    }
-    return batch;
+    return batches.of(step);
   }
 
   private int[] targets(TokenBatch tokens, List<Integer> promptLengths) {
@@ -131,20 +119,5 @@ public final class SftTrainer {
       }
     }
     return targets;
-  }
-
-  private static int[] permutation(int n, long seed) {
-    int[] order = new int[n];
-    for (int i = 0; i < n; i++) {
-      order[i] = i;
-    }
-    SplittableRandom rng = new SplittableRandom(seed);
-    for (int i = n - 1; i > 0; i--) {
-      int j = rng.nextInt(i + 1);
-      int tmp = order[i];
-      order[i] = order[j];
-      order[j] = tmp;
-    }
-    return order;
   }
 }

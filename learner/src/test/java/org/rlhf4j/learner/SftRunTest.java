@@ -63,10 +63,10 @@ class SftRunTest {
     RlhfConfig c = config(40);
     SftRun.Spec spec = spec(c, dir.resolve("run"), false);
     List<Double> losses = new ArrayList<>();
-    SftRun.Result result = SftRun.run(spec, (done, total, name, value) -> losses.add(value));
+    TrainingRun.Result result = SftRun.run(spec, (done, total, name, value) -> losses.add(value));
     assertEquals(40, losses.size());
-    System.out.printf("sft loss %.3f -> %.3f%n", losses.get(0), result.finalLoss());
-    assertTrue(result.finalLoss() < 0.5 * losses.get(0), losses.toString());
+    System.out.printf("sft loss %.3f -> %.3f%n", losses.get(0), result.keyMetric());
+    assertTrue(result.keyMetric() < 0.5 * losses.get(0), losses.toString());
     ParameterStore trained = Checkpoint.load(result.model(), DataType.FLOAT).params();
     for (ParameterSpec s : trained.layout().specs()) {
       assertNotEquals(0.0, trained.get(s.name()).sub(spec.initial().get(s.name())).amaxNumber()
@@ -77,7 +77,7 @@ class SftRunTest {
   @Test
   void aResumedRunEndsWithTheWeightsOfAnUninterruptedOne() throws IOException {
     RlhfConfig c = config(7);
-    SftRun.Result straight = SftRun.run(spec(c, dir.resolve("straight"), false),
+    TrainingRun.Result straight = SftRun.run(spec(c, dir.resolve("straight"), false),
         ProgressListener.none());
 
     Path out = dir.resolve("interrupted");
@@ -88,7 +88,7 @@ class SftRunTest {
             throw new IllegalStateException("killed");
           }
         }));
-    SftRun.Result resumed = SftRun.run(spec(c, out, true), ProgressListener.none());
+    TrainingRun.Result resumed = SftRun.run(spec(c, out, true), ProgressListener.none());
     assertEquals(Checkpoint.load(straight.model(), DataType.FLOAT).params().sha256(),
         Checkpoint.load(resumed.model(), DataType.FLOAT).params().sha256());
     List<Long> steps = new ArrayList<>();

@@ -1,0 +1,102 @@
+package org.rlhf4j.learner;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.rlhf4j.config.ConfigLoader;
+import org.rlhf4j.config.RlhfConfig;
+import org.rlhf4j.model.TensorThreads;
+import org.rlhf4j.model.io.AtomicFiles;
+import org.rlhf4j.model.io.Checkpoint;
+
+/**
+ * The loop every synchronous trainer shares, in a run directory: {@code config.conf} (the
+ * effective configuration), {@code metrics.jsonl}, {@code checkpoints/step-N} every so many steps,
+ * the final model in {@code model/}; with resume it continues from the newest checkpoint and ends
+ * where an uninterrupted run would.
+ */
+public final class TrainingRun {
+  /** One kind of training, seen by the loop. */
+  public interface Stage {
+    long totalSteps();
+
+    int checkpointEvery();
+
+    /** The metric shown on the progress bar. */
+    String keyMetric();
+
+    Map<String, Double> step(long step);
+
+    /** Model, optimizer state and step, for a resumable checkpoint. */
+    Checkpoint.Contents checkpoint(long step);
+
+    /** Puts a checkpoint's weights and optimizer state back. */
+    void restore(Checkpoint.Contents saved);
+  }
+
+  /** How a run ended: where the model is and the last value of the key metric. */
+  public record Result(Path model, long steps, double keyMetric) {}
+
+  private TrainingRun() {}
+
+  public static Result run(Path out, RlhfConfig config, boolean resume, Stage stage,
+      ProgressListener progress) throws IOException {
+    TensorThreads.bindCurrentThread(config.runtime().threadsPerModel());
+    Files.createDirectories(out);
+    CheckpointDirectory checkpoints = new CheckpointDirectory(out, 2);
+    Optional<Path> latest = checkpoints.latest();
+    if (latest.isPresent() && !resume) {
+      throw new RunDirectoryException(out + " already holds a run (" + latest.get()
+          + "); pass --resume to continue it or choose another --out");
+    }
+    long start = 0;
+    if (resume && latest.isPresent()) {
+      Checkpoint.Contents saved = Checkpoint.load(latest.get(), DataType.FLOAT);
+      if (saved.optimizer().isEmpty()) {
+        throw new RunDirectoryException(latest.get() + " has no optimizer state to resume from");
+      }
+      stage.restore(saved);
+      start = saved.step();
+    }
+    AtomicFiles.writeString(out.resolve("config.conf"), ConfigLoader.render(config));
+    long total = stage.totalSteps();
+    double last = Double.NaN;
+    try (MetricsLog metrics = MetricsLog.open(out.resolve("metrics.jsonl"), start)) {
+      for (long step = start; step < total; step++) {
+        Map<String, Double> m = stage.step(step);
+        last = m.getOrDefault(stage.keyMetric(), Double.NaN);
+        metrics.write(step, m);
+        progress.onStep(step + 1, total, stage.keyMetric(), last);
+        if ((step + 1) % stage.checkpointEvery() == 0 || step + 1 == total) {
+          checkpoints.save(stage.checkpoint(step + 1));
+        }
+      }
+    }
+    Checkpoint.Contents done = stage.checkpoint(total);
+    Path model = out.resolve("model");
+    Checkpoint.save(model, new Checkpoint.Contents(done.config(), done.heads(), done.params(),
+        Optional.empty(), total, done.tokenizer()));
+    return new Result(model, total, last);
+  }
+
+  /** Checkpoint contents of a single-model stage trained by {@code optimizer}. */
+  static Checkpoint.Contents contents(org.rlhf4j.model.Gpt gpt,
+      org.rlhf4j.model.ParameterStore params, OptimizerStep optimizer, long step,
+      Map<String, String> tokenizer) {
+    return new Checkpoint.Contents(gpt.config(), gpt.heads(), params,
+        Optional.of(new Checkpoint.OptimizerState(optimizer.adamw().firstMoments(),
+            optimizer.adamw().secondMoments(), optimizer.adamw().step())),
+        step, tokenizer);
+  }
+
+  /** Restores a single-model stage. */
+  static void restore(org.rlhf4j.model.ParameterStore params, OptimizerStep optimizer,
+      Checkpoint.Contents saved) {
+    params.copyFrom(saved.params());
+    Checkpoint.OptimizerState s = saved.optimizer().orElseThrow();
+    optimizer.adamw().restore(s.firstMoments(), s.secondMoments(), s.step());
+  }
+}
