@@ -14,7 +14,11 @@ final class BadInput {
         || e instanceof LogCorruptedException
         || e instanceof NoSuchFileException
         || e instanceof AccessDeniedException
-        || e instanceof UserInputException;
+        || e instanceof UserInputException
+        || e instanceof org.rlhf4j.tasks.data.DataFileException
+        || e instanceof org.rlhf4j.model.io.CheckpointFormatException
+        || e instanceof org.rlhf4j.model.tokenizer.TokenizerFileException
+        || e instanceof org.rlhf4j.learner.RunDirectoryException;
   }
 
   static String describe(Throwable e) {

@@ -13,7 +13,8 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Rlhf4j.Version.class,
     description = "RLHF for the JVM: SFT, reward models, asynchronous PPO and DPO on an actor system.",
-    subcommands = {ConfigCommand.class, LogCommand.class, BenchCommand.class,
+    subcommands = {TrainCommands.Sft.class, TrainCommands.RewardModel.class,
+        TrainCommands.Dpo.class, ConfigCommand.class, LogCommand.class, BenchCommand.class,
         CommandLine.HelpCommand.class})
 public final class Rlhf4j {
 

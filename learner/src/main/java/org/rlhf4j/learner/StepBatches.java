@@ -36,6 +36,11 @@ public final class StepBatches<T> {
     return batch;
   }
 
+  /** The first epoch's order: a seeded permutation, also used for train/held-out splits. */
+  int[] permutationForSplit() {
+    return order(0).clone();
+  }
+
   private int[] order(long epoch) {
     if (epoch != cachedEpoch) {
       int n = items.size();

@@ -66,7 +66,15 @@ public final class TrainingRun {
     double last = Double.NaN;
     try (MetricsLog metrics = MetricsLog.open(out.resolve("metrics.jsonl"), start)) {
       for (long step = start; step < total; step++) {
-        Map<String, Double> m = stage.step(step);
+        Map<String, Double> m;
+        try {
+          m = stage.step(step);
+        } catch (TrainingDivergedException e) {
+          // keep what was learned before it went wrong, and say where it is
+          Path saved = checkpoints.save(stage.checkpoint(step));
+          throw new TrainingDivergedException(e.getMessage() + "; the weights before it are in "
+              + saved);
+        }
         last = m.getOrDefault(stage.keyMetric(), Double.NaN);
         metrics.write(step, m);
         progress.onStep(step + 1, total, stage.keyMetric(), last);

@@ -1,20 +1,26 @@
 package org.rlhf4j.model.kernels;
 
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.nd4j.linalg.api.blas.params.MMulTranspose;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.reduce.Mmul;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
- * The CPU fast path: float32 forward kernels and AdamW as Java Vector API loops over the arrays'
- * native memory, products through the oneDNN {@code Mmul} op. Nothing is allocated per call, so a
- * decode step allocates no tensor memory. Backward kernels, and every kernel in double precision,
- * delegate to {@link Nd4jKernels}, the reference this class is tested against.
+ * The CPU fast path: float32 forward and backward kernels and AdamW as Java Vector API loops over
+ * the arrays' native memory, products through the oneDNN {@code Mmul} op with alpha/beta
+ * accumulation. Nothing is allocated per call once warm: attention's backward keeps its
+ * {@code (B, NH, T, S)} scratch per thread, grown on demand, so one instance may be shared by model
+ * copies on several threads. Every kernel in double precision (or with any non-float argument)
+ * delegates to {@link Nd4jKernels}, the reference this class is tested against; so does
+ * {@code matmulTransposedBackward}, whose reference is already two {@code Mmul} calls.
  *
  * <p>Why: ND4J's element-wise ops cost 5-7 ns per element per op here; the same GELU as a Vector
  * API loop over the same memory runs about 7× faster (BENCHMARKS.md).
@@ -26,8 +32,10 @@ public final class VectorKernels implements Kernels {
   private static final float GELU_CUBIC = 0.044715f;
   private static final MMulTranspose NN = new MMulTranspose(false, false, false);
   private static final MMulTranspose NT = new MMulTranspose(false, true, false);
+  private static final MMulTranspose TN = new MMulTranspose(true, false, false);
 
   private final Nd4jKernels reference = new Nd4jKernels();
+  private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
 
   private static boolean isFloat(INDArray... arrays) {
     for (INDArray a : arrays) {
@@ -53,7 +61,19 @@ public final class VectorKernels implements Kernels {
   @Override
   public void matmulBackward(INDArray dinp, INDArray dweight, INDArray dbias, INDArray dout,
       INDArray inp, INDArray weight) {
-    reference.matmulBackward(dinp, dweight, dbias, dout, inp, weight);
+    if (!isFloat(dinp, dweight, dbias, dout, inp, weight)) {
+      reference.matmulBackward(dinp, dweight, dbias, dout, inp, weight);
+      return;
+    }
+    if (dinp != null) {
+      Nd4j.exec(new Mmul(dout, weight, dinp, 1.0, 1.0, NT)); // dinp += dout · weightᵀ
+    }
+    if (dweight != null) {
+      Nd4j.exec(new Mmul(inp, dout, dweight, 1.0, 1.0, TN)); // dweight += inpᵀ · dout
+    }
+    if (dbias != null) {
+      addColumnSums(dbias, dout);
+    }
   }
 
   @Override
@@ -120,7 +140,83 @@ public final class VectorKernels implements Kernels {
   @Override
   public void layerNormBackward(INDArray dinp, INDArray dweight, INDArray dbias, INDArray dout,
       INDArray inp, INDArray weight, INDArray mean, INDArray rstd) {
-    reference.layerNormBackward(dinp, dweight, dbias, dout, inp, weight, mean, rstd);
+    if (!isFloat(dinp, dweight, dbias, dout, inp, weight, mean, rstd)) {
+      reference.layerNormBackward(dinp, dweight, dbias, dout, inp, weight, mean, rstd);
+      return;
+    }
+    // llm.c's layernorm_backward: with norm = (x − mean)·rstd and dnorm = dout ⊙ weight,
+    // dinp += (dnorm − mean(dnorm) − norm·mean(dnorm ⊙ norm))·rstd, dweight += Σ_n norm ⊙ dout,
+    // dbias += Σ_n dout
+    int n = (int) inp.size(0);
+    int c = (int) inp.size(1);
+    FloatMemory x = FloatMemory.of(inp);
+    FloatMemory g = FloatMemory.of(dout);
+    FloatMemory w = FloatMemory.of(weight);
+    FloatMemory mu = FloatMemory.of(mean);
+    FloatMemory rs = FloatMemory.of(rstd);
+    FloatMemory dx = dinp == null ? null : FloatMemory.of(dinp);
+    FloatMemory dw = dweight == null ? null : FloatMemory.of(dweight);
+    FloatMemory db = dbias == null ? null : FloatMemory.of(dbias);
+    int bound = F.loopBound(c);
+    for (int r = 0; r < n; r++) {
+      long row = (long) r * c;
+      float m = mu.get(r);
+      float s = rs.get(r);
+      // 1. row sums of dnorm and dnorm ⊙ norm; the parameter gradients on the way
+      FloatVector sumV = FloatVector.zero(F);
+      FloatVector dotV = FloatVector.zero(F);
+      int i = 0;
+      for (; i < bound; i += F.length()) {
+        FloatVector gi = FloatVector.fromByteBuffer(F, g.bytes, g.at(row + i), LE);
+        FloatVector norm = FloatVector.fromByteBuffer(F, x.bytes, x.at(row + i), LE).sub(m).mul(s);
+        FloatVector dnorm = gi.mul(FloatVector.fromByteBuffer(F, w.bytes, w.at(i), LE));
+        sumV = sumV.add(dnorm);
+        dotV = dnorm.fma(norm, dotV);
+        if (db != null) {
+          FloatVector.fromByteBuffer(F, db.bytes, db.at(i), LE).add(gi)
+              .intoByteBuffer(db.bytes, db.at(i), LE);
+        }
+        if (dw != null) {
+          norm.fma(gi, FloatVector.fromByteBuffer(F, dw.bytes, dw.at(i), LE))
+              .intoByteBuffer(dw.bytes, dw.at(i), LE);
+        }
+      }
+      float sum = sumV.reduceLanes(VectorOperators.ADD);
+      float dot = dotV.reduceLanes(VectorOperators.ADD);
+      for (; i < c; i++) {
+        float gi = g.get(row + i);
+        float norm = (x.get(row + i) - m) * s;
+        float dnorm = gi * w.get(i);
+        sum += dnorm;
+        dot += dnorm * norm;
+        if (db != null) {
+          db.put(i, db.get(i) + gi);
+        }
+        if (dw != null) {
+          dw.put(i, dw.get(i) + norm * gi);
+        }
+      }
+      if (dx == null) {
+        continue;
+      }
+      // 2. dinp
+      float dnormMean = sum / c;
+      float dnormNormMean = dot / c;
+      i = 0;
+      for (; i < bound; i += F.length()) {
+        FloatVector norm = FloatVector.fromByteBuffer(F, x.bytes, x.at(row + i), LE).sub(m).mul(s);
+        FloatVector dnorm = FloatVector.fromByteBuffer(F, g.bytes, g.at(row + i), LE)
+            .mul(FloatVector.fromByteBuffer(F, w.bytes, w.at(i), LE));
+        dnorm.sub(dnormMean).sub(norm.mul(dnormNormMean)).mul(s)
+            .add(FloatVector.fromByteBuffer(F, dx.bytes, dx.at(row + i), LE))
+            .intoByteBuffer(dx.bytes, dx.at(row + i), LE);
+      }
+      for (; i < c; i++) {
+        float norm = (x.get(row + i) - m) * s;
+        float dnorm = g.get(row + i) * w.get(i);
+        dx.put(row + i, dx.get(row + i) + (dnorm - dnormMean - norm * dnormNormMean) * s);
+      }
+    }
   }
 
   @Override
@@ -148,7 +244,35 @@ public final class VectorKernels implements Kernels {
 
   @Override
   public void geluBackward(INDArray dinp, INDArray dout, INDArray inp) {
-    reference.geluBackward(dinp, dout, inp);
+    if (!isFloat(dinp, dout, inp)) {
+      reference.geluBackward(dinp, dout, inp);
+      return;
+    }
+    // d/dx = 0.5(1 + t) + 0.5x(1 − t²)·√(2/π)(1 + 3·0.044715x²), t = tanh(√(2/π)(x + 0.044715x³))
+    FloatMemory x = FloatMemory.of(inp);
+    FloatMemory g = FloatMemory.of(dout);
+    FloatMemory d = FloatMemory.of(dinp);
+    long n = inp.length();
+    int bound = F.loopBound((int) n);
+    int i = 0;
+    for (; i < bound; i += F.length()) {
+      FloatVector v = FloatVector.fromByteBuffer(F, x.bytes, x.at(i), LE);
+      FloatVector v2 = v.mul(v);
+      FloatVector t = v2.mul(GELU_CUBIC).add(1f).mul(v).mul(GELU_SCALE)
+          .lanewise(VectorOperators.TANH);
+      FloatVector sech2 = t.mul(t).neg().add(1f);
+      FloatVector local = v2.mul(3 * GELU_CUBIC).add(1f).mul(GELU_SCALE).mul(sech2).mul(v)
+          .mul(0.5f).add(t.add(1f).mul(0.5f));
+      local.fma(FloatVector.fromByteBuffer(F, g.bytes, g.at(i), LE),
+          FloatVector.fromByteBuffer(F, d.bytes, d.at(i), LE)).intoByteBuffer(d.bytes, d.at(i), LE);
+    }
+    for (; i < n; i++) {
+      double v = x.get(i);
+      double t = Math.tanh(GELU_SCALE * (v + GELU_CUBIC * v * v * v));
+      double local = 0.5 * (1 + t)
+          + 0.5 * v * (1 - t * t) * GELU_SCALE * (1 + 3 * GELU_CUBIC * v * v);
+      d.put(i, (float) (d.get(i) + local * g.get(i)));
+    }
   }
 
   @Override
@@ -168,7 +292,18 @@ public final class VectorKernels implements Kernels {
 
   @Override
   public void softmaxBackward(INDArray dinp, INDArray dout, INDArray out) {
-    reference.softmaxBackward(dinp, dout, out);
+    if (!isFloat(dinp, dout, out)) {
+      reference.softmaxBackward(dinp, dout, out);
+      return;
+    }
+    int width = (int) out.size(out.rank() - 1);
+    long rows = out.length() / width;
+    FloatMemory dx = FloatMemory.of(dinp);
+    FloatMemory dy = FloatMemory.of(dout);
+    FloatMemory y = FloatMemory.of(out);
+    for (long r = 0; r < rows; r++) {
+      softmaxBackwardRow(dx, dy, y, r * width, width, true);
+    }
   }
 
   @Override
@@ -204,7 +339,33 @@ public final class VectorKernels implements Kernels {
   @Override
   public void attentionBackward(INDArray dq, INDArray dk, INDArray dv, INDArray dy, INDArray q,
       INDArray k, INDArray v, INDArray att) {
-    reference.attentionBackward(dq, dk, dv, dy, q, k, v, att);
+    if (!isFloat(dq, dk, dv, dy, q, k, v, att)) {
+      reference.attentionBackward(dq, dk, dv, dy, q, k, v, att);
+      return;
+    }
+    if (dv != null) {
+      Nd4j.exec(new Mmul(att, dy, dv, 1.0, 1.0, TN)); // dv += attᵀ · dy
+    }
+    if (dq == null && dk == null) {
+      return;
+    }
+    INDArray dpreatt = scratch.get().scores(att); // (B, NH, T, S)
+    Nd4j.exec(new Mmul(dy, v, dpreatt, 1.0, 0.0, NT)); // datt = dy · vᵀ
+    // in place: dpreatt = att ⊙ (datt − Σ datt ⊙ att), per row
+    int s = (int) att.size(3);
+    long rows = att.length() / s;
+    FloatMemory d = FloatMemory.of(dpreatt);
+    FloatMemory a = FloatMemory.of(att);
+    for (long r = 0; r < rows; r++) {
+      softmaxBackwardRow(d, d, a, r * s, s, false);
+    }
+    double scale = 1.0 / Math.sqrt(q.size(3));
+    if (dq != null) {
+      Nd4j.exec(new Mmul(dpreatt, k, dq, scale, 1.0, NN)); // dq += dpreatt · k / √HS
+    }
+    if (dk != null) {
+      Nd4j.exec(new Mmul(dpreatt, q, dk, scale, 1.0, TN)); // dk += dpreattᵀ · q / √HS
+    }
   }
 
   @Override
@@ -233,7 +394,27 @@ public final class VectorKernels implements Kernels {
 
   @Override
   public void embeddingBackward(INDArray dtable, INDArray dout, int[] rows) {
-    reference.embeddingBackward(dtable, dout, rows);
+    if (!isFloat(dtable, dout)) {
+      reference.embeddingBackward(dtable, dout, rows);
+      return;
+    }
+    FloatMemory src = FloatMemory.of(dout);
+    FloatMemory dst = FloatMemory.of(dtable);
+    int c = (int) dtable.size(1);
+    int bound = F.loopBound(c);
+    for (int n = 0; n < rows.length; n++) {
+      long s = (long) n * c;
+      long d = (long) rows[n] * c;
+      int i = 0;
+      for (; i < bound; i += F.length()) {
+        FloatVector.fromByteBuffer(F, dst.bytes, dst.at(d + i), LE)
+            .add(FloatVector.fromByteBuffer(F, src.bytes, src.at(s + i), LE))
+            .intoByteBuffer(dst.bytes, dst.at(d + i), LE);
+      }
+      for (; i < c; i++) {
+        dst.put(d + i, dst.get(d + i) + src.get(s + i));
+      }
+    }
   }
 
   @Override
@@ -255,7 +436,33 @@ public final class VectorKernels implements Kernels {
   @Override
   public void crossEntropyBackward(INDArray dlogits, INDArray dlosses, INDArray probs,
       int[] targets) {
-    reference.crossEntropyBackward(dlogits, dlosses, probs, targets);
+    if (!isFloat(dlogits, dlosses, probs)) {
+      reference.crossEntropyBackward(dlogits, dlosses, probs, targets);
+      return;
+    }
+    FloatMemory d = FloatMemory.of(dlogits);
+    FloatMemory dl = FloatMemory.of(dlosses);
+    FloatMemory p = FloatMemory.of(probs);
+    int v = (int) probs.size(1);
+    int bound = F.loopBound(v);
+    for (int n = 0; n < targets.length; n++) {
+      if (targets[n] < 0) {
+        continue; // no loss, no gradient
+      }
+      float scale = dl.get(n);
+      FloatVector scaleV = FloatVector.broadcast(F, scale);
+      long row = (long) n * v;
+      int i = 0;
+      for (; i < bound; i += F.length()) {
+        FloatVector.fromByteBuffer(F, p.bytes, p.at(row + i), LE)
+            .fma(scaleV, FloatVector.fromByteBuffer(F, d.bytes, d.at(row + i), LE))
+            .intoByteBuffer(d.bytes, d.at(row + i), LE);
+      }
+      for (; i < v; i++) {
+        d.put(row + i, d.get(row + i) + scale * p.get(row + i));
+      }
+      d.put(row + targets[n], d.get(row + targets[n]) - scale);
+    }
   }
 
   @Override
@@ -344,6 +551,86 @@ public final class VectorKernels implements Kernels {
     }
   }
 
+  /**
+   * {@code dx[row..row+width) (+)= y ⊙ (dy − Σ dy ⊙ y)}: adds when {@code accumulate}, else
+   * overwrites; {@code dx} may be {@code dy}.
+   */
+  private static void softmaxBackwardRow(FloatMemory dx, FloatMemory dy, FloatMemory y, long row,
+      int width, boolean accumulate) {
+    int bound = F.loopBound(width);
+    FloatVector dotV = FloatVector.zero(F);
+    int i = 0;
+    for (; i < bound; i += F.length()) {
+      dotV = FloatVector.fromByteBuffer(F, dy.bytes, dy.at(row + i), LE)
+          .fma(FloatVector.fromByteBuffer(F, y.bytes, y.at(row + i), LE), dotV);
+    }
+    float dot = dotV.reduceLanes(VectorOperators.ADD);
+    for (; i < width; i++) {
+      dot += dy.get(row + i) * y.get(row + i);
+    }
+    i = 0;
+    for (; i < bound; i += F.length()) {
+      FloatVector g = FloatVector.fromByteBuffer(F, dy.bytes, dy.at(row + i), LE).sub(dot)
+          .mul(FloatVector.fromByteBuffer(F, y.bytes, y.at(row + i), LE));
+      if (accumulate) {
+        g = g.add(FloatVector.fromByteBuffer(F, dx.bytes, dx.at(row + i), LE));
+      }
+      g.intoByteBuffer(dx.bytes, dx.at(row + i), LE);
+    }
+    for (; i < width; i++) {
+      float g = (dy.get(row + i) - dot) * y.get(row + i);
+      dx.put(row + i, accumulate ? dx.get(row + i) + g : g);
+    }
+  }
+
+  /**
+   * {@code bias (OC) += Σ_n dout[n]} over the rows of {@code dout (N, OC)}, four vectors of columns
+   * at a time so each row's loads are contiguous and the sums stay in registers.
+   */
+  private static void addColumnSums(INDArray bias, INDArray dout) {
+    int oc = (int) bias.length();
+    long n = dout.length() / oc;
+    FloatMemory d = FloatMemory.of(dout);
+    FloatMemory b = FloatMemory.of(bias);
+    int lanes = F.length();
+    int i = 0;
+    for (; i + 4 * lanes <= oc; i += 4 * lanes) {
+      FloatVector a0 = FloatVector.zero(F);
+      FloatVector a1 = FloatVector.zero(F);
+      FloatVector a2 = FloatVector.zero(F);
+      FloatVector a3 = FloatVector.zero(F);
+      for (long r = 0; r < n; r++) {
+        long at = r * oc + i;
+        a0 = a0.add(FloatVector.fromByteBuffer(F, d.bytes, d.at(at), LE));
+        a1 = a1.add(FloatVector.fromByteBuffer(F, d.bytes, d.at(at + lanes), LE));
+        a2 = a2.add(FloatVector.fromByteBuffer(F, d.bytes, d.at(at + 2 * lanes), LE));
+        a3 = a3.add(FloatVector.fromByteBuffer(F, d.bytes, d.at(at + 3 * lanes), LE));
+      }
+      addInto(b, i, a0);
+      addInto(b, i + lanes, a1);
+      addInto(b, i + 2 * lanes, a2);
+      addInto(b, i + 3 * lanes, a3);
+    }
+    for (; i + lanes <= oc; i += lanes) {
+      FloatVector acc = FloatVector.zero(F);
+      for (long r = 0; r < n; r++) {
+        acc = acc.add(FloatVector.fromByteBuffer(F, d.bytes, d.at(r * oc + i), LE));
+      }
+      addInto(b, i, acc);
+    }
+    for (; i < oc; i++) {
+      float acc = 0f;
+      for (long r = 0; r < n; r++) {
+        acc += d.get(r * oc + i);
+      }
+      b.put(i, b.get(i) + acc);
+    }
+  }
+
+  private static void addInto(FloatMemory m, long i, FloatVector v) {
+    FloatVector.fromByteBuffer(F, m.bytes, m.at(i), LE).add(v).intoByteBuffer(m.bytes, m.at(i), LE);
+  }
+
   private static float sum(FloatMemory x, long row, int c) {
     int bound = F.loopBound(c);
     FloatVector acc = FloatVector.zero(F);
@@ -376,6 +663,37 @@ public final class VectorKernels implements Kernels {
       for (; i < c; i++) {
         o.put(row + i, o.get(row + i) + b.get(i));
       }
+    }
+  }
+
+  /**
+   * One thread's scratch for attention's {@code (B, NH, T, S)} score gradient: a flat float
+   * buffer grown on demand (outside any workspace) and never shrunk, handed out as a view of the
+   * shape asked for; the view is kept while the shape repeats, so the steady state allocates
+   * nothing. It is held until the thread ends.
+   */
+  private static final class Scratch {
+    private INDArray flat; // (capacity)
+    private INDArray view; // (B, NH, T, S) over the front of flat
+    private long[] shape = new long[0];
+
+    /** A dense float array shaped like {@code like}; its contents are undefined. */
+    INDArray scores(INDArray like) {
+      long[] wanted = like.shape();
+      if (view != null && Arrays.equals(shape, wanted)) {
+        return view;
+      }
+      long length = like.length();
+      if (flat == null || flat.length() < length) {
+        flat = null;
+        view = null;
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+          flat = Nd4j.create(DataType.FLOAT, length); // (capacity)
+        }
+      }
+      view = flat.get(NDArrayIndex.interval(0, length)).reshape('c', wanted);
+      shape = wanted;
+      return view;
     }
   }
 }

@@ -3,13 +3,22 @@ package org.rlhf4j.model.kernels;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.blas.params.MMulTranspose;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.reduce.Mmul;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
-/** The fast path agrees with the reference kernels; widths are chosen to exercise the loop tails. */
+/**
+ * The fast path agrees with the reference kernels; widths are chosen to exercise the loop tails.
+ * Backward kernels add onto random gradients, parameter gradients being views into one flat buffer
+ * as the parameter store lays them out.
+ */
 class VectorKernelsTest {
   private final Kernels fast = new VectorKernels();
   private final Kernels reference = new Nd4jKernels();
@@ -123,5 +132,219 @@ class VectorKernelsTest {
     assertClose("adamw params", ref[0], got[0], 1e-6);
     assertClose("adamw m", ref[1], got[1], 1e-6);
     assertClose("adamw v", ref[2], got[2], 1e-6);
+  }
+
+  /**
+   * Views of {@code shapes} into one flat random buffer, each after a gap of 3 elements (so no
+   * view starts on a vector boundary), like gradients in a flat parameter store.
+   */
+  private record FlatStore(INDArray flat, INDArray[] views) {
+    static FlatStore random(long seed, long[]... shapes) {
+      long total = 0;
+      for (long[] shape : shapes) {
+        total += 3 + Arrays.stream(shape).reduce(1, (a, b) -> a * b);
+      }
+      return over(VectorKernelsTest.random(seed, 1, total + 3), shapes);
+    }
+
+    private static FlatStore over(INDArray flat, long[][] shapes) {
+      INDArray[] views = new INDArray[shapes.length];
+      long at = 3;
+      for (int i = 0; i < shapes.length; i++) {
+        long n = Arrays.stream(shapes[i]).reduce(1, (a, b) -> a * b);
+        views[i] = flat.get(NDArrayIndex.interval(at, at + n)).reshape(shapes[i]);
+        at += n + 3;
+      }
+      return new FlatStore(flat, views);
+    }
+
+    /** The same layout over a copy of the buffer. */
+    FlatStore copy() {
+      long[][] shapes = new long[views.length][];
+      for (int i = 0; i < views.length; i++) {
+        shapes[i] = views[i].shape();
+      }
+      return over(flat.dup(), shapes);
+    }
+  }
+
+  private static long[] shape(long... dims) {
+    return dims;
+  }
+
+  @Test
+  void matmulBackwardAddsTheSameGradientsIntoViews() {
+    // OC = 151 covers the 4-vector column blocks, a single vector and a scalar tail
+    INDArray inp = random(30, 1, 9, 37);
+    INDArray dout = random(31, 1, 9, 151);
+    FlatStore params = FlatStore.random(32, shape(37, 151));
+    FlatStore ref = FlatStore.random(33, shape(37, 151), shape(151));
+    FlatStore got = ref.copy();
+    INDArray dinpRef = random(34, 1, 9, 37);
+    INDArray dinpGot = dinpRef.dup();
+    reference.matmulBackward(dinpRef, ref.views()[0], ref.views()[1], dout, inp,
+        params.views()[0]);
+    fast.matmulBackward(dinpGot, got.views()[0], got.views()[1], dout, inp, params.views()[0]);
+    assertClose("matmul dinp", dinpRef, dinpGot, 1e-5);
+    assertClose("matmul dweight", ref.views()[0], got.views()[0], 1e-5);
+    assertClose("matmul dbias", ref.views()[1], got.views()[1], 1e-5);
+    assertClose("matmul store", ref.flat(), got.flat(), 1e-5);
+  }
+
+  @Test
+  void layerNormBackwardAddsTheSameGradientsIntoViews() {
+    for (int c : new int[] {37, 71}) {
+      INDArray inp = random(40 + c, 3, 9, c).addi(1.5f);
+      FlatStore params = FlatStore.random(41 + c, shape(c), shape(c));
+      INDArray out = Nd4j.create(DataType.FLOAT, 9, c);
+      INDArray mean = Nd4j.create(DataType.FLOAT, 9);
+      INDArray rstd = Nd4j.create(DataType.FLOAT, 9);
+      reference.layerNormForward(out, mean, rstd, inp, params.views()[0], params.views()[1], 1e-5);
+      INDArray dout = random(42 + c, 1, 9, c);
+      FlatStore ref = FlatStore.random(43 + c, shape(c), shape(c));
+      FlatStore got = ref.copy();
+      INDArray dinpRef = random(44 + c, 1, 9, c);
+      INDArray dinpGot = dinpRef.dup();
+      reference.layerNormBackward(dinpRef, ref.views()[0], ref.views()[1], dout, inp,
+          params.views()[0], mean, rstd);
+      fast.layerNormBackward(dinpGot, got.views()[0], got.views()[1], dout, inp,
+          params.views()[0], mean, rstd);
+      assertClose("layernorm dinp", dinpRef, dinpGot, 1e-5);
+      assertClose("layernorm dw", ref.views()[0], got.views()[0], 1e-5);
+      assertClose("layernorm db", ref.views()[1], got.views()[1], 1e-5);
+      assertClose("layernorm store", ref.flat(), got.flat(), 1e-5);
+    }
+  }
+
+  @Test
+  void geluAndSoftmaxBackwardAddTheSameGradients() {
+    INDArray inp = random(50, 4, 5, 71);
+    INDArray dout = random(51, 1, 5, 71);
+    INDArray expected = random(52, 1, 5, 71);
+    INDArray actual = expected.dup();
+    reference.geluBackward(expected, dout, inp);
+    fast.geluBackward(actual, dout, inp);
+    assertClose("gelu backward", expected, actual, 1e-5);
+
+    INDArray probs = Nd4j.create(DataType.FLOAT, 2, 5, 37); // (B, T, S)
+    reference.softmaxForward(probs, random(53, 3, 2, 5, 37));
+    INDArray dprobs = random(54, 1, 2, 5, 37);
+    expected = random(55, 1, 2, 5, 37);
+    actual = expected.dup();
+    reference.softmaxBackward(expected, dprobs, probs);
+    fast.softmaxBackward(actual, dprobs, probs);
+    assertClose("softmax backward", expected, actual, 1e-5);
+  }
+
+  /** Reference and fast attention backward on one random masked case, compared. */
+  private void assertAttentionBackwardAgrees(long seed, int b, int nh, int t, int s, int hs) {
+    INDArray q = random(seed, 1, b, nh, t, hs);
+    INDArray k = random(seed + 1, 1, b, nh, s, hs);
+    INDArray v = random(seed + 2, 1, b, nh, s, hs);
+    float[] m = new float[b * nh * t * s];
+    for (int r = 0; r < m.length; r++) {
+      int i = r / s % t;
+      int j = r % s;
+      m[r] = j > i + s - t ? Float.NEGATIVE_INFINITY : 0f; // causal, the queries last
+    }
+    INDArray mask = Nd4j.createFromArray(m).reshape(b, nh, t, s); // (B, NH, T, S)
+    INDArray y = Nd4j.create(DataType.FLOAT, b, nh, t, hs);
+    INDArray att = Nd4j.create(DataType.FLOAT, b, nh, t, s);
+    reference.attentionForward(y, att, q, k, v, mask);
+    INDArray dy = random(seed + 3, 1, b, nh, t, hs);
+    INDArray[] ref = {random(seed + 4, 1, b, nh, t, hs), random(seed + 5, 1, b, nh, s, hs),
+        random(seed + 6, 1, b, nh, s, hs)};
+    INDArray[] got = {ref[0].dup(), ref[1].dup(), ref[2].dup()};
+    reference.attentionBackward(ref[0], ref[1], ref[2], dy, q, k, v, att);
+    fast.attentionBackward(got[0], got[1], got[2], dy, q, k, v, att);
+    assertClose("attention dq", ref[0], got[0], 1e-5);
+    assertClose("attention dk", ref[1], got[1], 1e-5);
+    assertClose("attention dv", ref[2], got[2], 1e-5);
+  }
+
+  @Test
+  void maskedAttentionBackwardAddsTheSameGradientsAsItsScratchGrowsAndShrinks() {
+    assertAttentionBackwardAgrees(60, 2, 3, 5, 19, 8);
+    assertAttentionBackwardAgrees(70, 2, 2, 37, 37, 16); // a larger scratch
+    assertAttentionBackwardAgrees(80, 2, 3, 5, 19, 8); // a view over the front of it
+    assertAttentionBackwardAgrees(90, 1, 3, 5, 19, 8);
+  }
+
+  @Test
+  void attentionBackwardIsSafeWhenOneInstanceServesTwoThreads() throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      Future<?> a = pool.submit(() -> {
+        for (int i = 0; i < 10; i++) {
+          assertAttentionBackwardAgrees(100 + i, 2, 2, 37, 37, 16);
+        }
+      });
+      Future<?> b = pool.submit(() -> {
+        for (int i = 0; i < 10; i++) {
+          assertAttentionBackwardAgrees(200 + i, 1, 3, 11, 11, 8);
+        }
+      });
+      a.get();
+      b.get();
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void nullGradientOutputsAreSkipped() {
+    INDArray inp = random(110, 1, 6, 37);
+    INDArray w = random(111, 1, 37, 71);
+    INDArray dout = random(112, 1, 6, 71);
+    INDArray dwRef = random(113, 1, 37, 71);
+    INDArray dwGot = dwRef.dup();
+    reference.matmulBackward(null, dwRef, null, dout, inp, w);
+    fast.matmulBackward(null, dwGot, null, dout, inp, w);
+    assertClose("matmul dw only", dwRef, dwGot, 1e-5);
+
+    INDArray mean = Nd4j.create(DataType.FLOAT, 6);
+    INDArray rstd = Nd4j.create(DataType.FLOAT, 6);
+    INDArray g = random(114, 1, 37);
+    reference.layerNormForward(Nd4j.create(DataType.FLOAT, 6, 37), mean, rstd, inp, g,
+        random(115, 1, 37), 1e-5);
+    INDArray dbRef = random(116, 1, 37);
+    INDArray dbGot = dbRef.dup();
+    reference.layerNormBackward(null, null, dbRef, dout.get(NDArrayIndex.all(),
+        NDArrayIndex.interval(0, 37)).dup(), inp, g, mean, rstd);
+    fast.layerNormBackward(null, null, dbGot, dout.get(NDArrayIndex.all(),
+        NDArrayIndex.interval(0, 37)).dup(), inp, g, mean, rstd);
+    assertClose("layernorm db only", dbRef, dbGot, 1e-5);
+
+    INDArray q = random(117, 1, 1, 2, 5, 8);
+    INDArray att = Nd4j.create(DataType.FLOAT, 1, 2, 5, 5);
+    reference.softmaxForward(att, random(118, 1, 1, 2, 5, 5));
+    INDArray dy = random(119, 1, 1, 2, 5, 8);
+    INDArray dvGot = random(120, 1, 1, 2, 5, 8);
+    INDArray dvRef = dvGot.dup();
+    fast.attentionBackward(null, null, dvGot, dy, q, q, q, att);
+    Nd4j.exec(new Mmul(att, dy, dvRef, 1.0, 1.0, new MMulTranspose(true, false, false)));
+    assertClose("attention dv only", dvRef, dvGot, 1e-5);
+  }
+
+  @Test
+  void embeddingAndCrossEntropyBackwardAddTheSameGradients() {
+    FlatStore ref = FlatStore.random(130, shape(13, 37));
+    FlatStore got = ref.copy();
+    int[] rows = {3, 12, 0, 3, 3};
+    INDArray dout = random(131, 1, 5, 37);
+    reference.embeddingBackward(ref.views()[0], dout, rows);
+    fast.embeddingBackward(got.views()[0], dout, rows);
+    assertClose("embedding backward", ref.flat(), got.flat(), 1e-6);
+
+    INDArray probs = Nd4j.create(DataType.FLOAT, 6, 71);
+    int[] targets = {5, -1, 70, 0, 5, -1};
+    reference.crossEntropyForward(Nd4j.create(DataType.FLOAT, 6), probs, random(132, 3, 6, 71),
+        targets);
+    INDArray dlosses = random(133, 1, 6);
+    INDArray expected = random(134, 1, 6, 71);
+    INDArray actual = expected.dup();
+    reference.crossEntropyBackward(expected, dlosses, probs, targets);
+    fast.crossEntropyBackward(actual, dlosses, probs, targets);
+    assertClose("cross-entropy backward", expected, actual, 1e-6);
   }
 }

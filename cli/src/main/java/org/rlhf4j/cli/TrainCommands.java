@@ -1,0 +1,104 @@
+package org.rlhf4j.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.EnumSet;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.rlhf4j.config.RlhfConfig;
+import org.rlhf4j.learner.DpoRun;
+import org.rlhf4j.learner.RewardRun;
+import org.rlhf4j.learner.SftRun;
+import org.rlhf4j.learner.TrainingRun;
+import org.rlhf4j.model.Head;
+import org.rlhf4j.tasks.data.JsonlReader;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/** The synchronous trainers: {@code rlhf4j sft}, {@code rlhf4j rm}, {@code rlhf4j dpo}. */
+final class TrainCommands {
+  private TrainCommands() {}
+
+  /** {@code rlhf4j sft}: supervised fine-tuning on {"prompt","completion"} or {"text"} lines. */
+  @Command(name = "sft", mixinStandardHelpOptions = true,
+      description = "Supervised fine-tuning on JSONL of {\"prompt\",\"completion\"} or {\"text\"}.")
+  static final class Sft implements Callable<Integer> {
+    @Mixin TrainingOptions options;
+    @Spec CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+      RlhfConfig c = options.config.load();
+      Path data = options.data();
+      ModelSource m = ModelSource.load(options.init, c, ModelSource.none(), options.kernels.create());
+      var examples = Tokenized.sft(JsonlReader.sft().readAll(data), m.tokenizer());
+      Path out = options.out(c, "sft");
+      TrainingRun.Result r = SftRun.run(new SftRun.Spec(c, m.gpt(), m.params(), m.tokenizer(),
+          examples, out, options.resume), ProgressBar.on(spec.commandLine().getErr(), "sft"));
+      print(spec, "{\"model\": \"%s\", \"steps\": %d, \"loss\": %.6f}", r.model(), r.steps(),
+          r.keyMetric());
+      return 0;
+    }
+  }
+
+  /** {@code rlhf4j rm}: a Bradley–Terry reward model on {"prompt","chosen","rejected"} lines. */
+  @Command(name = "rm", mixinStandardHelpOptions = true,
+      description = "Train a reward model on JSONL of {\"prompt\",\"chosen\",\"rejected\"} "
+          + "(optional \"margin\"); reports held-out accuracy.")
+  static final class RewardModel implements Callable<Integer> {
+    @Mixin TrainingOptions options;
+    @Spec CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+      RlhfConfig c = options.config.load();
+      Path data = options.data();
+      ModelSource m = ModelSource.load(options.init, c, EnumSet.of(Head.REWARD),
+          options.kernels.create());
+      var pairs = Tokenized.pairs(JsonlReader.preferences().readAll(data), m.tokenizer());
+      Path out = options.out(c, "rm");
+      RewardRun.Result r = RewardRun.run(new RewardRun.Spec(c, m.gpt(), m.params(), m.tokenizer(),
+          pairs, out, options.resume), ProgressBar.on(spec.commandLine().getErr(), "rm"));
+      print(spec, "{\"model\": \"%s\", \"steps\": %d, \"eval_accuracy\": %.4f, \"eval_pairs\": %d}",
+          r.model(), r.steps(), r.heldOutAccuracy(), r.heldOut());
+      return 0;
+    }
+  }
+
+  /** {@code rlhf4j dpo}: Direct Preference Optimization and its family against a frozen reference. */
+  @Command(name = "dpo", mixinStandardHelpOptions = true,
+      description = "DPO (sigmoid, hinge, ipo, kto_pair, robust; rlhf4j.dpo) on JSONL of "
+          + "{\"prompt\",\"chosen\",\"rejected\"}; the reference is the starting model.")
+  static final class Dpo implements Callable<Integer> {
+    @Mixin TrainingOptions options;
+    @Spec CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+      RlhfConfig c = options.config.load();
+      Path data = options.data();
+      ModelSource m = ModelSource.load(options.init, c, ModelSource.none(), options.kernels.create());
+      var pairs = Tokenized.pairs(JsonlReader.preferences().readAll(data), m.tokenizer());
+      Path out = options.out(c, "dpo");
+      TrainingRun.Result r = DpoRun.run(new DpoRun.Spec(c, m.gpt(), m.params(), m.tokenizer(),
+          pairs, out, options.resume), ProgressBar.on(spec.commandLine().getErr(), "dpo"));
+      print(spec, "{\"model\": \"%s\", \"steps\": %d, \"loss\": %.6f}", r.model(), r.steps(),
+          r.keyMetric());
+      return 0;
+    }
+  }
+
+  private static void print(CommandSpec spec, String format, Object... args) {
+    PrintWriter out = spec.commandLine().getOut();
+    Object[] escaped = args.clone();
+    for (int i = 0; i < escaped.length; i++) {
+      if (escaped[i] instanceof Path p) {
+        escaped[i] = p.toString().replace("\\", "\\\\").replace("\"", "\\\"");
+      }
+    }
+    out.printf(Locale.ROOT, format + "%n", escaped);
+    out.flush();
+  }
+}

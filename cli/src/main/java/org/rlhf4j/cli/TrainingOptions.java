@@ -1,0 +1,44 @@
+package org.rlhf4j.cli;
+
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import org.rlhf4j.config.RlhfConfig;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** Options every synchronous trainer takes: data, output directory, resume, starting model. */
+final class TrainingOptions {
+  @Option(names = "--data", paramLabel = "FILE", required = true,
+      description = "Training data as JSONL in TRL's format.")
+  Path data;
+
+  @Option(names = "--out", paramLabel = "DIR",
+      description = "Run directory (default runs/<rlhf4j.run.name>/<command>).")
+  Path out;
+
+  @Option(names = "--resume", description = "Continue the run in --out from its newest checkpoint.")
+  boolean resume;
+
+  @Option(names = "--init", paramLabel = "DIR",
+      description = "Start from an rlhf4j checkpoint or a Hugging Face GPT-2 directory "
+          + "(default: a fresh model shaped by rlhf4j.model, byte tokenizer).")
+  Path init;
+
+  @Mixin ConfigOption config;
+
+  @Mixin KernelsOption kernels;
+
+  /** The run directory, defaulting to runs/NAME/STAGE. */
+  Path out(RlhfConfig c, String stage) {
+    return out != null ? out : Path.of("runs", c.run().name(), stage);
+  }
+
+  /** The data file, which must exist. */
+  Path data() throws NoSuchFileException {
+    if (!Files.isRegularFile(data)) {
+      throw new NoSuchFileException(data.toString());
+    }
+    return data;
+  }
+}

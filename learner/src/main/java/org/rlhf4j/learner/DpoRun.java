@@ -1,0 +1,76 @@
+package org.rlhf4j.learner;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.rlhf4j.config.DpoConfig;
+import org.rlhf4j.config.RlhfConfig;
+import org.rlhf4j.learner.preference.DpoLoss;
+import org.rlhf4j.learner.preference.DpoObjective;
+import org.rlhf4j.model.Gpt;
+import org.rlhf4j.model.ParameterStore;
+import org.rlhf4j.model.io.Checkpoint;
+import org.rlhf4j.model.tokenizer.Tokenizer;
+
+/**
+ * A DPO run: the policy starts from {@code initial} and the frozen reference is a copy of it
+ * (TRL's default), inside the {@link TrainingRun} loop.
+ */
+public final class DpoRun {
+  /** What to train and where. */
+  public record Spec(RlhfConfig config, Gpt gpt, ParameterStore initial, Tokenizer tokenizer,
+      List<PreferencePair> pairs, Path out, boolean resume) {}
+
+  private DpoRun() {}
+
+  /** The objective {@code rlhf4j.dpo} describes. */
+  public static DpoObjective objective(DpoConfig c) {
+    DpoLoss loss = DpoLoss.valueOf(c.loss().toUpperCase(java.util.Locale.ROOT));
+    return new DpoObjective(loss, c.beta(), loss.usesLabelSmoothing() ? c.labelSmoothing() : 0);
+  }
+
+  public static TrainingRun.Result run(Spec spec, ProgressListener progress) throws IOException {
+    RlhfConfig c = spec.config();
+    ParameterStore reference = spec.initial().copy(DataType.FLOAT);
+    ParameterStore policy = spec.initial().copy(DataType.FLOAT);
+    OptimizerStep optimizer = new OptimizerStep(policy, c.optimizer(), c.dpo().steps(),
+        spec.gpt().kernels());
+    DpoTrainer trainer = new DpoTrainer(spec.gpt(), policy, reference, optimizer,
+        objective(c.dpo()), c.dpo().maxLength(), spec.tokenizer().padId());
+    StepBatches<PreferencePair> batches = new StepBatches<>(spec.pairs(), c.dpo().batchSize(),
+        c.run().seed());
+    return TrainingRun.run(spec.out(), c, spec.resume(), new TrainingRun.Stage() {
+      @Override
+      public long totalSteps() {
+        return c.dpo().steps();
+      }
+
+      @Override
+      public int checkpointEvery() {
+        return c.dpo().checkpointEvery();
+      }
+
+      @Override
+      public String keyMetric() {
+        return DpoTrainer.LOSS;
+      }
+
+      @Override
+      public Map<String, Double> step(long step) {
+        return trainer.step(batches.of(step), step);
+      }
+
+      @Override
+      public Checkpoint.Contents checkpoint(long step) {
+        return TrainingRun.contents(spec.gpt(), policy, optimizer, step, spec.tokenizer().describe());
+      }
+
+      @Override
+      public void restore(Checkpoint.Contents saved) {
+        TrainingRun.restore(policy, optimizer, saved);
+      }
+    }, progress);
+  }
+}
