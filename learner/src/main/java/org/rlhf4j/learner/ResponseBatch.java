@@ -14,12 +14,15 @@ public final class ResponseBatch {
   private final int[] targets; // (N): the response token predicted at this row, or −1
   private final int[] sequenceOf; // (N): which sequence a scored row belongs to, or −1
   private final int[] responseLengths; // (S)
+  private final int[] promptLengths; // (S)
 
-  private ResponseBatch(TokenBatch tokens, int[] targets, int[] sequenceOf, int[] responseLengths) {
+  private ResponseBatch(TokenBatch tokens, int[] targets, int[] sequenceOf, int[] responseLengths,
+      int[] promptLengths) {
     this.tokens = tokens;
     this.targets = targets;
     this.sequenceOf = sequenceOf;
     this.responseLengths = responseLengths;
+    this.promptLengths = promptLengths;
   }
 
   /** Sequences {@code prompts[i] + responses[i]}, cut to {@code maxLength} on the right. */
@@ -58,7 +61,7 @@ public final class ResponseBatch {
         sequenceOf[row] = i;
       }
     }
-    return new ResponseBatch(tokens, targets, sequenceOf, responseLengths);
+    return new ResponseBatch(tokens, targets, sequenceOf, responseLengths, promptLengths);
   }
 
   public TokenBatch tokens() {
@@ -77,6 +80,42 @@ public final class ResponseBatch {
   /** Response tokens kept per sequence. */
   public int responseLength(int sequence) {
     return responseLengths[sequence];
+  }
+
+  /** The row of {@link #tokens()} whose target is response token {@code k} of {@code sequence}. */
+  public int row(int sequence, int k) {
+    return sequence * tokens.length() + promptLengths[sequence] - 1 + k;
+  }
+
+  /** Copies per-row values of the response tokens into a (S, width) token layout, 0 elsewhere. */
+  public double[] toResponseLayout(double[] perRow, int width) {
+    double[] out = new double[responseLengths.length * width];
+    for (int s = 0; s < responseLengths.length; s++) {
+      for (int k = 0; k < Math.min(width, responseLengths[s]); k++) {
+        out[s * width + k] = perRow[row(s, k)];
+      }
+    }
+    return out;
+  }
+
+  /** The inverse of {@link #toResponseLayout}: (S, width) values back onto their rows. */
+  public double[] fromResponseLayout(double[] layout, int width) {
+    double[] out = new double[targets.length];
+    for (int s = 0; s < responseLengths.length; s++) {
+      for (int k = 0; k < Math.min(width, responseLengths[s]); k++) {
+        out[row(s, k)] = layout[s * width + k];
+      }
+    }
+    return out;
+  }
+
+  /** 1 for each kept response token in a (S, width) layout. */
+  public double[] responseMask(int width) {
+    double[] mask = new double[responseLengths.length * width];
+    for (int s = 0; s < responseLengths.length; s++) {
+      java.util.Arrays.fill(mask, s * width, s * width + Math.min(width, responseLengths[s]), 1.0);
+    }
+    return mask;
   }
 
   /** Per-sequence sums (or means) of a per-row quantity over each response's tokens. */

@@ -18,7 +18,7 @@ import org.rlhf4j.model.Gpt;
  * engines may sample from one shared {@link PolicySnapshot} at once.
  */
 public final class GenerationEngine {
-  private final SplittableRandom rng;
+  private SplittableRandom rng;
   private final int padId;
   private Decoder decoder;
   private Gpt decoderModel;
@@ -31,6 +31,11 @@ public final class GenerationEngine {
   public GenerationEngine(long seed, int padId) {
     this.rng = new SplittableRandom(seed);
     this.padId = padId;
+  }
+
+  /** Restarts the random stream, e.g. from (run seed, iteration) so a resumed run samples alike. */
+  public void reseed(long seed) {
+    this.rng = new SplittableRandom(seed);
   }
 
   /** Samples one response per prompt from {@code policy}. */

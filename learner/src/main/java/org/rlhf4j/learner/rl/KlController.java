@@ -16,6 +16,12 @@ public final class KlController {
     this.horizon = horizon;
   }
 
+  /** Sets the coefficient, as saved in a checkpoint, so a resumed run continues from it. */
+  public void reset(double coef) {
+    requireCoefficient(coef);
+    this.value = coef;
+  }
+
   /** A coefficient that {@link #update} leaves unchanged. */
   public static KlController fixed(double coef) {
     requireCoefficient(coef);

@@ -44,9 +44,24 @@ public final class Checkpoint {
   /** AdamW's state: moments in the parameters' layout and the number of updates applied. */
   public record OptimizerState(ParameterStore firstMoments, ParameterStore secondMoments, long step) {}
 
-  /** Everything a checkpoint holds. */
+  /**
+   * Everything a checkpoint holds; {@code state} carries a trainer's own small numbers (such as an
+   * adaptive KL coefficient) so that a resumed run continues exactly.
+   */
   public record Contents(ModelConfig config, Set<Head> heads, ParameterStore params,
-      Optional<OptimizerState> optimizer, long step, Map<String, String> tokenizer) {}
+      Optional<OptimizerState> optimizer, long step, Map<String, String> tokenizer,
+      Map<String, String> state) {
+    public Contents {
+      tokenizer = Map.copyOf(tokenizer);
+      state = Map.copyOf(state);
+    }
+
+    /** Contents without trainer state. */
+    public Contents(ModelConfig config, Set<Head> heads, ParameterStore params,
+        Optional<OptimizerState> optimizer, long step, Map<String, String> tokenizer) {
+      this(config, heads, params, optimizer, step, tokenizer, Map.of());
+    }
+  }
 
   private Checkpoint() {}
 
@@ -99,7 +114,10 @@ public final class Checkpoint {
     Map<String, String> tokenizer = new LinkedHashMap<>();
     meta.path("tokenizer").properties().forEach(e -> tokenizer.put(e.getKey(),
         e.getValue().asText()));
-    return new Contents(config, heads, params, optimizer, meta.path("step").asLong(), tokenizer);
+    Map<String, String> state = new LinkedHashMap<>();
+    meta.path("state").properties().forEach(e -> state.put(e.getKey(), e.getValue().asText()));
+    return new Contents(config, heads, params, optimizer, meta.path("step").asLong(), tokenizer,
+        state);
   }
 
   private static String metadata(Contents c) throws JsonProcessingException {
@@ -112,6 +130,8 @@ public final class Checkpoint {
     c.heads().forEach(h -> heads.add(h.name()));
     ObjectNode tok = n.putObject("tokenizer");
     c.tokenizer().forEach(tok::put);
+    ObjectNode state = n.putObject("state");
+    c.state().forEach(state::put);
     return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(n) + "\n";
   }
 

@@ -116,7 +116,7 @@ public final class VectorKernels implements Kernels {
         FloatVector d = FloatVector.fromByteBuffer(F, x.bytes, x.at(row + i), LE).sub(m);
         acc = d.fma(d, acc);
       }
-      float var = acc.reduceLanes(VectorOperators.ADD);
+      float var = VectorMath.sum(acc);
       for (; i < c; i++) {
         float d = x.get(row + i) - m;
         var += d * d;
@@ -181,8 +181,8 @@ public final class VectorKernels implements Kernels {
               .intoByteBuffer(dw.bytes, dw.at(i), LE);
         }
       }
-      float sum = sumV.reduceLanes(VectorOperators.ADD);
-      float dot = dotV.reduceLanes(VectorOperators.ADD);
+      float sum = VectorMath.sum(sumV);
+      float dot = VectorMath.sum(dotV);
       for (; i < c; i++) {
         float gi = g.get(row + i);
         float norm = (x.get(row + i) - m) * s;
@@ -233,12 +233,12 @@ public final class VectorKernels implements Kernels {
     for (; i < bound; i += F.length()) {
       FloatVector v = FloatVector.fromByteBuffer(F, x.bytes, x.at(i), LE);
       FloatVector inner = v.mul(v).mul(GELU_CUBIC).add(1f).mul(v).mul(GELU_SCALE);
-      v.mul(0.5f).mul(inner.lanewise(VectorOperators.TANH).add(1f))
+      v.mul(0.5f).mul(VectorMath.tanh(inner).add(1f))
           .intoByteBuffer(y.bytes, y.at(i), LE);
     }
     for (; i < n; i++) {
       float v = x.get(i);
-      y.put(i, (float) (0.5 * v * (1 + Math.tanh(GELU_SCALE * (v + GELU_CUBIC * v * v * v)))));
+      y.put(i, 0.5f * v * (1 + VectorMath.tanh(GELU_SCALE * (v + GELU_CUBIC * v * v * v))));
     }
   }
 
@@ -258,8 +258,7 @@ public final class VectorKernels implements Kernels {
     for (; i < bound; i += F.length()) {
       FloatVector v = FloatVector.fromByteBuffer(F, x.bytes, x.at(i), LE);
       FloatVector v2 = v.mul(v);
-      FloatVector t = v2.mul(GELU_CUBIC).add(1f).mul(v).mul(GELU_SCALE)
-          .lanewise(VectorOperators.TANH);
+      FloatVector t = VectorMath.tanh(v2.mul(GELU_CUBIC).add(1f).mul(v).mul(GELU_SCALE));
       FloatVector sech2 = t.mul(t).neg().add(1f);
       FloatVector local = v2.mul(3 * GELU_CUBIC).add(1f).mul(GELU_SCALE).mul(sech2).mul(v)
           .mul(0.5f).add(t.add(1f).mul(0.5f));
@@ -267,8 +266,8 @@ public final class VectorKernels implements Kernels {
           FloatVector.fromByteBuffer(F, d.bytes, d.at(i), LE)).intoByteBuffer(d.bytes, d.at(i), LE);
     }
     for (; i < n; i++) {
-      double v = x.get(i);
-      double t = Math.tanh(GELU_SCALE * (v + GELU_CUBIC * v * v * v));
+      float v = x.get(i);
+      double t = VectorMath.tanh(GELU_SCALE * (v + GELU_CUBIC * v * v * v));
       double local = 0.5 * (1 + t)
           + 0.5 * v * (1 - t * t) * GELU_SCALE * (1 + 3 * GELU_CUBIC * v * v);
       d.put(i, (float) (d.get(i) + local * g.get(i)));
@@ -529,14 +528,14 @@ public final class VectorKernels implements Kernels {
     FloatVector sumV = FloatVector.zero(F);
     i = 0;
     for (; i < bound; i += F.length()) {
-      FloatVector e = FloatVector.fromByteBuffer(F, in.bytes, in.at(row + i), LE).sub(max)
-          .lanewise(VectorOperators.EXP);
+      FloatVector e = FloatVector.fromByteBuffer(F, in.bytes, in.at(row + i), LE).sub(max);
+      e = VectorMath.exp(e);
       sumV = sumV.add(e);
       e.intoByteBuffer(out.bytes, out.at(row + i), LE);
     }
-    float sum = sumV.reduceLanes(VectorOperators.ADD);
+    float sum = VectorMath.sum(sumV);
     for (; i < width; i++) {
-      float e = (float) Math.exp(in.get(row + i) - max);
+      float e = VectorMath.exp(in.get(row + i) - max);
       sum += e;
       out.put(row + i, e);
     }
@@ -564,7 +563,7 @@ public final class VectorKernels implements Kernels {
       dotV = FloatVector.fromByteBuffer(F, dy.bytes, dy.at(row + i), LE)
           .fma(FloatVector.fromByteBuffer(F, y.bytes, y.at(row + i), LE), dotV);
     }
-    float dot = dotV.reduceLanes(VectorOperators.ADD);
+    float dot = VectorMath.sum(dotV);
     for (; i < width; i++) {
       dot += dy.get(row + i) * y.get(row + i);
     }
@@ -638,7 +637,7 @@ public final class VectorKernels implements Kernels {
     for (; i < bound; i += F.length()) {
       acc = acc.add(FloatVector.fromByteBuffer(F, x.bytes, x.at(row + i), LE));
     }
-    float s = acc.reduceLanes(VectorOperators.ADD);
+    float s = VectorMath.sum(acc);
     for (; i < c; i++) {
       s += x.get(row + i);
     }

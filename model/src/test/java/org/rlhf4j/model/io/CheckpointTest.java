@@ -54,6 +54,16 @@ class CheckpointTest {
     assertEquals(TINY, loaded.config());
     assertEquals(EnumSet.of(Head.VALUE), loaded.heads());
     assertEquals(TOKENIZER, loaded.tokenizer());
+    assertEquals(java.util.Map.of(), loaded.state());
+  }
+
+  @Test
+  void trainerStateRoundTrips() throws IOException {
+    ParameterStore p = gpt.initialParameters(1, DataType.FLOAT);
+    Path ckpt = dir.resolve("stateful");
+    Checkpoint.save(ckpt, new Checkpoint.Contents(TINY, EnumSet.of(Head.VALUE), p,
+        Optional.empty(), 3, TOKENIZER, Map.of("kl_coef", "0.0421")));
+    assertEquals(Map.of("kl_coef", "0.0421"), Checkpoint.load(ckpt, DataType.FLOAT).state());
   }
 
   @Test

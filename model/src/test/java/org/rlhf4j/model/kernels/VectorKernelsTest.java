@@ -347,4 +347,35 @@ class VectorKernelsTest {
     fast.crossEntropyBackward(actual, dlosses, probs, targets);
     assertClose("cross-entropy backward", expected, actual, 1e-6);
   }
+
+  @Test
+  void resultsAreBitIdenticalBeforeAndAfterTheJitCompilesTheKernels() {
+    INDArray inp = random(40, 4, 6, 67);
+    INDArray w = random(41, 1, 67);
+    INDArray b = random(42, 1, 67);
+    INDArray dout = random(43, 1, 6, 67);
+    java.util.function.Supplier<float[]> run = () -> {
+      INDArray ln = Nd4j.create(DataType.FLOAT, 6, 67);
+      INDArray mean = Nd4j.create(DataType.FLOAT, 6);
+      INDArray rstd = Nd4j.create(DataType.FLOAT, 6);
+      fast.layerNormForward(ln, mean, rstd, inp, w, b, 1e-5);
+      INDArray g = Nd4j.create(DataType.FLOAT, 6, 67);
+      fast.geluForward(g, ln);
+      INDArray sm = Nd4j.create(DataType.FLOAT, 6, 67);
+      fast.softmaxForward(sm, g);
+      INDArray dg = Nd4j.zeros(DataType.FLOAT, 6, 67);
+      fast.geluBackward(dg, dout, ln);
+      INDArray dln = Nd4j.zeros(DataType.FLOAT, 6, 67);
+      fast.layerNormBackward(dln, Nd4j.zeros(DataType.FLOAT, 67), Nd4j.zeros(DataType.FLOAT, 67),
+          dg, inp, w, mean, rstd);
+      return org.nd4j.linalg.factory.Nd4j.concat(0, sm, dln).reshape(-1).toFloatVector();
+    };
+    float[] cold = run.get();
+    float[] warm = cold;
+    for (int i = 0; i < 3000; i++) {
+      warm = run.get();
+    }
+    // every bit: replaying a run must give the same weights whatever the JIT has compiled
+    assertTrue(java.util.Arrays.equals(cold, warm), "results changed once the kernels were compiled");
+  }
 }
