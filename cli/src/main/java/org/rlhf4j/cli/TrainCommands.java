@@ -12,6 +12,8 @@ import org.rlhf4j.learner.SftRun;
 import org.rlhf4j.learner.TrainingRun;
 import org.rlhf4j.model.Head;
 import org.rlhf4j.tasks.data.JsonlReader;
+import org.rlhf4j.tasks.data.SftExample;
+import org.rlhf4j.tasks.sentiment.SentimentTask;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -31,9 +33,11 @@ final class TrainCommands {
     @Override
     public Integer call() throws Exception {
       RlhfConfig c = options.config.load();
-      Path data = options.data();
+      boolean task = options.usesTask();
+      Path data = task ? null : options.data();
       ModelSource m = ModelSource.load(options.init, c, ModelSource.none(), options.kernels.create());
-      var examples = Tokenized.sft(JsonlReader.sft().readAll(data), m.tokenizer());
+      var examples = Tokenized.sft(task ? SentimentTask.get().trainTexts().stream()
+          .map(SftExample::ofText).toList() : JsonlReader.sft().readAll(data), m.tokenizer());
       Path out = options.out(c, "sft");
       TrainingRun.Result r = SftRun.run(new SftRun.Spec(c, m.gpt(), m.params(), m.tokenizer(),
           examples, out, options.resume), ProgressBar.on(spec.commandLine().getErr(), "sft"));
@@ -54,7 +58,7 @@ final class TrainCommands {
     @Override
     public Integer call() throws Exception {
       RlhfConfig c = options.config.load();
-      Path data = options.data();
+      Path data = preferenceData(options);
       ModelSource m = ModelSource.load(options.init, c, EnumSet.of(Head.REWARD),
           options.kernels.create());
       var pairs = Tokenized.pairs(JsonlReader.preferences().readAll(data), m.tokenizer());
@@ -78,7 +82,7 @@ final class TrainCommands {
     @Override
     public Integer call() throws Exception {
       RlhfConfig c = options.config.load();
-      Path data = options.data();
+      Path data = preferenceData(options);
       ModelSource m = ModelSource.load(options.init, c, ModelSource.none(), options.kernels.create());
       var pairs = Tokenized.pairs(JsonlReader.preferences().readAll(data), m.tokenizer());
       Path out = options.out(c, "dpo");
@@ -88,6 +92,16 @@ final class TrainCommands {
           r.keyMetric());
       return 0;
     }
+  }
+
+  /** Preference data comes from a file: comparisons for the task are collected first. */
+  private static Path preferenceData(TrainingOptions options) throws java.io.IOException {
+    if (options.usesTask()) {
+      throw new UserInputException("--task sentiment: reward models and DPO train on comparisons; "
+          + "collect them with `rlhf4j collect --task sentiment --init SFT_MODEL --out FILE` and "
+          + "pass --data FILE");
+    }
+    return options.data();
   }
 
   private static void print(CommandSpec spec, String format, Object... args) {

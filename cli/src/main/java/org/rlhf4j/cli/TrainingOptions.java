@@ -4,14 +4,25 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import org.rlhf4j.config.RlhfConfig;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Options every synchronous trainer takes: data, output directory, resume, starting model. */
 final class TrainingOptions {
-  @Option(names = "--data", paramLabel = "FILE", required = true,
-      description = "Training data as JSONL in TRL's format.")
-  Path data;
+  /** Where the examples come from: a JSONL file or the built-in task. */
+  static final class Source {
+    @Option(names = "--data", paramLabel = "FILE", required = true,
+        description = "Training data as JSONL in TRL's format.")
+    Path data;
+
+    @Option(names = "--task", paramLabel = "NAME", required = true,
+        description = "A built-in task instead of --data: sentiment.")
+    String task;
+  }
+
+  @ArgGroup(exclusive = true, multiplicity = "1")
+  Source source;
 
   @Option(names = "--out", paramLabel = "DIR",
       description = "Run directory (default runs/<rlhf4j.run.name>/<command>).")
@@ -34,11 +45,22 @@ final class TrainingOptions {
     return out != null ? out : Path.of("runs", c.run().name(), stage);
   }
 
+  /** True when the built-in task was chosen (and it is one that exists). */
+  boolean usesTask() {
+    if (source.task == null) {
+      return false;
+    }
+    if (!source.task.equals("sentiment")) {
+      throw new UserInputException("--task: unknown task '" + source.task + "', expected sentiment");
+    }
+    return true;
+  }
+
   /** The data file, which must exist. */
   Path data() throws NoSuchFileException {
-    if (!Files.isRegularFile(data)) {
-      throw new NoSuchFileException(data.toString());
+    if (!Files.isRegularFile(source.data)) {
+      throw new NoSuchFileException(source.data.toString());
     }
-    return data;
+    return source.data;
   }
 }
