@@ -78,8 +78,8 @@ final class PpoCommand implements Callable<Integer> {
         rm.params(), criticGpt, criticParams, policy.tokenizer(), prompts, out, options.resume),
         ProgressBar.on(spec.commandLine().getErr(), "ppo"));
     spec.commandLine().getOut().printf(java.util.Locale.ROOT,
-        "{\"model\": \"%s\", \"iterations\": %d, \"score\": %.6f}%n", r.model(), r.steps(),
-        r.keyMetric());
+        "{\"model\": \"%s\", \"iterations\": %d, \"score\": %s}%n", r.model(), r.steps(),
+        TrainCommands.number(r.keyMetric()));
     spec.commandLine().getOut().flush();
     return 0;
   }

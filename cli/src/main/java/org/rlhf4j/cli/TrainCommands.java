@@ -41,8 +41,8 @@ final class TrainCommands {
       Path out = options.out(c, "sft");
       TrainingRun.Result r = SftRun.run(new SftRun.Spec(c, m.gpt(), m.params(), m.tokenizer(),
           examples, out, options.resume), ProgressBar.on(spec.commandLine().getErr(), "sft"));
-      print(spec, "{\"model\": \"%s\", \"steps\": %d, \"loss\": %.6f}", r.model(), r.steps(),
-          r.keyMetric());
+      print(spec, "{\"model\": \"%s\", \"steps\": %d, \"loss\": %s}", r.model(), r.steps(),
+          number(r.keyMetric()));
       return 0;
     }
   }
@@ -65,8 +65,8 @@ final class TrainCommands {
       Path out = options.out(c, "rm");
       RewardRun.Result r = RewardRun.run(new RewardRun.Spec(c, m.gpt(), m.params(), m.tokenizer(),
           pairs, out, options.resume), ProgressBar.on(spec.commandLine().getErr(), "rm"));
-      print(spec, "{\"model\": \"%s\", \"steps\": %d, \"eval_accuracy\": %.4f, \"eval_pairs\": %d}",
-          r.model(), r.steps(), r.heldOutAccuracy(), r.heldOut());
+      print(spec, "{\"model\": \"%s\", \"steps\": %d, \"eval_accuracy\": %s, \"eval_pairs\": %d}",
+          r.model(), r.steps(), number(r.heldOutAccuracy()), r.heldOut());
       return 0;
     }
   }
@@ -88,8 +88,8 @@ final class TrainCommands {
       Path out = options.out(c, "dpo");
       TrainingRun.Result r = DpoRun.run(new DpoRun.Spec(c, m.gpt(), m.params(), m.tokenizer(),
           pairs, out, options.resume), ProgressBar.on(spec.commandLine().getErr(), "dpo"));
-      print(spec, "{\"model\": \"%s\", \"steps\": %d, \"loss\": %.6f}", r.model(), r.steps(),
-          r.keyMetric());
+      print(spec, "{\"model\": \"%s\", \"steps\": %d, \"loss\": %s}", r.model(), r.steps(),
+          number(r.keyMetric()));
       return 0;
     }
   }
@@ -102,6 +102,11 @@ final class TrainCommands {
           + "pass --data FILE");
     }
     return options.data();
+  }
+
+  /** A JSON number, or null for a metric that was never measured. */
+  static String number(double v) {
+    return Double.isFinite(v) ? String.format(Locale.ROOT, "%.6f", v) : "null";
   }
 
   private static void print(CommandSpec spec, String format, Object... args) {

@@ -74,7 +74,11 @@ public final class RewardRun {
   /** A deterministic split: every k-th pair of a seeded shuffle is held out. */
   static <T> void split(List<T> all, double fraction, long seed, List<T> train, List<T> heldOut) {
     int n = all.size();
+    // a positive fraction of a set of two or more holds out at least one pair
     int held = (int) Math.floor(n * fraction);
+    if (fraction > 0 && n > 1) {
+      held = Math.max(1, held);
+    }
     int[] order = new StepBatches<>(all, 1, seed ^ 0x5EED).permutationForSplit();
     for (int i = 0; i < n; i++) {
       (i < held ? heldOut : train).add(all.get(order[i]));

@@ -1,0 +1,139 @@
+package org.rlhf4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The trainers end to end through the command line, on a tiny model and tiny files. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class TrainCommandsTest {
+  private Path dir;
+  private Path config;
+
+  @BeforeAll
+  void files(@TempDir Path temp) throws IOException {
+    dir = temp;
+    config = dir.resolve("tiny.conf");
+    Files.writeString(config, """
+        rlhf4j.model { d-model = 16, layers = 1, heads = 2, context-length = 40 }
+        rlhf4j.sft { steps = 4, batch-size = 4, checkpoint-every = 2 }
+        rlhf4j.reward { steps = 4, batch-size = 4, checkpoint-every = 2 }
+        rlhf4j.dpo { steps = 4, batch-size = 4, checkpoint-every = 2 }
+        rlhf4j.ppo { iterations = 2, batch-size = 4, minibatches = 2, epochs = 1,
+          response-length = 4, checkpoint-every = 1 }
+        """);
+    List<String> sft = new ArrayList<>();
+    List<String> prefs = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      sft.add("{\"prompt\": \"q" + i + " \", \"completion\": \"a" + i + "\"}");
+      prefs.add("{\"prompt\": \"p" + i + " \", \"chosen\": \"good\", \"rejected\": \"bad\"}");
+    }
+    Files.write(dir.resolve("sft.jsonl"), sft);
+    Files.write(dir.resolve("prefs.jsonl"), prefs);
+    Files.write(dir.resolve("prompts.jsonl"), List.of("{\"prompt\": \"Hi \"}", "{\"prompt\": \"Yo \"}"));
+  }
+
+  private JsonNode ok(String... args) throws IOException {
+    Rlhf4jCommandTest.Run r = Rlhf4jCommandTest.run(args);
+    assertEquals(0, r.exit(), r.err());
+    assertTrue(r.err().contains("100%") || List.of(args).contains("--resume"),
+        "no finished progress bar: " + r.err());
+    return new ObjectMapper().readTree(r.out());
+  }
+
+  @Test
+  @Order(1)
+  void sftWritesAModelMetricsAndCheckpoints() throws IOException {
+    JsonNode out = ok("sft", "--data", dir.resolve("sft.jsonl").toString(), "--config",
+        config.toString(), "--out", dir.resolve("sft").toString());
+    assertEquals(4, out.get("steps").asInt());
+    assertTrue(Files.exists(dir.resolve("sft/model/model.safetensors")));
+    assertTrue(Files.exists(dir.resolve("sft/checkpoints/step-4/optimizer.safetensors")));
+    assertEquals(4, Files.readAllLines(dir.resolve("sft/metrics.jsonl")).size());
+    assertTrue(Files.readString(dir.resolve("sft/config.conf")).contains("d-model=16"));
+  }
+
+  @Test
+  @Order(2)
+  void rewardModelReportsHeldOutAccuracy() throws IOException {
+    JsonNode out = ok("rm", "--data", dir.resolve("prefs.jsonl").toString(), "--config",
+        config.toString(), "--out", dir.resolve("rm").toString());
+    assertTrue(out.get("eval_accuracy").isNumber(), out.toString());
+    assertEquals(1, out.get("eval_pairs").asInt());
+    assertTrue(Files.exists(dir.resolve("rm/model/rlhf4j.json")));
+  }
+
+  @Test
+  @Order(3)
+  void dpoStartsFromTheSftModel() throws IOException {
+    JsonNode out = ok("dpo", "--data", dir.resolve("prefs.jsonl").toString(), "--config",
+        config.toString(), "--out", dir.resolve("dpo").toString(), "--init",
+        dir.resolve("sft/model").toString());
+    assertTrue(Double.isFinite(out.get("loss").asDouble()));
+  }
+
+  @Test
+  @Order(4)
+  void ppoSyncTrainsAgainstTheRewardModel() throws IOException {
+    JsonNode out = ok("ppo", "--sync", "--data", dir.resolve("prompts.jsonl").toString(),
+        "--config", config.toString(), "--out", dir.resolve("ppo").toString(), "--init",
+        dir.resolve("sft/model").toString(), "--reward-model", dir.resolve("rm/model").toString());
+    assertEquals(2, out.get("iterations").asInt());
+    assertTrue(Files.exists(dir.resolve("ppo/critic/checkpoints/step-2")));
+  }
+
+  @Test
+  @Order(5)
+  void anExistingRunNeedsResumeAndResumeFinishesIt() throws IOException {
+    Rlhf4jCommandTest.Run again = Rlhf4jCommandTest.run("sft", "--data",
+        dir.resolve("sft.jsonl").toString(), "--config", config.toString(), "--out",
+        dir.resolve("sft").toString());
+    assertEquals(2, again.exit());
+    assertTrue(again.err().contains("--resume"), again.err());
+    JsonNode resumed = ok("sft", "--resume", "--data", dir.resolve("sft.jsonl").toString(),
+        "--config", config.toString(), "--out", dir.resolve("sft").toString());
+    assertEquals(4, resumed.get("steps").asInt());
+  }
+
+  @Test
+  void aBadDataLineExitsTwoNamingFileAndLine() throws IOException {
+    Path bad = dir.resolve("bad.jsonl");
+    Files.write(bad, List.of("{\"prompt\": \"a\", \"completion\": \"b\"}", "{\"prompt\": 3}"));
+    Rlhf4jCommandTest.Run r = Rlhf4jCommandTest.run("sft", "--data", bad.toString(), "--config",
+        config.toString(), "--out", dir.resolve("bad").toString());
+    assertEquals(2, r.exit());
+    assertTrue(r.err().startsWith("rlhf4j: " + bad + ":2: "), r.err());
+    assertTrue(Files.notExists(dir.resolve("bad/metrics.jsonl")));
+  }
+
+  @Test
+  void ppoWithoutSyncOrRewardModelIsAUsageError() {
+    Rlhf4jCommandTest.Run r = Rlhf4jCommandTest.run("ppo", "--data",
+        dir.resolve("prompts.jsonl").toString(), "--reward-model", dir.toString());
+    assertEquals(2, r.exit());
+    assertTrue(r.err().contains("--sync"), r.err());
+  }
+
+  @Test
+  void dataAndTaskAreExclusive() {
+    Rlhf4jCommandTest.Run r = Rlhf4jCommandTest.run("sft", "--data", "x.jsonl", "--task",
+        "sentiment");
+    assertEquals(2, r.exit());
+    assertTrue(r.err().contains("mutually exclusive"), r.err());
+  }
+}
