@@ -49,6 +49,7 @@ public record RlhfConfig(RunConfig run, RuntimeConfig runtime, ModelConfig model
         s.doubleIn("rlhf4j.dpo.beta", 0, false, 1e6, true),
         s.oneOf("rlhf4j.dpo.loss", "sigmoid", "hinge", "ipo", "kto_pair", "robust"),
         s.doubleIn("rlhf4j.dpo.label-smoothing", 0, true, 0.5, false),
+        s.bool("rlhf4j.dpo.precompute-reference"),
         s.intIn("rlhf4j.dpo.batch-size", 1, 1 << 16),
         s.intIn("rlhf4j.dpo.steps", 1, 100_000_000),
         s.intIn("rlhf4j.dpo.max-length", 2, 1 << 20),

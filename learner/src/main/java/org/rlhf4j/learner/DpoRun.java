@@ -38,7 +38,8 @@ public final class DpoRun {
     OptimizerStep optimizer = new OptimizerStep(policy, c.optimizer(), c.dpo().steps(),
         spec.gpt().kernels());
     DpoTrainer trainer = new DpoTrainer(spec.gpt(), policy, reference, optimizer,
-        objective(c.dpo()), c.dpo().maxLength(), spec.tokenizer().padId());
+        objective(c.dpo()), c.dpo().maxLength(), spec.tokenizer().padId(),
+        c.dpo().precomputeReference());
     StepBatches<PreferencePair> batches = new StepBatches<>(spec.pairs(), c.dpo().batchSize(),
         c.run().seed());
     return TrainingRun.run(spec.out(), c, spec.resume(), new TrainingRun.Stage() {

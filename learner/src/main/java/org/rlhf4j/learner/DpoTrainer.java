@@ -26,10 +26,21 @@ public final class DpoTrainer {
   private final DpoObjective objective;
   private final int maxLength;
   private final int padId;
+  private final java.util.Map<PreferencePair, double[]> referenceCache; // null: computed live
 
-  /** {@code reference} is only read; pass a frozen copy. */
+  /** {@code reference} is only read; pass a frozen copy. Reference log-probs computed live. */
   public DpoTrainer(Gpt gpt, ParameterStore policy, ParameterStore reference,
       OptimizerStep optimizer, DpoObjective objective, int maxLength, int padId) {
+    this(gpt, policy, reference, optimizer, objective, maxLength, padId, false);
+  }
+
+  /**
+   * With {@code precomputeReference}, each pair's reference log-probs are computed once and kept
+   * (TRL's precompute_ref_log_probs): exact, since the reference never changes.
+   */
+  public DpoTrainer(Gpt gpt, ParameterStore policy, ParameterStore reference,
+      OptimizerStep optimizer, DpoObjective objective, int maxLength, int padId,
+      boolean precomputeReference) {
     this.gpt = gpt;
     this.policy = policy;
     this.reference = reference;
@@ -38,6 +49,7 @@ public final class DpoTrainer {
     this.objective = objective;
     this.maxLength = Math.min(maxLength, gpt.config().contextLength());
     this.padId = padId;
+    this.referenceCache = precomputeReference ? new java.util.IdentityHashMap<>() : null;
   }
 
   /** One update on {@code pairs}; returns the loss and TRL's rewards/ and logps/ metrics. */
@@ -61,8 +73,7 @@ public final class DpoTrainer {
     PolicyEvaluation eval = PolicyEvaluation.of(gpt, policy, batch.tokens(), batch.targets(), 1.0,
         false, false);
     double[] policyLogps = batch.perSequence(eval.logprobs(), average); // (2P)
-    double[] referenceLogps = batch.perSequence(PolicyEvaluation.of(gpt, reference,
-        batch.tokens(), batch.targets(), 1.0, false, false).logprobs(), average);
+    double[] referenceLogps = referenceLogps(pairs, batch, average);
     DpoObjective.Result r = objective.evaluate(
         java.util.Arrays.copyOfRange(policyLogps, 0, p),
         java.util.Arrays.copyOfRange(policyLogps, p, 2 * p),
@@ -74,6 +85,30 @@ public final class DpoTrainer {
     out.zero();
     eval.backward(out, batch.perRowGradient(perSequence, average), null, null);
     return r;
+  }
+
+  /** (2P) reference log-probs, chosen first: from the cache where every pair is in it. */
+  private double[] referenceLogps(List<PreferencePair> pairs, ResponseBatch batch,
+      boolean average) {
+    int p = pairs.size();
+    boolean cached = referenceCache != null && pairs.stream().allMatch(referenceCache::containsKey);
+    double[] out = new double[2 * p];
+    if (cached) {
+      for (int i = 0; i < p; i++) {
+        double[] both = referenceCache.get(pairs.get(i));
+        out[i] = both[0];
+        out[p + i] = both[1];
+      }
+      return out;
+    }
+    out = batch.perSequence(PolicyEvaluation.of(gpt, reference, batch.tokens(), batch.targets(),
+        1.0, false, false).logprobs(), average);
+    if (referenceCache != null) {
+      for (int i = 0; i < p; i++) {
+        referenceCache.put(pairs.get(i), new double[] {out[i], out[p + i]});
+      }
+    }
+    return out;
   }
 
   private ResponseBatch batchOf(List<PreferencePair> pairs) {

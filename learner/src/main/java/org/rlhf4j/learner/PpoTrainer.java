@@ -67,7 +67,8 @@ public final class PpoTrainer {
     boolean hasCritic = !grouped();
     this.objective = new PpoObjective(new PpoObjective.Settings(config.cliprange(),
         config.cliprangeValue(), hasCritic ? config.vfCoef() : 0.0, config.entropyCoef(),
-        false, Double.POSITIVE_INFINITY));
+        config.decoupled(), config.decoupled() ? config.importanceCap()
+            : Double.POSITIVE_INFINITY));
     this.eosId = eosId;
     this.padId = padId;
     this.valueHead = hasCritic && models.critic() == null;
@@ -209,7 +210,9 @@ public final class PpoTrainer {
     int lo = from * t;
     int hi = to * t;
     PpoObjective.Batch batch = new PpoObjective.Batch(shape,
-        mb.toResponseLayout(policyEval.logprobs(), t), slice(logpOld, lo, hi), null,
+        mb.toResponseLayout(policyEval.logprobs(), t), slice(logpOld, lo, hi),
+        // synchronous rollouts come from the policy being trained: proximal = behaviour
+        config.decoupled() ? slice(logpOld, lo, hi) : null,
         slice(advantages, lo, hi), values, grouped() ? null : slice(valuesOld, lo, hi),
         grouped() ? null : slice(returns, lo, hi),
         entropy ? mb.toResponseLayout(policyEval.entropies(), t) : null, slice(mask, lo, hi));

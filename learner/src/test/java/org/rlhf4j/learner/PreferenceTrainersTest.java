@@ -129,4 +129,23 @@ class PreferenceTrainersTest {
     assertTrue(lastMargin > 0.5, "margin " + lastMargin);
     assertEquals(referenceSha, reference.sha256());
   }
+
+  @Test
+  void precomputedReferenceLogProbsGiveTheSameUpdatesAsLiveOnes() {
+    Gpt gpt = new Gpt(SMALL, EnumSet.noneOf(Head.class), new VectorKernels());
+    List<PreferencePair> train = pairs(32, 6);
+    List<String> hashes = new ArrayList<>();
+    for (boolean precompute : List.of(false, true)) {
+      ParameterStore policy = gpt.initialParameters(1, DataType.FLOAT);
+      ParameterStore reference = policy.copy();
+      DpoTrainer trainer = new DpoTrainer(gpt, policy, reference,
+          new OptimizerStep(policy, OPTIMIZER, 8, gpt.kernels()), DpoObjective.sigmoid(0.1), 24, 0,
+          precompute);
+      for (int step = 0; step < 8; step++) {
+        trainer.step(train.subList((step * 8) % 32, (step * 8) % 32 + 8), step);
+      }
+      hashes.add(policy.sha256());
+    }
+    assertEquals(hashes.get(0), hashes.get(1));
+  }
 }
