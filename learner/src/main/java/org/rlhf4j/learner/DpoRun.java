@@ -3,7 +3,6 @@ package org.rlhf4j.learner;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.rlhf4j.config.DpoConfig;
 import org.rlhf4j.config.RlhfConfig;
@@ -11,7 +10,6 @@ import org.rlhf4j.learner.preference.DpoLoss;
 import org.rlhf4j.learner.preference.DpoObjective;
 import org.rlhf4j.model.Gpt;
 import org.rlhf4j.model.ParameterStore;
-import org.rlhf4j.model.io.Checkpoint;
 import org.rlhf4j.model.tokenizer.Tokenizer;
 
 /**
@@ -42,36 +40,8 @@ public final class DpoRun {
         c.dpo().precomputeReference());
     StepBatches<PreferencePair> batches = new StepBatches<>(spec.pairs(), c.dpo().batchSize(),
         c.run().seed());
-    return TrainingRun.run(spec.out(), c, spec.resume(), new TrainingRun.Stage() {
-      @Override
-      public long totalSteps() {
-        return c.dpo().steps();
-      }
-
-      @Override
-      public int checkpointEvery() {
-        return c.dpo().checkpointEvery();
-      }
-
-      @Override
-      public String keyMetric() {
-        return DpoTrainer.LOSS;
-      }
-
-      @Override
-      public Map<String, Double> step(long step) {
-        return trainer.step(batches.of(step), step);
-      }
-
-      @Override
-      public Checkpoint.Contents checkpoint(long step) {
-        return TrainingRun.contents(spec.gpt(), policy, optimizer, step, spec.tokenizer().describe());
-      }
-
-      @Override
-      public void restore(Checkpoint.Contents saved) {
-        TrainingRun.restore(policy, optimizer, saved);
-      }
-    }, progress);
+    return TrainingRun.run(spec.out(), c, spec.resume(), new SingleModelStage(spec.gpt(), policy,
+        optimizer, spec.tokenizer(), c.dpo().steps(), c.dpo().checkpointEvery(), DpoTrainer.LOSS,
+        step -> trainer.step(batches.of(step), step)), progress);
   }
 }

@@ -4,12 +4,10 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.rlhf4j.config.RlhfConfig;
 import org.rlhf4j.model.Gpt;
 import org.rlhf4j.model.ParameterStore;
-import org.rlhf4j.model.io.Checkpoint;
 import org.rlhf4j.model.tokenizer.Tokenizer;
 
 /** A reward-model run: {@link RewardTrainer} in the {@link TrainingRun} loop, then held-out accuracy. */
@@ -35,37 +33,10 @@ public final class RewardRun {
         spec.tokenizer().padId());
     StepBatches<PreferencePair> batches = new StepBatches<>(train, c.reward().batchSize(),
         c.run().seed());
-    TrainingRun.Result r = TrainingRun.run(spec.out(), c, spec.resume(), new TrainingRun.Stage() {
-      @Override
-      public long totalSteps() {
-        return c.reward().steps();
-      }
-
-      @Override
-      public int checkpointEvery() {
-        return c.reward().checkpointEvery();
-      }
-
-      @Override
-      public String keyMetric() {
-        return RewardTrainer.ACCURACY;
-      }
-
-      @Override
-      public Map<String, Double> step(long step) {
-        return trainer.step(batches.of(step), step);
-      }
-
-      @Override
-      public Checkpoint.Contents checkpoint(long step) {
-        return TrainingRun.contents(spec.gpt(), params, optimizer, step, spec.tokenizer().describe());
-      }
-
-      @Override
-      public void restore(Checkpoint.Contents saved) {
-        TrainingRun.restore(params, optimizer, saved);
-      }
-    }, progress);
+    TrainingRun.Result r = TrainingRun.run(spec.out(), c, spec.resume(), new SingleModelStage(
+        spec.gpt(), params, optimizer, spec.tokenizer(), c.reward().steps(),
+        c.reward().checkpointEvery(), RewardTrainer.ACCURACY,
+        step -> trainer.step(batches.of(step), step)), progress);
     double accuracy = heldOut.isEmpty() ? Double.NaN : trainer.accuracy(heldOut,
         c.reward().batchSize());
     return new Result(r.model(), r.steps(), r.keyMetric(), accuracy, heldOut.size());

@@ -3,12 +3,10 @@ package org.rlhf4j.learner;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.rlhf4j.config.RlhfConfig;
 import org.rlhf4j.model.Gpt;
 import org.rlhf4j.model.ParameterStore;
-import org.rlhf4j.model.io.Checkpoint;
 import org.rlhf4j.model.tokenizer.Tokenizer;
 
 /** A supervised fine-tuning run: {@link SftTrainer} inside the shared {@link TrainingRun} loop. */
@@ -26,38 +24,8 @@ public final class SftRun {
         spec.gpt().kernels());
     SftTrainer trainer = new SftTrainer(spec.gpt(), params, optimizer, c.sft(), spec.data(),
         c.run().seed(), spec.tokenizer().padId());
-    TrainingRun.Stage stage = new TrainingRun.Stage() {
-      @Override
-      public long totalSteps() {
-        return c.sft().steps();
-      }
-
-      @Override
-      public int checkpointEvery() {
-        return c.sft().checkpointEvery();
-      }
-
-      @Override
-      public String keyMetric() {
-        return SftTrainer.LOSS;
-      }
-
-      @Override
-      public Map<String, Double> step(long step) {
-        return trainer.step(step);
-      }
-
-      @Override
-      public Checkpoint.Contents checkpoint(long step) {
-        return TrainingRun.contents(spec.gpt(), params, optimizer, step,
-            spec.tokenizer().describe());
-      }
-
-      @Override
-      public void restore(Checkpoint.Contents saved) {
-        TrainingRun.restore(params, optimizer, saved);
-      }
-    };
+    TrainingRun.Stage stage = new SingleModelStage(spec.gpt(), params, optimizer, spec.tokenizer(),
+        c.sft().steps(), c.sft().checkpointEvery(), SftTrainer.LOSS, trainer::step);
     return TrainingRun.run(spec.out(), c, spec.resume(), stage, progress);
   }
 }
