@@ -5,7 +5,7 @@ import com.typesafe.config.Config;
 /** The whole validated configuration of a run, one record per concern. */
 public record RlhfConfig(RunConfig run, RuntimeConfig runtime, ModelConfig model,
     OptimizerConfig optimizer, SftConfig sft, RewardConfig reward, DpoConfig dpo, PpoConfig ppo,
-    MessageLogConfig log, Config source) {
+    CollectConfig collect, EvalConfig eval, MessageLogConfig log, Config source) {
 
   /** Builds the typed records from a resolved configuration that includes reference.conf. */
   static RlhfConfig from(Config resolved) {
@@ -81,10 +81,21 @@ public record RlhfConfig(RunConfig run, RuntimeConfig runtime, ModelConfig model
         s.bool("rlhf4j.ppo.decoupled"),
         s.doubleIn("rlhf4j.ppo.importance-cap", 1, true, 1e6, true),
         s.intIn("rlhf4j.ppo.checkpoint-every", 1, 100_000_000)));
+    CollectConfig collect = s.section("rlhf4j.collect", () -> new CollectConfig(
+        s.intIn("rlhf4j.collect.prompts", 1, 10_000_000),
+        s.intIn("rlhf4j.collect.samples-per-prompt", 2, 64),
+        s.doubleIn("rlhf4j.collect.temperature", 0, false, 100, true),
+        s.intIn("rlhf4j.collect.max-new-tokens", 1, 1 << 20),
+        s.doubleIn("rlhf4j.collect.human-temperature", 0, true, 1e6, true)));
+    EvalConfig eval = s.section("rlhf4j.eval", () -> new EvalConfig(
+        s.intIn("rlhf4j.eval.prompts", 1, 10_000_000),
+        s.doubleIn("rlhf4j.eval.temperature", 0, false, 100, true),
+        s.intIn("rlhf4j.eval.max-new-tokens", 1, 1 << 20)));
     MessageLogConfig log = s.section("rlhf4j.log", () -> new MessageLogConfig(
         org.rlhf4j.protocol.FlushPolicy.parse(s.oneOf("rlhf4j.log.flush", "buffered", "flush", "fsync")),
         s.intIn("rlhf4j.log.max-record-bytes", 1024, Integer.MAX_VALUE)));
     s.requireAllRead();
-    return new RlhfConfig(run, runtime, model, optimizer, sft, reward, dpo, ppo, log, resolved);
+    return new RlhfConfig(run, runtime, model, optimizer, sft, reward, dpo, ppo, collect, eval,
+        log, resolved);
   }
 }

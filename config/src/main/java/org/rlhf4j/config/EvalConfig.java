@@ -1,0 +1,4 @@
+package org.rlhf4j.config;
+
+/** Evaluation: how many held-out prompts and how the evaluated policies sample. */
+public record EvalConfig(int prompts, double temperature, int maxNewTokens) {}
