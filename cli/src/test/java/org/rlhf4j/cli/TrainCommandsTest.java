@@ -36,6 +36,7 @@ class TrainCommandsTest {
         rlhf4j.dpo { steps = 4, batch-size = 4, checkpoint-every = 2 }
         rlhf4j.ppo { iterations = 2, batch-size = 4, minibatches = 2, epochs = 1,
           response-length = 4, checkpoint-every = 1 }
+        rlhf4j.eval { prompts = 8, max-new-tokens = 6 }
         """);
     List<String> sft = new ArrayList<>();
     List<String> prefs = new ArrayList<>();
@@ -108,6 +109,25 @@ class TrainCommandsTest {
     JsonNode resumed = ok("sft", "--resume", "--data", dir.resolve("sft.jsonl").toString(),
         "--config", config.toString(), "--out", dir.resolve("sft").toString());
     assertEquals(4, resumed.get("steps").asInt());
+  }
+
+  @Test
+  @Order(6)
+  void evalPrintsATableAndWritesTheReport() throws IOException {
+    Path report = dir.resolve("eval.json");
+    Rlhf4jCommandTest.Run r = Rlhf4jCommandTest.run("eval", "--task", "sentiment", "--policy",
+        dir.resolve("dpo/model").toString(), "--baseline", dir.resolve("sft/model").toString(),
+        "--reward-model", dir.resolve("rm/model").toString(), "--comparisons",
+        dir.resolve("prefs.jsonl").toString(), "--config", config.toString(), "--out",
+        report.toString());
+    assertEquals(0, r.exit(), r.err());
+    assertTrue(r.out().contains("win rate vs baseline"), r.out());
+    JsonNode json = new ObjectMapper().readTree(report.toFile());
+    for (String key : List.of("gold_reward", "gold_reward_ci_low", "kl", "win_rate",
+        "win_rate_ci_high", "rm_accuracy")) {
+      assertTrue(json.has(key), key + " missing from " + json);
+    }
+    assertEquals(8, json.get("prompts").asInt());
   }
 
   @Test

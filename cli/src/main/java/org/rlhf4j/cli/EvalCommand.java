@@ -1,0 +1,142 @@
+package org.rlhf4j.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.rlhf4j.config.RlhfConfig;
+import org.rlhf4j.learner.PreferencePair;
+import org.rlhf4j.learner.eval.Evaluation;
+import org.rlhf4j.learner.eval.MeanInterval;
+import org.rlhf4j.learner.eval.SamplingPlan;
+import org.rlhf4j.learner.eval.ScoredText;
+import org.rlhf4j.learner.eval.SequenceScorer;
+import org.rlhf4j.model.Head;
+import org.rlhf4j.model.TensorThreads;
+import org.rlhf4j.model.io.AtomicFiles;
+import org.rlhf4j.model.io.Checkpoint;
+import org.rlhf4j.model.kernels.Kernels;
+import org.rlhf4j.rollout.PolicySnapshot;
+import org.rlhf4j.rollout.SamplingSettings;
+import org.rlhf4j.tasks.data.JsonlReader;
+import org.rlhf4j.tasks.sentiment.SentimentTask;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code rlhf4j eval}: gold reward, KL to the reference, win rate and reward-model accuracy. */
+@Command(name = "eval", mixinStandardHelpOptions = true,
+    description = "Evaluate a policy on the sentiment task's held-out prompts: mean gold (VADER) "
+        + "reward, sequence KL(π‖π_ref) by sampling, win rate against a baseline, reward-model "
+        + "accuracy on held-out comparisons; prints a table and writes JSON.")
+final class EvalCommand implements Callable<Integer> {
+  @Option(names = "--task", required = true, description = "The task whose gold labeler judges: "
+      + "sentiment.")
+  String task;
+
+  @Option(names = "--policy", paramLabel = "DIR", required = true,
+      description = "The policy checkpoint to evaluate.")
+  Path policy;
+
+  @Option(names = "--reference", paramLabel = "DIR",
+      description = "The reference for the KL (default: --baseline, else the policy itself).")
+  Path reference;
+
+  @Option(names = "--baseline", paramLabel = "DIR",
+      description = "The policy to compute the win rate against (e.g. the SFT model).")
+  Path baseline;
+
+  @Option(names = "--reward-model", paramLabel = "DIR",
+      description = "A reward model to score on --comparisons.")
+  Path rewardModel;
+
+  @Option(names = "--comparisons", paramLabel = "FILE",
+      description = "Held-out preference JSONL for the reward model's accuracy.")
+  Path comparisons;
+
+  @Option(names = "--out", paramLabel = "FILE",
+      description = "Where to write the JSON report (default runs/<rlhf4j.run.name>/eval.json).")
+  Path out;
+
+  @Mixin ConfigOption config;
+  @Mixin KernelsOption kernels;
+  @Spec CommandSpec spec;
+
+  @Override
+  public Integer call() throws Exception {
+    if (!task.equals("sentiment")) {
+      throw new UserInputException("--task: unknown task '" + task + "', expected sentiment");
+    }
+    if ((rewardModel == null) != (comparisons == null)) {
+      throw new UserInputException("--reward-model and --comparisons go together");
+    }
+    RlhfConfig c = config.load();
+    TensorThreads.bindCurrentThread(c.runtime().threadsPerModel());
+    Kernels k = kernels.create();
+    ModelSource policyModel = ModelSource.load(policy, c, ModelSource.none(), k);
+    PolicySnapshot policySnapshot = new PolicySnapshot(policyModel.gpt(), policyModel.params(), 0);
+    Path referenceDir = reference != null ? reference : baseline;
+    PolicySnapshot referenceSnapshot = referenceDir == null ? policySnapshot
+        : snapshot(ModelSource.load(referenceDir, c, ModelSource.none(), k), policyModel);
+    SamplingSettings sampling = new SamplingSettings(c.eval().temperature(), 0, 1.0, false,
+        c.eval().maxNewTokens(), new int[] {policyModel.tokenizer().eosId()});
+    Evaluation evaluation = new Evaluation(policyModel.tokenizer(), SentimentTask.get().labeler(),
+        ScoredText.PROMPT_AND_RESPONSE, new SamplingPlan(sampling, 1, 64, c.run().seed()));
+    if (baseline != null) {
+      evaluation = evaluation.withBaseline(snapshot(ModelSource.load(baseline, c,
+          ModelSource.none(), k), policyModel));
+    }
+    if (rewardModel != null) {
+      Checkpoint.Contents rm = Checkpoint.load(rewardModel, DataType.FLOAT);
+      var rmGpt = new org.rlhf4j.model.Gpt(rm.config(), EnumSet.of(Head.REWARD), k);
+      List<PreferencePair> pairs = Tokenized.pairs(JsonlReader.preferences().readAll(
+          existing(comparisons)), policyModel.tokenizer());
+      evaluation = evaluation.withRewardModel(SequenceScorer.rewardModel(rmGpt, rm.params(),
+          policyModel.tokenizer().padId(), 32), pairs);
+    }
+    List<int[]> prompts = SentimentTask.get().evalPrompts().stream().limit(c.eval().prompts())
+        .map(p -> Tokenized.prompt(p, policyModel.tokenizer())).toList();
+    Evaluation.Report report = evaluation.run(policySnapshot, referenceSnapshot, prompts);
+    printTable(spec.commandLine().getOut(), report);
+    Path file = out != null ? out : Path.of("runs", c.run().name(), "eval.json");
+    Files.createDirectories(file.toAbsolutePath().getParent());
+    AtomicFiles.writeString(file, report.toJson() + "\n");
+    spec.commandLine().getOut().println("wrote " + file);
+    spec.commandLine().getOut().flush();
+    return 0;
+  }
+
+  private static PolicySnapshot snapshot(ModelSource m, ModelSource policy) {
+    if (!m.tokenizer().describe().equals(policy.tokenizer().describe())) {
+      throw new UserInputException("the models use different tokenizers: "
+          + m.tokenizer().describe() + " and " + policy.tokenizer().describe());
+    }
+    return new PolicySnapshot(m.gpt(), m.params(), 0);
+  }
+
+  private static Path existing(Path file) throws java.nio.file.NoSuchFileException {
+    if (!Files.isRegularFile(file)) {
+      throw new java.nio.file.NoSuchFileException(file.toString());
+    }
+    return file;
+  }
+
+  private static void printTable(PrintWriter out, Evaluation.Report r) {
+    out.printf(Locale.ROOT, "%-22s %10s %22s%n", "metric", "value", "95% interval");
+    row(out, "gold reward (VADER)", r.goldReward());
+    row(out, "KL(policy || ref)", r.kl());
+    r.winRate().ifPresent(w -> row(out, "win rate vs baseline", w.rate()));
+    r.rewardModelAccuracy().ifPresent(a -> row(out, "reward-model accuracy", a.accuracy()));
+    out.printf(Locale.ROOT, "%-22s %10d%n", "prompts", r.prompts());
+  }
+
+  private static void row(PrintWriter out, String name, MeanInterval m) {
+    out.printf(Locale.ROOT, "%-22s %10.4f   [%8.4f, %8.4f]%n", name, m.mean(), m.low(), m.high());
+  }
+}

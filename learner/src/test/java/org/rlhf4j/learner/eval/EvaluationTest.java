@@ -1,0 +1,110 @@
+package org.rlhf4j.learner.eval;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
+import org.rlhf4j.learner.PreferencePair;
+import org.rlhf4j.rollout.PolicySnapshot;
+import org.rlhf4j.rollout.SamplingSettings;
+import org.rlhf4j.tasks.sentiment.Labeler;
+
+class EvaluationTest {
+  private static final LetterTokenizer LETTERS = new LetterTokenizer("abc"); // EOS = 3
+  private static final Labeler COUNT_A = text -> TinyModels.count(text, 'a');
+  private static final PolicySnapshot REFERENCE = TinyModels.policy(4, 1);
+  private static final PolicySnapshot POLICY = TinyModels.perturbed(REFERENCE, 2, 0.5);
+  private static final List<int[]> PROMPTS = TinyModels.prompts(30, 3, 3);
+  private static final SamplingPlan PLAN = new SamplingPlan(
+      new SamplingSettings(1.0, 0, 1.0, false, 4, new int[] {3}), 4, 50, 17);
+  private static final Evaluation GOLD_AND_KL = new Evaluation(LETTERS, COUNT_A,
+      ScoredText.PROMPT_AND_RESPONSE, PLAN);
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @Test
+  void aFullReportHasEveryMeasureUnderItsSnakeCaseKey() throws Exception {
+    List<PreferencePair> heldOut = List.of(
+        new PreferencePair(new int[] {0}, new int[] {0, 0}, new int[] {1}, 0),
+        new PreferencePair(new int[] {1}, new int[] {2}, new int[] {0}, 0));
+    SequenceScorer countA = (prompts, responses) -> responses.stream()
+        .mapToDouble(r -> Arrays.stream(r).filter(t -> t == 0).count()).toArray();
+    Evaluation.Report report = GOLD_AND_KL.withBaseline(REFERENCE)
+        .withRewardModel(countA, heldOut).run(POLICY, REFERENCE, PROMPTS);
+
+    JsonNode json = JSON.readTree(report.toJson());
+    assertEquals(new TreeSet<>(Set.of("prompts", "samples",
+        "gold_reward", "gold_reward_ci_low", "gold_reward_ci_high",
+        "kl", "kl_ci_low", "kl_ci_high",
+        "win_rate", "win_rate_ci_low", "win_rate_ci_high",
+        "win_rate_wins", "win_rate_ties", "win_rate_losses",
+        "rm_accuracy", "rm_accuracy_ci_low", "rm_accuracy_ci_high", "rm_pairs")), keys(json));
+    assertEquals(30, json.get("prompts").asInt());
+    assertEquals(120, json.get("samples").asInt());
+    assertEquals(report.goldReward().mean(), json.get("gold_reward").asDouble());
+    assertEquals(report.kl().low(), json.get("kl_ci_low").asDouble());
+    assertEquals(report.kl().high(), json.get("kl_ci_high").asDouble());
+    WinRate.Result win = report.winRate().orElseThrow();
+    assertEquals(30, win.wins() + win.ties() + win.losses());
+    assertEquals(win.rate().mean(), json.get("win_rate").asDouble());
+    assertEquals(0.5, json.get("rm_accuracy").asDouble()); // the first pair right, the second not
+    assertEquals(2, json.get("rm_pairs").asInt());
+    assertTrue(report.kl().mean() > 0, "the perturbed policy should be away from the reference");
+  }
+
+  @Test
+  void measuresThatWereNotConfiguredAreLeftOut() throws Exception {
+    Evaluation.Report report = GOLD_AND_KL.run(POLICY, REFERENCE, PROMPTS);
+    assertTrue(report.winRate().isEmpty());
+    assertTrue(report.rewardModelAccuracy().isEmpty());
+    assertEquals(new TreeSet<>(Set.of("prompts", "samples", "gold_reward", "gold_reward_ci_low",
+        "gold_reward_ci_high", "kl", "kl_ci_low", "kl_ci_high")),
+        keys(JSON.readTree(report.toJson())));
+  }
+
+  @Test
+  void aBaselineEqualToThePolicyIsJudgedOnItsOwnDraws() {
+    // were the baseline sampled with the policy's seed, every comparison would be a tie
+    WinRate.Result win = GOLD_AND_KL.withBaseline(POLICY).run(POLICY, REFERENCE, PROMPTS)
+        .winRate().orElseThrow();
+    assertTrue(win.ties() < 30, win.toString());
+  }
+
+  @Test
+  void theKlOfThePolicyAgainstItselfIsReportedAsExactlyZero() {
+    Evaluation.Report report = GOLD_AND_KL.run(POLICY, POLICY, PROMPTS);
+    assertEquals(new MeanInterval(0, 0, 0, 120), report.kl());
+  }
+
+  @Test
+  void oneSampleReportsItsBoundsAsNull() throws Exception {
+    Evaluation one = new Evaluation(LETTERS, COUNT_A, ScoredText.RESPONSE, PLAN.withPerPrompt(1));
+    JsonNode json = JSON.readTree(one.run(POLICY, REFERENCE, PROMPTS.subList(0, 1)).toJson());
+    assertTrue(json.get("gold_reward").isNumber());
+    assertTrue(json.get("gold_reward_ci_low").isNull());
+    assertTrue(json.get("kl_ci_high").isNull());
+  }
+
+  @Test
+  void aFrontierPointCarriesTheReportsKlAndGoldReward() {
+    Evaluation.Report report = GOLD_AND_KL.run(POLICY, REFERENCE, PROMPTS);
+    FrontierPoint point = FrontierPoint.of("ppo beta=0.05", report);
+    assertEquals("ppo beta=0.05", point.label());
+    assertEquals(report.kl(), point.kl());
+    assertEquals(report.goldReward(), point.goldReward());
+    assertFalse(point.kl().low() > point.kl().mean() || point.kl().mean() > point.kl().high());
+  }
+
+  private static Set<String> keys(JsonNode json) {
+    List<String> keys = new ArrayList<>();
+    json.fieldNames().forEachRemaining(keys::add);
+    return new TreeSet<>(keys);
+  }
+}
