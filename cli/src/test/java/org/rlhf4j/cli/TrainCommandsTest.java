@@ -37,6 +37,7 @@ class TrainCommandsTest {
         rlhf4j.ppo { iterations = 2, batch-size = 4, minibatches = 2, epochs = 1,
           response-length = 4, checkpoint-every = 1 }
         rlhf4j.eval { prompts = 8, max-new-tokens = 6 }
+        rlhf4j.collect { prompts = 4, max-new-tokens = 6, samples-per-prompt = 3 }
         """);
     List<String> sft = new ArrayList<>();
     List<String> prefs = new ArrayList<>();
@@ -128,6 +129,30 @@ class TrainCommandsTest {
       assertTrue(json.has(key), key + " missing from " + json);
     }
     assertEquals(8, json.get("prompts").asInt());
+  }
+
+  @Test
+  @Order(7)
+  void collectWritesComparisonsThatTheRewardModelTrainsOn() throws IOException {
+    Path prefs = dir.resolve("collected/prefs.jsonl");
+    Rlhf4jCommandTest.Run r = Rlhf4jCommandTest.run("collect", "--task", "sentiment", "--init",
+        dir.resolve("sft/model").toString(), "--out", prefs.toString(), "--config",
+        config.toString());
+    assertEquals(0, r.exit(), r.err());
+    JsonNode summary = new ObjectMapper().readTree(r.out());
+    assertEquals(4, summary.get("prompts").asInt());
+    assertEquals(summary.get("pairs").asInt(), Files.readAllLines(prefs).size());
+    assertTrue(summary.get("pairs").asInt() > 0 && summary.get("pairs").asInt() <= 4 * 3);
+    ok("rm", "--data", prefs.toString(), "--config", config.toString(), "--out",
+        dir.resolve("rm-collected").toString());
+  }
+
+  @Test
+  void preferenceTrainersPointATaskUserToCollect() {
+    Rlhf4jCommandTest.Run r = Rlhf4jCommandTest.run("rm", "--task", "sentiment", "--config",
+        config.toString(), "--out", dir.resolve("rm-task").toString());
+    assertEquals(2, r.exit());
+    assertTrue(r.err().contains("rlhf4j collect --task sentiment"), r.err());
   }
 
   @Test
