@@ -50,6 +50,19 @@ final class CollectCommand implements Callable<Integer> {
     RlhfConfig c = config.load();
     TensorThreads.bindCurrentThread(c.runtime().threadsPerModel());
     ModelSource m = ModelSource.load(init, c, ModelSource.none(), kernels.create());
+    CollectedComparisons.Summary s = collect(c, m, out, spec);
+    spec.commandLine().getOut().printf(Locale.ROOT, "{\"file\": \"%s\", \"prompts\": %d, "
+        + "\"pairs\": %d, \"chosen_gold\": %s, \"rejected_gold\": %s, \"gold_agreement\": %s}%n",
+        out.toString().replace("\\", "\\\\").replace("\"", "\\\""), s.prompts(), s.pairsWritten(),
+        TrainCommands.number(s.meanChosenScore()), TrainCommands.number(s.meanRejectedScore()),
+        TrainCommands.number(s.goldAgreement()));
+    spec.commandLine().getOut().flush();
+    return 0;
+  }
+
+  /** Collects the sentiment task's comparisons from {@code m} into {@code out}. */
+  static CollectedComparisons.Summary collect(RlhfConfig c, ModelSource m, Path out,
+      CommandSpec spec) throws java.io.IOException {
     CollectConfig cc = c.collect();
     SamplingSettings sampling = new SamplingSettings(cc.temperature(), 0, 1.0, false,
         cc.maxNewTokens(), new int[] {m.tokenizer().eosId()});
@@ -68,13 +81,6 @@ final class CollectCommand implements Callable<Integer> {
       Files.createDirectories(out.toAbsolutePath().getParent());
     }
     result.write(out);
-    CollectedComparisons.Summary s = result.summary();
-    spec.commandLine().getOut().printf(Locale.ROOT, "{\"file\": \"%s\", \"prompts\": %d, "
-        + "\"pairs\": %d, \"chosen_gold\": %s, \"rejected_gold\": %s, \"gold_agreement\": %s}%n",
-        out.toString().replace("\\", "\\\\").replace("\"", "\\\""), s.prompts(), s.pairsWritten(),
-        TrainCommands.number(s.meanChosenScore()), TrainCommands.number(s.meanRejectedScore()),
-        TrainCommands.number(s.goldAgreement()));
-    spec.commandLine().getOut().flush();
-    return 0;
+    return result.summary();
   }
 }

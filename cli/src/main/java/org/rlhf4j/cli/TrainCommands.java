@@ -58,7 +58,7 @@ final class TrainCommands {
     @Override
     public Integer call() throws Exception {
       RlhfConfig c = options.config.load();
-      Path data = preferenceData(options);
+      Path data = preferenceData(options, c, "rm", spec);
       ModelSource m = ModelSource.load(options.init, c, EnumSet.of(Head.REWARD),
           options.kernels.create());
       var pairs = Tokenized.pairs(JsonlReader.preferences().readAll(data), m.tokenizer());
@@ -82,7 +82,7 @@ final class TrainCommands {
     @Override
     public Integer call() throws Exception {
       RlhfConfig c = options.config.load();
-      Path data = preferenceData(options);
+      Path data = preferenceData(options, c, "dpo", spec);
       ModelSource m = ModelSource.load(options.init, c, ModelSource.none(), options.kernels.create());
       var pairs = Tokenized.pairs(JsonlReader.preferences().readAll(data), m.tokenizer());
       Path out = options.out(c, "dpo");
@@ -94,14 +94,26 @@ final class TrainCommands {
     }
   }
 
-  /** Preference data comes from a file: comparisons for the task are collected first. */
-  private static Path preferenceData(TrainingOptions options) throws java.io.IOException {
-    if (options.usesTask()) {
-      throw new UserInputException("--task sentiment: reward models and DPO train on comparisons; "
-          + "collect them with `rlhf4j collect --task sentiment --init SFT_MODEL --out FILE` and "
-          + "pass --data FILE");
+  /**
+   * Preference data: the --data file, or for --task the comparisons collected from the --init
+   * policy into OUT/comparisons.jsonl (kept, and reused on --resume).
+   */
+  private static Path preferenceData(TrainingOptions options, RlhfConfig c, String stage,
+      CommandSpec spec) throws java.io.IOException {
+    if (!options.usesTask()) {
+      return options.data();
     }
-    return options.data();
+    if (options.init == null) {
+      throw new UserInputException("--task sentiment: comparisons are sampled from a policy; pass "
+          + "--init SFT_MODEL (or collect them with `rlhf4j collect` and pass --data FILE)");
+    }
+    Path file = options.out(c, stage).resolve("comparisons.jsonl");
+    if (!(options.resume && java.nio.file.Files.exists(file))) {
+      ModelSource policy = ModelSource.load(options.init, c, ModelSource.none(),
+          options.kernels.create());
+      CollectCommand.collect(c, policy, file, spec);
+    }
+    return file;
   }
 
   /** A JSON number, or null for a metric that was never measured. */

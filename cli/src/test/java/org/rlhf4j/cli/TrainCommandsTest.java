@@ -148,11 +148,19 @@ class TrainCommandsTest {
   }
 
   @Test
-  void preferenceTrainersPointATaskUserToCollect() {
+  void preferenceTrainersOnTheTaskNeedAPolicyToSampleFrom() {
     Rlhf4jCommandTest.Run r = Rlhf4jCommandTest.run("rm", "--task", "sentiment", "--config",
         config.toString(), "--out", dir.resolve("rm-task").toString());
     assertEquals(2, r.exit());
-    assertTrue(r.err().contains("rlhf4j collect --task sentiment"), r.err());
+    assertTrue(r.err().contains("--init SFT_MODEL"), r.err());
+  }
+
+  @Test
+  @Order(8)
+  void dpoOnTheTaskCollectsItsComparisonsFirst() throws IOException {
+    ok("dpo", "--task", "sentiment", "--init", dir.resolve("sft/model").toString(), "--config",
+        config.toString(), "--out", dir.resolve("dpo-task").toString());
+    assertTrue(Files.size(dir.resolve("dpo-task/comparisons.jsonl")) > 0);
   }
 
   @Test
