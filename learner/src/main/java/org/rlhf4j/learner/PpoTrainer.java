@@ -47,6 +47,8 @@ public final class PpoTrainer {
   private final int padId;
   private final boolean valueHead;
   private final long seed;
+  private final ParameterStore policyGrads;
+  private final ParameterStore criticGrads; // null unless a separate critic
   private long updates;
 
   public PpoTrainer(Models models, PpoConfig config, OptimizerStep policyOptimizer,
@@ -57,6 +59,8 @@ public final class PpoTrainer {
     this.criticOptimizer = criticOptimizer;
     this.engine = new GenerationEngine(seed, padId);
     this.seed = seed;
+    this.policyGrads = models.policy().zerosLike();
+    this.criticGrads = models.critic() == null ? null : models.critic().zerosLike();
     int promptsPerBatch = grouped() ? config.batchSize() / config.groupSize() : config.batchSize();
     this.prompts = new StepBatches<>(prompts, Math.max(1, promptsPerBatch), seed);
     this.kl = config.adaptiveKl()
@@ -220,13 +224,13 @@ public final class PpoTrainer {
     double[] dValues = grouped() ? null : new double[b * t];
     double[] dEntropy = entropy ? new double[b * t] : null;
     PpoObjective.Result r = objective.forwardBackward(dLogp, dValues, dEntropy, batch);
-    ParameterStore grads = m.policy().zerosLike();
-    policyEval.backward(grads, mb.fromResponseLayout(dLogp, t),
+    policyGrads.zero();
+    policyEval.backward(policyGrads, mb.fromResponseLayout(dLogp, t),
         entropy ? mb.fromResponseLayout(dEntropy, t) : null,
         valueHead ? mb.fromResponseLayout(dValues, t) : null);
-    policyOptimizer.apply(m.policy(), grads, r.loss(), updates);
+    policyOptimizer.apply(m.policy(), policyGrads, r.loss(), updates);
     if (criticEval != null) {
-      ParameterStore criticGrads = m.critic().zerosLike();
+      criticGrads.zero();
       criticEval.backward(criticGrads, null, null, mb.fromResponseLayout(dValues, t));
       criticOptimizer.apply(m.critic(), criticGrads, r.valueLoss(), updates);
     }

@@ -20,7 +20,7 @@ import org.rlhf4j.model.kernels.Kernels;
  */
 public final class Gpt {
   private final ModelConfig config;
-  private final Set<Head> heads;
+  private final EnumSet<Head> heads;
   private final Kernels kernels;
   private final ParameterLayout layout;
 
@@ -36,7 +36,7 @@ public final class Gpt {
   }
 
   public Set<Head> heads() {
-    return EnumSet.copyOf(heads.isEmpty() ? EnumSet.noneOf(Head.class) : heads);
+    return EnumSet.copyOf(heads);
   }
 
   public ParameterLayout layout() {
