@@ -49,22 +49,8 @@ public final class SftTrainer {
 
   /** Trains on the batch of step {@code step} (0-based) and returns its metrics. */
   public Map<String, Double> step(long step) {
-    List<Example> batch = batchOf(step);
-    List<int[]> sequences = new ArrayList<>(batch.size());
-    List<Integer> promptLengths = new ArrayList<>(batch.size());
-    for (Example e : batch) {
-      int length = Math.min(e.prompt().length + e.completion().length, maxLength);
-      int[] seq = new int[length];
-      int p = Math.min(e.prompt().length, length);
-      System.arraycopy(e.prompt(), 0, seq, 0, p);
-      System.arraycopy(e.completion(), 0, seq, p, length - p);
-      sequences.add(seq);
-      promptLengths.add(e.prompt().length);
-    }
-    TokenBatch tokens = TokenBatch.rightPadded(sequences, padId);
-    int[] targets = targets(tokens, promptLengths);
     grads.zero();
-    LanguageModelLoss loss = LanguageModelLoss.mean(gpt, params, tokens, targets);
+    LanguageModelLoss loss = lossOf(batchOf(step));
     loss.backward(grads);
     OptimizerStep.Outcome outcome = optimizer.apply(params, grads, loss.loss(), step);
     Map<String, Double> metrics = new LinkedHashMap<>();
@@ -81,24 +67,24 @@ public final class SftTrainer {
     double total = 0;
     long counted = 0;
     for (int from = 0; from < examples.size(); from += config.batchSize()) {
-      List<Example> chunk = examples.subList(from, Math.min(examples.size(), from + config.batchSize()));
-      List<int[]> sequences = new ArrayList<>();
-      List<Integer> promptLengths = new ArrayList<>();
-      for (Example e : chunk) {
-        int[] seq = new int[Math.min(e.prompt().length + e.completion().length, maxLength)];
-        int p = Math.min(e.prompt().length, seq.length);
-        System.arraycopy(e.prompt(), 0, seq, 0, p);
-        System.arraycopy(e.completion(), 0, seq, p, seq.length - p);
-        sequences.add(seq);
-        promptLengths.add(e.prompt().length);
-      }
-      TokenBatch tokens = TokenBatch.rightPadded(sequences, padId);
-      LanguageModelLoss loss = LanguageModelLoss.mean(gpt, params, tokens,
-          targets(tokens, promptLengths));
+      LanguageModelLoss loss = lossOf(examples.subList(from,
+          Math.min(examples.size(), from + config.batchSize())));
       total += loss.loss() * loss.tokens();
       counted += loss.tokens();
     }
     return counted == 0 ? 0 : total / counted;
+  }
+
+  /** Forward pass and loss of {@code examples}, each cut to the maximum length. */
+  private LanguageModelLoss lossOf(List<Example> examples) {
+    List<int[]> sequences = new ArrayList<>(examples.size());
+    List<Integer> promptLengths = new ArrayList<>(examples.size());
+    for (Example e : examples) {
+      sequences.add(RewardTrainer.concat(e.prompt(), e.completion(), maxLength));
+      promptLengths.add(e.prompt().length);
+    }
+    TokenBatch tokens = TokenBatch.rightPadded(sequences, padId);
+    return LanguageModelLoss.mean(gpt, params, tokens, targets(tokens, promptLengths));
   }
 
   /** The batch of step {@code step}. */
