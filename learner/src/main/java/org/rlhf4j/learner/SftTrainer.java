@@ -62,19 +62,6 @@ public final class SftTrainer {
     return metrics;
   }
 
-  /** Mean loss over {@code examples} without training (for held-out evaluation). */
-  public double evaluate(List<Example> examples) {
-    double total = 0;
-    long counted = 0;
-    for (int from = 0; from < examples.size(); from += config.batchSize()) {
-      LanguageModelLoss loss = lossOf(examples.subList(from,
-          Math.min(examples.size(), from + config.batchSize())));
-      total += loss.loss() * loss.tokens();
-      counted += loss.tokens();
-    }
-    return counted == 0 ? 0 : total / counted;
-  }
-
   /** Forward pass and loss of {@code examples}, each cut to the maximum length. */
   private LanguageModelLoss lossOf(List<Example> examples) {
     List<int[]> sequences = new ArrayList<>(examples.size());
