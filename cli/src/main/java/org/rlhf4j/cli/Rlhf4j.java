@@ -51,10 +51,16 @@ public final class Rlhf4j {
     @Override
     public int handleExecutionException(
         Exception e, CommandLine cl, CommandLine.ParseResult parsed) throws Exception {
+      PrintWriter err = cl.getErr();
+      if (e instanceof org.rlhf4j.learner.TrainingDivergedException) {
+        // not the user's input, but a known way for training to end: say why in one line
+        err.println("rlhf4j: training stopped: " + e.getMessage());
+        err.flush();
+        return 1;
+      }
       if (!BadInput.is(e)) {
         throw e;
       }
-      PrintWriter err = cl.getErr();
       err.println("rlhf4j: " + BadInput.describe(e));
       err.flush();
       return EXIT_BAD_INPUT;
