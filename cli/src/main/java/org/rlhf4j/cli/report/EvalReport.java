@@ -1,0 +1,133 @@
+package org.rlhf4j.cli.report;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.rlhf4j.cli.UserInputException;
+
+/**
+ * One {@code rlhf4j eval} report: a flat JSON object of measures, each estimate followed by its
+ * 95% interval under {@code <key>_ci_low} and {@code <key>_ci_high}; an undefined value is
+ * {@code null}.
+ *
+ * @param label how the report names it, e.g. {@code eval} or {@code ppo/eval}
+ * @param fields the JSON object's fields in file order
+ */
+record EvalReport(String label, Map<String, JsonNode> fields) {
+  static final String GOLD_REWARD = "gold_reward";
+  static final String KL = "kl";
+  static final String WIN_RATE = "win_rate";
+  static final String RM_ACCURACY = "rm_accuracy";
+  static final String LOW = "_ci_low";
+  static final String HIGH = "_ci_high";
+  /** A JSON object with one of these is an eval report; other JSON files are not. */
+  private static final List<String> MEASURES = List.of(GOLD_REWARD, KL, WIN_RATE, RM_ACCURACY);
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  EvalReport {
+    fields = Collections.unmodifiableMap(new LinkedHashMap<>(fields));
+  }
+
+  /**
+   * Reads {@code file} if it is an eval report; empty for any other JSON value (an array, an
+   * object without a measure such as a model's {@code config.json}).
+   *
+   * @throws UserInputException naming the file when it is not JSON at all
+   */
+  static Optional<EvalReport> read(Path file, String label) throws IOException {
+    JsonNode root;
+    try {
+      root = JSON.readTree(Files.readString(file, StandardCharsets.UTF_8));
+    } catch (JsonProcessingException e) {
+      throw new UserInputException(file + ": malformed JSON (" + e.getOriginalMessage()
+          + "); expected an rlhf4j eval report or another JSON file");
+    }
+    if (root == null || !root.isObject() || MEASURES.stream().noneMatch(root::has)) {
+      return Optional.empty();
+    }
+    Map<String, JsonNode> fields = new LinkedHashMap<>();
+    for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> field = it.next();
+      fields.put(field.getKey(), field.getValue());
+    }
+    return Optional.of(new EvalReport(label, fields));
+  }
+
+  /** The keys that are not an interval bound of another key, in file order. */
+  List<String> measures() {
+    List<String> out = new ArrayList<>();
+    for (String key : fields.keySet()) {
+      if (!isBoundOfAnother(key, LOW) && !isBoundOfAnother(key, HIGH)) {
+        out.add(key);
+      }
+    }
+    return out;
+  }
+
+  private boolean isBoundOfAnother(String key, String suffix) {
+    return key.endsWith(suffix)
+        && fields.containsKey(key.substring(0, key.length() - suffix.length()));
+  }
+
+  /**
+   * {@code measure} as a table cell: {@code 0.4321 [0.4012, 0.4630]}, {@code 0.5 [n/a]} when a
+   * bound is undefined, {@code n/a} for a null value and {@code —} when the report lacks it.
+   */
+  String cell(String measure) {
+    JsonNode value = fields.get(measure);
+    if (value == null) {
+      return "—";
+    }
+    String text = text(value);
+    JsonNode low = fields.get(measure + LOW);
+    JsonNode high = fields.get(measure + HIGH);
+    if (low == null && high == null) {
+      return text;
+    }
+    if (number(low).isPresent() && number(high).isPresent()) {
+      return text + " [" + text(low) + ", " + text(high) + "]";
+    }
+    return text + " [n/a]";
+  }
+
+  /** The report on the reward–KL plane, when it has both a gold reward and a KL. */
+  Optional<Plots.FrontierPoint> frontierPoint() {
+    Optional<Double> kl = number(fields.get(KL));
+    Optional<Double> reward = number(fields.get(GOLD_REWARD));
+    if (kl.isEmpty() || reward.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(new Plots.FrontierPoint(label, kl.get(), bound(KL + LOW), bound(KL + HIGH),
+        reward.get(), bound(GOLD_REWARD + LOW), bound(GOLD_REWARD + HIGH)));
+  }
+
+  private double bound(String key) {
+    return number(fields.get(key)).orElse(Double.NaN);
+  }
+
+  private static Optional<Double> number(JsonNode node) {
+    return node != null && node.isNumber() && Double.isFinite(node.asDouble())
+        ? Optional.of(node.asDouble()) : Optional.empty();
+  }
+
+  private static String text(JsonNode node) {
+    if (node.isNumber()) {
+      return Decimals.format(node.asDouble());
+    }
+    if (node.isNull()) {
+      return "n/a";
+    }
+    return node.isTextual() ? node.asText() : node.toString();
+  }
+}

@@ -1,0 +1,189 @@
+package org.rlhf4j.cli.report;
+
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.BitmapEncoder.BitmapFormat;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.XYSeries.XYSeriesRenderStyle;
+import org.knowm.xchart.style.Styler.LegendLayout;
+import org.knowm.xchart.style.Styler.LegendPosition;
+import org.knowm.xchart.style.markers.Marker;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+import org.rlhf4j.cli.report.MetricsSeries.Series;
+import org.rlhf4j.model.io.AtomicFiles;
+
+/**
+ * PNG charts drawn with XChart: training curves, and the reward–KL frontier of evaluated policies.
+ * Every file is written atomically (a temp file in the same directory, renamed over the target).
+ *
+ * <p>Charts are drawn off screen, so AWT must run headless: loading this class sets
+ * {@code java.awt.headless=true} before it touches any AWT or XChart class. The property is
+ * read once, when AWT first initialises, so a JVM that has already opened a window keeps its
+ * mode.
+ */
+public final class Plots {
+  static {
+    // first statement of the class: nothing below (Color, XChart) may initialise AWT before it
+    System.setProperty("java.awt.headless", "true");
+  }
+
+  /** Pixel size of every chart; 16:9, readable at full width in the HTML report. */
+  public static final int WIDTH = 800;
+  public static final int HEIGHT = 450;
+
+  /** Colour-blind-safe (Okabe–Ito) series colours, cycled. */
+  private static final Color[] PALETTE = {new Color(0, 114, 178), new Color(213, 94, 0),
+      new Color(0, 158, 115), new Color(204, 121, 167), new Color(230, 159, 0),
+      new Color(86, 180, 233), new Color(0, 0, 0), new Color(240, 228, 66)};
+  /** How much of a raw curve shows through when its EMA is drawn over it. */
+  private static final int RAW_ALPHA = 80;
+
+  private Plots() {}
+
+  /**
+   * Draws {@code series} against the training step and writes the PNG to {@code png}. With
+   * {@code emaWeight > 0} each raw curve is drawn faint and its {@link Series#ema EMA} solid in the
+   * same colour; with 0 the raw curves are drawn solid. A series of one point is drawn as a marker;
+   * empty series are left out.
+   *
+   * @param emaWeight the EMA's weight of the past, in [0, 1); 0 for no smoothing
+   * @throws IllegalArgumentException when no series has a point, or two share a name
+   */
+  public static void lines(Path png, String title, String yLabel, List<Series> series,
+      double emaWeight) throws IOException {
+    if (!(emaWeight >= 0 && emaWeight < 1)) {
+      throw new IllegalArgumentException("EMA weight must be in [0, 1), got " + emaWeight);
+    }
+    List<Series> drawn = series.stream().filter(s -> s.size() > 0).toList();
+    if (drawn.isEmpty()) {
+      throw new IllegalArgumentException(title + ": no series has a finite value to plot");
+    }
+    XYChart chart = chart(title, "step", yLabel);
+    boolean smooth = emaWeight > 0;
+    chart.getStyler().setLegendVisible(drawn.size() > 1 || smooth);
+    for (int i = 0; i < drawn.size(); i++) {
+      Series s = drawn.get(i);
+      Color color = PALETTE[i % PALETTE.length];
+      XYSeries raw = chart.addSeries(s.name(), s.steps(), s.values());
+      // a line through one point draws nothing: mark a lone point instead
+      Marker marker = s.size() == 1 ? SeriesMarkers.CIRCLE : SeriesMarkers.NONE;
+      raw.setMarker(marker);
+      raw.setMarkerColor(color);
+      if (smooth) {
+        raw.setLineColor(new Color(color.getRed(), color.getGreen(), color.getBlue(), RAW_ALPHA));
+        raw.setLineWidth(1f);
+        Series ema = s.ema(emaWeight);
+        XYSeries line = chart.addSeries(ema.name(), ema.steps(), ema.values());
+        line.setMarker(marker);
+        line.setMarkerColor(color);
+        line.setLineColor(color);
+        line.setLineWidth(2f);
+      } else {
+        raw.setLineColor(color);
+        raw.setLineWidth(1.5f);
+      }
+    }
+    write(png, chart);
+  }
+
+  /**
+   * One evaluated policy on the reward–KL plane, with 95% intervals on both axes. A NaN bound
+   * (an interval one observation cannot give) leaves that interval out.
+   *
+   * @param label how the point is named in the legend, e.g. the eval report's file name
+   * @param kl the mean sequence KL(π‖π_ref), in nats
+   * @param reward the mean gold reward
+   */
+  public record FrontierPoint(String label, double kl, double klLow, double klHigh,
+      double reward, double rewardLow, double rewardHigh) {
+    public FrontierPoint {
+      if (!Double.isFinite(kl) || !Double.isFinite(reward)) {
+        throw new IllegalArgumentException(label + ": a frontier point needs a finite KL and "
+            + "reward, got KL " + kl + ", reward " + reward);
+      }
+    }
+  }
+
+  /**
+   * Draws each point as a labelled marker (x = KL to the reference, y = gold reward) with its
+   * intervals as thin line segments in the point's colour: vertical for the reward, horizontal
+   * for the KL. Segments rather than XChart's error bars, which are vertical only and symmetric
+   * ({@code y ± e}), so they could draw neither the KL interval nor an asymmetric one exactly.
+   *
+   * @throws IllegalArgumentException when {@code points} is empty or two share a label
+   */
+  public static void frontier(Path png, String title, List<FrontierPoint> points)
+      throws IOException {
+    if (points.isEmpty()) {
+      throw new IllegalArgumentException(title + ": no points to plot");
+    }
+    XYChart chart = chart(title, "KL(π‖π_ref) (nats)", "gold reward");
+    chart.getStyler().setDefaultSeriesRenderStyle(XYSeriesRenderStyle.Scatter);
+    chart.getStyler().setMarkerSize(10);
+    chart.getStyler().setLegendVisible(true);
+    for (int i = 0; i < points.size(); i++) {
+      FrontierPoint p = points.get(i);
+      Color color = PALETTE[i % PALETTE.length];
+      XYSeries point = chart.addSeries(p.label(), new double[] {p.kl()},
+          new double[] {p.reward()});
+      point.setMarker(SeriesMarkers.CIRCLE);
+      point.setMarkerColor(color);
+      segment(chart, p.label() + " reward interval", color, new double[] {p.kl(), p.kl()},
+          new double[] {p.rewardLow(), p.rewardHigh()});
+      segment(chart, p.label() + " KL interval", color, new double[] {p.klLow(), p.klHigh()},
+          new double[] {p.reward(), p.reward()});
+    }
+    write(png, chart);
+  }
+
+  private static void segment(XYChart chart, String name, Color color, double[] x, double[] y) {
+    for (double v : x) {
+      if (!Double.isFinite(v)) {
+        return;
+      }
+    }
+    for (double v : y) {
+      if (!Double.isFinite(v)) {
+        return;
+      }
+    }
+    XYSeries s = chart.addSeries(name, x, y);
+    s.setXYSeriesRenderStyle(XYSeriesRenderStyle.Line);
+    s.setMarker(SeriesMarkers.NONE);
+    s.setLineColor(color);
+    s.setLineStyle(new BasicStroke(1.5f));
+    s.setShowInLegend(false);
+  }
+
+  private static XYChart chart(String title, String xLabel, String yLabel) {
+    XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title)
+        .xAxisTitle(xLabel).yAxisTitle(yLabel).build();
+    var styler = chart.getStyler();
+    styler.setChartBackgroundColor(Color.WHITE);
+    styler.setPlotBackgroundColor(Color.WHITE);
+    styler.setPlotBorderVisible(false);
+    styler.setPlotGridLinesColor(new Color(225, 225, 225));
+    // below the plot, where it can never hide a curve or a point
+    styler.setLegendPosition(LegendPosition.OutsideS);
+    styler.setLegendLayout(LegendLayout.Horizontal);
+    styler.setLegendBorderColor(new Color(200, 200, 200));
+    styler.setAntiAlias(true);
+    return chart;
+  }
+
+  private static void write(Path png, XYChart chart) throws IOException {
+    AtomicFiles.writeAtomically(png, temp -> {
+      try (OutputStream out = Files.newOutputStream(temp)) {
+        BitmapEncoder.saveBitmap(chart, out, BitmapFormat.PNG);
+      }
+    });
+  }
+}

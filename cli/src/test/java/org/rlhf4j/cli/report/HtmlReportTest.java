@@ -1,0 +1,95 @@
+package org.rlhf4j.cli.report;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.rlhf4j.cli.report.HtmlReport.Sample;
+
+class HtmlReportTest {
+  @TempDir Path dir;
+
+  static int count(String text, String needle) {
+    int n = 0;
+    for (int i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + needle.length())) {
+      n++;
+    }
+    return n;
+  }
+
+  @Test
+  void thePageEmbedsItsImagesAndNeedsNothingElse() throws IOException {
+    Path png = dir.resolve("loss.png");
+    Plots.lines(png, "loss", "loss", List.of(PlotsTest.noisyDecay("train/loss", 20, 1)), 0.6);
+    Map<String, String> summary = new LinkedHashMap<>();
+    summary.put("run directory", "/runs/demo");
+    summary.put("sft/metrics.jsonl", "SFT, up to step 20");
+    Path html = dir.resolve("report.html");
+    new HtmlReport("demo", summary).figure("SFT loss", png, "falls")
+        .figure("again", png, "the same image twice").write(html);
+    String page = Files.readString(html, StandardCharsets.UTF_8);
+    assertEquals(2, count(page, "data:image/png;base64,"));
+    Matcher m = Pattern.compile("data:image/png;base64,([A-Za-z0-9+/=]+)\"").matcher(page);
+    assertTrue(m.find());
+    assertArrayEquals(Files.readAllBytes(png), Base64.getDecoder().decode(m.group(1)),
+        "the embedded bytes are the PNG's");
+    assertTrue(page.contains("<td>SFT, up to step 20</td>"), page);
+    assertFalse(page.contains("http://") || page.contains("https://") || page.contains("<link")
+        || page.contains("<script"), "no external resources");
+    try (Stream<Path> files = Files.list(dir)) {
+      assertEquals(2, files.count(), "only loss.png and report.html, no temp file");
+    }
+  }
+
+  @Test
+  void textIsEscapedEverywhere() {
+    String page = new HtmlReport("a <b> & \"c\"", Map.of("k<", "v&"))
+        .table("t", List.of("<th>"), List.of(List.of("1 < 2")))
+        .samples("Samples", List.of(new Sample("say <script>alert('x')</script>", "before & after",
+            "\"quoted\" 'single'")))
+        .render();
+    assertFalse(page.contains("<script>"), page);
+    assertTrue(page.contains("say &lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"), page);
+    assertTrue(page.contains("<title>a &lt;b&gt; &amp; &quot;c&quot;</title>"), page);
+    assertTrue(page.contains("<th>k&lt;</th><td>v&amp;</td>"), page);
+    assertTrue(page.contains("<th>&lt;th&gt;</th>"), page);
+    assertTrue(page.contains("1 &lt; 2"), page);
+    assertTrue(page.contains("before &amp; after"), page);
+    assertTrue(page.contains("&quot;quoted&quot; &#39;single&#39;"), page);
+  }
+
+  @Test
+  void sectionsFollowTheSummaryInTheOrderAdded() {
+    String page = new HtmlReport("r", Map.of("a", "b"))
+        .samples("Samples", List.of())
+        .table("Evals", List.of("measure", "eval.json"), List.of(List.of("kl", "0.5 [0.4, 0.6]")))
+        .render();
+    int summary = page.indexOf("<th>a</th>");
+    int samples = page.indexOf("<h2>Samples</h2>");
+    int table = page.indexOf("<h2>Evals</h2>");
+    assertTrue(0 < summary && summary < samples && samples < table, page);
+    assertTrue(page.contains("<td class=\"num\">0.5 [0.4, 0.6]</td>"), page);
+  }
+
+  @Test
+  void aRowOfTheWrongWidthIsRefused() {
+    HtmlReport report = new HtmlReport("r", Map.of());
+    assertThrows(IllegalArgumentException.class,
+        () -> report.table("t", List.of("a", "b"), List.of(List.of("1"))));
+  }
+}
