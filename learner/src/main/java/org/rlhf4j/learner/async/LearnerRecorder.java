@@ -1,0 +1,80 @@
+package org.rlhf4j.learner.async;
+
+import java.io.IOException;
+import java.time.Clock;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.rlhf4j.protocol.MessageLogWriter;
+import org.rlhf4j.protocol.pb.LogRecord;
+import org.rlhf4j.protocol.pb.Metrics;
+import org.rlhf4j.protocol.pb.ScoredRollout;
+import org.rlhf4j.protocol.pb.WeightsUpdate;
+
+/**
+ * Records what a {@link PpoLearner} consumes in a message log, so that {@link Replay} can rebuild
+ * its weights bit for bit. Per offered message, in this order:
+ * <ol>
+ *   <li>a {@code scored_rollout} record, written <em>before</em> the learner sees the message
+ *       (admitted or not: duplicates, stale and rejected ones too), so a message whose round
+ *       fails is in the log and replay meets the same failure;
+ *   <li>if the message completed an update round, a {@code metrics} record: source
+ *       {@value #SOURCE}, step = the new version, the round's metrics, the {@link Ledger} counts,
+ *       and under {@value #POLICY_SHA256_PREFIX} the first 13 hex digits (52 bits, exact in a
+ *       double) of the new policy weights' SHA-256 ({@code ParameterStore.sha256()});
+ *   <li>then a {@code weights_update} record with only the new version and no tensors: a version
+ *       marker, saying the preceding records made this version.
+ * </ol>
+ * Replay feeds the scored rollouts and checks the other two against the replayed learner.
+ * Record sequence numbers continue from the records already in the log. Not thread-safe.
+ */
+public final class LearnerRecorder {
+  /** The {@code Metrics.source} of the learner's records. */
+  public static final String SOURCE = "learner";
+  /** The 52-bit prefix of the policy weights' SHA-256, as an integer-valued double. */
+  public static final String POLICY_SHA256_PREFIX = "weights/policy_sha256_52";
+
+  private final PpoLearner learner;
+  private final MessageLogWriter log;
+  private final Clock clock;
+  private long sequence;
+
+  /**
+   * @param clock stamps {@code Metrics.unix_millis}; a fixed clock makes equal runs write equal
+   *     files
+   */
+  public LearnerRecorder(PpoLearner learner, MessageLogWriter log, Clock clock) {
+    this.learner = learner;
+    this.log = log;
+    this.clock = clock;
+    this.sequence = log.records();
+  }
+
+  /** Logs {@code message}, offers it to the learner, and logs the round it completed, if any. */
+  public PpoLearner.Outcome offer(ScoredRollout message) throws IOException {
+    log.write(LogRecord.newBuilder().setSequence(sequence++).setScoredRollout(message).build());
+    PpoLearner.Outcome outcome = learner.offer(message);
+    if (outcome == PpoLearner.Outcome.TRAINED) {
+      Map<String, Double> values = new LinkedHashMap<>(learner.lastRound());
+      values.putAll(learner.ledger().metrics());
+      values.put(POLICY_SHA256_PREFIX, (double) sha256Prefix(learner.policyParams().sha256()));
+      log.write(LogRecord.newBuilder().setSequence(sequence++).setMetrics(Metrics.newBuilder()
+          .setSource(SOURCE)
+          .setStep(learner.version())
+          .setUnixMillis(clock.millis())
+          .putAllValues(values)).build());
+      log.write(LogRecord.newBuilder().setSequence(sequence++).setWeightsUpdate(
+          WeightsUpdate.newBuilder().setVersion(learner.version())).build());
+    }
+    return outcome;
+  }
+
+  /** The recorded learner. */
+  public PpoLearner learner() {
+    return learner;
+  }
+
+  /** The first 13 hex digits of a SHA-256 in hex, as a number below 2⁵², exact in a double. */
+  static long sha256Prefix(String hex) {
+    return Long.parseLong(hex.substring(0, 13), 16);
+  }
+}
