@@ -23,14 +23,7 @@ final class BenchCommand {
       description = "Training tokens/s (forward + backward + AdamW, float32) on the peer's shapes; "
           + "prints {\"config\", \"params\", \"threads\", \"train_tokens_per_s\"}.")
   static final class Train implements Callable<Integer> {
-    @Option(names = "--config", defaultValue = "S", description = "S, M or G (default ${DEFAULT-VALUE}).")
-    String config;
-
-    @Option(names = "--threads", defaultValue = "1", description = "Tensor threads (default ${DEFAULT-VALUE}).")
-    int threads;
-
-    @Option(names = "--seconds", defaultValue = "8", description = "Minimum measuring time (default ${DEFAULT-VALUE}).")
-    double seconds;
+    @Mixin Shape bench;
 
     @Option(names = "--profile", description = "Also print milliseconds per step by kernel to stderr.")
     boolean profile;
@@ -41,11 +34,11 @@ final class BenchCommand {
 
     @Override
     public Integer call() {
-      PeerShape shape = shape(config, threads);
+      PeerShape shape = bench.shape();
       spec.commandLine().getErr().printf("bench train: config %s, %d thread(s), %s kernels, "
-          + "measuring for %.0f s...%n", shape, threads, kernels.name, seconds);
+          + "measuring for %.0f s...%n", shape, bench.threads, kernels.name, bench.seconds);
       spec.commandLine().getErr().flush();
-      TrainThroughput.Result r = TrainThroughput.run(shape, threads, seconds, kernels.create());
+      TrainThroughput.Result r = TrainThroughput.run(shape, bench.threads, bench.seconds, kernels.create());
       PrintWriter out = spec.commandLine().getOut();
       out.printf(Locale.ROOT, "{\"config\": \"%s\", \"params\": %d, \"threads\": %d, "
           + "\"train_tokens_per_s\": %d}%n", shape, r.params(), r.threads(),
@@ -77,14 +70,7 @@ final class BenchCommand {
           + "sampling, KV cache) on the peer's shapes; prints {\"config\", \"params\", "
           + "\"threads\", \"gen_tokens_per_s\"}.")
   static final class Generate implements Callable<Integer> {
-    @Option(names = "--config", defaultValue = "S", description = "S, M or G (default ${DEFAULT-VALUE}).")
-    String config;
-
-    @Option(names = "--threads", defaultValue = "1", description = "Tensor threads (default ${DEFAULT-VALUE}).")
-    int threads;
-
-    @Option(names = "--seconds", defaultValue = "8", description = "Minimum measuring time (default ${DEFAULT-VALUE}).")
-    double seconds;
+    @Mixin Shape bench;
 
     @Mixin KernelsOption kernels;
 
@@ -92,17 +78,37 @@ final class BenchCommand {
 
     @Override
     public Integer call() {
-      PeerShape shape = shape(config, threads);
+      PeerShape shape = bench.shape();
       spec.commandLine().getErr().printf("bench generate: config %s, %d thread(s), %s kernels, "
-          + "measuring for %.0f s...%n", shape, threads, kernels.name, seconds);
+          + "measuring for %.0f s...%n", shape, bench.threads, kernels.name, bench.seconds);
       spec.commandLine().getErr().flush();
-      GenerateThroughput.Result r = GenerateThroughput.run(shape, threads, seconds, kernels.create());
+      GenerateThroughput.Result r = GenerateThroughput.run(shape, bench.threads, bench.seconds,
+          kernels.create());
       PrintWriter out = spec.commandLine().getOut();
       out.printf(Locale.ROOT, "{\"config\": \"%s\", \"params\": %d, \"threads\": %d, "
           + "\"gen_tokens_per_s\": %d}%n", shape, r.params(), r.threads(),
           Math.round(r.tokensPerSecond()));
       out.flush();
       return 0;
+    }
+  }
+
+  /** The options every benchmark takes: the peer's model shape, threads and measuring time. */
+  static final class Shape {
+    @Option(names = "--config", defaultValue = "S",
+        description = "S, M or G (default ${DEFAULT-VALUE}).")
+    String config;
+
+    @Option(names = "--threads", defaultValue = "1",
+        description = "Tensor threads (default ${DEFAULT-VALUE}).")
+    int threads;
+
+    @Option(names = "--seconds", defaultValue = "8",
+        description = "Minimum measuring time (default ${DEFAULT-VALUE}).")
+    double seconds;
+
+    PeerShape shape() {
+      return BenchCommand.shape(config, threads);
     }
   }
 
