@@ -36,31 +36,23 @@ public final class PpoTrainer {
 
   private final Models m;
   private final PpoConfig config;
-  private final OptimizerStep policyOptimizer;
-  private final OptimizerStep criticOptimizer; // null unless a separate critic
   private final GenerationEngine engine;
   private final StepBatches<int[]> prompts;
   private final KlController kl;
   private final TokenRewards tokenRewards;
-  private final PpoObjective objective;
+  private final PpoUpdate step;
   private final int eosId;
   private final int padId;
   private final boolean valueHead;
   private final long seed;
-  private final ParameterStore policyGrads;
-  private final ParameterStore criticGrads; // null unless a separate critic
   private long updates;
 
   public PpoTrainer(Models models, PpoConfig config, OptimizerStep policyOptimizer,
       OptimizerStep criticOptimizer, List<int[]> prompts, long seed, int eosId, int padId) {
     this.m = models;
     this.config = config;
-    this.policyOptimizer = policyOptimizer;
-    this.criticOptimizer = criticOptimizer;
     this.engine = new GenerationEngine(seed, padId);
     this.seed = seed;
-    this.policyGrads = models.policy().zerosLike();
-    this.criticGrads = models.critic() == null ? null : models.critic().zerosLike();
     int promptsPerBatch = grouped() ? config.batchSize() / config.groupSize() : config.batchSize();
     this.prompts = new StepBatches<>(prompts, Math.max(1, promptsPerBatch), seed);
     this.kl = config.adaptiveKl()
@@ -69,10 +61,8 @@ public final class PpoTrainer {
     this.tokenRewards = new TokenRewards(KlEstimator.valueOf(config.klEstimator()
         .toUpperCase(java.util.Locale.ROOT)), config.missingEosPenalty(), config.whitenRewards());
     boolean hasCritic = !grouped();
-    this.objective = new PpoObjective(new PpoObjective.Settings(config.cliprange(),
-        config.cliprangeValue(), hasCritic ? config.vfCoef() : 0.0, config.entropyCoef(),
-        config.decoupled(), config.decoupled() ? config.importanceCap()
-            : Double.POSITIVE_INFINITY));
+    this.step = new PpoUpdate(PpoUpdate.objective(config), models.policy(), policyOptimizer,
+        models.critic(), criticOptimizer);
     this.eosId = eosId;
     this.padId = padId;
     this.valueHead = hasCritic && models.critic() == null;
@@ -220,22 +210,7 @@ public final class PpoTrainer {
         slice(advantages, lo, hi), values, grouped() ? null : slice(valuesOld, lo, hi),
         grouped() ? null : slice(returns, lo, hi),
         entropy ? mb.toResponseLayout(policyEval.entropies(), t) : null, slice(mask, lo, hi));
-    double[] dLogp = new double[b * t];
-    double[] dValues = grouped() ? null : new double[b * t];
-    double[] dEntropy = entropy ? new double[b * t] : null;
-    PpoObjective.Result r = objective.forwardBackward(dLogp, dValues, dEntropy, batch);
-    policyGrads.zero();
-    policyEval.backward(policyGrads, mb.fromResponseLayout(dLogp, t),
-        entropy ? mb.fromResponseLayout(dEntropy, t) : null,
-        valueHead ? mb.fromResponseLayout(dValues, t) : null);
-    policyOptimizer.apply(m.policy(), policyGrads, r.loss(), updates);
-    if (criticEval != null) {
-      criticGrads.zero();
-      criticEval.backward(criticGrads, null, null, mb.fromResponseLayout(dValues, t));
-      criticOptimizer.apply(m.critic(), criticGrads, r.valueLoss(), updates);
-    }
-    updates++;
-    return r;
+    return step.apply(batch, mb, policyEval, criticEval, valueHead, updates++);
   }
 
   private PolicyEvaluation criticEvaluation(ResponseBatch batch) {

@@ -14,6 +14,7 @@ import java.util.Set;
 import java.util.SplittableRandom;
 import org.rlhf4j.config.PpoConfig;
 import org.rlhf4j.learner.OptimizerStep;
+import org.rlhf4j.learner.PpoUpdate;
 import org.rlhf4j.learner.ResponseBatch;
 import org.rlhf4j.learner.rl.BatchShape;
 import org.rlhf4j.learner.rl.Gae;
@@ -127,15 +128,11 @@ public final class PpoLearner {
   private final Models m;
   private final PpoConfig config;
   private final Settings settings;
-  private final OptimizerStep policyOptimizer;
-  private final OptimizerStep criticOptimizer; // null unless a separate critic
   private final KlController kl;
   private final TokenRewards tokenRewards;
-  private final PpoObjective objective;
+  private final PpoUpdate step;
   private final boolean grouped;
   private final boolean valueHead;
-  private final ParameterStore policyGrads;
-  private final ParameterStore criticGrads; // null unless a separate critic
   private final Set<Long> seen = new HashSet<>(); // every id received: grows by one per rollout
   private final List<ScoredRollout> batch = new ArrayList<>();
   private final Map<Long, List<ScoredRollout>> groups = new LinkedHashMap<>(); // by prompt id
@@ -173,20 +170,14 @@ public final class PpoLearner {
     if (separateCritic && criticOptimizer == null) {
       throw new IllegalArgumentException("a separate critic needs its own optimizer");
     }
-    this.policyOptimizer = policyOptimizer;
-    this.criticOptimizer = separateCritic ? criticOptimizer : null;
-    this.policyGrads = models.policy().zerosLike();
-    this.criticGrads = separateCritic ? models.critic().zerosLike() : null;
     this.kl = config.adaptiveKl()
         ? KlController.adaptive(config.klCoef(), config.targetKl(), config.klHorizon())
         : KlController.fixed(config.klCoef());
     this.tokenRewards = new TokenRewards(
         KlEstimator.valueOf(config.klEstimator().toUpperCase(Locale.ROOT)),
         config.missingEosPenalty(), config.whitenRewards());
-    this.objective = new PpoObjective(new PpoObjective.Settings(config.cliprange(),
-        config.cliprangeValue(), grouped ? 0.0 : config.vfCoef(), config.entropyCoef(),
-        config.decoupled(), config.decoupled() ? config.importanceCap()
-            : Double.POSITIVE_INFINITY));
+    this.step = new PpoUpdate(PpoUpdate.objective(config), models.policy(), policyOptimizer,
+        separateCritic ? models.critic() : null, separateCritic ? criticOptimizer : null);
   }
 
   /**
@@ -497,22 +488,7 @@ public final class PpoLearner {
         logpProx == null ? null : rows(logpProx, idx, t), rows(advantages, idx, t), values,
         grouped ? null : rows(valuesOld, idx, t), grouped ? null : rows(returns, idx, t),
         entropy ? mb.toResponseLayout(policyEval.entropies(), t) : null, rows(mask, idx, t));
-    double[] dLogp = new double[b * t];
-    double[] dValues = grouped ? null : new double[b * t];
-    double[] dEntropy = entropy ? new double[b * t] : null;
-    PpoObjective.Result r = objective.forwardBackward(dLogp, dValues, dEntropy, batch);
-    policyGrads.zero();
-    policyEval.backward(policyGrads, mb.fromResponseLayout(dLogp, t),
-        entropy ? mb.fromResponseLayout(dEntropy, t) : null,
-        valueHead ? mb.fromResponseLayout(dValues, t) : null);
-    policyOptimizer.apply(m.policy(), policyGrads, r.loss(), updates);
-    if (criticEval != null) {
-      criticGrads.zero();
-      criticEval.backward(criticGrads, null, null, mb.fromResponseLayout(dValues, t));
-      criticOptimizer.apply(m.critic(), criticGrads, r.valueLoss(), updates);
-    }
-    updates++;
-    return r;
+    return step.apply(batch, mb, policyEval, criticEval, valueHead, updates++);
   }
 
   private PolicyEvaluation criticEvaluation(ResponseBatch tokens) {
