@@ -6,14 +6,11 @@ import java.util.List;
 import java.util.Map;
 import org.rlhf4j.config.PpoConfig;
 import org.rlhf4j.learner.rl.BatchShape;
-import org.rlhf4j.learner.rl.Gae;
-import org.rlhf4j.learner.rl.GroupAdvantages;
 import org.rlhf4j.learner.rl.KlController;
 import org.rlhf4j.learner.rl.KlEstimator;
 import org.rlhf4j.learner.rl.PpoMetrics;
 import org.rlhf4j.learner.rl.PpoObjective;
 import org.rlhf4j.learner.rl.TokenRewards;
-import org.rlhf4j.learner.rl.Whitening;
 import org.rlhf4j.model.Gpt;
 import org.rlhf4j.model.ParameterStore;
 import org.rlhf4j.model.PolicyEvaluation;
@@ -131,27 +128,10 @@ public final class PpoTrainer {
     double[] nonScore = new double[b];
     TokenRewards.Totals totals = tokenRewards.compute(rewards, nonScore, shape, logpOld, logpRef,
         scores, endedWithEos, mask, kl.value());
-    double[] advantages = new double[b * t];
-    double[] returns = null;
-    if (grouped()) {
-      double[] sequenceRewards = new double[b];
-      for (int i = 0; i < b; i++) {
-        sequenceRewards[i] = scores[i] + nonScore[i];
-      }
-      double[] rowAdvantages = new double[b];
-      if (config.advantage().equals("grpo")) {
-        GroupAdvantages.grpo(rowAdvantages, sequenceRewards, config.groupSize(),
-            GroupAdvantages.Spread.SAMPLE, 1e-4);
-      } else {
-        GroupAdvantages.rloo(rowAdvantages, sequenceRewards, config.groupSize());
-      }
-      GroupAdvantages.broadcast(advantages, shape, rowAdvantages, mask);
-    } else {
-      returns = new double[b * t];
-      new Gae(config.gamma(), config.lambda()).compute(advantages, returns, shape, rewards,
-          valuesOld, mask);
-      Whitening.whiten(advantages, advantages, mask, true);
-    }
+    PpoUpdate.Advantages estimated = PpoUpdate.advantages(config, shape, rewards, nonScore, scores,
+        valuesOld, mask);
+    double[] advantages = estimated.advantages();
+    double[] returns = estimated.returns();
 
     // 4. epochs × minibatches of PPO updates
     Map<String, Double> metrics = new LinkedHashMap<>();

@@ -1,7 +1,11 @@
 package org.rlhf4j.learner;
 
 import org.rlhf4j.config.PpoConfig;
+import org.rlhf4j.learner.rl.BatchShape;
+import org.rlhf4j.learner.rl.Gae;
+import org.rlhf4j.learner.rl.GroupAdvantages;
 import org.rlhf4j.learner.rl.PpoObjective;
+import org.rlhf4j.learner.rl.Whitening;
 import org.rlhf4j.model.ParameterStore;
 import org.rlhf4j.model.PolicyEvaluation;
 
@@ -26,6 +30,41 @@ public final class PpoUpdate {
     return new PpoObjective(new PpoObjective.Settings(config.cliprange(), config.cliprangeValue(),
         critic ? config.vfCoef() : 0.0, config.entropyCoef(), config.decoupled(),
         config.decoupled() ? config.importanceCap() : Double.POSITIVE_INFINITY));
+  }
+
+  /** Per-token advantages (B·T), and GAE's value targets (null for critic-free advantages). */
+  public record Advantages(double[] advantages, double[] returns) {}
+
+  /**
+   * Advantages as {@code rlhf4j.ppo.advantage} says: GAE over the per-token {@code rewards} with
+   * the critic's {@code valuesOld}, then whitened; or GRPO/RLOO over groups of
+   * {@code group-size} consecutive responses, on each response's score plus its KL penalty
+   * ({@code nonScore}), broadcast to its tokens.
+   */
+  public static Advantages advantages(PpoConfig config, BatchShape shape, double[] rewards,
+      double[] nonScore, double[] scores, double[] valuesOld, double[] mask) {
+    int b = shape.b();
+    double[] advantages = new double[shape.size()];
+    if (config.advantage().equals("gae")) {
+      double[] returns = new double[shape.size()];
+      new Gae(config.gamma(), config.lambda()).compute(advantages, returns, shape, rewards,
+          valuesOld, mask);
+      Whitening.whiten(advantages, advantages, mask, true);
+      return new Advantages(advantages, returns);
+    }
+    double[] sequenceRewards = new double[b];
+    for (int i = 0; i < b; i++) {
+      sequenceRewards[i] = scores[i] + nonScore[i];
+    }
+    double[] rowAdvantages = new double[b];
+    if (config.advantage().equals("grpo")) {
+      GroupAdvantages.grpo(rowAdvantages, sequenceRewards, config.groupSize(),
+          GroupAdvantages.Spread.SAMPLE, 1e-4);
+    } else {
+      GroupAdvantages.rloo(rowAdvantages, sequenceRewards, config.groupSize());
+    }
+    GroupAdvantages.broadcast(advantages, shape, rowAdvantages, mask);
+    return new Advantages(advantages, null);
   }
 
   public PpoUpdate(PpoObjective objective, ParameterStore policy, OptimizerStep policyOptimizer,
