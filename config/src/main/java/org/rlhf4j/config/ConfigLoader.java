@@ -47,6 +47,19 @@ public final class ConfigLoader {
     }
   }
 
+  /**
+   * {@code base} with some settings replaced (command-line options), validated again; the
+   * rendered configuration says the values were set by {@code origin}.
+   *
+   * @param overrides full keys ({@code rlhf4j.async.workers}) to numbers, booleans or strings
+   */
+  public static RlhfConfig withOverrides(RlhfConfig base, Map<String, ?> overrides,
+      String origin) {
+    Config user = ConfigFactory.parseMap(overrides, origin);
+    rejectUnknownKeys(user, reference());
+    return RlhfConfig.from(user.withFallback(base.source()).resolve());
+  }
+
   /** The effective configuration under {@code rlhf4j}, as HOCON with each default's comment. */
   public static String render(RlhfConfig config) {
     Config shown = config.source().getConfig(ROOT).atKey(ROOT);

@@ -5,7 +5,8 @@ import com.typesafe.config.Config;
 /** The whole validated configuration of a run, one record per concern. */
 public record RlhfConfig(RunConfig run, RuntimeConfig runtime, ModelConfig model,
     OptimizerConfig optimizer, SftConfig sft, RewardConfig reward, DpoConfig dpo, PpoConfig ppo,
-    CollectConfig collect, EvalConfig eval, MessageLogConfig log, Config source) {
+    CollectConfig collect, EvalConfig eval, MessageLogConfig log, AsyncConfig async,
+    Config source) {
 
   /** Builds the typed records from a resolved configuration that includes reference.conf. */
   static RlhfConfig from(Config resolved) {
@@ -94,8 +95,15 @@ public record RlhfConfig(RunConfig run, RuntimeConfig runtime, ModelConfig model
     MessageLogConfig log = s.section("rlhf4j.log", () -> new MessageLogConfig(
         org.rlhf4j.protocol.FlushPolicy.parse(s.oneOf("rlhf4j.log.flush", "buffered", "flush", "fsync")),
         s.intIn("rlhf4j.log.max-record-bytes", 1024, Integer.MAX_VALUE)));
+    AsyncConfig async = s.section("rlhf4j.async", () -> new AsyncConfig(
+        s.intIn("rlhf4j.async.workers", 1, 1024),
+        s.intIn("rlhf4j.async.max-lag", 0, 1_000_000),
+        s.intIn("rlhf4j.async.max-in-flight", 0, 1 << 24),
+        s.intIn("rlhf4j.async.weight-sync-every", 1, 1_000_000),
+        s.intIn("rlhf4j.async.prompts-per-work", 1, 1 << 16),
+        s.intIn("rlhf4j.async.crash-every", 0, Integer.MAX_VALUE)));
     s.requireAllRead();
     return new RlhfConfig(run, runtime, model, optimizer, sft, reward, dpo, ppo, collect, eval,
-        log, resolved);
+        log, async, resolved);
   }
 }

@@ -27,7 +27,7 @@ import org.rlhf4j.protocol.pb.WeightsUpdate;
  * Replay feeds the scored rollouts and checks the other two against the replayed learner.
  * Record sequence numbers continue from the records already in the log. Not thread-safe.
  */
-public final class LearnerRecorder {
+public final class LearnerRecorder implements java.io.Closeable {
   /** The {@code Metrics.source} of the learner's records. */
   public static final String SOURCE = "learner";
   /** The 52-bit prefix of the policy weights' SHA-256, as an integer-valued double. */
@@ -66,6 +66,12 @@ public final class LearnerRecorder {
           WeightsUpdate.newBuilder().setVersion(learner.version())).build());
     }
     return outcome;
+  }
+
+  /** Flushes and closes the message log. */
+  @Override
+  public void close() throws IOException {
+    log.close();
   }
 
   /** The recorded learner. */

@@ -11,6 +11,19 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 public interface Kernels {
 
+  /**
+   * The kernels called {@code name}: {@code vector} ({@link VectorKernels}, the CPU fast path) or
+   * {@code nd4j} ({@link Nd4jKernels}, the portable reference).
+   */
+  static Kernels named(String name) {
+    return switch (name) {
+      case "vector" -> new VectorKernels();
+      case "nd4j" -> new Nd4jKernels();
+      default -> throw new IllegalArgumentException("kernels: expected vector or nd4j, got "
+          + name);
+    };
+  }
+
   /** {@code out (N,OC) = inp (N,C) · weight (C,OC) + bias (OC)}; {@code bias} may be null. */
   void matmulForward(INDArray out, INDArray inp, INDArray weight, INDArray bias);
 

@@ -1,0 +1,116 @@
+package org.rlhf4j.actors.ppo;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PreRestart;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.rlhf4j.learner.async.RolloutMessages;
+import org.rlhf4j.model.TensorThreads;
+import org.rlhf4j.protocol.pb.Rollout;
+import org.rlhf4j.rollout.GenerationEngine;
+import org.rlhf4j.rollout.PolicySnapshot;
+import org.rlhf4j.rollout.Response;
+import org.rlhf4j.rollout.SamplingSettings;
+
+/**
+ * Samples work items from its frozen policy snapshot and sends the rollouts to the reward scorer.
+ * A new snapshot replaces the old one between batches; the snapshot is shared with the other
+ * workers, never copied. On start (and restart) it announces itself to the coordinator, which
+ * answers with the latest snapshot and work.
+ */
+public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command> {
+  /** What a worker is told. */
+  public sealed interface Command {}
+
+  /** Sample from {@code snapshot} from the next batch on. */
+  public record UseWeights(PolicySnapshot snapshot) implements Command {}
+
+  /** Sample {@code work} and send it on. */
+  public record Generate(Work work) implements Command {}
+
+  /** How a worker samples. */
+  public record Settings(SamplingSettings sampling, int padId, int threads) {}
+
+  private final String id;
+  private final ActorRef<Coordinator.Command> coordinator;
+  private final ActorRef<RewardScorer.Command> scorer;
+  private final Settings settings;
+  private final FaultInjection faults;
+  private final GenerationEngine engine;
+  private PolicySnapshot snapshot;
+  private Work inProgress;
+  private long sent;
+
+  /** A worker restarted by its supervisor whenever it fails. */
+  public static Behavior<Command> create(String id, ActorRef<Coordinator.Command> coordinator,
+      ActorRef<RewardScorer.Command> scorer, Settings settings, FaultInjection faults) {
+    return Behaviors.supervise(Behaviors.<Command>setup(ctx ->
+        new RolloutWorker(ctx, id, coordinator, scorer, settings, faults)))
+        .onFailure(Restarts.STRATEGY);
+  }
+
+  private RolloutWorker(ActorContext<Command> ctx, String id,
+      ActorRef<Coordinator.Command> coordinator, ActorRef<RewardScorer.Command> scorer,
+      Settings settings, FaultInjection faults) {
+    super(ctx);
+    this.id = id;
+    this.coordinator = coordinator;
+    this.scorer = scorer;
+    this.settings = settings;
+    this.faults = faults;
+    this.engine = new GenerationEngine(0, settings.padId());
+    coordinator.tell(new Coordinator.WorkerReady(id, ctx.getSelf()));
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(UseWeights.class, m -> {
+          snapshot = m.snapshot();
+          return this;
+        })
+        .onMessage(Generate.class, this::generate)
+        .onSignal(PreRestart.class, s -> {
+          if (inProgress != null) {
+            coordinator.tell(new Coordinator.WorkLost(inProgress.id(), 0,
+                "rollout worker " + id + " failed"));
+          }
+          return this;
+        })
+        .build();
+  }
+
+  private Behavior<Command> generate(Generate m) {
+    Work work = m.work();
+    inProgress = work;
+    if (snapshot == null) {
+      throw new IllegalStateException("worker " + id + " got work before any weights");
+    }
+    TensorThreads.bindCurrentThread(settings.threads());
+    long start = System.nanoTime();
+    engine.reseed(work.seed());
+    List<Response> responses = engine.generate(snapshot, work.expanded(), settings.sampling());
+    long nanos = System.nanoTime() - start;
+    faults.afterWorkerBatch(id);
+    List<Rollout> rollouts = new ArrayList<>(responses.size());
+    long tokens = 0;
+    int k = 0;
+    for (int j = 0; j < work.prompts().size(); j++) {
+      for (int c = 0; c < work.copies(); c++, k++) {
+        Response r = responses.get(k);
+        tokens += r.responseIds().length;
+        rollouts.add(RolloutMessages.of(r, work.rolloutId(j, c), work.promptId(j), id, sent++));
+      }
+    }
+    scorer.tell(new RewardScorer.Score(work.id(), rollouts));
+    coordinator.tell(new Coordinator.WorkDone(id, work.id(), rollouts.size(), tokens, nanos,
+        snapshot.version()));
+    inProgress = null;
+    return this;
+  }
+}

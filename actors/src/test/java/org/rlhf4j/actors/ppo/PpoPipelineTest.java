@@ -1,0 +1,119 @@
+package org.rlhf4j.actors.ppo;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Optional;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.rlhf4j.learner.ProgressListener;
+import org.rlhf4j.learner.async.PpoLearner;
+import org.rlhf4j.model.io.Checkpoint;
+import org.rlhf4j.protocol.MessageLogReader;
+import org.rlhf4j.protocol.pb.LogRecord;
+
+/** Whole PPO runs through the actors on tiny models. */
+class PpoPipelineTest {
+  @TempDir Path dir;
+
+  private static PpoPipeline.Outcome run(String overrides, Path out, FaultInjection faults)
+      throws IOException {
+    return PpoPipeline.run(TinyRun.spec(TinyRun.config(overrides), out, faults),
+        ProgressListener.none());
+  }
+
+  @Test
+  void asynchronousRunTrainsEveryRoundAndReplaysToTheSameWeights() throws IOException {
+    Path out = dir.resolve("async");
+    PpoPipeline.Outcome o = run("", out, FaultInjection.none());
+    PipelineResult r = o.result();
+
+    assertEquals(4, r.version());
+    assertEquals(4 * 8, r.learner().trained());
+    assertEquals(0, r.learner().duplicates());
+    assertEquals(r.produced(), r.learner().received() + r.unusedAtEnd() + r.lostToFailure());
+    // the final checkpoint holds the weights the summary names
+    Checkpoint.Contents model = Checkpoint.load(o.model(), DataType.FLOAT);
+    assertEquals(r.weightsSha256(), model.params().sha256());
+    JsonNode summary = new ObjectMapper().readTree(o.summary().toFile());
+    assertEquals(r.weightsSha256(), summary.get("weights_sha256").asText());
+    assertEquals(r.produced(), summary.get("ledger").get("produced").asLong());
+    assertEquals(32, summary.get("ledger").get("trained").asLong());
+    assertEquals(5, Files.readAllLines(out.resolve("metrics.jsonl")).size() + 1);
+
+    PpoLearner replayed = PipelineReplay.run(out);
+    assertEquals(4, replayed.version());
+    assertEquals(r.weightsSha256(), replayed.policyParams().sha256());
+    assertEquals(r.learner(), replayed.ledger());
+  }
+
+  @Test
+  void synchronousModeSamplesOnlyFromTheCurrentPolicy() throws IOException {
+    PipelineResult r = run("async { max-lag = 0, max-in-flight = 8 }", dir.resolve("sync"),
+        FaultInjection.none()).result();
+
+    assertEquals(4, r.version());
+    assertEquals(32, r.learner().trained());
+    assertEquals(0, r.learner().droppedStale());
+    assertEquals(32, r.produced()); // nothing sampled ahead, nothing wasted at the end
+    assertEquals(java.util.Map.of(0L, 32L), r.lags());
+  }
+
+  @Test
+  void rolloutsOlderThanMaxLagAreDroppedAndCounted() throws IOException {
+    // two batches of credits but no lag allowed: the batch sampled ahead arrives one version old
+    PipelineResult r = run("async { max-lag = 0, max-in-flight = 16 }", dir.resolve("stale"),
+        FaultInjection.none()).result();
+
+    assertEquals(32, r.learner().trained());
+    assertTrue(r.learner().droppedStale() > 0, "dropped " + r.learner().droppedStale());
+    assertTrue(r.lags().getOrDefault(1L, 0L) > 0, "lags " + r.lags());
+    assertEquals(r.produced(), r.learner().trained() + r.learner().droppedStale()
+        + r.learner().pending() + r.unusedAtEnd());
+  }
+
+  @Test
+  void injectedCrashesLoseNothingAndTrainNothingTwice() throws IOException {
+    FaultInjection faults = new FaultInjection(3);
+    Path out = dir.resolve("crashes");
+    PipelineResult r = run("", out, faults).result();
+
+    assertTrue(faults.crashes() >= 2, "crashes " + faults.crashes());
+    assertTrue(r.reissued() >= 2, "re-issued " + r.reissued());
+    assertTrue(r.lostToFailure() > 0, "a scorer crash loses the batch it was scoring");
+    assertEquals(4, r.version());
+    assertEquals(32, r.learner().trained());
+    assertEquals(0, r.learner().duplicates());
+    // every rollout the learner consumed reached it once
+    Set<Long> ids = new HashSet<>();
+    try (MessageLogReader reader = MessageLogReader.open(out.resolve(PpoPipeline.LOG), 1 << 24)) {
+      for (Optional<LogRecord> rec = reader.next(); rec.isPresent(); rec = reader.next()) {
+        if (rec.get().hasScoredRollout()) {
+          long id = rec.get().getScoredRollout().getRollout().getRolloutId();
+          assertTrue(ids.add(id), "rollout " + id + " logged twice");
+        }
+      }
+    }
+    assertEquals(r.learner().received(), ids.size());
+    assertEquals(r.weightsSha256(), PipelineReplay.run(out).policyParams().sha256());
+  }
+
+  @Test
+  void tooFewCreditsForABatchIsRefusedBeforeAnythingRuns() {
+    Path out = dir.resolve("few");
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> run("async { max-in-flight = 4 }", out, FaultInjection.none()));
+    assertTrue(e.getMessage().contains("max-in-flight"), e.getMessage());
+    assertFalse(Files.exists(out), "nothing written");
+  }
+}
