@@ -3,13 +3,17 @@ package org.rlhf4j.cli;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.rlhf4j.actors.ppo.FaultInjection;
+import org.rlhf4j.actors.ppo.PpoPipeline;
+import org.rlhf4j.config.ConfigLoader;
 import org.rlhf4j.config.RlhfConfig;
-import org.rlhf4j.learner.PpoRun;
-import org.rlhf4j.learner.TrainingRun;
 import org.rlhf4j.model.Gpt;
 import org.rlhf4j.model.Head;
 import org.rlhf4j.model.ParameterStore;
@@ -24,10 +28,12 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code rlhf4j ppo --sync}: PPO against a reward model, rollouts and updates taking turns. */
+/** {@code rlhf4j ppo}: PPO against a reward model through the rollout, scorer and learner actors. */
 @Command(name = "ppo", mixinStandardHelpOptions = true,
     description = "PPO (rlhf4j.ppo: GAE with a critic, GRPO or RLOO) on prompts from --data "
-        + "({\"prompt\"} JSONL) or --task, against the reward model in --reward-model.")
+        + "({\"prompt\"} JSONL) or --task, against the reward model in --reward-model, through "
+        + "the actors: rollout workers sample while the learner trains (rlhf4j.async). Writes "
+        + "the final policy, metrics.jsonl, the message log and summary.json to --out.")
 final class PpoCommand implements Callable<Integer> {
   @Mixin TrainingOptions options;
 
@@ -35,17 +41,76 @@ final class PpoCommand implements Callable<Integer> {
       description = "The reward model: a checkpoint written by `rlhf4j rm` (its model/ directory).")
   Path rewardModel;
 
-  @Option(names = "--sync", required = true,
-      description = "Synchronous PPO: sample a batch, then train on it (the actor pipeline that "
-          + "overlaps the two is the asynchronous mode).")
+  @Option(names = "--workers", paramLabel = "N",
+      description = "Rollout workers (rlhf4j.async.workers).")
+  Integer workers;
+
+  @Option(names = "--max-lag", paramLabel = "VERSIONS",
+      description = "Drop rollouts more than this many policy versions old (rlhf4j.async.max-lag).")
+  Integer maxLag;
+
+  @Option(names = "--sync",
+      description = "Synchronous PPO, the baseline: max-lag 0 and one batch of credits, so the "
+          + "rollouts pause while the learner trains.")
   boolean sync;
+
+  @Option(names = "--quick",
+      description = "A short run (a minute or two): " + QuickRun.PPO_DESCRIPTION + ".")
+  boolean quick;
 
   @Spec CommandSpec spec;
 
   @Override
   public Integer call() throws Exception {
-    RlhfConfig c = options.config.load();
+    if (options.resume) {
+      throw new UserInputException("--resume: a PPO run through the actors cannot be resumed; "
+          + "start it again with another --out (its message log replays with `rlhf4j replay`)");
+    }
+    RlhfConfig c = effectiveConfig(options.config.load());
     Kernels kernels = options.kernels.create();
+    PpoPipeline.Spec run = spec(c, kernels, options.out(c, "ppo"));
+    PpoPipeline.Outcome o = PpoPipeline.run(run, ProgressBar.on(spec.commandLine().getErr(),
+        "ppo"));
+    spec.commandLine().getOut().printf(Locale.ROOT,
+        "{\"model\": \"%s\", \"iterations\": %d, \"weights_sha256\": \"%s\", \"seconds\": %.1f, "
+            + "\"trained\": %d, \"dropped_stale\": %d}%n", o.model(), o.result().version(),
+        o.result().weightsSha256(), o.seconds(), o.result().learner().trained(),
+        o.result().learner().droppedStale());
+    spec.commandLine().getOut().flush();
+    return 0;
+  }
+
+  /** The loaded configuration with this command's options on top. */
+  RlhfConfig effectiveConfig(RlhfConfig loaded) {
+    Map<String, Object> overrides = new LinkedHashMap<>();
+    if (quick) {
+      overrides.putAll(QuickRun.PPO);
+    }
+    if (workers != null) {
+      overrides.put("rlhf4j.async.workers", workers);
+    }
+    if (sync) {
+      if (maxLag != null && maxLag != 0) {
+        throw new UserInputException("--sync means --max-lag 0, got --max-lag " + maxLag);
+      }
+      overrides.put("rlhf4j.async.max-lag", 0);
+    } else if (maxLag != null) {
+      overrides.put("rlhf4j.async.max-lag", maxLag);
+    }
+    RlhfConfig c = overrides.isEmpty() ? loaded
+        : ConfigLoader.withOverrides(loaded, overrides, "the command line");
+    if (sync) {
+      c = ConfigLoader.withOverrides(c, Map.of("rlhf4j.async.max-in-flight",
+          c.ppo().batchSize()), "--sync");
+    }
+    if (c.async().credits(c.ppo().batchSize()) < c.ppo().batchSize()) {
+      throw new UserInputException("rlhf4j.async.max-in-flight = " + c.async().maxInFlight()
+          + ": must be at least rlhf4j.ppo.batch-size (" + c.ppo().batchSize() + ")");
+    }
+    return c;
+  }
+
+  private PpoPipeline.Spec spec(RlhfConfig c, Kernels kernels, Path out) throws Exception {
     boolean critic = c.ppo().advantage().equals("gae");
     boolean valueHead = critic && c.ppo().critic().equals("value-head");
     Set<Head> policyHeads = valueHead ? EnumSet.of(Head.VALUE) : EnumSet.noneOf(Head.class);
@@ -71,16 +136,14 @@ final class PpoCommand implements Callable<Integer> {
       criticParams = ModelSource.withHeads(criticGpt, rm.params(), c.run().seed());
     }
     List<int[]> prompts = (options.usesTask() ? SentimentTask.get().trainPrompts()
-        : JsonlReader.prompts().readAll(options.data()).stream().map(PromptExample::prompt).toList())
+        : JsonlReader.prompts().readAll(options.data()).stream().map(PromptExample::prompt)
+            .toList())
         .stream().map(p -> Tokenized.prompt(p, policy.tokenizer())).toList();
-    Path out = options.out(c, "ppo");
-    TrainingRun.Result r = PpoRun.run(new PpoRun.Spec(c, policy.gpt(), policy.params(), rewardGpt,
-        rm.params(), criticGpt, criticParams, policy.tokenizer(), prompts, out, options.resume),
-        ProgressBar.on(spec.commandLine().getErr(), "ppo"));
-    spec.commandLine().getOut().printf(java.util.Locale.ROOT,
-        "{\"model\": \"%s\", \"iterations\": %d, \"score\": %s}%n", r.model(), r.steps(),
-        TrainCommands.number(r.keyMetric()));
-    spec.commandLine().getOut().flush();
-    return 0;
+    int threads = c.runtime().threadsPerModel();
+    return new PpoPipeline.Spec(c, policy.gpt(), policy.params(), rewardGpt, rm.params(),
+        criticGpt, criticParams, policy.tokenizer().describe(), policy.tokenizer().eosId(),
+        policy.tokenizer().padId(), prompts, out, options.kernels.name,
+        new PpoPipeline.Threads(threads, threads, threads),
+        new FaultInjection(c.async().crashEvery()));
   }
 }

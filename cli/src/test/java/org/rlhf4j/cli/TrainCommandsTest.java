@@ -96,7 +96,17 @@ class TrainCommandsTest {
         "--config", config.toString(), "--out", dir.resolve("ppo").toString(), "--init",
         dir.resolve("sft/model").toString(), "--reward-model", dir.resolve("rm/model").toString());
     assertEquals(2, out.get("iterations").asInt());
-    assertTrue(Files.exists(dir.resolve("ppo/critic/checkpoints/step-2")));
+    assertEquals(8, out.get("trained").asInt());
+    assertTrue(Files.exists(dir.resolve("ppo/model/model.safetensors")));
+    JsonNode summary = new ObjectMapper().readTree(dir.resolve("ppo/summary.json").toFile());
+    assertEquals("sync", summary.get("mode").asText());
+    assertEquals(out.get("weights_sha256").asText(), summary.get("weights_sha256").asText());
+
+    // the run's message log rebuilds the same weights
+    Rlhf4jCommandTest.Run replay = Rlhf4jCommandTest.run("replay", dir.resolve("ppo").toString());
+    assertEquals(0, replay.exit(), replay.err());
+    assertEquals(out.get("weights_sha256").asText(),
+        new ObjectMapper().readTree(replay.out()).get("weights_sha256").asText());
   }
 
   @Test
@@ -175,11 +185,26 @@ class TrainCommandsTest {
   }
 
   @Test
-  void ppoWithoutSyncOrRewardModelIsAUsageError() {
+  void ppoWithoutARewardModelIsAUsageError() {
     Rlhf4jCommandTest.Run r = Rlhf4jCommandTest.run("ppo", "--data",
+        dir.resolve("prompts.jsonl").toString());
+    assertEquals(2, r.exit());
+    assertTrue(r.err().contains("--reward-model"), r.err());
+  }
+
+  @Test
+  void syncWithALagIsAUsageError() {
+    Rlhf4jCommandTest.Run r = Rlhf4jCommandTest.run("ppo", "--sync", "--max-lag", "2", "--data",
         dir.resolve("prompts.jsonl").toString(), "--reward-model", dir.toString());
     assertEquals(2, r.exit());
-    assertTrue(r.err().contains("--sync"), r.err());
+    assertTrue(r.err().contains("--max-lag"), r.err());
+  }
+
+  @Test
+  void replayOfADirectoryWithoutARunIsBadInput() {
+    Rlhf4jCommandTest.Run r = Rlhf4jCommandTest.run("replay", dir.toString());
+    assertEquals(2, r.exit());
+    assertTrue(r.err().contains("not a PPO run directory"), r.err());
   }
 
   @Test

@@ -85,8 +85,11 @@ public final class PpoPipeline {
     }
     boolean grouped = !c.ppo().advantage().equals("gae");
     int copies = grouped ? c.ppo().groupSize() : 1;
-    Coordinator.Settings settings = new Coordinator.Settings(spec.prompts(),
-        c.async().promptsPerWork(), copies, credits, c.run().seed());
+    // a work item never exceeds one PPO batch, so a batch of credits always admits one
+    int promptsPerWork = Math.min(c.async().promptsPerWork(),
+        Math.max(1, c.ppo().batchSize() / copies));
+    Coordinator.Settings settings = new Coordinator.Settings(spec.prompts(), promptsPerWork,
+        copies, credits, c.run().seed());
     if (Files.exists(out.resolve(LOG))) {
       throw new RunDirectoryException(out + " already holds a PPO run (" + out.resolve(LOG)
           + "); choose another --out");
