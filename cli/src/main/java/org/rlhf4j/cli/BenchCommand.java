@@ -1,6 +1,18 @@
 package org.rlhf4j.cli;
 
 import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.rlhf4j.bench.PipelineBench;
+import org.rlhf4j.config.RlhfConfig;
+import org.rlhf4j.learner.eval.GoldReward;
+import org.rlhf4j.learner.eval.PolicySamples;
+import org.rlhf4j.learner.eval.SamplingPlan;
+import org.rlhf4j.learner.eval.ScoredText;
+import org.rlhf4j.model.kernels.Kernels;
+import org.rlhf4j.rollout.SamplingSettings;
+import org.rlhf4j.tasks.sentiment.SentimentTask;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -15,7 +27,8 @@ import picocli.CommandLine.Spec;
 
 /** {@code rlhf4j bench ...}: throughput under the PyTorch peer's protocol, one JSON line each. */
 @Command(name = "bench", description = "Measure throughput the way ../shared/bench/torch_gpt_bench.py does.",
-    mixinStandardHelpOptions = true, subcommands = {BenchCommand.Train.class, BenchCommand.Generate.class})
+    mixinStandardHelpOptions = true, subcommands = {BenchCommand.Train.class, BenchCommand.Generate.class,
+        BenchCommand.Pipeline.class})
 final class BenchCommand {
 
   /** {@code rlhf4j bench train}: forward + backward + AdamW tokens per second. */
@@ -89,6 +102,71 @@ final class BenchCommand {
           + "\"gen_tokens_per_s\": %d}%n", shape, r.params(), r.threads(),
           Math.round(r.tokensPerSecond()));
       out.flush();
+      return 0;
+    }
+  }
+
+  /** {@code rlhf4j bench pipeline}: asynchronous against synchronous PPO on the built-in task. */
+  @Command(name = "pipeline", mixinStandardHelpOptions = true,
+      description = "Asynchronous vs synchronous PPO through the actors on the sentiment task, "
+          + "the same number of updates from the same SFT model and reward model (defaults: "
+          + "those of `rlhf4j demo`); the synchronous arm runs each phase at its best measured "
+          + "thread count. Prints {\"sync_seconds\", \"async_seconds\", \"speedup\", thread "
+          + "settings, each arm's final gold reward}.")
+  static final class Pipeline implements Callable<Integer> {
+    @Option(names = "--init", paramLabel = "DIR", defaultValue = "runs/demo/sft/model",
+        description = "The SFT policy (default ${DEFAULT-VALUE}).")
+    Path init;
+
+    @Option(names = "--reward-model", paramLabel = "DIR", defaultValue = "runs/demo/rm/model",
+        description = "The reward model (default ${DEFAULT-VALUE}).")
+    Path rewardModel;
+
+    @Option(names = "--async-workers", paramLabel = "N", defaultValue = "1",
+        description = "Rollout workers of the asynchronous arm (default ${DEFAULT-VALUE}).")
+    int asyncWorkers;
+
+    @Option(names = "--eval-prompts", paramLabel = "N", defaultValue = "256",
+        description = "Held-out prompts for each arm's gold reward (default ${DEFAULT-VALUE}).")
+    int evalPrompts;
+
+    @Option(names = "--out", paramLabel = "DIR",
+        description = "Where both runs go (default runs/bench/pipeline-<time>).")
+    Path out;
+
+    @Mixin ConfigOption config;
+    @Mixin KernelsOption kernels;
+    @Spec CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+      if (!Files.exists(init) || !Files.exists(rewardModel)) {
+        throw new UserInputException((Files.exists(init) ? rewardModel : init)
+            + ": no such model; run `bin/rlhf4j demo` first or pass --init and --reward-model");
+      }
+      if (asyncWorkers < 1 || evalPrompts < 1) {
+        throw new UserInputException("--async-workers and --eval-prompts must be at least 1");
+      }
+      RlhfConfig c = config.load();
+      Kernels k = kernels.create();
+      PpoModels models = PpoModels.load(c, init, rewardModel, k);
+      List<String> prompts = SentimentTask.get().trainPrompts();
+      Path dir = out != null ? out : Path.of("runs", "bench", "pipeline-"
+          + java.time.LocalDateTime.now().format(
+              java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+      var tokenizer = models.policy().tokenizer();
+      List<int[]> evalIds = SentimentTask.get().evalPrompts().stream().limit(evalPrompts)
+          .map(p -> Tokenized.prompt(p, tokenizer)).toList();
+      SamplingPlan plan = new SamplingPlan(new SamplingSettings(c.eval().temperature(), 0, 1.0,
+          false, c.eval().maxNewTokens(), new int[] {tokenizer.eosId()}), 1, 64, c.run().seed());
+      PipelineBench.Result r = PipelineBench.run(c,
+          (config, runDir, threads) -> models.spec(config, prompts, runDir, kernels.name,
+              threads),
+          dir, asyncWorkers, policy -> GoldReward.of(PolicySamples.draw(policy, evalIds,
+              tokenizer, plan).samples(), SentimentTask.get().labeler(),
+              ScoredText.PROMPT_AND_RESPONSE), spec.commandLine().getErr());
+      spec.commandLine().getOut().println(r.json());
+      spec.commandLine().getOut().flush();
       return 0;
     }
   }

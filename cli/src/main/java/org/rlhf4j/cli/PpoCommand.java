@@ -1,23 +1,14 @@
 package org.rlhf4j.cli;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.Callable;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.rlhf4j.actors.ppo.FaultInjection;
 import org.rlhf4j.actors.ppo.PpoPipeline;
 import org.rlhf4j.config.ConfigLoader;
 import org.rlhf4j.config.RlhfConfig;
-import org.rlhf4j.model.Gpt;
-import org.rlhf4j.model.Head;
-import org.rlhf4j.model.ParameterStore;
-import org.rlhf4j.model.io.Checkpoint;
 import org.rlhf4j.model.kernels.Kernels;
 import org.rlhf4j.tasks.data.JsonlReader;
 import org.rlhf4j.tasks.data.PromptExample;
@@ -111,39 +102,12 @@ final class PpoCommand implements Callable<Integer> {
   }
 
   private PpoPipeline.Spec spec(RlhfConfig c, Kernels kernels, Path out) throws Exception {
-    boolean critic = c.ppo().advantage().equals("gae");
-    boolean valueHead = critic && c.ppo().critic().equals("value-head");
-    Set<Head> policyHeads = valueHead ? EnumSet.of(Head.VALUE) : EnumSet.noneOf(Head.class);
-    ModelSource policy = ModelSource.load(options.init, c, policyHeads, kernels);
-    if (!Files.exists(rewardModel.resolve("rlhf4j.json"))) {
-      throw new UserInputException(rewardModel + ": not an rlhf4j checkpoint (no rlhf4j.json); "
-          + "train one with `rlhf4j rm`");
-    }
-    Checkpoint.Contents rm = Checkpoint.load(rewardModel, DataType.FLOAT);
-    if (!rm.heads().contains(Head.REWARD)) {
-      throw new UserInputException(rewardModel + ": this checkpoint has no reward head");
-    }
-    if (!rm.tokenizer().equals(policy.tokenizer().describe())) {
-      throw new UserInputException(rewardModel + ": its tokenizer " + rm.tokenizer()
-          + " differs from the policy's " + policy.tokenizer().describe());
-    }
-    Gpt rewardGpt = new Gpt(rm.config(), EnumSet.of(Head.REWARD), kernels);
-    Gpt criticGpt = null;
-    ParameterStore criticParams = null;
-    if (critic && !valueHead) {
-      // InstructGPT: the critic starts from the reward model
-      criticGpt = new Gpt(rm.config(), EnumSet.of(Head.VALUE), kernels);
-      criticParams = ModelSource.withHeads(criticGpt, rm.params(), c.run().seed());
-    }
-    List<int[]> prompts = (options.usesTask() ? SentimentTask.get().trainPrompts()
+    List<String> prompts = options.usesTask() ? SentimentTask.get().trainPrompts()
         : JsonlReader.prompts().readAll(options.data()).stream().map(PromptExample::prompt)
-            .toList())
-        .stream().map(p -> Tokenized.prompt(p, policy.tokenizer())).toList();
+            .toList();
     int threads = c.runtime().threadsPerModel();
-    return new PpoPipeline.Spec(c, policy.gpt(), policy.params(), rewardGpt, rm.params(),
-        criticGpt, criticParams, policy.tokenizer().describe(), policy.tokenizer().eosId(),
-        policy.tokenizer().padId(), prompts, out, options.kernels.name,
-        new PpoPipeline.Threads(threads, threads, threads),
-        new FaultInjection(c.async().crashEvery()));
+    return PpoModels.load(c, options.init, rewardModel, kernels)
+        .spec(c, prompts, out, options.kernels.name, new PpoPipeline.Threads(threads, threads,
+            threads));
   }
 }

@@ -69,8 +69,9 @@ public final class PpoPipeline {
       Map<String, String> tokenizer, int eosId, int padId, List<int[]> prompts, Path out,
       String kernels, Threads threads, FaultInjection faults) {}
 
-  /** What a finished run reports, beside {@link PipelineResult}. */
-  public record Outcome(PipelineResult result, double seconds, Path model, Path summary) {}
+  /** What a finished run reports, beside {@link PipelineResult}; {@code policy} is final. */
+  public record Outcome(PipelineResult result, double seconds, Path model, Path summary,
+      PolicySnapshot policy) {}
 
   private PpoPipeline() {}
 
@@ -191,7 +192,7 @@ public final class PpoPipeline {
         spec.tokenizer()));
     Path summary = out.resolve("summary.json");
     AtomicFiles.writeString(summary, JSON.writeValueAsString(summary(c, result, seconds)));
-    return new Outcome(result, seconds, model, summary);
+    return new Outcome(result, seconds, model, summary, learner.snapshot());
   }
 
   private static Map<String, Object> summary(RlhfConfig c, PipelineResult r, double seconds) {

@@ -1,0 +1,64 @@
+package org.rlhf4j.cli;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.rlhf4j.actors.ppo.FaultInjection;
+import org.rlhf4j.actors.ppo.PpoPipeline;
+import org.rlhf4j.config.RlhfConfig;
+import org.rlhf4j.model.Gpt;
+import org.rlhf4j.model.Head;
+import org.rlhf4j.model.ParameterStore;
+import org.rlhf4j.model.io.Checkpoint;
+import org.rlhf4j.model.kernels.Kernels;
+
+/**
+ * The models of a PPO run, loaded and checked: the policy (with a value head when the critic is
+ * one), the reward model, and a separate critic started from the reward model (InstructGPT).
+ */
+record PpoModels(ModelSource policy, Gpt rewardModel, ParameterStore reward, Gpt criticModel,
+    ParameterStore critic) {
+
+  /** Loads the policy from {@code init} (a fresh model if null) and the reward model. */
+  static PpoModels load(RlhfConfig c, Path init, Path rewardModel, Kernels kernels)
+      throws IOException {
+    boolean gae = c.ppo().advantage().equals("gae");
+    boolean valueHead = gae && c.ppo().critic().equals("value-head");
+    Set<Head> policyHeads = valueHead ? EnumSet.of(Head.VALUE) : EnumSet.noneOf(Head.class);
+    ModelSource policy = ModelSource.load(init, c, policyHeads, kernels);
+    if (!Files.exists(rewardModel.resolve("rlhf4j.json"))) {
+      throw new UserInputException(rewardModel + ": not an rlhf4j checkpoint (no rlhf4j.json); "
+          + "train one with `rlhf4j rm`");
+    }
+    Checkpoint.Contents rm = Checkpoint.load(rewardModel, DataType.FLOAT);
+    if (!rm.heads().contains(Head.REWARD)) {
+      throw new UserInputException(rewardModel + ": this checkpoint has no reward head");
+    }
+    if (!rm.tokenizer().equals(policy.tokenizer().describe())) {
+      throw new UserInputException(rewardModel + ": its tokenizer " + rm.tokenizer()
+          + " differs from the policy's " + policy.tokenizer().describe());
+    }
+    Gpt rewardGpt = new Gpt(rm.config(), EnumSet.of(Head.REWARD), kernels);
+    Gpt criticGpt = null;
+    ParameterStore criticParams = null;
+    if (gae && !valueHead) {
+      criticGpt = new Gpt(rm.config(), EnumSet.of(Head.VALUE), kernels);
+      criticParams = ModelSource.withHeads(criticGpt, rm.params(), c.run().seed());
+    }
+    return new PpoModels(policy, rewardGpt, rm.params(), criticGpt, criticParams);
+  }
+
+  /** A pipeline run of these models on {@code prompts} (text, tokenized here) into {@code out}. */
+  PpoPipeline.Spec spec(RlhfConfig c, List<String> prompts, Path out, String kernelsName,
+      PpoPipeline.Threads threads) {
+    List<int[]> ids = prompts.stream().map(p -> Tokenized.prompt(p, policy.tokenizer())).toList();
+    return new PpoPipeline.Spec(c, policy.gpt(), policy.params(), rewardModel, reward,
+        criticModel, critic, policy.tokenizer().describe(), policy.tokenizer().eosId(),
+        policy.tokenizer().padId(), ids, out, kernelsName, threads,
+        new FaultInjection(c.async().crashEvery()));
+  }
+}
