@@ -86,9 +86,10 @@ public final class PpoPipeline {
     }
     boolean grouped = !c.ppo().advantage().equals("gae");
     int copies = grouped ? c.ppo().groupSize() : 1;
-    // a work item never exceeds one PPO batch, so a batch of credits always admits one
-    int promptsPerWork = Math.min(c.async().promptsPerWork(),
-        Math.max(1, c.ppo().batchSize() / copies));
+    // a work item never exceeds one PPO batch, and the credits hold one item per worker, so
+    // every worker has work (in the synchronous mode too, which has one batch of credits)
+    int promptsPerWork = Math.min(c.async().promptsPerWork(), Math.max(1, Math.min(
+        c.ppo().batchSize() / copies, credits / (copies * c.async().workers()))));
     Coordinator.Settings settings = new Coordinator.Settings(spec.prompts(), promptsPerWork,
         copies, credits, c.run().seed());
     if (Files.exists(out.resolve(LOG))) {
