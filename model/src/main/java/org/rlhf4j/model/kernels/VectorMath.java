@@ -20,6 +20,8 @@ final class VectorMath {
   private static final float LN2_LO = -2.12194440e-4f;
   private static final float MAX_INPUT = 88.3762626647949f;
   private static final float MIN_INPUT = -87.3365478515625f;
+  private static final float ROUNDER = 12582912f; // 1.5·2²³
+  private static final int ROUNDER_BITS = Float.floatToRawIntBits(ROUNDER);
   private static final float P0 = 1.9875691500e-4f;
   private static final float P1 = 1.3981999507e-3f;
   private static final float P2 = 8.3334519073e-3f;
@@ -39,10 +41,12 @@ final class VectorMath {
   static FloatVector exp(FloatVector x) {
     VectorMask<Float> underflow = x.lt(MIN_INPUT);
     FloatVector clamped = x.min(MAX_INPUT).max(MIN_INPUT);
-    // n = round(x / ln 2), r = x − n·ln 2 in two parts for accuracy
-    FloatVector half = FloatVector.broadcast(F, 0.5f).blend(-0.5f, clamped.lt(0f));
-    IntVector n = (IntVector) clamped.mul(LOG2E).add(half).convert(VectorOperators.F2I, 0);
-    FloatVector nf = (FloatVector) n.convert(VectorOperators.I2F, 0);
+    // n = round(x / ln 2): adding 1.5·2²³ rounds to an integer and leaves n in the low mantissa
+    // bits (no float-to-int conversion, which C2 does not vectorise here); r = x − n·ln 2 in two
+    // parts for accuracy
+    FloatVector shifted = clamped.mul(LOG2E).add(ROUNDER);
+    FloatVector nf = shifted.sub(ROUNDER);
+    IntVector n = shifted.reinterpretAsInts().sub(ROUNDER_BITS);
     FloatVector r = nf.fma(FloatVector.broadcast(F, -LN2_HI), clamped).add(nf.mul(-LN2_LO));
     // e^r on [−ln2/2, ln2/2]: Cephes' degree-6 polynomial
     FloatVector p = r.fma(FloatVector.broadcast(F, P0), FloatVector.broadcast(F, P1));
@@ -81,9 +85,9 @@ final class VectorMath {
       return 0f;
     }
     float clamped = Math.max(Math.min(x, MAX_INPUT), MIN_INPUT);
-    float half = clamped < 0f ? -0.5f : 0.5f;
-    int n = (int) (clamped * LOG2E + half);
-    float nf = n;
+    float shifted = clamped * LOG2E + ROUNDER;
+    float nf = shifted - ROUNDER;
+    int n = Float.floatToRawIntBits(shifted) - ROUNDER_BITS;
     float r = Math.fma(nf, -LN2_HI, clamped) + nf * -LN2_LO;
     float p = Math.fma(r, P0, P1);
     p = Math.fma(p, r, P2);
