@@ -52,8 +52,10 @@ final class CollectCommand implements Callable<Integer> {
     ModelSource m = ModelSource.load(init, c, ModelSource.none(), kernels.create());
     CollectedComparisons.Summary s = collect(c, m, out, spec);
     spec.commandLine().getOut().printf(Locale.ROOT, "{\"file\": \"%s\", \"prompts\": %d, "
-        + "\"pairs\": %d, \"chosen_gold\": %s, \"rejected_gold\": %s, \"gold_agreement\": %s}%n",
+        + "\"pairs\": %d, \"ties_dropped\": %d, \"chosen_gold\": %s, \"rejected_gold\": %s, "
+        + "\"gold_agreement\": %s}%n",
         out.toString().replace("\\", "\\\\").replace("\"", "\\\""), s.prompts(), s.pairsWritten(),
+        s.tiedPairsDropped(),
         TrainCommands.number(s.meanChosenScore()), TrainCommands.number(s.meanRejectedScore()),
         TrainCommands.number(s.goldAgreement()));
     spec.commandLine().getOut().flush();
@@ -67,7 +69,7 @@ final class CollectCommand implements Callable<Integer> {
     SamplingSettings sampling = new SamplingSettings(cc.temperature(), 0, 1.0, false,
         cc.maxNewTokens(), new int[] {m.tokenizer().eosId()});
     CollectionPlan plan = CollectionPlan.of(sampling, c.run().seed())
-        .withResponsesPerPrompt(cc.samplesPerPrompt());
+        .withResponsesPerPrompt(cc.samplesPerPrompt()).withDropTies(cc.dropTies());
     PolicySnapshot policy = new PolicySnapshot(m.gpt(), m.params(), 0);
     SentimentTask sentiment = SentimentTask.get();
     ComparisonCollector collector = cc.humanTemperature() == 0

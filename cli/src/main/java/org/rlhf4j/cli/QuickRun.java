@@ -2,14 +2,11 @@ package org.rlhf4j.cli;
 
 import java.util.Map;
 
-/** The settings {@code --quick} puts over the configuration: the same pipeline, shorter. */
+/** The settings {@code ppo --quick} puts over the configuration: the same run, shorter. */
 final class QuickRun {
-  /** PPO: fewer, smaller iterations. */
-  static final Map<String, Object> PPO = Map.of(
-      "rlhf4j.ppo.iterations", 20,
-      "rlhf4j.ppo.batch-size", 16,
-      "rlhf4j.ppo.epochs", 2);
-  static final String PPO_DESCRIPTION = "20 iterations of 16 rollouts, 2 epochs each";
+  /** PPO: 40 iterations instead of 100 (under a minute on 2 cores at the default sizes). */
+  static final Map<String, Object> PPO = Map.of("rlhf4j.ppo.iterations", 40);
+  static final String PPO_DESCRIPTION = "40 iterations";
 
   private QuickRun() {}
 }

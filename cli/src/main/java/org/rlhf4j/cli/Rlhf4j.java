@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Rlhf4j.Version.class,
     description = "RLHF for the JVM: SFT, reward models, asynchronous PPO and DPO on an actor system.",
-    subcommands = {TrainCommands.Sft.class, TrainCommands.RewardModel.class,
+    subcommands = {DemoCommand.class, TrainCommands.Sft.class, TrainCommands.RewardModel.class,
         TrainCommands.Dpo.class, PpoCommand.class, ReplayCommand.class, CollectCommand.class, EvalCommand.class,
         org.rlhf4j.cli.report.ReportCommand.class, ConfigCommand.class, LogCommand.class, BenchCommand.class,
         CommandLine.HelpCommand.class})

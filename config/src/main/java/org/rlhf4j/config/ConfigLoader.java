@@ -32,6 +32,20 @@ public final class ConfigLoader {
     return file.map(ConfigLoader::load).orElseGet(ConfigLoader::defaults);
   }
 
+  /**
+   * The user's file (if any) over {@code underlay} over the defaults, validated: a command's own
+   * defaults (the demo's stage settings, say) that the user's file still overrides.
+   *
+   * @param underlay full keys to numbers, booleans or strings, described as {@code origin}
+   */
+  public static RlhfConfig load(Optional<Path> file, Map<String, ?> underlay, String origin) {
+    Config under = ConfigFactory.parseMap(underlay, origin);
+    rejectUnknownKeys(under, reference());
+    Config user = file.map(ConfigLoader::parseFile).orElse(ConfigFactory.empty());
+    rejectUnknownKeys(user, reference());
+    return fromUser(user.withFallback(under));
+  }
+
   /** {@code file} over the defaults, validated. */
   public static RlhfConfig load(Path file) {
     return fromUser(parseFile(file));

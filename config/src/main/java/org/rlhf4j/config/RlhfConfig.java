@@ -14,8 +14,7 @@ public record RlhfConfig(RunConfig run, RuntimeConfig runtime, ModelConfig model
     RunConfig run = s.section("rlhf4j.run", () -> new RunConfig(
         s.string("rlhf4j.run.name"), s.longIn("rlhf4j.run.seed", 0, Long.MAX_VALUE)));
     RuntimeConfig runtime = s.section("rlhf4j.runtime", () -> new RuntimeConfig(
-        s.intIn("rlhf4j.runtime.threads-per-model", 1, 256),
-        s.oneOf("rlhf4j.runtime.omp-wait-policy", "passive", "active")));
+        s.intIn("rlhf4j.runtime.threads-per-model", 1, 256)));
     ModelConfig model = s.section("rlhf4j.model", () -> new ModelConfig(
         s.intIn("rlhf4j.model.vocab-size", 2, 1 << 20),
         s.intIn("rlhf4j.model.context-length", 1, 1 << 16),
@@ -87,7 +86,8 @@ public record RlhfConfig(RunConfig run, RuntimeConfig runtime, ModelConfig model
         s.intIn("rlhf4j.collect.samples-per-prompt", 2, 64),
         s.doubleIn("rlhf4j.collect.temperature", 0, false, 100, true),
         s.intIn("rlhf4j.collect.max-new-tokens", 1, 1 << 20),
-        s.doubleIn("rlhf4j.collect.human-temperature", 0, true, 1e6, true)));
+        s.doubleIn("rlhf4j.collect.human-temperature", 0, true, 1e6, true),
+        s.bool("rlhf4j.collect.drop-ties")));
     EvalConfig eval = s.section("rlhf4j.eval", () -> new EvalConfig(
         s.intIn("rlhf4j.eval.prompts", 1, 10_000_000),
         s.doubleIn("rlhf4j.eval.temperature", 0, false, 100, true),

@@ -1,4 +1,7 @@
 package org.rlhf4j.config;
 
-/** Threading of the tensor engine: ND4J/OpenMP threads per model copy and OpenMP's wait policy. */
-public record RuntimeConfig(int threadsPerModel, String ompWaitPolicy) {}
+/**
+ * Threading of the tensor engine: ND4J/OpenMP threads per model copy. (OpenMP's wait policy is an
+ * environment variable read when the native library loads; {@code bin/rlhf4j} sets it.)
+ */
+public record RuntimeConfig(int threadsPerModel) {}

@@ -21,9 +21,36 @@ class ConfigLoaderTest {
     RlhfConfig c = ConfigLoader.defaults();
     assertEquals(new ModelConfig(260, 128, 128, 2, 4, 1e-5), c.model());
     assertEquals(new RunConfig("default", 1234), c.run());
-    assertEquals(new RuntimeConfig(1, "passive"), c.runtime());
+    assertEquals(new RuntimeConfig(1), c.runtime());
     assertEquals(new MessageLogConfig(FlushPolicy.FLUSH, 1 << 30), c.log());
     assertEquals(32, c.model().headSize());
+  }
+
+  @Test
+  void commandLineOverridesReplaceSettingsAndAreCheckedAgain() {
+    RlhfConfig base = ConfigLoader.defaults();
+    RlhfConfig c = ConfigLoader.withOverrides(base,
+        java.util.Map.of("rlhf4j.async.workers", 3, "rlhf4j.async.max-lag", 0), "the command line");
+    assertEquals(3, c.async().workers());
+    assertEquals(0, c.async().maxLag());
+    assertEquals(base.ppo(), c.ppo());
+    assertTrue(ConfigLoader.render(c).contains("the command line"), ConfigLoader.render(c));
+    InvalidConfigException bad = assertThrows(InvalidConfigException.class,
+        () -> ConfigLoader.withOverrides(base, java.util.Map.of("rlhf4j.async.workers", 0), "x"));
+    assertTrue(bad.getMessage().contains("rlhf4j.async.workers"), bad.getMessage());
+    assertThrows(InvalidConfigException.class,
+        () -> ConfigLoader.withOverrides(base, java.util.Map.of("rlhf4j.async.wrokers", 2), "x"));
+  }
+
+  @Test
+  void aCommandsUnderlayGivesWayToTheUsersFile() throws IOException {
+    Path file = write("rlhf4j.sft.steps = 7\n");
+    java.util.Map<String, Object> under = java.util.Map.of("rlhf4j.sft.steps", 1200,
+        "rlhf4j.sft.batch-size", 32);
+    RlhfConfig c = ConfigLoader.load(Optional.of(file), under, "the demo");
+    assertEquals(7, c.sft().steps(), "the user's file wins");
+    assertEquals(32, c.sft().batchSize(), "the underlay beats reference.conf");
+    assertEquals(32, ConfigLoader.load(Optional.empty(), under, "the demo").sft().batchSize());
   }
 
   @Test

@@ -70,6 +70,17 @@ class PpoPipelineTest {
   }
 
   @Test
+  void weightsBroadcastEveryOtherRoundLeaveEveryOtherBatchOneVersionBehind() throws IOException {
+    // one batch of credits: each batch is sampled after the previous round, from the snapshot
+    // of the last broadcast (versions 0, 0, 2, 2 for rounds 1..4)
+    PipelineResult r = run("async { max-lag = 1, max-in-flight = 8, weight-sync-every = 2 }",
+        dir.resolve("every2"), FaultInjection.none()).result();
+
+    assertEquals(32, r.learner().trained());
+    assertEquals(java.util.Map.of(0L, 16L, 1L, 16L), r.lags());
+  }
+
+  @Test
   void rolloutsOlderThanMaxLagAreDroppedAndCounted() throws IOException {
     // two batches of credits but no lag allowed: the batch sampled ahead arrives one version old
     PipelineResult r = run("async { max-lag = 0, max-in-flight = 16 }", dir.resolve("stale"),

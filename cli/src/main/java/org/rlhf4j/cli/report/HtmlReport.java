@@ -46,8 +46,14 @@ public final class HtmlReport {
 
   private record Samples(String heading, List<Sample> samples) implements Section {}
 
-  /** One prompt with the completions of the policy before and after training. */
-  public record Sample(String prompt, String before, String after) {}
+  /** One prompt with each model's completion, label to text, in the map's order. */
+  public record Sample(String prompt, Map<String, String> completions) {
+    /** Keeps the order of {@code completions}. */
+    public Sample {
+      completions = java.util.Collections.unmodifiableMap(
+          new java.util.LinkedHashMap<>(completions));
+    }
+  }
 
   private final String title;
   private final Map<String, String> summary;
@@ -84,7 +90,7 @@ public final class HtmlReport {
     return this;
   }
 
-  /** Adds generated samples, each prompt with the completions before and after training. */
+  /** Adds generated samples, each prompt with the completions of several models. */
   public HtmlReport samples(String heading, List<Sample> samples) {
     sections.add(new Samples(heading, List.copyOf(samples)));
     return this;
@@ -151,11 +157,12 @@ public final class HtmlReport {
     for (Sample sample : s.samples()) {
       html.append("<div class=\"sample\">\n")
           .append("<div class=\"label\">prompt</div><pre>").append(escape(sample.prompt()))
-          .append("</pre>\n")
-          .append("<div class=\"label\">before</div><pre>").append(escape(sample.before()))
-          .append("</pre>\n")
-          .append("<div class=\"label\">after</div><pre>").append(escape(sample.after()))
-          .append("</pre>\n</div>\n");
+          .append("</pre>\n");
+      for (Map.Entry<String, String> c : sample.completions().entrySet()) {
+        html.append("<div class=\"label\">").append(escape(c.getKey())).append("</div><pre>")
+            .append(escape(c.getValue())).append("</pre>\n");
+      }
+      html.append("</div>\n");
     }
   }
 

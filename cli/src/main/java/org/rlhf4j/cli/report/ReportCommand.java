@@ -37,6 +37,11 @@ public final class ReportCommand implements Callable<Integer> {
   static final String METRICS_FILE = "metrics.jsonl";
   static final String FIGURE_DIRECTORY = "report";
   static final String HTML_FILE = "report.html";
+  /**
+   * Sample completions, one JSON object per line: {@code "prompt"} and one completion per model
+   * label ({@code "sft"}, {@code "ppo"}, ...), drawn as a section of the page when present.
+   */
+  public static final String SAMPLES_FILE = "samples.jsonl";
 
   @Parameters(paramLabel = "RUN_DIR",
       description = "The run directory; its subdirectories (sft, rm, dpo, ppo, ...) each hold a "
@@ -81,6 +86,10 @@ public final class ReportCommand implements Callable<Integer> {
     }
     if (!evals.isEmpty()) {
       evalTable(evals, html);
+    }
+    List<HtmlReport.Sample> samples = readSamples();
+    if (!samples.isEmpty()) {
+      html.samples("Sample completions of the same held-out prompts", samples);
     }
     // 4. the page
     Path page = runDir.resolve(HTML_FILE);
@@ -130,6 +139,41 @@ public final class ReportCommand implements Callable<Integer> {
       EvalReport.read(file, label).ifPresent(evals::add);
     }
     return evals;
+  }
+
+  private List<HtmlReport.Sample> readSamples() throws IOException {
+    Path file = runDir.resolve(SAMPLES_FILE);
+    if (!Files.isRegularFile(file)) {
+      return List.of();
+    }
+    com.fasterxml.jackson.databind.ObjectMapper json =
+        new com.fasterxml.jackson.databind.ObjectMapper();
+    List<HtmlReport.Sample> samples = new ArrayList<>();
+    List<String> lines = Files.readAllLines(file, java.nio.charset.StandardCharsets.UTF_8);
+    for (int i = 0; i < lines.size(); i++) {
+      if (lines.get(i).isBlank()) {
+        continue;
+      }
+      com.fasterxml.jackson.databind.JsonNode line;
+      try {
+        line = json.readTree(lines.get(i));
+      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        throw new UserInputException(file + ":" + (i + 1) + ": malformed JSON ("
+            + e.getOriginalMessage() + "); expected {\"prompt\": ..., \"sft\": ..., ...}");
+      }
+      if (!line.isObject() || !line.path("prompt").isTextual()) {
+        throw new UserInputException(file + ":" + (i + 1) + ": expected an object with a text "
+            + "\"prompt\" and one completion per model");
+      }
+      Map<String, String> completions = new LinkedHashMap<>();
+      line.fields().forEachRemaining(f -> {
+        if (!f.getKey().equals("prompt")) {
+          completions.put(f.getKey(), f.getValue().asText());
+        }
+      });
+      samples.add(new HtmlReport.Sample(line.get("prompt").asText(), completions));
+    }
+    return samples;
   }
 
   private List<Path> subdirectories() throws IOException {

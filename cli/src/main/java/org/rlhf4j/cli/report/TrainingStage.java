@@ -4,6 +4,7 @@ import java.util.List;
 import org.rlhf4j.learner.DpoTrainer;
 import org.rlhf4j.learner.RewardTrainer;
 import org.rlhf4j.learner.SftTrainer;
+import org.rlhf4j.learner.async.PpoLearner;
 import org.rlhf4j.learner.preference.DpoMetrics;
 import org.rlhf4j.learner.rl.PpoMetrics;
 
@@ -44,7 +45,11 @@ enum TrainingStage {
       new Chart("approxkl-clipfrac", "approximate KL and clip fraction", "value",
           List.of(PpoMetrics.POLICY_APPROXKL_AVG, PpoMetrics.POLICY_CLIPFRAC_AVG),
           "policy/approxkl_avg: how far each update moved the policy; policy/clipfrac_avg: the "
-              + "fraction of tokens the PPO clip held back. Both should stay small."))),
+              + "fraction of tokens the PPO clip held back. Both should stay small."),
+      new Chart("policy-lag", "policy lag", "versions",
+          List.of(PpoLearner.LAG_AVG, PpoLearner.LAG_MAX),
+          "How many policy versions behind the learner the rollouts of each update were "
+              + "sampled (asynchronous PPO); bounded by rlhf4j.async.max-lag."))),
   /** Metrics this report does not know; listed in the summary, not drawn. */
   OTHER("Other", "", "", List.of());
 

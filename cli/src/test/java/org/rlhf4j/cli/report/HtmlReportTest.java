@@ -60,8 +60,8 @@ class HtmlReportTest {
   void textIsEscapedEverywhere() {
     String page = new HtmlReport("a <b> & \"c\"", Map.of("k<", "v&"))
         .table("t", List.of("<th>"), List.of(List.of("1 < 2")))
-        .samples("Samples", List.of(new Sample("say <script>alert('x')</script>", "before & after",
-            "\"quoted\" 'single'")))
+        .samples("Samples", List.of(new Sample("say <script>alert('x')</script>",
+            Map.of("sft", "before & after", "ppo<", "\"quoted\" 'single'"))))
         .render();
     assertFalse(page.contains("<script>"), page);
     assertTrue(page.contains("say &lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"), page);
@@ -71,6 +71,7 @@ class HtmlReportTest {
     assertTrue(page.contains("1 &lt; 2"), page);
     assertTrue(page.contains("before &amp; after"), page);
     assertTrue(page.contains("&quot;quoted&quot; &#39;single&#39;"), page);
+    assertTrue(page.contains(">ppo&lt;</div>"), page);
   }
 
   @Test

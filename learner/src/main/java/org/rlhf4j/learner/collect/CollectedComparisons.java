@@ -47,7 +47,7 @@ public record CollectedComparisons(List<PreferenceExample> examples,
 
   /**
    * Counts and gold scores of a collection. Every prompt's K·(K−1)/2 pairs are either written or
-   * skipped: {@code pairsWritten + identicalPairsSkipped + emptyPairsSkipped}
+   * skipped: {@code pairsWritten + identicalPairsSkipped + emptyPairsSkipped + tiedPairsDropped}
    * {@code = prompts · K·(K−1)/2}.
    *
    * @param prompts prompts sampled from
@@ -57,6 +57,8 @@ public record CollectedComparisons(List<PreferenceExample> examples,
    * @param emptyPairsSkipped pairs with different texts, one of them empty (the response was only
    *     special tokens): TRL's format has no empty completions
    * @param tiedPairs written pairs whose two gold scores are equal, ordered by the ranker alone
+   *     (0 when the plan drops ties)
+   * @param tiedPairsDropped pairs with different texts and equal gold scores, dropped as ties
    * @param meanChosenScore the mean gold score of the written pairs' chosen responses; NaN if none
    * @param meanRejectedScore the same for the rejected responses; NaN if none
    * @param goldAgreement of the written pairs with different gold scores, the fraction whose chosen
@@ -64,16 +66,17 @@ public record CollectedComparisons(List<PreferenceExample> examples,
    *     NaN if there is no such pair
    */
   public record Summary(long prompts, long samples, long pairsWritten, long identicalPairsSkipped,
-      long emptyPairsSkipped, long tiedPairs, double meanChosenScore, double meanRejectedScore,
-      double goldAgreement) {
+      long emptyPairsSkipped, long tiedPairs, long tiedPairsDropped, double meanChosenScore,
+      double meanRejectedScore, double goldAgreement) {
 
     /** One line for a log or the console. */
     public String describe() {
       return String.format(Locale.ROOT, "%d pairs from %d prompts × %d samples (skipped %d "
-          + "identical, %d empty; %d tied); gold score chosen %.4f vs rejected %.4f, "
-          + "agreement %.3f",
+          + "identical, %d empty, %d tied; kept %d tied); gold score chosen %.4f vs rejected "
+          + "%.4f, agreement %.3f",
           pairsWritten, prompts, prompts == 0 ? 0 : samples / prompts, identicalPairsSkipped,
-          emptyPairsSkipped, tiedPairs, meanChosenScore, meanRejectedScore, goldAgreement);
+          emptyPairsSkipped, tiedPairsDropped, tiedPairs, meanChosenScore, meanRejectedScore,
+          goldAgreement);
     }
   }
 

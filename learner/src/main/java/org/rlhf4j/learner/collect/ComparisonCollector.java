@@ -27,7 +27,8 @@ import org.rlhf4j.tasks.sentiment.SimulatedHuman;
  * task judges the whole text.
  *
  * <p>A pair is skipped, and counted, when its two response texts are equal (no preference to
- * learn) or one is empty (TRL's format has no empty completions). The same plan, prompts and
+ * learn), one is empty (TRL's format has no empty completions), or, if the plan drops ties, its
+ * two gold scores are equal. The same plan, prompts and
  * ranker give the same comparisons, byte for byte once written. A collector is immutable; each
  * {@link #collect} call uses its own generation engine, so calls may run on several threads.
  */
@@ -115,7 +116,7 @@ public final class ComparisonCollector {
             responses.subList((q - from) * k, (q - from + 1) * k));
         int[] order = rank(q, scored);
         rankings.add(ranked(prompts.get(q), scored, order));
-        expand(prompts.get(q), scored, order, tally, examples);
+        expand(prompts.get(q), scored, order, plan.dropTies(), tally, examples);
       }
       // 6. progress
       progress.onStep(to, prompts.size(), PAIRS_METRIC, examples.size());
@@ -198,7 +199,7 @@ public final class ComparisonCollector {
    * ranker returned each index once.
    */
   private static void expand(String prompt, List<ScoredResponse> scored, int[] order,
-      Tally tally, List<PreferenceExample> out) {
+      boolean dropTies, Tally tally, List<PreferenceExample> out) {
     for (Rankings.Pair pair : Rankings.pairs(order)) {
       ScoredResponse chosen = scored.get(pair.chosen());
       ScoredResponse rejected = scored.get(pair.rejected());
@@ -206,6 +207,8 @@ public final class ComparisonCollector {
         tally.identical++;
       } else if (chosen.text().isEmpty() || rejected.text().isEmpty()) {
         tally.empty++;
+      } else if (dropTies && chosen.score() == rejected.score()) {
+        tally.tiedDropped++;
       } else {
         out.add(new PreferenceExample(prompt, chosen.text(), rejected.text()));
         tally.written(chosen.score(), rejected.score());
@@ -219,6 +222,7 @@ public final class ComparisonCollector {
     long empty;
     long written;
     long tied;
+    long tiedDropped;
     long agreeing;
     double chosenSum;
     double rejectedSum;
@@ -236,7 +240,7 @@ public final class ComparisonCollector {
 
     Summary summary(long prompts, int k) {
       long untied = written - tied;
-      return new Summary(prompts, prompts * k, written, identical, empty, tied,
+      return new Summary(prompts, prompts * k, written, identical, empty, tied, tiedDropped,
           written == 0 ? Double.NaN : chosenSum / written,
           written == 0 ? Double.NaN : rejectedSum / written,
           untied == 0 ? Double.NaN : (double) agreeing / untied);

@@ -67,7 +67,6 @@ class ComparisonCollectorTest {
     SamplingSettings repetitive = new SamplingSettings(0.05, 0, 1.0, false, 2,
         new int[] {ByteTokenizer.EOS});
     CollectedComparisons c = byLabeler(ASCII_COUNT, CollectionPlan.of(repetitive, 1), 20);
-    System.out.println(c.summary().describe());
     List<PreferenceExample> examples = c.examples();
     int at = 0;
     long identical = 0;
@@ -103,7 +102,6 @@ class ComparisonCollectorTest {
   @Test
   void rankedByTheLabelerEveryChosenResponseScoresAtLeastTheRejected() {
     CollectedComparisons c = byLabeler(ASCII_COUNT, CollectionPlan.of(SAMPLING, 2), 30);
-    System.out.println(c.summary().describe());
     for (PreferenceExample e : c.examples()) {
       double chosen = ASCII_COUNT.score(e.prompt() + e.chosen());
       double rejected = ASCII_COUNT.score(e.prompt() + e.rejected());
@@ -127,6 +125,24 @@ class ComparisonCollectorTest {
       chosenSum += ASCII_COUNT.score(e.prompt() + e.chosen());
     }
     assertEquals(chosenSum / c.examples().size(), s.meanChosenScore(), 1e-12);
+  }
+
+  @Test
+  void droppingTiesKeepsOnlyPairsWithAGoldDifferenceAndCountsTheRest() {
+    CollectionPlan plan = CollectionPlan.of(SAMPLING, 2);
+    Summary kept = byLabeler(ASCII_COUNT, plan, 30).summary();
+    CollectedComparisons c = byLabeler(ASCII_COUNT, plan.withDropTies(true), 30);
+    Summary s = c.summary();
+
+    for (PreferenceExample e : c.examples()) {
+      assertTrue(ASCII_COUNT.score(e.prompt() + e.chosen())
+          > ASCII_COUNT.score(e.prompt() + e.rejected()), e.toString());
+    }
+    assertEquals(0, s.tiedPairs());
+    assertEquals(kept.tiedPairs(), s.tiedPairsDropped(), "the same samples, the ties dropped");
+    assertEquals(kept.pairsWritten() - kept.tiedPairs(), s.pairsWritten());
+    assertEquals(30L * plan.pairsPerPrompt(), s.pairsWritten() + s.identicalPairsSkipped()
+        + s.emptyPairsSkipped() + s.tiedPairsDropped());
   }
 
   @Test

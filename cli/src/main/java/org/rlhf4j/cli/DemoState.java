@@ -1,0 +1,73 @@
+package org.rlhf4j.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import org.rlhf4j.model.io.AtomicFiles;
+
+/**
+ * Which demo stages have finished and what they measured, in {@code OUT/demo-state.json}: a stage
+ * is recorded only after its outputs are complete, so a resumed demo skips exactly those.
+ */
+final class DemoState {
+  static final String FILE = "demo-state.json";
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final Path file;
+  private final ObjectNode stages;
+
+  private DemoState(Path file, ObjectNode stages) {
+    this.file = file;
+    this.stages = stages;
+  }
+
+  /**
+   * The state of the demo in {@code out}: empty for a new directory; with {@code resume}, what an
+   * earlier run recorded.
+   *
+   * @throws UserInputException when {@code out} already holds something and resume is off
+   */
+  static DemoState open(Path out, boolean resume) throws IOException {
+    Path file = out.resolve(FILE);
+    boolean used = Files.isDirectory(out) && hasEntries(out);
+    if (used && !resume) {
+      throw new UserInputException(out + " already holds a run; pass --resume to continue it or "
+          + "choose another --out/--name");
+    }
+    Files.createDirectories(out);
+    if (resume && Files.exists(file)) {
+      JsonNode root = JSON.readTree(file.toFile());
+      if (!(root instanceof ObjectNode o)) {
+        throw new UserInputException(file + ": expected a JSON object of finished stages");
+      }
+      return new DemoState(file, o);
+    }
+    return new DemoState(file, JSON.createObjectNode());
+  }
+
+  private static boolean hasEntries(Path dir) throws IOException {
+    try (var s = Files.list(dir)) {
+      return s.findAny().isPresent();
+    }
+  }
+
+  /** What {@code stage} recorded, if it finished. */
+  Optional<JsonNode> finished(String stage) {
+    return Optional.ofNullable(stages.get(stage));
+  }
+
+  /** Records {@code stage} as finished with {@code result}, atomically. */
+  void finish(String stage, JsonNode result) throws IOException {
+    stages.set(stage, result);
+    AtomicFiles.writeString(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(stages));
+  }
+
+  /** An empty result object to fill. */
+  static ObjectNode result() {
+    return JSON.createObjectNode();
+  }
+}

@@ -1,0 +1,64 @@
+package org.rlhf4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The CI smoke test of the main job: {@code rlhf4j demo --quick}, stopped after the reward model
+ * as if killed there and finished with {@code --resume}; PPO and DPO must beat the SFT model on
+ * the gold labeler and the report must exist.
+ */
+class DemoCommandTest {
+  @TempDir Path dir;
+
+  @Test
+  void quickDemoResumesAfterAStopAndItsPolicesBeatTheSftModel() throws IOException {
+    Path out = dir.resolve("demo");
+    Rlhf4jCommandTest.Run first = Rlhf4jCommandTest.run("demo", "--quick", "--out",
+        out.toString(), "--stop-after", "rm");
+    assertEquals(0, first.exit(), first.err());
+    assertTrue(Files.exists(out.resolve("rm/model/model.safetensors")));
+    assertFalse(Files.exists(out.resolve("ppo")), "stopped before PPO");
+    List<String> sftMetrics = Files.readAllLines(out.resolve("sft/metrics.jsonl"));
+
+    Rlhf4jCommandTest.Run again = Rlhf4jCommandTest.run("demo", "--quick", "--out",
+        out.toString());
+    assertEquals(2, again.exit(), "an existing run needs --resume: " + again.err());
+
+    Rlhf4jCommandTest.Run resumed = Rlhf4jCommandTest.run("demo", "--quick", "--out",
+        out.toString(), "--resume");
+    assertEquals(0, resumed.exit(), resumed.err());
+    assertEquals(sftMetrics, Files.readAllLines(out.resolve("sft/metrics.jsonl")),
+        "the finished SFT stage was not trained again");
+    for (String bar : List.of("ppo ", "dpo ", "100%")) {
+      assertTrue(resumed.err().contains(bar), "no progress bar " + bar + " in " + resumed.err());
+    }
+
+    JsonNode summary = new ObjectMapper().readTree(out.resolve("summary.json").toFile());
+    for (String key : List.of("sft_gold_reward", "ppo_gold_reward", "dpo_gold_reward",
+        "ppo_win_rate", "ppo_win_rate_ci_low", "ppo_win_rate_ci_high", "dpo_win_rate",
+        "dpo_win_rate_ci_low", "dpo_win_rate_ci_high", "rm_accuracy", "ppo_kl", "dpo_kl")) {
+      assertTrue(summary.path(key).isNumber(), key + " missing from " + summary);
+    }
+    double sft = summary.get("sft_gold_reward").asDouble();
+    assertTrue(summary.get("ppo_gold_reward").asDouble() > sft, summary.toString());
+    assertTrue(summary.get("dpo_gold_reward").asDouble() > sft, summary.toString());
+
+    String html = Files.readString(out.resolve("report.html"));
+    assertTrue(html.contains("Reward–KL frontier"), "no frontier in the report");
+    assertTrue(html.contains("Sample completions"), "no samples in the report");
+    assertTrue(Files.exists(out.resolve("report/ppo-policy-lag.png")));
+    assertTrue(Files.exists(out.resolve("ppo/summary.json")));
+    assertTrue(Files.exists(out.resolve("ppo/messages.r4jlog")));
+  }
+}
