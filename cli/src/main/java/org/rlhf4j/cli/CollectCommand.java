@@ -82,7 +82,14 @@ final class CollectCommand implements Callable<Integer> {
     if (out.toAbsolutePath().getParent() != null) {
       Files.createDirectories(out.toAbsolutePath().getParent());
     }
+    CollectedComparisons.Summary summary = result.summary();
+    if (summary.pairsWritten() == 0 && summary.tiedPairsDropped() > 0) {
+      throw new UserInputException(out + ": every one of the " + summary.tiedPairsDropped()
+          + " pairs with different texts tied on the gold labeler, so none was written; collect "
+          + "from more prompts (rlhf4j.collect.prompts) or keep ties (rlhf4j.collect.drop-ties = "
+          + "false)");
+    }
     result.write(out);
-    return result.summary();
+    return summary;
   }
 }

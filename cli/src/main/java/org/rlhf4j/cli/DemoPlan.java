@@ -42,9 +42,9 @@ record DemoPlan(String name, Map<String, Map<String, Object>> stages, List<Doubl
     Map<String, Map<String, Object>> s = new LinkedHashMap<>();
     s.put(SFT, Map.of("rlhf4j.sft.steps", 300, "rlhf4j.sft.batch-size", 32,
         "rlhf4j.optimizer.learning-rate", 1e-3, "rlhf4j.optimizer.warmup-steps", 30));
-    s.put(COLLECT, Map.of("rlhf4j.collect.prompts", 1500, "rlhf4j.collect.max-new-tokens", 32));
-    s.put(RM, Map.of("rlhf4j.reward.steps", 200, "rlhf4j.reward.batch-size", 32));
-    s.put(PPO, Map.of("rlhf4j.ppo.iterations", 30));
+    s.put(COLLECT, Map.of("rlhf4j.collect.prompts", 3000, "rlhf4j.collect.max-new-tokens", 32));
+    s.put(RM, Map.of("rlhf4j.reward.steps", 300, "rlhf4j.reward.batch-size", 32));
+    s.put(PPO, Map.of("rlhf4j.ppo.iterations", 60));
     s.put(DPO, Map.of("rlhf4j.dpo.steps", 120, "rlhf4j.dpo.batch-size", 32));
     s.put(EVAL, Map.of("rlhf4j.eval.prompts", 100, "rlhf4j.eval.temperature", 0.7,
         "rlhf4j.eval.max-new-tokens", 32));

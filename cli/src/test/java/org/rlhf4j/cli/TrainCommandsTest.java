@@ -37,7 +37,8 @@ class TrainCommandsTest {
         rlhf4j.ppo { iterations = 2, batch-size = 4, minibatches = 2, epochs = 1,
           response-length = 4, checkpoint-every = 1 }
         rlhf4j.eval { prompts = 8, max-new-tokens = 6 }
-        rlhf4j.collect { prompts = 4, max-new-tokens = 6, samples-per-prompt = 3 }
+        rlhf4j.collect { prompts = 4, max-new-tokens = 6, samples-per-prompt = 3,
+          drop-ties = false }
         """);
     List<String> sft = new ArrayList<>();
     List<String> prefs = new ArrayList<>();
