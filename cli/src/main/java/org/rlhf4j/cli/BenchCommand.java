@@ -11,7 +11,6 @@ import org.rlhf4j.learner.eval.PolicySamples;
 import org.rlhf4j.learner.eval.SamplingPlan;
 import org.rlhf4j.learner.eval.ScoredText;
 import org.rlhf4j.model.kernels.Kernels;
-import org.rlhf4j.rollout.SamplingSettings;
 import org.rlhf4j.tasks.sentiment.SentimentTask;
 import java.util.Locale;
 import java.util.Map;
@@ -157,8 +156,7 @@ final class BenchCommand {
       var tokenizer = models.policy().tokenizer();
       List<int[]> evalIds = SentimentTask.get().evalPrompts().stream().limit(evalPrompts)
           .map(p -> Tokenized.prompt(p, tokenizer)).toList();
-      SamplingPlan plan = new SamplingPlan(new SamplingSettings(c.eval().temperature(), 0, 1.0,
-          false, c.eval().maxNewTokens(), new int[] {tokenizer.eosId()}), 1, 64, c.run().seed());
+      SamplingPlan plan = EvalCommand.samplingPlan(c, tokenizer);
       PipelineBench.Result r = PipelineBench.run(c,
           (config, runDir, threads) -> models.spec(config, prompts, runDir, kernels.name,
               threads),

@@ -34,7 +34,6 @@ import org.rlhf4j.model.TensorThreads;
 import org.rlhf4j.model.io.AtomicFiles;
 import org.rlhf4j.model.kernels.Kernels;
 import org.rlhf4j.rollout.PolicySnapshot;
-import org.rlhf4j.rollout.SamplingSettings;
 import org.rlhf4j.tasks.data.JsonlReader;
 import org.rlhf4j.tasks.data.SftExample;
 import org.rlhf4j.tasks.sentiment.SentimentTask;
@@ -226,9 +225,7 @@ final class DemoCommand implements Callable<Integer> {
     RlhfConfig c = stage(DemoPlan.EVAL);
     ModelSource sft = ModelSource.load(dir.resolve("sft/model"), c, ModelSource.none(), k);
     PolicySnapshot reference = new PolicySnapshot(sft.gpt(), sft.params(), 0);
-    SamplingPlan sampling = new SamplingPlan(new SamplingSettings(c.eval().temperature(), 0, 1.0,
-        false, c.eval().maxNewTokens(), new int[] {sft.tokenizer().eosId()}), 1, 64,
-        c.run().seed());
+    SamplingPlan sampling = EvalCommand.samplingPlan(c, sft.tokenizer());
     Evaluation evaluation = new Evaluation(sft.tokenizer(), SentimentTask.get().labeler(),
         ScoredText.PROMPT_AND_RESPONSE, sampling).withBaseline(reference);
     List<int[]> prompts = task.evalPrompts().stream().limit(c.eval().prompts())

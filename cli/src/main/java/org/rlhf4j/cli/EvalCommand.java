@@ -84,10 +84,8 @@ final class EvalCommand implements Callable<Integer> {
     Path referenceDir = reference != null ? reference : baseline;
     PolicySnapshot referenceSnapshot = referenceDir == null ? policySnapshot
         : snapshot(ModelSource.load(referenceDir, c, ModelSource.none(), k), policyModel);
-    SamplingSettings sampling = new SamplingSettings(c.eval().temperature(), 0, 1.0, false,
-        c.eval().maxNewTokens(), new int[] {policyModel.tokenizer().eosId()});
     Evaluation evaluation = new Evaluation(policyModel.tokenizer(), SentimentTask.get().labeler(),
-        ScoredText.PROMPT_AND_RESPONSE, new SamplingPlan(sampling, 1, 64, c.run().seed()));
+        ScoredText.PROMPT_AND_RESPONSE, samplingPlan(c, policyModel.tokenizer()));
     if (baseline != null) {
       evaluation = evaluation.withBaseline(snapshot(ModelSource.load(baseline, c,
           ModelSource.none(), k), policyModel));
@@ -110,6 +108,12 @@ final class EvalCommand implements Callable<Integer> {
     spec.commandLine().getOut().println("wrote " + file);
     spec.commandLine().getOut().flush();
     return 0;
+  }
+
+  /** How every evaluation samples: rlhf4j.eval's temperature and length, one response per prompt. */
+  static SamplingPlan samplingPlan(RlhfConfig c, org.rlhf4j.model.tokenizer.Tokenizer tokenizer) {
+    return new SamplingPlan(new SamplingSettings(c.eval().temperature(), 0, 1.0, false,
+        c.eval().maxNewTokens(), new int[] {tokenizer.eosId()}), 1, 64, c.run().seed());
   }
 
   private static PolicySnapshot snapshot(ModelSource m, ModelSource policy) {
