@@ -92,7 +92,8 @@ final class EvalCommand implements Callable<Integer> {
     }
     if (rewardModel != null) {
       Checkpoint.Contents rm = Checkpoint.load(rewardModel, DataType.FLOAT);
-      var rmGpt = new org.rlhf4j.model.Gpt(rm.config(), EnumSet.of(Head.REWARD), k);
+      var rmGpt = new org.rlhf4j.model.Gpt(rm.config(), EnumSet.of(Head.REWARD), k,
+          org.rlhf4j.model.RewardPooling.of(rm.state()));
       List<PreferencePair> pairs = Tokenized.pairs(JsonlReader.preferences().readAll(
           existing(comparisons)), policyModel.tokenizer());
       evaluation = evaluation.withRewardModel(SequenceScorer.rewardModel(rmGpt, rm.params(),

@@ -11,6 +11,7 @@ import org.rlhf4j.config.RlhfConfig;
 import org.rlhf4j.model.Gpt;
 import org.rlhf4j.model.Head;
 import org.rlhf4j.model.ParameterStore;
+import org.rlhf4j.model.RewardPooling;
 import org.rlhf4j.model.io.Checkpoint;
 import org.rlhf4j.model.io.HuggingFaceGpt2;
 import org.rlhf4j.model.kernels.Kernels;
@@ -33,7 +34,7 @@ record ModelSource(Gpt gpt, ParameterStore params, Tokenizer tokenizer) {
         throw new UserInputException("rlhf4j.model.vocab-size: " + m.vocabSize()
             + " is smaller than the byte tokenizer's " + tokenizer.vocabSize() + " tokens");
       }
-      Gpt gpt = new Gpt(m, heads, kernels);
+      Gpt gpt = new Gpt(m, heads, kernels, pooling(config));
       return new ModelSource(gpt, gpt.initialParameters(config.run().seed(), DataType.FLOAT),
           tokenizer);
     }
@@ -43,14 +44,14 @@ record ModelSource(Gpt gpt, ParameterStore params, Tokenizer tokenizer) {
     }
     if (Files.exists(init.resolve("rlhf4j.json"))) {
       Checkpoint.Contents c = Checkpoint.load(init, DataType.FLOAT);
-      Gpt gpt = new Gpt(c.config(), heads, kernels);
+      Gpt gpt = new Gpt(c.config(), heads, kernels, pooling(config));
       ParameterStore params = withHeads(gpt, c.params(), config.run().seed());
       return new ModelSource(gpt, params, Tokenizer.fromDescription(c.tokenizer()));
     }
     HuggingFaceGpt2.Imported hf = HuggingFaceGpt2.load(init, DataType.FLOAT);
     Tokenizer tokenizer = hf.tokenizer().orElseThrow(() -> new UserInputException(init
         + ": no tokenizer files (vocab.json + merges.txt or tokenizer.json)"));
-    Gpt gpt = new Gpt(hf.config(), heads, kernels);
+    Gpt gpt = new Gpt(hf.config(), heads, kernels, pooling(config));
     return new ModelSource(gpt, withHeads(gpt, hf.params(), config.run().seed()), tokenizer);
   }
 
@@ -66,6 +67,11 @@ record ModelSource(Gpt gpt, ParameterStore params, Tokenizer tokenizer) {
       }
     }
     return out;
+  }
+
+  /** A reward head being trained pools as {@code rlhf4j.reward.pooling} says. */
+  private static RewardPooling pooling(RlhfConfig config) {
+    return RewardPooling.parse(config.reward().pooling());
   }
 
   static Set<Head> none() {

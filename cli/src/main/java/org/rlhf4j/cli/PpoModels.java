@@ -13,6 +13,7 @@ import org.rlhf4j.config.RlhfConfig;
 import org.rlhf4j.model.Gpt;
 import org.rlhf4j.model.Head;
 import org.rlhf4j.model.ParameterStore;
+import org.rlhf4j.model.RewardPooling;
 import org.rlhf4j.model.io.Checkpoint;
 import org.rlhf4j.model.kernels.Kernels;
 
@@ -42,7 +43,8 @@ record PpoModels(ModelSource policy, Gpt rewardModel, ParameterStore reward, Gpt
       throw new UserInputException(rewardModel + ": its tokenizer " + rm.tokenizer()
           + " differs from the policy's " + policy.tokenizer().describe());
     }
-    Gpt rewardGpt = new Gpt(rm.config(), EnumSet.of(Head.REWARD), kernels);
+    Gpt rewardGpt = new Gpt(rm.config(), EnumSet.of(Head.REWARD), kernels,
+        RewardPooling.of(rm.state()));
     Gpt criticGpt = null;
     ParameterStore criticParams = null;
     if (gae && !valueHead) {

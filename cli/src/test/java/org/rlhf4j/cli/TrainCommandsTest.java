@@ -79,6 +79,25 @@ class TrainCommandsTest {
     assertTrue(out.get("eval_accuracy").isNumber(), out.toString());
     assertEquals(1, out.get("eval_pairs").asInt());
     assertTrue(Files.exists(dir.resolve("rm/model/rlhf4j.json")));
+    assertEquals(org.rlhf4j.model.RewardPooling.LAST, org.rlhf4j.model.RewardPooling.of(
+        org.rlhf4j.model.io.Checkpoint.load(dir.resolve("rm/model"),
+            org.nd4j.linalg.api.buffer.DataType.FLOAT).state()));
+  }
+
+  @Test
+  void aSumPooledRewardModelSaysSoAndItsReadersPoolTheSameWay() throws IOException {
+    Path conf = dir.resolve("sum.conf");
+    Files.writeString(conf, "include \"" + config.getFileName() + "\"\n"
+        + "rlhf4j.reward.pooling = sum\n");
+    ok("rm", "--data", dir.resolve("prefs.jsonl").toString(), "--config", conf.toString(),
+        "--out", dir.resolve("rm-sum").toString());
+    org.rlhf4j.model.io.Checkpoint.Contents rm = org.rlhf4j.model.io.Checkpoint.load(
+        dir.resolve("rm-sum/model"), org.nd4j.linalg.api.buffer.DataType.FLOAT);
+    assertEquals(org.rlhf4j.model.RewardPooling.SUM, org.rlhf4j.model.RewardPooling.of(
+        rm.state()));
+    PpoModels models = PpoModels.load(org.rlhf4j.config.ConfigLoader.load(config), null,
+        dir.resolve("rm-sum/model"), new org.rlhf4j.model.kernels.VectorKernels());
+    assertEquals(org.rlhf4j.model.RewardPooling.SUM, models.rewardModel().rewardPooling());
   }
 
   @Test

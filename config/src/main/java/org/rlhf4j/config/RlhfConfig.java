@@ -44,7 +44,8 @@ public record RlhfConfig(RunConfig run, RuntimeConfig runtime, ModelConfig model
         s.intIn("rlhf4j.reward.steps", 1, 100_000_000),
         s.intIn("rlhf4j.reward.max-length", 2, 1 << 20),
         s.intIn("rlhf4j.reward.checkpoint-every", 1, 100_000_000),
-        s.doubleIn("rlhf4j.reward.eval-fraction", 0, true, 1, false)));
+        s.doubleIn("rlhf4j.reward.eval-fraction", 0, true, 1, false),
+        s.oneOf("rlhf4j.reward.pooling", "last", "sum")));
     DpoConfig dpo = s.section("rlhf4j.dpo", () -> new DpoConfig(
         s.doubleIn("rlhf4j.dpo.beta", 0, false, 1e6, true),
         s.oneOf("rlhf4j.dpo.loss", "sigmoid", "hinge", "ipo", "kto_pair", "robust"),

@@ -86,18 +86,24 @@ public final class TrainingRun {
     Checkpoint.Contents done = stage.checkpoint(total);
     Path model = out.resolve("model");
     Checkpoint.save(model, new Checkpoint.Contents(done.config(), done.heads(), done.params(),
-        Optional.empty(), total, done.tokenizer()));
+        Optional.empty(), total, done.tokenizer(), done.state()));
     return new Result(model, total, last);
   }
 
-  /** Checkpoint contents of a single-model stage trained by {@code optimizer}. */
+  /**
+   * Checkpoint contents of a single-model stage trained by {@code optimizer}; a reward model's
+   * records its {@link org.rlhf4j.model.RewardPooling}, which its readers must use.
+   */
   static Checkpoint.Contents contents(org.rlhf4j.model.Gpt gpt,
       org.rlhf4j.model.ParameterStore params, OptimizerStep optimizer, long step,
       Map<String, String> tokenizer) {
+    Map<String, String> state = gpt.heads().contains(org.rlhf4j.model.Head.REWARD)
+        ? Map.of(org.rlhf4j.model.RewardPooling.STATE_KEY, gpt.rewardPooling().configName())
+        : Map.of();
     return new Checkpoint.Contents(gpt.config(), gpt.heads(), params,
         Optional.of(new Checkpoint.OptimizerState(optimizer.adamw().firstMoments(),
             optimizer.adamw().secondMoments(), optimizer.adamw().step())),
-        step, tokenizer);
+        step, tokenizer, state);
   }
 
   /** Restores a single-model stage. */

@@ -16,19 +16,32 @@ import org.rlhf4j.model.kernels.Kernels;
 /**
  * A GPT-2 decoder-only transformer: token + learned position embeddings, pre-LayerNorm blocks
  * (causal self-attention, 4× tanh-GELU MLP), final LayerNorm, LM head tied to the token embedding,
- * optional value and reward heads. Stateless: parameters come in a {@link ParameterStore}.
+ * optional value and reward heads (the reward pooled as {@link RewardPooling} says). Stateless:
+ * parameters come in a {@link ParameterStore}.
  */
 public final class Gpt {
   private final ModelConfig config;
   private final EnumSet<Head> heads;
   private final Kernels kernels;
   private final ParameterLayout layout;
+  private final RewardPooling rewardPooling;
 
+  /** A model whose reward head, if any, reads the last real token. */
   public Gpt(ModelConfig config, Set<Head> heads, Kernels kernels) {
+    this(config, heads, kernels, RewardPooling.LAST);
+  }
+
+  public Gpt(ModelConfig config, Set<Head> heads, Kernels kernels, RewardPooling rewardPooling) {
     this.config = config;
     this.heads = heads.isEmpty() ? EnumSet.noneOf(Head.class) : EnumSet.copyOf(heads);
     this.kernels = kernels;
     this.layout = GptLayout.of(config, this.heads);
+    this.rewardPooling = rewardPooling;
+  }
+
+  /** How {@link Output#REWARDS} pools the reward head's per-token scores. */
+  public RewardPooling rewardPooling() {
+    return rewardPooling;
   }
 
   public ModelConfig config() {
@@ -113,7 +126,14 @@ public final class Gpt {
           p.get(Head.VALUE.weightName()));
       grads.get(Head.VALUE.biasName()).addi(dvalues.sum());
     }
-    if (drewards != null) {
+    if (drewards != null && rewardPooling == RewardPooling.SUM) {
+      requireHead(Head.REWARD);
+      // every real token's score carries its sequence's gradient
+      INDArray dtokens = rewardMask(pass.batch, dt).muliColumnVector(drewards.reshape(b, 1))
+          .reshape(n, 1); // (N, 1)
+      kernels.matmulTransposedBackward(dlnf, grads.get(Head.REWARD.weightName()), dtokens,
+          pass.lnf, p.get(Head.REWARD.weightName()));
+    } else if (drewards != null) {
       requireHead(Head.REWARD);
       INDArray rows = Nd4j.pullRows(pass.lnf, 1, pass.rewardRows); // (B, C)
       INDArray drows = Nd4j.zeros(dt, b, c); // (B, C)
@@ -155,7 +175,13 @@ public final class Gpt {
       kernels.matmulTransposedForward(v, pass.lnf, p.get(Head.VALUE.weightName()));
       pass.values = v.reshape(n).addi(p.get(Head.VALUE.biasName()).getDouble(0));
     }
-    if (outputs.contains(Output.REWARDS)) {
+    if (outputs.contains(Output.REWARDS) && rewardPooling == RewardPooling.SUM) {
+      requireHead(Head.REWARD);
+      INDArray tokens = Nd4j.create(dt, n, 1); // (N, 1)
+      kernels.matmulTransposedForward(tokens, pass.lnf, p.get(Head.REWARD.weightName()));
+      pass.rewards = tokens.reshape(b, pass.batch.length()).mul(rewardMask(pass.batch, dt))
+          .sum(1); // (B)
+    } else if (outputs.contains(Output.REWARDS)) {
       requireHead(Head.REWARD);
       pass.rewardRows = new int[b];
       for (int i = 0; i < b; i++) {
@@ -166,6 +192,11 @@ public final class Gpt {
       kernels.matmulTransposedForward(r, rows, p.get(Head.REWARD.weightName()));
       pass.rewards = r.reshape(b);
     }
+  }
+
+  /** 1 at real tokens, 0 at padding, (B, T). */
+  private static INDArray rewardMask(TokenBatch batch, DataType dt) {
+    return Nd4j.createFromArray(batch.mask()).castTo(dt).reshape(batch.batch(), batch.length());
   }
 
   /**

@@ -6,6 +6,6 @@ public enum Output {
   LOGITS,
   /** Per-token values through {@link Head#VALUE}. */
   VALUES,
-  /** One reward per sequence through {@link Head#REWARD}, at its last real token. */
+  /** One reward per sequence through {@link Head#REWARD}, pooled by {@link RewardPooling}. */
   REWARDS
 }

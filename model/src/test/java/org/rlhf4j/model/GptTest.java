@@ -74,6 +74,40 @@ class GptTest {
   }
 
   @Test
+  void sumPooledRewardGradientsMatchFiniteDifferences() {
+    Gpt gpt = new Gpt(TINY, EnumSet.of(Head.REWARD), new Nd4jKernels(), RewardPooling.SUM);
+    ParameterStore p = params(gpt, 6);
+    TokenBatch batch = TokenBatch.rightPadded(SEQUENCES, 0);
+    INDArray r = FiniteDifferences.random(7, 1, batch.batch());
+    DoubleSupplier loss = () -> FiniteDifferences.dot(
+        gpt.forward(p, batch, EnumSet.of(Output.REWARDS)).rewards(), r);
+    ParameterStore g = p.zerosLike();
+    ForwardPass pass = gpt.forward(p, batch, EnumSet.of(Output.REWARDS));
+    gpt.backward(p, g, pass, null, null, r);
+    checkEveryTensor(p, g, loss);
+  }
+
+  @Test
+  void sumPooledRewardIsTheSumOfTheLastTokenRewardsOfEveryPrefix() {
+    // causal attention: a token's state in the whole sequence is the last state of its prefix
+    Gpt sum = new Gpt(TINY, EnumSet.of(Head.REWARD), new Nd4jKernels(), RewardPooling.SUM);
+    Gpt last = new Gpt(TINY, EnumSet.of(Head.REWARD), new Nd4jKernels(), RewardPooling.LAST);
+    ParameterStore p = params(sum, 8);
+    INDArray pooled = sum.forward(p, TokenBatch.leftPadded(SEQUENCES, 0),
+        EnumSet.of(Output.REWARDS)).rewards();
+    for (int s = 0; s < SEQUENCES.size(); s++) {
+      int[] seq = SEQUENCES.get(s);
+      double expected = 0;
+      for (int k = 1; k <= seq.length; k++) {
+        expected += last.forward(p, TokenBatch.rightPadded(List.of(
+            java.util.Arrays.copyOf(seq, k)), 0), EnumSet.of(Output.REWARDS)).rewards()
+            .getDouble(0);
+      }
+      assertEquals(expected, pooled.getDouble(s), 1e-12, "sequence " + s);
+    }
+  }
+
+  @Test
   void paddingOnEitherSideLeavesRealTokensUnchanged() {
     Gpt gpt = tiny(EnumSet.of(Head.VALUE, Head.REWARD));
     ParameterStore p = params(gpt, 6);
