@@ -29,8 +29,7 @@ record DemoPlan(String name, Map<String, Map<String, Object>> stages, List<Doubl
     s.put(SFT, Map.of("rlhf4j.sft.steps", 1200, "rlhf4j.sft.batch-size", 32,
         "rlhf4j.optimizer.learning-rate", 1e-3, "rlhf4j.optimizer.warmup-steps", 50));
     s.put(COLLECT, Map.of("rlhf4j.collect.prompts", 4000, "rlhf4j.collect.max-new-tokens", 32));
-    s.put(RM, Map.of("rlhf4j.reward.steps", 600, "rlhf4j.reward.batch-size", 32,
-        "rlhf4j.reward.pooling", "sum"));
+    s.put(RM, Map.of("rlhf4j.reward.steps", 600, "rlhf4j.reward.batch-size", 32));
     s.put(PPO, Map.of("rlhf4j.ppo.iterations", 100));
     s.put(DPO, Map.of("rlhf4j.dpo.steps", 400, "rlhf4j.dpo.batch-size", 32));
     s.put(EVAL, Map.of("rlhf4j.eval.prompts", 200, "rlhf4j.eval.temperature", 0.7,
@@ -44,8 +43,7 @@ record DemoPlan(String name, Map<String, Map<String, Object>> stages, List<Doubl
     s.put(SFT, Map.of("rlhf4j.sft.steps", 300, "rlhf4j.sft.batch-size", 32,
         "rlhf4j.optimizer.learning-rate", 1e-3, "rlhf4j.optimizer.warmup-steps", 30));
     s.put(COLLECT, Map.of("rlhf4j.collect.prompts", 3000, "rlhf4j.collect.max-new-tokens", 32));
-    s.put(RM, Map.of("rlhf4j.reward.steps", 300, "rlhf4j.reward.batch-size", 32,
-        "rlhf4j.reward.pooling", "sum"));
+    s.put(RM, Map.of("rlhf4j.reward.steps", 300, "rlhf4j.reward.batch-size", 32));
     s.put(PPO, Map.of("rlhf4j.ppo.iterations", 60));
     s.put(DPO, Map.of("rlhf4j.dpo.steps", 120, "rlhf4j.dpo.batch-size", 32));
     s.put(EVAL, Map.of("rlhf4j.eval.prompts", 100, "rlhf4j.eval.temperature", 0.7,

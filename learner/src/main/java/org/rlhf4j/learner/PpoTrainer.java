@@ -156,6 +156,7 @@ public final class PpoTrainer {
     metrics.put(PpoMetrics.OBJECTIVE_NON_SCORE_REWARD, totals.nonScoreReward());
     metrics.put(PpoMetrics.OBJECTIVE_RLHF_REWARD, totals.rlhfReward());
     metrics.putAll(last.metrics());
+    metrics.putIfAbsent(PpoMetrics.OBJECTIVE_ENTROPY, PpoMetrics.sampledEntropy(logpOld, mask));
     metrics.put(PpoMetrics.OBJECTIVE_KL_COEF, kl.value());
     double eos = 0;
     double length = 0;

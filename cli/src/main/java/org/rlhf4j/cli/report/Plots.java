@@ -129,6 +129,9 @@ public final class Plots {
     chart.getStyler().setDefaultSeriesRenderStyle(XYSeriesRenderStyle.Scatter);
     chart.getStyler().setMarkerSize(10);
     chart.getStyler().setLegendVisible(true);
+    // one legend row per point: a sweep's labels would not fit in one line below the chart
+    chart.getStyler().setLegendPosition(LegendPosition.OutsideE);
+    chart.getStyler().setLegendLayout(LegendLayout.Vertical);
     for (int i = 0; i < points.size(); i++) {
       FrontierPoint p = points.get(i);
       Color color = PALETTE[i % PALETTE.length];

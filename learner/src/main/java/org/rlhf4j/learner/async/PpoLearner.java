@@ -408,6 +408,9 @@ public final class PpoLearner {
     metrics.put(PpoMetrics.OBJECTIVE_NON_SCORE_REWARD, totals.nonScoreReward());
     metrics.put(PpoMetrics.OBJECTIVE_RLHF_REWARD, totals.rlhfReward());
     metrics.putAll(last.metrics());
+    // without an entropy bonus the exact entropy is not computed: estimate it from the samples
+    metrics.putIfAbsent(PpoMetrics.OBJECTIVE_ENTROPY, PpoMetrics.sampledEntropy(logpBehaviour,
+        mask));
     metrics.put(PpoMetrics.OBJECTIVE_KL_COEF, kl.value());
     double eos = 0;
     double length = 0;

@@ -6,7 +6,10 @@ public final class PpoMetrics {
   public static final String OBJECTIVE_KL = "objective/kl";
   /** The KL coefficient β in use (TRL's earlier PPO trainer). */
   public static final String OBJECTIVE_KL_COEF = "objective/kl_coef";
-  /** Mean per-token entropy of the policy over real tokens (TRL). */
+  /**
+   * Mean per-token entropy of the policy over real tokens (TRL): exact when the entropy bonus is
+   * on, else estimated from the samples ({@link #sampledEntropy}).
+   */
   public static final String OBJECTIVE_ENTROPY = "objective/entropy";
   /** Mean over responses of {@code −β·Σ kl_t} (TRL). */
   public static final String OBJECTIVE_NON_SCORE_REWARD = "objective/non_score_reward";
@@ -35,4 +38,18 @@ public final class PpoMetrics {
   public static final String VAL_CLIPFRAC_AVG = "val/clipfrac_avg";
 
   private PpoMetrics() {}
+
+  /**
+   * The Monte Carlo estimate of the mean per-token entropy, {@code −mean log π(sampled token)} over
+   * real tokens ({@code mask} 1), from the behaviour log-probs; NaN without a real token.
+   */
+  public static double sampledEntropy(double[] logprobs, double[] mask) {
+    double sum = 0;
+    double count = 0;
+    for (int i = 0; i < logprobs.length; i++) {
+      sum -= mask[i] * logprobs[i];
+      count += mask[i];
+    }
+    return count == 0 ? Double.NaN : sum / count;
+  }
 }
