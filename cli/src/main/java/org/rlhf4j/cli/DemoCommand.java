@@ -130,7 +130,7 @@ final class DemoCommand implements Callable<Integer> {
     Path sftDir = dir.resolve("sft");
     once(DemoPlan.SFT, () -> {
       RlhfConfig c = stage(DemoPlan.SFT);
-      ModelSource fresh = ModelSource.load(null, c, ModelSource.none(), k);
+      ModelSource fresh = ModelSource.load(null, c, ModelSource.none(), k, task.trainTexts());
       var examples = Tokenized.sft(task.trainTexts().stream().map(SftExample::ofText).toList(),
           fresh.tokenizer());
       TrainingRun.Result r = SftRun.run(new SftRun.Spec(c, fresh.gpt(), fresh.params(),

@@ -5,16 +5,18 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The demo's own defaults, stage by stage, beneath the user's {@code --config}: how long each
- * stage trains, its learning rate, and the KL coefficients and β of the frontier sweep. The full
- * plan fits 15 minutes on 2 cores, the quick one 3.
+ * The demo's own defaults, stage by stage, beneath the user's {@code --config}: the tokenizer and
+ * response length every stage shares, how long each stage trains, its learning rate, and the KL
+ * coefficients and β of the frontier sweep. The full plan fits 15 minutes on 2 cores, the quick
+ * one 3.
  *
+ * @param common configuration keys to values for every stage
  * @param stages per stage name, full configuration keys to values
  * @param klCoefs PPO's KL coefficients swept for the frontier besides the main run's
  * @param betas DPO's β swept for the frontier besides the main run's
  */
-record DemoPlan(String name, Map<String, Map<String, Object>> stages, List<Double> klCoefs,
-    List<Double> betas) {
+record DemoPlan(String name, Map<String, Object> common, Map<String, Map<String, Object>> stages,
+    List<Double> klCoefs, List<Double> betas) {
 
   static final String SFT = "sft";
   static final String COLLECT = "collect";
@@ -23,36 +25,46 @@ record DemoPlan(String name, Map<String, Map<String, Object>> stages, List<Doubl
   static final String DPO = "dpo";
   static final String EVAL = "eval";
 
+  // Whole words from a learned BPE: with bytes the small model wrote pseudo-words, 89% of sampled
+  // pairs tied at a gold score of 0, and the reward model reached 0.68 held-out (0.84 with these).
+  // Responses of 16 tokens are about 60 characters, as 32 bytes were 32.
+  private static final Map<String, Object> COMMON = Map.of(
+      "rlhf4j.tokenizer.kind", "bpe", "rlhf4j.model.vocab-size", 2048,
+      "rlhf4j.collect.max-new-tokens", 16, "rlhf4j.ppo.response-length", 16,
+      "rlhf4j.eval.max-new-tokens", 16, "rlhf4j.eval.temperature", 0.7);
+
   /** The default demo. */
   static DemoPlan full() {
     Map<String, Map<String, Object>> s = new LinkedHashMap<>();
-    s.put(SFT, Map.of("rlhf4j.sft.steps", 1200, "rlhf4j.sft.batch-size", 32,
+    s.put(SFT, Map.of("rlhf4j.sft.steps", 2000, "rlhf4j.sft.batch-size", 32,
         "rlhf4j.optimizer.learning-rate", 1e-3, "rlhf4j.optimizer.warmup-steps", 50));
-    s.put(COLLECT, Map.of("rlhf4j.collect.prompts", 4000, "rlhf4j.collect.max-new-tokens", 32));
+    s.put(COLLECT, Map.of("rlhf4j.collect.prompts", 4000));
     s.put(RM, Map.of("rlhf4j.reward.steps", 600, "rlhf4j.reward.batch-size", 32));
     s.put(PPO, Map.of("rlhf4j.ppo.iterations", 100));
-    s.put(DPO, Map.of("rlhf4j.dpo.steps", 400, "rlhf4j.dpo.batch-size", 32));
-    s.put(EVAL, Map.of("rlhf4j.eval.prompts", 200, "rlhf4j.eval.temperature", 0.7,
-        "rlhf4j.eval.max-new-tokens", 32));
-    return new DemoPlan("full", s, List.of(0.01, 0.2), List.of(0.03, 0.5));
+    s.put(DPO, Map.of("rlhf4j.dpo.steps", 400, "rlhf4j.dpo.batch-size", 32,
+        "rlhf4j.dpo.beta", 0.5));
+    s.put(EVAL, Map.of("rlhf4j.eval.prompts", 200));
+    return new DemoPlan("full", COMMON, s, List.of(0.01, 0.2), List.of(0.1, 2.0));
   }
 
   /** {@code --quick}: the same stages, shorter. */
   static DemoPlan quick() {
     Map<String, Map<String, Object>> s = new LinkedHashMap<>();
-    s.put(SFT, Map.of("rlhf4j.sft.steps", 300, "rlhf4j.sft.batch-size", 32,
+    s.put(SFT, Map.of("rlhf4j.sft.steps", 600, "rlhf4j.sft.batch-size", 32,
         "rlhf4j.optimizer.learning-rate", 1e-3, "rlhf4j.optimizer.warmup-steps", 30));
-    s.put(COLLECT, Map.of("rlhf4j.collect.prompts", 3000, "rlhf4j.collect.max-new-tokens", 32));
+    s.put(COLLECT, Map.of("rlhf4j.collect.prompts", 3000));
     s.put(RM, Map.of("rlhf4j.reward.steps", 300, "rlhf4j.reward.batch-size", 32));
     s.put(PPO, Map.of("rlhf4j.ppo.iterations", 60));
-    s.put(DPO, Map.of("rlhf4j.dpo.steps", 120, "rlhf4j.dpo.batch-size", 32));
-    s.put(EVAL, Map.of("rlhf4j.eval.prompts", 100, "rlhf4j.eval.temperature", 0.7,
-        "rlhf4j.eval.max-new-tokens", 32));
-    return new DemoPlan("quick", s, List.of(), List.of());
+    s.put(DPO, Map.of("rlhf4j.dpo.steps", 150, "rlhf4j.dpo.batch-size", 32,
+        "rlhf4j.dpo.beta", 0.5));
+    s.put(EVAL, Map.of("rlhf4j.eval.prompts", 100));
+    return new DemoPlan("quick", COMMON, s, List.of(), List.of());
   }
 
-  /** The settings of {@code stage} (empty for a stage the plan leaves at the defaults). */
+  /** The settings of {@code stage}: the common ones and its own. */
   Map<String, Object> of(String stage) {
-    return stages.getOrDefault(stage, Map.of());
+    Map<String, Object> settings = new LinkedHashMap<>(common);
+    settings.putAll(stages.getOrDefault(stage, Map.of()));
+    return settings;
   }
 }

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Set;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.rlhf4j.config.ModelConfig;
@@ -16,19 +17,30 @@ import org.rlhf4j.model.io.Checkpoint;
 import org.rlhf4j.model.io.HuggingFaceGpt2;
 import org.rlhf4j.model.kernels.Kernels;
 import org.rlhf4j.model.tokenizer.ByteTokenizer;
+import org.rlhf4j.model.tokenizer.Gpt2Tokenizer;
 import org.rlhf4j.model.tokenizer.Tokenizer;
 
 /**
  * Where a command's starting model comes from: a fresh GPT-2 shaped by {@code rlhf4j.model} with
- * the byte tokenizer, an rlhf4j checkpoint, or a Hugging Face GPT-2 directory.
+ * the tokenizer {@code rlhf4j.tokenizer} names, an rlhf4j checkpoint, or a Hugging Face GPT-2
+ * directory.
  */
 record ModelSource(Gpt gpt, ParameterStore params, Tokenizer tokenizer) {
 
   /** Loads {@code init} (a checkpoint or Hugging Face directory) or builds a fresh model. */
   static ModelSource load(Path init, RlhfConfig config, Set<Head> heads, Kernels kernels)
       throws IOException {
+    return load(init, config, heads, kernels, List.of());
+  }
+
+  /**
+   * Like {@link #load(Path, RlhfConfig, Set, Kernels)}; a fresh model with a {@code bpe} tokenizer
+   * learns it from {@code corpus}, the texts it is about to be trained on.
+   */
+  static ModelSource load(Path init, RlhfConfig config, Set<Head> heads, Kernels kernels,
+      List<String> corpus) throws IOException {
     if (init == null) {
-      Tokenizer tokenizer = new ByteTokenizer();
+      Tokenizer tokenizer = freshTokenizer(config, corpus);
       ModelConfig m = config.model();
       if (m.vocabSize() < tokenizer.vocabSize()) {
         throw new UserInputException("rlhf4j.model.vocab-size: " + m.vocabSize()
@@ -53,6 +65,18 @@ record ModelSource(Gpt gpt, ParameterStore params, Tokenizer tokenizer) {
         + ": no tokenizer files (vocab.json + merges.txt or tokenizer.json)"));
     Gpt gpt = new Gpt(hf.config(), heads, kernels, pooling(config));
     return new ModelSource(gpt, withHeads(gpt, hf.params(), config.run().seed()), tokenizer);
+  }
+
+  private static Tokenizer freshTokenizer(RlhfConfig config, List<String> corpus) {
+    if (!config.tokenizer().learnsBpe()) {
+      return new ByteTokenizer();
+    }
+    if (corpus.isEmpty()) {
+      throw new UserInputException("rlhf4j.tokenizer.kind = \"bpe\" learns its merges from the "
+          + "SFT texts: train a fresh model with sft (or demo), then start from its checkpoint "
+          + "with --init");
+    }
+    return Gpt2Tokenizer.learn(corpus, config.model().vocabSize());
   }
 
   /**

@@ -3,6 +3,7 @@ package org.rlhf4j.cli;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.rlhf4j.config.RlhfConfig;
@@ -35,9 +36,11 @@ final class TrainCommands {
       RlhfConfig c = options.config.load();
       boolean task = options.usesTask();
       Path data = task ? null : options.data();
-      ModelSource m = ModelSource.load(options.init, c, ModelSource.none(), options.kernels.create());
-      var examples = Tokenized.sft(task ? SentimentTask.get().trainTexts().stream()
-          .map(SftExample::ofText).toList() : JsonlReader.sft().readAll(data), m.tokenizer());
+      List<SftExample> raw = task ? SentimentTask.get().trainTexts().stream()
+          .map(SftExample::ofText).toList() : JsonlReader.sft().readAll(data);
+      ModelSource m = ModelSource.load(options.init, c, ModelSource.none(),
+          options.kernels.create(), raw.stream().map(SftExample::text).toList());
+      var examples = Tokenized.sft(raw, m.tokenizer());
       Path out = options.out(c, "sft");
       TrainingRun.Result r = SftRun.run(new SftRun.Spec(c, m.gpt(), m.params(), m.tokenizer(),
           examples, out, options.resume), ProgressBar.on(spec.commandLine().getErr(), "sft"));

@@ -72,6 +72,36 @@ class TrainCommandsTest {
   }
 
   @Test
+  void aFreshModelWithBpeLearnsItsTokenizerFromTheSftTextsAndItsCheckpointCarriesIt()
+      throws IOException {
+    Path conf = dir.resolve("bpe.conf");
+    Files.writeString(conf, "include \"" + config.getFileName() + "\"\n"
+        + "rlhf4j.tokenizer.kind = bpe\nrlhf4j.model.vocab-size = 300\n");
+    ok("sft", "--data", dir.resolve("sft.jsonl").toString(), "--config", conf.toString(),
+        "--out", dir.resolve("sft-bpe").toString());
+    org.rlhf4j.model.io.Checkpoint.Contents sft = org.rlhf4j.model.io.Checkpoint.load(
+        dir.resolve("sft-bpe/model"), org.nd4j.linalg.api.buffer.DataType.FLOAT);
+    org.rlhf4j.model.tokenizer.Tokenizer tokenizer =
+        org.rlhf4j.model.tokenizer.Tokenizer.fromDescription(sft.tokenizer());
+    assertEquals("learned", sft.tokenizer().get("source"));
+    // "q0 a0".."q7 a7" pre-tokenize to "q", "0", " a", "0": the only pair seen twice is " a"
+    assertEquals("Ġ a", sft.tokenizer().get("merges"));
+    assertEquals(258, tokenizer.vocabSize());
+    assertEquals(1, tokenizer.encode(" a").length);
+    // a reward model started from it keeps the tokenizer; a fresh one cannot learn it
+    ok("rm", "--data", dir.resolve("prefs.jsonl").toString(), "--config", conf.toString(),
+        "--out", dir.resolve("rm-bpe").toString(), "--init",
+        dir.resolve("sft-bpe/model").toString());
+    assertEquals(sft.tokenizer(), org.rlhf4j.model.io.Checkpoint.load(dir.resolve(
+        "rm-bpe/model"), org.nd4j.linalg.api.buffer.DataType.FLOAT).tokenizer());
+    Rlhf4jCommandTest.Run fresh = Rlhf4jCommandTest.run("rm", "--data",
+        dir.resolve("prefs.jsonl").toString(), "--config", conf.toString(), "--out",
+        dir.resolve("rm-fresh-bpe").toString());
+    assertEquals(2, fresh.exit(), fresh.err());
+    assertTrue(fresh.err().contains("rlhf4j.tokenizer.kind"), fresh.err());
+  }
+
+  @Test
   @Order(2)
   void rewardModelReportsHeldOutAccuracy() throws IOException {
     JsonNode out = ok("rm", "--data", dir.resolve("prefs.jsonl").toString(), "--config",

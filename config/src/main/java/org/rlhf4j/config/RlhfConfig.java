@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 
 /** The whole validated configuration of a run, one record per concern. */
 public record RlhfConfig(RunConfig run, RuntimeConfig runtime, ModelConfig model,
+    TokenizerConfig tokenizer,
     OptimizerConfig optimizer, SftConfig sft, RewardConfig reward, DpoConfig dpo, PpoConfig ppo,
     CollectConfig collect, EvalConfig eval, MessageLogConfig log, AsyncConfig async,
     Config source) {
@@ -22,6 +23,8 @@ public record RlhfConfig(RunConfig run, RuntimeConfig runtime, ModelConfig model
         s.intIn("rlhf4j.model.layers", 1, 1024),
         s.intIn("rlhf4j.model.heads", 1, 1024),
         s.doubleIn("rlhf4j.model.layer-norm-epsilon", 0, false, 1, true)));
+    TokenizerConfig tokenizer = s.section("rlhf4j.tokenizer", () -> new TokenizerConfig(
+        s.oneOf("rlhf4j.tokenizer.kind", "byte", "bpe")));
     OptimizerConfig optimizer = s.section("rlhf4j.optimizer", () -> new OptimizerConfig(
         s.doubleIn("rlhf4j.optimizer.learning-rate", 0, false, 1, true),
         s.oneOf("rlhf4j.optimizer.schedule", "constant", "linear", "cosine"),
@@ -104,7 +107,7 @@ public record RlhfConfig(RunConfig run, RuntimeConfig runtime, ModelConfig model
         s.intIn("rlhf4j.async.prompts-per-work", 1, 1 << 16),
         s.intIn("rlhf4j.async.crash-every", 0, Integer.MAX_VALUE)));
     s.requireAllRead();
-    return new RlhfConfig(run, runtime, model, optimizer, sft, reward, dpo, ppo, collect, eval,
+    return new RlhfConfig(run, runtime, model, tokenizer, optimizer, sft, reward, dpo, ppo, collect, eval,
         log, async, resolved);
   }
 }

@@ -5,8 +5,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Collections;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.StringJoiner;
 import java.util.Objects;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -20,6 +24,9 @@ import java.util.regex.Pattern;
  * ({@link #r50kBase}), whose bundled rank file is turned into the same vocab and merges tables
  * (see {@link TiktokenRanks}). Delegating r50k to JTokkit would have been shorter, but then the two
  * sources would run different code, and only one of them would be what the tests prove.
+ *
+ * <p>The same scheme with a small vocabulary learned from a corpus ({@link #learn}) gives a tiny
+ * model whole words to write; its merges travel in its description, so a checkpoint rebuilds it.
  */
 public final class Gpt2Tokenizer implements Tokenizer {
 
@@ -37,9 +44,13 @@ public final class Gpt2Tokenizer implements Tokenizer {
 
     static final String R50K_SOURCE = "r50k_base";
     static final String HUGGING_FACE_SOURCE = "huggingface";
+    static final String LEARNED_SOURCE = "learned";
+
+    /** Key of a learned tokenizer's {@link #describe()} holding its merges, one "left right" per line. */
+    public static final String MERGES_KEY = "merges";
 
     // UNICODE_CHARACTER_CLASS makes \s match all Unicode white space, as in tiktoken's regex engine.
-    private static final Pattern PRE_TOKENIZER = Pattern.compile(
+    static final Pattern PRE_TOKENIZER = Pattern.compile(
             "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+",
             Pattern.UNICODE_CHARACTER_CLASS);
 
@@ -86,11 +97,23 @@ public final class Gpt2Tokenizer implements Tokenizer {
     }
 
     /**
-     * Rebuilds from a description as r50k_base, whatever source wrote it: GPT-2's own files give the
+     * A byte-level BPE of at most {@code vocabSize} tokens learned from {@code texts}, with
+     * {@code <|endoftext|>} as its last token; the same texts always give the same tokenizer.
+     */
+    public static Gpt2Tokenizer learn(Iterable<String> texts, int vocabSize) {
+        return new Gpt2Tokenizer(BpeTrainer.learn(texts, vocabSize, END_OF_TEXT), LEARNED_SOURCE);
+    }
+
+    /**
+     * Rebuilds a learned tokenizer from the merges in its description, and GPT-2's own from
+     * a description as r50k_base, whatever source wrote it: GPT-2's own files give the
      * same ids. A description of another vocabulary is refused (by its size or fingerprint), since
      * only its files can rebuild it.
      */
     static Gpt2Tokenizer fromDescription(Map<String, String> description) {
+        if (LEARNED_SOURCE.equals(description.get(SOURCE_KEY))) {
+            return learnedFromDescription(description);
+        }
         Gpt2Tokenizer r50k = r50kBase();
         String fingerprint = description.get(VOCAB_SHA256_KEY);
         if (fingerprint != null && !fingerprint.equals(r50k.vocabSha256())) {
@@ -99,6 +122,22 @@ public final class Gpt2Tokenizer implements Tokenizer {
                     + "; load it from its files with Gpt2Tokenizer.fromHuggingFace");
         }
         return r50k;
+    }
+
+    private static Gpt2Tokenizer learnedFromDescription(Map<String, String> description) {
+        String merges = description.get(MERGES_KEY);
+        if (merges == null) {
+            throw new IllegalArgumentException("expected the key '" + MERGES_KEY + "' in the description of a "
+                    + "learned tokenizer, got the keys " + description.keySet());
+        }
+        List<String> lines = merges.isEmpty() ? List.of() : List.of(merges.split("\n", -1));
+        Gpt2Tokenizer rebuilt = new Gpt2Tokenizer(BpeTrainer.replay(lines, END_OF_TEXT), LEARNED_SOURCE);
+        String fingerprint = description.get(VOCAB_SHA256_KEY);
+        if (fingerprint != null && !fingerprint.equals(rebuilt.vocabSha256())) {
+            throw new IllegalArgumentException("expected the vocabulary " + VOCAB_SHA256_KEY + "=" + fingerprint
+                    + " from the description's merges, but replaying them gives " + rebuilt.vocabSha256());
+        }
+        return rebuilt;
     }
 
     /** Writes this tokenizer as Hugging Face's {@code vocab.json} and {@code merges.txt} into the directory. */
@@ -157,8 +196,20 @@ public final class Gpt2Tokenizer implements Tokenizer {
 
     @Override
     public Map<String, String> describe() {
-        return Map.of(KIND_KEY, KIND, SOURCE_KEY, source, VOCAB_SIZE_KEY, Integer.toString(vocabSize()),
-                VOCAB_SHA256_KEY, vocabSha256());
+        Map<String, String> d = new LinkedHashMap<>();
+        d.put(KIND_KEY, KIND);
+        d.put(SOURCE_KEY, source);
+        d.put(VOCAB_SIZE_KEY, Integer.toString(vocabSize()));
+        d.put(VOCAB_SHA256_KEY, vocabSha256());
+        if (LEARNED_SOURCE.equals(source)) {
+            String[] tokens = tables.tokensById();
+            StringJoiner lines = new StringJoiner("\n");
+            for (BpeTables.Merge merge : tables.merges()) {
+                lines.add(tokens[merge.left()] + " " + tokens[merge.right()]);
+            }
+            d.put(MERGES_KEY, lines.toString());
+        }
+        return Collections.unmodifiableMap(d);
     }
 
     @Override
