@@ -47,16 +47,19 @@ record DemoPlan(String name, Map<String, Object> common, Map<String, Map<String,
     return new DemoPlan("full", COMMON, s, List.of(0.01, 0.2), List.of(0.1, 2.0));
   }
 
-  /** {@code --quick}: the same stages, shorter. */
+  /**
+   * {@code --quick}: the full plan's SFT model, fewer comparisons and shorter runs after it; PPO's
+   * learning rate is doubled and DPO's β is TRL's 0.1 so that both move within the fewer steps.
+   */
   static DemoPlan quick() {
     Map<String, Map<String, Object>> s = new LinkedHashMap<>();
-    s.put(SFT, Map.of("rlhf4j.sft.steps", 600, "rlhf4j.sft.batch-size", 32,
-        "rlhf4j.optimizer.learning-rate", 1e-3, "rlhf4j.optimizer.warmup-steps", 30));
+    s.put(SFT, Map.of("rlhf4j.sft.steps", 2000, "rlhf4j.sft.batch-size", 32,
+        "rlhf4j.optimizer.learning-rate", 1e-3, "rlhf4j.optimizer.warmup-steps", 50));
     s.put(COLLECT, Map.of("rlhf4j.collect.prompts", 3000));
     s.put(RM, Map.of("rlhf4j.reward.steps", 300, "rlhf4j.reward.batch-size", 32));
-    s.put(PPO, Map.of("rlhf4j.ppo.iterations", 60));
-    s.put(DPO, Map.of("rlhf4j.dpo.steps", 150, "rlhf4j.dpo.batch-size", 32,
-        "rlhf4j.dpo.beta", 0.5));
+    s.put(PPO, Map.of("rlhf4j.ppo.iterations", 60, "rlhf4j.optimizer.learning-rate", 6e-4));
+    s.put(DPO, Map.of("rlhf4j.dpo.steps", 300, "rlhf4j.dpo.batch-size", 32,
+        "rlhf4j.dpo.beta", 0.1));
     s.put(EVAL, Map.of("rlhf4j.eval.prompts", 100));
     return new DemoPlan("quick", COMMON, s, List.of(), List.of());
   }

@@ -15,15 +15,14 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The CI smoke test of the main job: {@code rlhf4j demo --quick}, stopped after the reward model
- * as if killed there and finished with {@code --resume}; DPO must beat the SFT model on the gold
- * labeler and the report must exist. (PPO's gold reward is reported but not asserted: with the
- * quick plan's reward model, 62–65% accurate, it ends within noise of the SFT model's.)
+ * as if killed there and finished with {@code --resume}; PPO and DPO must both beat the SFT model
+ * on the gold labeler, and the report must exist.
  */
 class DemoCommandTest {
   @TempDir Path dir;
 
   @Test
-  void quickDemoResumesAfterAStopAndDpoBeatsTheSftModel() throws IOException {
+  void quickDemoResumesAfterAStopAndPpoAndDpoBeatTheSftModel() throws IOException {
     Path out = dir.resolve("demo");
     Rlhf4jCommandTest.Run first = Rlhf4jCommandTest.run("demo", "--quick", "--out",
         out.toString(), "--stop-after", "rm");
@@ -52,8 +51,16 @@ class DemoCommandTest {
       assertTrue(summary.path(key).isNumber(), key + " missing from " + summary);
     }
     double sft = summary.get("sft_gold_reward").asDouble();
-    assertTrue(summary.get("dpo_gold_reward").asDouble() > sft + 0.1, summary.toString());
-    assertTrue(summary.get("dpo_win_rate_ci_low").asDouble() > 0.5, summary.toString());
+    for (String method : List.of("ppo", "dpo")) {
+      assertTrue(summary.get(method + "_gold_reward").asDouble() > sft + 0.1, summary.toString());
+      assertTrue(summary.get(method + "_win_rate_ci_low").asDouble() > 0.5, summary.toString());
+    }
+    // every model of the demo writes with the BPE the SFT stage learned
+    JsonNode tokenizer = new ObjectMapper().readTree(out.resolve("ppo/model/rlhf4j.json")
+        .toFile()).get("tokenizer");
+    assertEquals("learned", tokenizer.get("source").asText());
+    assertEquals(tokenizer, new ObjectMapper().readTree(out.resolve("sft/model/rlhf4j.json")
+        .toFile()).get("tokenizer"));
 
     String html = Files.readString(out.resolve("report.html"));
     assertTrue(html.contains("Reward–KL frontier"), "no frontier in the report");
