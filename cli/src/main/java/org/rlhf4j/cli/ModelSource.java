@@ -44,7 +44,8 @@ record ModelSource(Gpt gpt, ParameterStore params, Tokenizer tokenizer) {
       ModelConfig m = config.model();
       if (m.vocabSize() < tokenizer.vocabSize()) {
         throw new UserInputException("rlhf4j.model.vocab-size: " + m.vocabSize()
-            + " is smaller than the byte tokenizer's " + tokenizer.vocabSize() + " tokens");
+            + " is smaller than the " + tokenizer.name() + " tokenizer's " + tokenizer.vocabSize()
+            + " tokens");
       }
       Gpt gpt = new Gpt(m, heads, kernels, pooling(config));
       return new ModelSource(gpt, gpt.initialParameters(config.run().seed(), DataType.FLOAT),

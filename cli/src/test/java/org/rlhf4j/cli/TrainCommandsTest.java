@@ -51,6 +51,11 @@ class TrainCommandsTest {
     Files.write(dir.resolve("prompts.jsonl"), List.of("{\"prompt\": \"Hi \"}", "{\"prompt\": \"Yo \"}"));
   }
 
+  private org.rlhf4j.model.io.Checkpoint.Contents checkpoint(String model) throws IOException {
+    return org.rlhf4j.model.io.Checkpoint.load(dir.resolve(model),
+        org.nd4j.linalg.api.buffer.DataType.FLOAT);
+  }
+
   private JsonNode ok(String... args) throws IOException {
     Rlhf4jCommandTest.Run r = Rlhf4jCommandTest.run(args);
     assertEquals(0, r.exit(), r.err());
@@ -79,8 +84,7 @@ class TrainCommandsTest {
         + "rlhf4j.tokenizer.kind = bpe\nrlhf4j.model.vocab-size = 300\n");
     ok("sft", "--data", dir.resolve("sft.jsonl").toString(), "--config", conf.toString(),
         "--out", dir.resolve("sft-bpe").toString());
-    org.rlhf4j.model.io.Checkpoint.Contents sft = org.rlhf4j.model.io.Checkpoint.load(
-        dir.resolve("sft-bpe/model"), org.nd4j.linalg.api.buffer.DataType.FLOAT);
+    org.rlhf4j.model.io.Checkpoint.Contents sft = checkpoint("sft-bpe/model");
     org.rlhf4j.model.tokenizer.Tokenizer tokenizer =
         org.rlhf4j.model.tokenizer.Tokenizer.fromDescription(sft.tokenizer());
     assertEquals("learned", sft.tokenizer().get("source"));
@@ -92,8 +96,7 @@ class TrainCommandsTest {
     ok("rm", "--data", dir.resolve("prefs.jsonl").toString(), "--config", conf.toString(),
         "--out", dir.resolve("rm-bpe").toString(), "--init",
         dir.resolve("sft-bpe/model").toString());
-    assertEquals(sft.tokenizer(), org.rlhf4j.model.io.Checkpoint.load(dir.resolve(
-        "rm-bpe/model"), org.nd4j.linalg.api.buffer.DataType.FLOAT).tokenizer());
+    assertEquals(sft.tokenizer(), checkpoint("rm-bpe/model").tokenizer());
     Rlhf4jCommandTest.Run fresh = Rlhf4jCommandTest.run("rm", "--data",
         dir.resolve("prefs.jsonl").toString(), "--config", conf.toString(), "--out",
         dir.resolve("rm-fresh-bpe").toString());
@@ -110,8 +113,7 @@ class TrainCommandsTest {
     assertEquals(1, out.get("eval_pairs").asInt());
     assertTrue(Files.exists(dir.resolve("rm/model/rlhf4j.json")));
     assertEquals(org.rlhf4j.model.RewardPooling.LAST, org.rlhf4j.model.RewardPooling.of(
-        org.rlhf4j.model.io.Checkpoint.load(dir.resolve("rm/model"),
-            org.nd4j.linalg.api.buffer.DataType.FLOAT).state()));
+        checkpoint("rm/model").state()));
   }
 
   @Test
@@ -121,8 +123,7 @@ class TrainCommandsTest {
         + "rlhf4j.reward.pooling = sum\n");
     ok("rm", "--data", dir.resolve("prefs.jsonl").toString(), "--config", conf.toString(),
         "--out", dir.resolve("rm-sum").toString());
-    org.rlhf4j.model.io.Checkpoint.Contents rm = org.rlhf4j.model.io.Checkpoint.load(
-        dir.resolve("rm-sum/model"), org.nd4j.linalg.api.buffer.DataType.FLOAT);
+    org.rlhf4j.model.io.Checkpoint.Contents rm = checkpoint("rm-sum/model");
     assertEquals(org.rlhf4j.model.RewardPooling.SUM, org.rlhf4j.model.RewardPooling.of(
         rm.state()));
     PpoModels models = PpoModels.load(org.rlhf4j.config.ConfigLoader.load(config), null,

@@ -6,7 +6,11 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.BitmapEncoder.BitmapFormat;
 import org.knowm.xchart.XYChart;
@@ -43,6 +47,8 @@ public final class Plots {
   private static final Color[] PALETTE = {new Color(0, 114, 178), new Color(213, 94, 0),
       new Color(0, 158, 115), new Color(204, 121, 167), new Color(230, 159, 0),
       new Color(86, 180, 233), new Color(0, 0, 0), new Color(240, 228, 66)};
+  /** The dashed line joining one method's points at several KL coefficients or β. */
+  private static final Color SWEEP_LINE = new Color(150, 150, 150);
   /** How much of a raw curve shows through when its EMA is drawn over it. */
   private static final int RAW_ALPHA = 80;
 
@@ -115,7 +121,7 @@ public final class Plots {
   /**
    * Draws each point as a labelled marker (x = KL to the reference, y = gold reward) with its
    * intervals as thin line segments in the point's colour: vertical for the reward, horizontal
-   * for the KL. Segments rather than XChart's error bars, which are vertical only and symmetric
+   * for the KL; a dashed line joins the points of each method's sweep ({@link #sweeps}). Segments rather than XChart's error bars, which are vertical only and symmetric
    * ({@code y ± e}), so they could draw neither the KL interval nor an asymmetric one exactly.
    *
    * @throws IllegalArgumentException when {@code points} is empty or two share a label
@@ -132,6 +138,17 @@ public final class Plots {
     // one legend row per point: a sweep's labels would not fit in one line below the chart
     chart.getStyler().setLegendPosition(LegendPosition.OutsideE);
     chart.getStyler().setLegendLayout(LegendLayout.Vertical);
+    for (Map.Entry<String, List<FrontierPoint>> sweep : sweeps(points).entrySet()) {
+      XYSeries line = chart.addSeries(sweep.getKey() + " sweep",
+          sweep.getValue().stream().mapToDouble(FrontierPoint::kl).toArray(),
+          sweep.getValue().stream().mapToDouble(FrontierPoint::reward).toArray());
+      line.setXYSeriesRenderStyle(XYSeriesRenderStyle.Line);
+      line.setMarker(SeriesMarkers.NONE);
+      line.setLineColor(SWEEP_LINE);
+      line.setLineStyle(new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_ROUND, 10f,
+          new float[] {6f, 4f}, 0f));
+      line.setShowInLegend(false);
+    }
     for (int i = 0; i < points.size(); i++) {
       FrontierPoint p = points.get(i);
       Color color = PALETTE[i % PALETTE.length];
@@ -145,6 +162,24 @@ public final class Plots {
           new double[] {p.reward(), p.reward()});
     }
     write(png, chart);
+  }
+
+  /**
+   * The points of each method swept at several coefficients, in order of KL: a method is the
+   * label's last path segment up to its first '-' ({@code eval/ppo-kl0.01} is a {@code ppo}
+   * point, as is {@code eval/ppo}); methods with one point are left out.
+   */
+  static Map<String, List<FrontierPoint>> sweeps(List<FrontierPoint> points) {
+    Map<String, List<FrontierPoint>> byMethod = new TreeMap<>();
+    for (FrontierPoint p : points) {
+      String name = p.label().substring(p.label().lastIndexOf('/') + 1);
+      int dash = name.indexOf('-');
+      byMethod.computeIfAbsent(dash < 0 ? name : name.substring(0, dash), m -> new ArrayList<>())
+          .add(p);
+    }
+    byMethod.values().removeIf(sweep -> sweep.size() < 2);
+    byMethod.values().forEach(sweep -> sweep.sort(Comparator.comparingDouble(FrontierPoint::kl)));
+    return byMethod;
   }
 
   private static void segment(XYChart chart, String name, Color color, double[] x, double[] y) {

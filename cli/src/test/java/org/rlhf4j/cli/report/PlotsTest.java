@@ -82,6 +82,24 @@ class PlotsTest {
   }
 
   @Test
+  void aSweepIsEachMethodsPointsInOrderOfKl() {
+    FrontierPoint sft = point("eval/sft", 0);
+    FrontierPoint ppo = point("eval/ppo", 9);
+    FrontierPoint ppoLowKl = point("eval/ppo-kl0.01", 17);
+    FrontierPoint ppoHighKl = point("eval/ppo-kl0.2", 7);
+    FrontierPoint dpo = point("dpo", 5);
+    FrontierPoint dpoBeta = point("dpo-beta0.1", 59);
+    var sweeps = Plots.sweeps(List.of(sft, ppo, dpo, ppoLowKl, ppoHighKl, dpoBeta));
+    assertEquals(List.of("dpo", "ppo"), List.copyOf(sweeps.keySet()), "sft alone is no sweep");
+    assertEquals(List.of(ppoHighKl, ppo, ppoLowKl), sweeps.get("ppo"));
+    assertEquals(List.of(dpo, dpoBeta), sweeps.get("dpo"));
+  }
+
+  private static FrontierPoint point(String label, double kl) {
+    return new FrontierPoint(label, kl, Double.NaN, Double.NaN, 0.1, Double.NaN, Double.NaN);
+  }
+
+  @Test
   void theFrontierDrawsLabelledPointsWithIntervals() throws IOException {
     Path png = dir.resolve("frontier.png");
     Plots.frontier(png, "frontier", List.of(
@@ -89,6 +107,7 @@ class PlotsTest {
         new FrontierPoint("dpo", 2.5, 2.1, 2.9, 0.45, 0.40, 0.50),
         // a Wilson-style asymmetric interval, and a point whose bounds are undefined
         new FrontierPoint("ppo", 4.0, 3.2, 5.1, 0.60, 0.50, 0.63),
+        new FrontierPoint("ppo-kl0.2", 1.5, 1.2, 1.8, 0.35, 0.30, 0.40),
         new FrontierPoint("one sample", 1.0, Double.NaN, Double.NaN, 0.3, Double.NaN, Double.NaN)));
     ChartImages.assertDrawn(png);
     assertThrows(IllegalArgumentException.class,
