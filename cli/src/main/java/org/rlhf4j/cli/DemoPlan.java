@@ -38,10 +38,10 @@ record DemoPlan(String name, Map<String, Object> common, Map<String, Map<String,
     Map<String, Map<String, Object>> s = new LinkedHashMap<>();
     s.put(SFT, Map.of("rlhf4j.sft.steps", 2000, "rlhf4j.sft.batch-size", 32,
         "rlhf4j.optimizer.learning-rate", 1e-3, "rlhf4j.optimizer.warmup-steps", 50));
-    s.put(COLLECT, Map.of("rlhf4j.collect.prompts", 4000));
-    s.put(RM, Map.of("rlhf4j.reward.steps", 600, "rlhf4j.reward.batch-size", 32));
+    s.put(COLLECT, Map.of("rlhf4j.collect.prompts", 8000));
+    s.put(RM, Map.of("rlhf4j.reward.steps", 1000, "rlhf4j.reward.batch-size", 32));
     s.put(PPO, Map.of("rlhf4j.ppo.iterations", 100));
-    s.put(DPO, Map.of("rlhf4j.dpo.steps", 400, "rlhf4j.dpo.batch-size", 32,
+    s.put(DPO, Map.of("rlhf4j.dpo.steps", 800, "rlhf4j.dpo.batch-size", 32,
         "rlhf4j.dpo.beta", 0.5));
     s.put(EVAL, Map.of("rlhf4j.eval.prompts", 200));
     return new DemoPlan("full", COMMON, s, List.of(0.01, 0.2), List.of(0.1, 2.0));
