@@ -7,7 +7,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * A dense float32 INDArray's native memory as a little-endian ByteBuffer plus the byte offset of
- * its first element, for Vector API loops. No copy is made.
+ * its first element, for Vector API loops. No copy is made, and the buffer does not keep the array
+ * alive: the caller keeps the array reachable until its last access (VectorKernels' keepAlive).
  */
 final class FloatMemory {
   final ByteBuffer bytes;

@@ -1,5 +1,6 @@
 package org.rlhf4j.model.kernels;
 
+import java.lang.ref.Reference;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
@@ -135,6 +136,7 @@ public final class VectorKernels implements Kernels {
         y.put(row + i, (x.get(row + i) - m) * s * w.get(i) + b.get(i));
       }
     }
+    keepAlive(inp, out, weight, bias, mean, rstd);
   }
 
   @Override
@@ -217,6 +219,7 @@ public final class VectorKernels implements Kernels {
         dx.put(row + i, dx.get(row + i) + (dnorm - dnormMean - norm * dnormNormMean) * s);
       }
     }
+    keepAlive(inp, dout, weight, mean, rstd, dinp, dweight, dbias);
   }
 
   @Override
@@ -240,6 +243,7 @@ public final class VectorKernels implements Kernels {
       float v = x.get(i);
       y.put(i, 0.5f * v * (1 + VectorMath.tanh(GELU_SCALE * (v + GELU_CUBIC * v * v * v))));
     }
+    keepAlive(inp, out);
   }
 
   @Override
@@ -272,6 +276,7 @@ public final class VectorKernels implements Kernels {
           + 0.5 * v * (1 - t * t) * GELU_SCALE * (1 + 3 * GELU_CUBIC * v * v);
       d.put(i, (float) (d.get(i) + local * g.get(i)));
     }
+    keepAlive(inp, dout, dinp);
   }
 
   @Override
@@ -287,6 +292,7 @@ public final class VectorKernels implements Kernels {
     for (long r = 0; r < rows; r++) {
       softmaxRow(x, y, r * width, width);
     }
+    keepAlive(inp, out);
   }
 
   @Override
@@ -303,6 +309,7 @@ public final class VectorKernels implements Kernels {
     for (long r = 0; r < rows; r++) {
       softmaxBackwardRow(dx, dy, y, r * width, width, true);
     }
+    keepAlive(dinp, dout, out);
   }
 
   @Override
@@ -333,6 +340,7 @@ public final class VectorKernels implements Kernels {
       softmaxRow(a, a, row, s);
     }
     Nd4j.exec(new Mmul(att, v, y, 1.0, 0.0, NN));
+    keepAlive(att, mask);
   }
 
   @Override
@@ -365,6 +373,7 @@ public final class VectorKernels implements Kernels {
     if (dk != null) {
       Nd4j.exec(new Mmul(dpreatt, q, dk, scale, 1.0, TN)); // dk += dpreattᵀ · q / √HS
     }
+    keepAlive(dpreatt, att);
   }
 
   @Override
@@ -389,6 +398,7 @@ public final class VectorKernels implements Kernels {
         dst.put(d + i, src.get(s + i));
       }
     }
+    keepAlive(table, out);
   }
 
   @Override
@@ -414,6 +424,7 @@ public final class VectorKernels implements Kernels {
         dst.put(d + i, dst.get(d + i) + src.get(s + i));
       }
     }
+    keepAlive(dout, dtable);
   }
 
   @Override
@@ -430,6 +441,7 @@ public final class VectorKernels implements Kernels {
     for (int n = 0; n < targets.length; n++) {
       l.put(n, targets[n] < 0 ? 0f : (float) -Math.log(p.get(n * v + targets[n])));
     }
+    keepAlive(probs, losses);
   }
 
   @Override
@@ -462,6 +474,7 @@ public final class VectorKernels implements Kernels {
       }
       d.put(row + targets[n], d.get(row + targets[n]) - scale);
     }
+    keepAlive(dlogits, dlosses, probs);
   }
 
   @Override
@@ -511,6 +524,7 @@ public final class VectorKernels implements Kernels {
       float update = mi * mScale / ((float) Math.sqrt(vi * vScale) + epsF) + decay * dm.get(i) * pi;
       p.put(i, pi - lrF * update);
     }
+    keepAlive(params, grads, m, v, decayMask);
   }
 
   /** {@code out[row..row+width) = softmax(in[row..row+width))}; in place when in == out. */
@@ -624,6 +638,13 @@ public final class VectorKernels implements Kernels {
       }
       b.put(i, b.get(i) + acc);
     }
+    keepAlive(dout, bias);
+  }
+
+  // A FloatMemory's ByteBuffer does not keep its array alive: without a use at the end of each
+  // kernel, the JIT may end a caller's last reference mid-loop and the GC free the memory read.
+  private static void keepAlive(INDArray... arrays) {
+    Reference.reachabilityFence(arrays);
   }
 
   private static void addInto(FloatMemory m, long i, FloatVector v) {
@@ -663,6 +684,7 @@ public final class VectorKernels implements Kernels {
         o.put(row + i, o.get(row + i) + b.get(i));
       }
     }
+    keepAlive(out, bias);
   }
 
   /**
