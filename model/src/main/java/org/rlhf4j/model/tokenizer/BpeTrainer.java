@@ -2,10 +2,15 @@ package org.rlhf4j.model.tokenizer;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
 
@@ -56,13 +61,15 @@ final class BpeTrainer {
             vocab.put(String.valueOf(ByteLevelAlphabet.charOf(b)), b);
             tokens.add(String.valueOf(ByteLevelAlphabet.charOf(b)));
         }
-        Map<Long, Long> pairCounts = new HashMap<>();
+        PairCounts pairs = new PairCounts();
         for (int w = 0; w < words.size(); w++) {
-            addPairs(words.get(w), counts[w], pairCounts);
+            pairs.add(words.get(w), w, counts[w]);
         }
         List<BpeTables.Merge> merges = new ArrayList<>();
+        int[] mergedAt = new int[words.size()];
+        Arrays.fill(mergedAt, -1);
         while (vocab.size() < vocabSize - 1) {
-            long best = bestPair(pairCounts);
+            long best = pairs.best();
             if (best < 0) {
                 break;
             }
@@ -76,14 +83,17 @@ final class BpeTrainer {
                 tokens.add(text);
             }
             merges.add(new BpeTables.Merge(left, right, merged));
-            for (int w = 0; w < words.size(); w++) {
+            int[] candidates = pairs.wordsWith(best);
+            for (int w : candidates) {
                 int[] word = words.get(w);
-                if (contains(word, left, right)) {
-                    addPairs(word, -counts[w], pairCounts);
-                    word = mergeAll(word, left, right, merged);
-                    addPairs(word, counts[w], pairCounts);
-                    words.set(w, word);
+                if (mergedAt[w] == merges.size() || !contains(word, left, right)) {
+                    continue; // listed twice, or an earlier merge took the pair
                 }
+                mergedAt[w] = merges.size();
+                pairs.add(word, w, -counts[w]);
+                word = mergeAll(word, left, right, merged);
+                pairs.add(word, w, counts[w]);
+                words.set(w, word);
             }
         }
         vocab.put(endOfText, tokens.size());
@@ -117,30 +127,58 @@ final class BpeTrainer {
         return new BpeTables("a BPE replayed from its merges", vocab, rules);
     }
 
-    // The most frequent pair seen at least twice; equal counts go to the lower (left, right).
-    private static long bestPair(Map<Long, Long> pairCounts) {
-        long best = -1;
-        long bestCount = 1;
-        for (Map.Entry<Long, Long> e : pairCounts.entrySet()) {
-            long count = e.getValue();
-            long key = e.getKey();
-            if (count > bestCount || (count == bestCount && best >= 0 && key < best)) {
-                best = key;
-                bestCount = count;
+    /**
+     * How often each adjacent pair occurs (weighted by piece counts), which pieces hold it, and a
+     * queue that finds the most frequent pair without scanning them all: an entry whose count has
+     * changed since it was queued is skipped, and every pair whose count changed is queued again.
+     */
+    private static final class PairCounts {
+        // most frequent first; equal counts go to the lower (left, right)
+        private final PriorityQueue<long[]> queue = new PriorityQueue<>(
+                Comparator.<long[]>comparingLong(e -> -e[0]).thenComparingLong(e -> e[1]));
+        private final Map<Long, Long> counts = new HashMap<>();
+        private final Map<Long, IdBuffer> words = new HashMap<>();
+        private final Set<Long> changed = new HashSet<>();
+
+        void add(int[] word, int w, int weight) {
+            for (int i = 0; i + 1 < word.length; i++) {
+                long key = ((long) word[i] << 32) | word[i + 1];
+                long updated = counts.getOrDefault(key, 0L) + weight;
+                if (updated == 0) {
+                    counts.remove(key);
+                } else {
+                    counts.put(key, updated);
+                }
+                if (weight > 0) {
+                    words.computeIfAbsent(key, k -> new IdBuffer(4)).add(w);
+                }
+                changed.add(key);
             }
         }
-        return best;
-    }
 
-    private static void addPairs(int[] word, int weight, Map<Long, Long> pairCounts) {
-        for (int i = 0; i + 1 < word.length; i++) {
-            long key = ((long) word[i] << 32) | word[i + 1];
-            long updated = pairCounts.getOrDefault(key, 0L) + weight;
-            if (updated == 0) {
-                pairCounts.remove(key);
-            } else {
-                pairCounts.put(key, updated);
+        /** The most frequent pair seen at least twice, or -1. */
+        long best() {
+            for (long key : changed) {
+                long count = counts.getOrDefault(key, 0L);
+                if (count > 0) {
+                    queue.add(new long[] {count, key});
+                }
             }
+            changed.clear();
+            while (!queue.isEmpty()) {
+                long[] top = queue.peek();
+                if (counts.getOrDefault(top[1], 0L) == top[0]) {
+                    return top[0] >= 2 ? top[1] : -1;
+                }
+                queue.poll();
+            }
+            return -1;
+        }
+
+        /** The pieces the pair was ever added in (some may no longer hold it), then forgets them. */
+        int[] wordsWith(long key) {
+            IdBuffer list = words.remove(key);
+            return list == null ? new int[0] : list.toArray();
         }
     }
 
@@ -164,6 +202,6 @@ final class BpeTrainer {
                 out[n++] = word[i];
             }
         }
-        return java.util.Arrays.copyOf(out, n);
+        return Arrays.copyOf(out, n);
     }
 }
