@@ -48,7 +48,8 @@ public final class Plots {
       new Color(0, 158, 115), new Color(204, 121, 167), new Color(230, 159, 0),
       new Color(86, 180, 233), new Color(0, 0, 0), new Color(240, 228, 66)};
   /** The dashed line joining one method's points at several KL coefficients or β. */
-  private static final Color SWEEP_LINE = new Color(150, 150, 150);
+  private static final Color SWEEP_LINE = new Color(120, 120, 120);
+  private static final float[][] SWEEP_DASHES = {{8f, 4f}, {2f, 3f}, {8f, 3f, 2f, 3f}};
   /** How much of a raw curve shows through when its EMA is drawn over it. */
   private static final int RAW_ALPHA = 80;
 
@@ -121,8 +122,10 @@ public final class Plots {
   /**
    * Draws each point as a labelled marker (x = KL to the reference, y = gold reward) with its
    * intervals as thin line segments in the point's colour: vertical for the reward, horizontal
-   * for the KL; a dashed line joins the points of each method's sweep ({@link #sweeps}). Segments rather than XChart's error bars, which are vertical only and symmetric
-   * ({@code y ± e}), so they could draw neither the KL interval nor an asymmetric one exactly.
+   * for the KL; a dashed line, one dash pattern per method and named in the legend, joins the
+   * points of each method's sweep ({@link #sweeps}). Segments rather than XChart's error bars,
+   * which are vertical only and symmetric ({@code y ± e}), so they could draw neither the KL
+   * interval nor an asymmetric one exactly.
    *
    * @throws IllegalArgumentException when {@code points} is empty or two share a label
    */
@@ -138,6 +141,7 @@ public final class Plots {
     // one legend row per point: a sweep's labels would not fit in one line below the chart
     chart.getStyler().setLegendPosition(LegendPosition.OutsideE);
     chart.getStyler().setLegendLayout(LegendLayout.Vertical);
+    int dashes = 0;
     for (Map.Entry<String, List<FrontierPoint>> sweep : sweeps(points).entrySet()) {
       XYSeries line = chart.addSeries(sweep.getKey() + " sweep",
           sweep.getValue().stream().mapToDouble(FrontierPoint::kl).toArray(),
@@ -145,9 +149,9 @@ public final class Plots {
       line.setXYSeriesRenderStyle(XYSeriesRenderStyle.Line);
       line.setMarker(SeriesMarkers.NONE);
       line.setLineColor(SWEEP_LINE);
+      // sweeps cross where two methods reach the same KL: each gets its own dash, named below
       line.setLineStyle(new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_ROUND, 10f,
-          new float[] {6f, 4f}, 0f));
-      line.setShowInLegend(false);
+          SWEEP_DASHES[dashes++ % SWEEP_DASHES.length], 0f));
     }
     for (int i = 0; i < points.size(); i++) {
       FrontierPoint p = points.get(i);
