@@ -51,6 +51,13 @@ class TrainCommandsTest {
     Files.write(dir.resolve("prompts.jsonl"), List.of("{\"prompt\": \"Hi \"}", "{\"prompt\": \"Yo \"}"));
   }
 
+  /** A config file {@code name} holding the tiny config plus {@code settings}. */
+  private Path tinyConfigWith(String name, String settings) throws IOException {
+    Path conf = dir.resolve(name);
+    Files.writeString(conf, "include \"" + config.getFileName() + "\"\n" + settings);
+    return conf;
+  }
+
   private org.rlhf4j.model.io.Checkpoint.Contents checkpoint(String model) throws IOException {
     return org.rlhf4j.model.io.Checkpoint.load(dir.resolve(model),
         org.nd4j.linalg.api.buffer.DataType.FLOAT);
@@ -79,9 +86,8 @@ class TrainCommandsTest {
   @Test
   void aFreshModelWithBpeLearnsItsTokenizerFromTheSftTextsAndItsCheckpointCarriesIt()
       throws IOException {
-    Path conf = dir.resolve("bpe.conf");
-    Files.writeString(conf, "include \"" + config.getFileName() + "\"\n"
-        + "rlhf4j.tokenizer.kind = bpe\nrlhf4j.model.vocab-size = 300\n");
+    Path conf = tinyConfigWith("bpe.conf",
+        "rlhf4j.tokenizer.kind = bpe\nrlhf4j.model.vocab-size = 300\n");
     ok("sft", "--data", dir.resolve("sft.jsonl").toString(), "--config", conf.toString(),
         "--out", dir.resolve("sft-bpe").toString());
     org.rlhf4j.model.io.Checkpoint.Contents sft = checkpoint("sft-bpe/model");
@@ -118,9 +124,7 @@ class TrainCommandsTest {
 
   @Test
   void aSumPooledRewardModelSaysSoAndItsReadersPoolTheSameWay() throws IOException {
-    Path conf = dir.resolve("sum.conf");
-    Files.writeString(conf, "include \"" + config.getFileName() + "\"\n"
-        + "rlhf4j.reward.pooling = sum\n");
+    Path conf = tinyConfigWith("sum.conf", "rlhf4j.reward.pooling = sum\n");
     ok("rm", "--data", dir.resolve("prefs.jsonl").toString(), "--config", conf.toString(),
         "--out", dir.resolve("rm-sum").toString());
     org.rlhf4j.model.io.Checkpoint.Contents rm = checkpoint("rm-sum/model");
