@@ -171,7 +171,11 @@ public final class HtmlReport {
         || (cell.length() > 1 && cell.charAt(0) == '-' && Character.isDigit(cell.charAt(1))));
   }
 
-  /** Escapes the five characters with a meaning in HTML text and attribute values. */
+  /**
+   * Escapes the five characters with a meaning in HTML text and attribute values, and shows a
+   * control character (which HTML forbids, and a sampled completion may hold) as its Unicode
+   * control picture, so {@code U+0015} reads as {@code ␕}.
+   */
   static String escape(String text) {
     StringBuilder out = new StringBuilder(text.length() + 16);
     for (int i = 0; i < text.length(); i++) {
@@ -182,7 +186,9 @@ public final class HtmlReport {
         case '>' -> out.append("&gt;");
         case '"' -> out.append("&quot;");
         case '\'' -> out.append("&#39;");
-        default -> out.append(c);
+        case '\t', '\n', '\r' -> out.append(c);
+        case '\u007f' -> out.append('\u2421');
+        default -> out.append(c < 0x20 ? (char) (0x2400 + c) : c);
       }
     }
     return out.toString();

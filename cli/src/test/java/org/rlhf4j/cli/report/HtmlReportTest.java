@@ -75,6 +75,11 @@ class HtmlReportTest {
   }
 
   @Test
+  void controlCharactersShowAsTheirPictures() {
+    assertEquals("a\u2415b\u2400c\u2421 \t\n", HtmlReport.escape("a\u0015b\u0000c\u007f \t\n"));
+  }
+
+  @Test
   void sectionsFollowTheSummaryInTheOrderAdded() {
     String page = new HtmlReport("r", Map.of("a", "b"))
         .samples("Samples", List.of())
