@@ -196,13 +196,12 @@ final class DemoCommand implements Callable<Integer> {
   private void ppo(String label, RlhfConfig c, SentimentTask task) throws IOException {
     Path runDir = label.equals("ppo") ? dir.resolve(label) : dir.resolve("sweep").resolve(label);
     once(label, () -> {
-      if (Files.exists(runDir.resolve(PpoPipeline.LOG))) {
-        deleteTree(runDir); // a PPO stage stopped midway starts over
-      }
       int t = c.runtime().threadsPerModel();
+      // a PPO stage stopped midway continues from its newest learner checkpoint
       PpoPipeline.Spec s = PpoModels.load(c, dir.resolve("sft/model"), dir.resolve("rm/model"),
-          k).spec(c, task.trainPrompts(), runDir, kernels.name, new PpoPipeline.Threads(t, t, t));
-      PpoPipeline.Outcome o = PpoPipeline.run(s, bar(label));
+          k).spec(c, task.trainPrompts(), runDir, kernels.name, new PpoPipeline.Threads(t, t, t))
+          .resuming(resume);
+      PpoPipeline.Outcome o = PpoPipeline.run(s, bar(label), this::notice);
       return DemoState.result().put("model", runDir.resolve("model").toString())
           .put("weights_sha256", o.result().weightsSha256())
           .put("trained", o.result().learner().trained())
@@ -348,6 +347,12 @@ final class DemoCommand implements Callable<Integer> {
         "the demo's " + plan.name() + " plan");
   }
 
+  private void notice(String message) {
+    PrintWriter err = spec.commandLine().getErr();
+    err.println("rlhf4j: " + message);
+    err.flush();
+  }
+
   private ProgressBar bar(String stageName) {
     return ProgressBar.on(spec.commandLine().getErr(), stageName);
   }
@@ -358,13 +363,5 @@ final class DemoCommand implements Callable<Integer> {
 
   private static String number(double v) {
     return String.format(Locale.ROOT, "%s", v).replaceAll("\\.?0+$", "");
-  }
-
-  private static void deleteTree(Path root) throws IOException {
-    try (Stream<Path> walk = Files.walk(root)) {
-      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(p);
-      }
-    }
   }
 }

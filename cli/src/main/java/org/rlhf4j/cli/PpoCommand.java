@@ -1,5 +1,6 @@
 package org.rlhf4j.cli;
 
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -53,15 +54,14 @@ final class PpoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (options.resume) {
-      throw new UserInputException("--resume: a PPO run through the actors cannot be resumed; "
-          + "start it again with another --out (its message log replays with `rlhf4j replay`)");
-    }
     RlhfConfig c = effectiveConfig(options.config.load());
     Kernels kernels = options.kernels.create();
-    PpoPipeline.Spec run = spec(c, kernels, options.out(c, "ppo"));
-    PpoPipeline.Outcome o = PpoPipeline.run(run, ProgressBar.on(spec.commandLine().getErr(),
-        "ppo"));
+    PpoPipeline.Spec run = spec(c, kernels, options.out(c, "ppo")).resuming(options.resume);
+    PrintWriter err = spec.commandLine().getErr();
+    PpoPipeline.Outcome o = PpoPipeline.run(run, ProgressBar.on(err, "ppo"), notice -> {
+      err.println("rlhf4j: " + notice);
+      err.flush();
+    });
     spec.commandLine().getOut().printf(Locale.ROOT,
         "{\"model\": \"%s\", \"iterations\": %d, \"weights_sha256\": \"%s\", \"seconds\": %.1f, "
             + "\"trained\": %d, \"dropped_stale\": %d}%n", o.model(), o.result().version(),

@@ -53,9 +53,12 @@ public final class Rlhf4j {
     public int handleExecutionException(
         Exception e, CommandLine cl, CommandLine.ParseResult parsed) throws Exception {
       PrintWriter err = cl.getErr();
-      if (e instanceof org.rlhf4j.learner.TrainingDivergedException) {
-        // not the user's input, but a known way for training to end: say why in one line
-        err.println("rlhf4j: training stopped: " + e.getMessage());
+      if (e instanceof org.rlhf4j.learner.TrainingDivergedException
+          || e instanceof org.rlhf4j.actors.ppo.PipelineFailedException
+          || e instanceof org.rlhf4j.learner.async.ReplayDivergedException) {
+        // not the user's input, but known ways for a run to end: say why in one line
+        err.println("rlhf4j: " + (e instanceof org.rlhf4j.learner.async.ReplayDivergedException
+            ? "" : "training stopped: ") + e.getMessage());
         err.flush();
         return 1;
       }

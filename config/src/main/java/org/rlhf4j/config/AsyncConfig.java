@@ -2,13 +2,16 @@ package org.rlhf4j.config;
 
 /**
  * The asynchronous PPO pipeline: rollout workers, staleness bound, credits in flight, weight
- * broadcast period, work-item size and the crash-injection switch.
+ * broadcast period, work-item size, the crash-injection switch, and the bounds that end a run
+ * which cannot go on.
  *
  * @param maxInFlight rollouts issued but not yet consumed by the learner; 0 means twice the PPO
  *     batch size (see {@link #credits})
+ * @param workAttempts failures of one work item after which the run ends instead of re-issuing it
+ * @param stallTimeoutSeconds the run ends when no policy update happens for this long
  */
 public record AsyncConfig(int workers, int maxLag, int maxInFlight, int weightSyncEvery,
-    int promptsPerWork, int crashEvery) {
+    int promptsPerWork, int crashEvery, int workAttempts, int stallTimeoutSeconds) {
 
   /** The credit budget for PPO batches of {@code batchSize} rollouts. */
   public int credits(int batchSize) {

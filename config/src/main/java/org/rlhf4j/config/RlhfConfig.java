@@ -105,7 +105,9 @@ public record RlhfConfig(RunConfig run, RuntimeConfig runtime, ModelConfig model
         s.intIn("rlhf4j.async.max-in-flight", 0, 1 << 24),
         s.intIn("rlhf4j.async.weight-sync-every", 1, 1_000_000),
         s.intIn("rlhf4j.async.prompts-per-work", 1, 1 << 16),
-        s.intIn("rlhf4j.async.crash-every", 0, Integer.MAX_VALUE)));
+        s.intIn("rlhf4j.async.crash-every", 0, Integer.MAX_VALUE),
+        s.intIn("rlhf4j.async.work-attempts", 1, 1000),
+        s.intIn("rlhf4j.async.stall-timeout-seconds", 1, 7 * 24 * 3600)));
     s.requireAllRead();
     return new RlhfConfig(run, runtime, model, tokenizer, optimizer, sft, reward, dpo, ppo, collect, eval,
         log, async, resolved);

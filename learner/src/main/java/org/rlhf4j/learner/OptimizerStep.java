@@ -68,6 +68,21 @@ public final class OptimizerStep {
     return skippedTotal;
   }
 
+  /** Non-finite updates in a row just before now: the run stops at rlhf4j.optimizer's limit. */
+  public int badInARow() {
+    return badInARow;
+  }
+
+  /** Puts back the counts of skipped updates, as saved with the moments, for a resumed run. */
+  public void restoreCounts(int badInARow, long skipped) {
+    if (badInARow < 0 || skipped < badInARow) {
+      throw new IllegalArgumentException("bad counts: " + badInARow + " in a row, " + skipped
+          + " in all");
+    }
+    this.badInARow = badInARow;
+    this.skippedTotal = skipped;
+  }
+
   public AdamW adamw() {
     return adamw;
   }

@@ -78,6 +78,16 @@ public final class PpoUpdate {
     this.criticGrads = critic == null ? null : critic.zerosLike();
   }
 
+  /** The policy's optimizer. */
+  public OptimizerStep policyOptimizer() {
+    return policyOptimizer;
+  }
+
+  /** The separate critic's optimizer, or null without one. */
+  public OptimizerStep criticOptimizer() {
+    return criticOptimizer;
+  }
+
   /**
    * Applies the objective on {@code batch} (laid out (b, t) over the responses of {@code mb}) as
    * update number {@code step}. {@code criticEval} is the separate critic's evaluation or null;

@@ -14,6 +14,9 @@ public final class MessageLogFormat {
   /** The first bytes of every message log; format version 1. */
   static final byte[] MAGIC = "R4JLOG01".getBytes(StandardCharsets.US_ASCII);
 
+  /** Bytes before the first record: where an empty log ends. */
+  public static final int HEADER_BYTES = 8;
+
   /** Bytes of the trailing checksum. */
   static final int CRC_BYTES = 4;
 

@@ -52,6 +52,23 @@ public final class MessageLogReader implements Closeable {
     return reader;
   }
 
+  /**
+   * Opens {@code path}, checks its header and skips to byte {@code offset}, where a record must
+   * start (an offset a reader or writer reported).
+   */
+  public static MessageLogReader openAt(Path path, int maxRecordBytes, long offset)
+      throws IOException {
+    MessageLogReader reader = open(path, maxRecordBytes);
+    if (offset < reader.position || offset > reader.fileSize) {
+      reader.close();
+      throw new LogCorruptedException(path, offset, "no record can start at byte " + offset
+          + " of a " + reader.fileSize + "-byte log");
+    }
+    reader.in.skipNBytes(offset - reader.position);
+    reader.position = offset;
+    return reader;
+  }
+
   /** Byte offset of the next record to be read. */
   public long position() {
     return position;

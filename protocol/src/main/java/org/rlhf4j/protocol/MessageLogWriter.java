@@ -58,6 +58,31 @@ public final class MessageLogWriter implements Closeable {
     return writer;
   }
 
+  /**
+   * Continues an existing log after its first {@code records} records, which end at byte
+   * {@code end} (as a reader found them): whatever follows, such as a record torn by a crash, is
+   * cut off first, so the log stays one unbroken sequence of whole records.
+   */
+  public static MessageLogWriter continueAt(Path path, long end, long records, FlushPolicy policy)
+      throws IOException {
+    if (end < MessageLogFormat.MAGIC.length || end > Files.size(path) || records < 0) {
+      throw new IllegalArgumentException("cannot continue " + path + " at byte " + end + " of "
+          + Files.size(path) + " after " + records + " records");
+    }
+    FileChannel channel = FileChannel.open(path, StandardOpenOption.WRITE);
+    try {
+      channel.truncate(end);
+      channel.force(true);
+      channel.position(end);
+    } catch (IOException | RuntimeException e) {
+      channel.close();
+      throw e;
+    }
+    MessageLogWriter writer = new MessageLogWriter(channel, end, policy);
+    writer.records = records;
+    return writer;
+  }
+
   /** Appends one record and returns the byte offset at which it starts. */
   public long write(LogRecord record) throws IOException {
     byte[] payload = record.toByteArray();
@@ -80,6 +105,12 @@ public final class MessageLogWriter implements Closeable {
     if (policy == FlushPolicy.FSYNC) {
       channel.force(false);
     }
+  }
+
+  /** Writes everything buffered and forces it to the disk, whatever the flush policy. */
+  public void sync() throws IOException {
+    out.flush();
+    channel.force(false);
   }
 
   /** Records in the file, including those that were there before {@link #append}. */

@@ -1,5 +1,6 @@
 package org.rlhf4j.actors.ppo;
 
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.HashMap;
@@ -16,6 +17,7 @@ import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.rlhf4j.learner.StepBatches;
 import org.rlhf4j.learner.async.Ledger;
 import org.rlhf4j.rollout.PolicySnapshot;
@@ -89,7 +91,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
    * @param credits rollouts allowed in flight
    */
   public record Settings(List<int[]> prompts, int promptsPerWork, int copies, int credits,
-      long seed) {
+      long seed, Bounds bounds, Start start) {
 
     /** Checks that one work item fits in the credits. */
     public Settings {
@@ -99,6 +101,39 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
       }
     }
   }
+
+  /**
+   * What ends a run that cannot go on.
+   *
+   * @param workAttempts failures of one work item after which the run fails
+   * @param stallTimeout the run fails when no round finishes for this long
+   */
+  public record Bounds(int workAttempts, Duration stallTimeout) {
+    /** Checks the ranges. */
+    public Bounds {
+      if (workAttempts < 1 || stallTimeout.isNegative() || stallTimeout.isZero()) {
+        throw new IllegalArgumentException("work attempts must be >= 1 and the stall timeout "
+            + "positive, got " + workAttempts + " and " + stallTimeout);
+      }
+    }
+  }
+
+  /**
+   * Where the coordinator starts: a fresh run at work item 0, or a resumed one after the work
+   * items and counts of the run it continues.
+   *
+   * @param nextWorkId the first work item to issue
+   * @param produced rollouts produced before
+   * @param lostToFailure of those, lost before reaching the learner
+   * @param reissued work items re-issued before
+   */
+  public record Start(long nextWorkId, long produced, long lostToFailure, long reissued) {
+    /** A fresh run. */
+    public static final Start FRESH = new Start(0, 0, 0, 0);
+  }
+
+  /** No round finished within the stall timeout. */
+  private enum StallCheck implements Command { INSTANCE }
 
   private enum Stage { GENERATING, SCORING }
 
@@ -124,6 +159,8 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   private final Map<Long, Outstanding> outstanding = new HashMap<>();
   private final Deque<Work> reissue = new ArrayDeque<>();
   private final Map<String, long[]> workerTotals = new TreeMap<>(); // tokens, nanos
+  private final Map<Long, Integer> failures = new HashMap<>(); // by work id
+  private final TimerScheduler<Command> timers;
   private PolicySnapshot latest;
   private long credits;
   private long nextWorkId;
@@ -138,14 +175,20 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
 
   public static Behavior<Command> create(Settings settings, PolicySnapshot initial, Roles roles,
       RoundObserver observer, CompletableFuture<PipelineResult> result) {
-    return Behaviors.setup(ctx -> new Coordinator(ctx, settings, initial, roles, observer,
-        result));
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new Coordinator(ctx, timers,
+        settings, initial, roles, observer, result)));
   }
 
-  private Coordinator(ActorContext<Command> ctx, Settings settings, PolicySnapshot initial,
-      Roles roles, RoundObserver observer, CompletableFuture<PipelineResult> result) {
+  private Coordinator(ActorContext<Command> ctx, TimerScheduler<Command> timers,
+      Settings settings, PolicySnapshot initial, Roles roles, RoundObserver observer,
+      CompletableFuture<PipelineResult> result) {
     super(ctx);
+    this.timers = timers;
     this.settings = settings;
+    this.nextWorkId = settings.start().nextWorkId();
+    this.produced = settings.start().produced();
+    this.lostToFailure = settings.start().lostToFailure();
+    this.reissued = settings.start().reissued();
     this.promptOrder = new StepBatches<>(settings.prompts(), settings.promptsPerWork(),
         settings.seed());
     this.observer = observer;
@@ -157,6 +200,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     this.scorer = roles.scorer(ctx, learner);
     ctx.watch(scorer);
     roles.workers(ctx, scorer);
+    timers.startSingleTimer(StallCheck.INSTANCE, settings.bounds().stallTimeout());
   }
 
   @Override
@@ -174,15 +218,19 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
         })
         .onMessage(LearnerFailed.class, m -> fail(m.cause()))
         .onMessage(LearnerClosed.class, this::learnerClosed)
-        .onSignal(ChildFailed.class, s -> fail(new IllegalStateException(
+        .onMessage(StallCheck.class, m -> stalled())
+        .onSignal(ChildFailed.class, s -> fail(new PipelineFailedException(
             s.getRef().path().name() + " failed for good: " + s.cause().getMessage(), s.cause())))
-        .onSignal(Terminated.class, s -> result.isDone() ? this : fail(new IllegalStateException(
-            s.getRef().path().name() + " stopped before the run ended")))
+        .onSignal(Terminated.class, s -> result.isDone() ? this : fail(
+            new PipelineFailedException(s.getRef().path().name() + " stopped before the run "
+                + "ended")))
         .build();
   }
 
   private Behavior<Command> workerReady(WorkerReady m) {
     workers.put(m.workerId(), m.worker());
+    // a worker that gives up after its restarts must end the run, not leave it waiting
+    getContext().watch(m.worker());
     // a worker that announces itself again was restarted; whatever it was generating is gone
     for (Outstanding o : List.copyOf(outstanding.values())) {
       if (o.worker.equals(m.workerId()) && o.stage == Stage.GENERATING) {
@@ -211,10 +259,29 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   }
 
   private Behavior<Command> workLost(WorkLost m) {
+    int failed = failures.merge(m.workId(), 1, Integer::sum);
+    if (failed >= settings.bounds().workAttempts() && outstanding.containsKey(m.workId())) {
+      return fail(new PipelineFailedException("work item " + m.workId() + " failed "
+          + failed + " times (rlhf4j.async.work-attempts = " + settings.bounds().workAttempts()
+          + "); the last time: " + m.reason()));
+    }
     getContext().getLog().warn("work item {} lost ({}); re-issuing it", m.workId(), m.reason());
     lose(m.workId(), m.rolloutsLost());
     issue();
     return closeIfDrained();
+  }
+
+  private Behavior<Command> stalled() {
+    StringBuilder busy = new StringBuilder();
+    for (Outstanding o : outstanding.values()) {
+      busy.append(busy.length() == 0 ? "" : ", ").append("item ").append(o.work.id())
+          .append(o.stage == Stage.GENERATING ? " generating on " + o.worker : " scoring or in "
+              + "the learner");
+    }
+    return fail(new PipelineFailedException("no policy update for "
+        + settings.bounds().stallTimeout().toSeconds() + " s (rlhf4j.async.stall-timeout-seconds)"
+        + "; outstanding: " + (busy.length() == 0 ? "nothing" : busy) + "; idle workers: "
+        + idle.keySet()));
   }
 
   private void lose(long workId, int rolloutsLost) {
@@ -246,6 +313,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   }
 
   private Behavior<Command> roundDone(RoundDone m) {
+    timers.startSingleTimer(StallCheck.INSTANCE, settings.bounds().stallTimeout());
     long now = System.nanoTime();
     double seconds = Math.max(1e-9, (now - lastRoundNanos) / 1e9);
     lastRoundNanos = now;

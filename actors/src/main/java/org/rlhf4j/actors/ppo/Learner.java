@@ -116,7 +116,7 @@ public final class Learner extends AbstractBehavior<Learner.Command> {
 
   private Behavior<Command> close() {
     try {
-      recorder.close();
+      recorder.finish();
     } catch (IOException e) {
       coordinator.tell(new Coordinator.LearnerFailed(e));
       return Behaviors.stopped();

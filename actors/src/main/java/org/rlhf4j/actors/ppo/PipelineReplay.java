@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.rlhf4j.config.ConfigLoader;
 import org.rlhf4j.config.RlhfConfig;
@@ -16,40 +17,50 @@ import org.rlhf4j.model.Gpt;
 import org.rlhf4j.model.TensorThreads;
 import org.rlhf4j.model.io.Checkpoint;
 import org.rlhf4j.model.kernels.Kernels;
+import org.rlhf4j.protocol.pb.Metrics;
 
 /**
  * Rebuilds the learner of a {@link PpoPipeline} run from its directory alone: the configuration,
  * the initial weights and {@code run.json}'s kernels and thread count, then {@link Replay} of the
- * message log. The rebuilt weights equal the run's final weights bit for bit.
+ * message log, resumed segments included (a resumed run continues the same log). The rebuilt
+ * weights equal the run's final weights bit for bit. The log's first record fingerprints the
+ * starting files, so an edited {@code config.conf}, {@code run.json} or initial checkpoint is
+ * named before anything is replayed.
  */
 public final class PipelineReplay {
-  static final String INITIAL_POLICY = "initial/policy";
-  static final String INITIAL_CRITIC = "initial/critic";
-  static final String RUN_JSON = "run.json";
+  /** Where {@link PpoPipeline} keeps the initial policy. */
+  static final String INITIAL_POLICY = RunFiles.INITIAL_POLICY;
 
   private PipelineReplay() {}
 
-  /** The learner rebuilt from {@code dir}'s message log. */
-  public static PpoLearner run(Path dir) throws IOException {
-    for (String f : new String[] {"config.conf", RUN_JSON, INITIAL_POLICY, PpoPipeline.LOG}) {
+  /** The learner rebuilt from {@code dir}'s message log, and whether the log is complete. */
+  public static Replay.Outcome run(Path dir) throws IOException {
+    for (String f : new String[] {RunFiles.CONFIG, RunFiles.RUN_JSON, RunFiles.INITIAL_POLICY,
+        PpoPipeline.LOG}) {
       if (!Files.exists(dir.resolve(f))) {
         throw new RunDirectoryException(dir + " is not a PPO run directory: it has no " + f);
       }
     }
-    RlhfConfig c = ConfigLoader.load(dir.resolve("config.conf"));
-    JsonNode run = new ObjectMapper().readTree(dir.resolve(RUN_JSON).toFile());
+    RlhfConfig c = ConfigLoader.load(dir.resolve(RunFiles.CONFIG));
+    JsonNode run = new ObjectMapper().readTree(dir.resolve(RunFiles.RUN_JSON).toFile());
     Kernels kernels = Kernels.named(run.path("kernels").asText("vector"));
     TensorThreads.bindCurrentThread(run.path("learner_threads").asInt(1));
-    Checkpoint.Contents policy = Checkpoint.load(dir.resolve(INITIAL_POLICY), DataType.FLOAT);
+    Checkpoint.Contents policy = Checkpoint.load(dir.resolve(RunFiles.INITIAL_POLICY),
+        DataType.FLOAT);
     Gpt policyModel = new Gpt(policy.config(), policy.heads(), kernels);
     Gpt criticModel = null;
     Checkpoint.Contents critic = null;
-    if (Files.exists(dir.resolve(INITIAL_CRITIC))) {
-      critic = Checkpoint.load(dir.resolve(INITIAL_CRITIC), DataType.FLOAT);
+    if (Files.exists(dir.resolve(RunFiles.INITIAL_CRITIC))) {
+      critic = Checkpoint.load(dir.resolve(RunFiles.INITIAL_CRITIC), DataType.FLOAT);
       criticModel = new Gpt(critic.config(), critic.heads(), kernels);
     }
     PpoLearner fresh = FreshLearner.create(c, policyModel, policy.params(), criticModel,
         critic == null ? null : critic.params(), run.path("pad_id").asInt());
-    return Replay.run(dir.resolve(PpoPipeline.LOG), fresh, c.log().maxRecordBytes());
+    Path log = dir.resolve(PpoPipeline.LOG);
+    Optional<Metrics> start = Replay.runStart(log, c.log().maxRecordBytes());
+    if (start.isPresent()) {
+      RunFiles.checkUnchanged(dir, start.get().getValuesMap());
+    }
+    return Replay.fromStart(log, fresh, c.log().maxRecordBytes());
   }
 }

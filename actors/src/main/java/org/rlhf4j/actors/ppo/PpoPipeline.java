@@ -7,12 +7,14 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.function.Consumer;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.DispatcherSelector;
@@ -23,6 +25,9 @@ import org.rlhf4j.config.RlhfConfig;
 import org.rlhf4j.learner.MetricsLog;
 import org.rlhf4j.learner.ProgressListener;
 import org.rlhf4j.learner.RunDirectoryException;
+import org.rlhf4j.learner.StepBatches;
+import org.rlhf4j.learner.async.LearnerCheckpoints;
+import org.rlhf4j.learner.async.Replay;
 import org.rlhf4j.learner.async.FreshLearner;
 import org.rlhf4j.learner.async.LearnerRecorder;
 import org.rlhf4j.learner.async.PpoLearner;
@@ -31,6 +36,7 @@ import org.rlhf4j.model.Gpt;
 import org.rlhf4j.model.ParameterStore;
 import org.rlhf4j.model.io.AtomicFiles;
 import org.rlhf4j.model.io.Checkpoint;
+import org.rlhf4j.protocol.MessageLogFormat;
 import org.rlhf4j.protocol.MessageLogWriter;
 import org.rlhf4j.rollout.PolicySnapshot;
 import org.rlhf4j.rollout.SamplingSettings;
@@ -62,12 +68,29 @@ public final class PpoPipeline {
   /**
    * A run: the models, prompts and where to write. {@code criticModel}/{@code initialCritic} are
    * null unless the critic is separate; {@code kernels} names the kernels of the models (replay
-   * must use the same).
+   * must use the same); with {@code resume} a stopped run in {@code out} continues.
    */
   public record Spec(RlhfConfig config, Gpt policyModel, ParameterStore initialPolicy,
       Gpt rewardModel, ParameterStore reward, Gpt criticModel, ParameterStore initialCritic,
       Map<String, String> tokenizer, int eosId, int padId, List<int[]> prompts, Path out,
-      String kernels, Threads threads, FaultInjection faults) {}
+      String kernels, Threads threads, FaultInjection faults, boolean resume) {
+
+    /** A fresh run. */
+    public Spec(RlhfConfig config, Gpt policyModel, ParameterStore initialPolicy,
+        Gpt rewardModel, ParameterStore reward, Gpt criticModel, ParameterStore initialCritic,
+        Map<String, String> tokenizer, int eosId, int padId, List<int[]> prompts, Path out,
+        String kernels, Threads threads, FaultInjection faults) {
+      this(config, policyModel, initialPolicy, rewardModel, reward, criticModel, initialCritic,
+          tokenizer, eosId, padId, prompts, out, kernels, threads, faults, false);
+    }
+
+    /** This run, resumed (or started, if {@code out} holds none) when {@code resume}. */
+    public Spec resuming(boolean resume) {
+      return new Spec(config, policyModel, initialPolicy, rewardModel, reward, criticModel,
+          initialCritic, tokenizer, eosId, padId, prompts, out, kernels, threads, faults,
+          resume);
+    }
+  }
 
   /** What a finished run reports, beside {@link PipelineResult}; {@code policy} is final. */
   public record Outcome(PipelineResult result, double seconds, Path model, Path summary,
@@ -75,8 +98,21 @@ public final class PpoPipeline {
 
   private PpoPipeline() {}
 
-  /** Runs PPO to {@code rlhf4j.ppo.iterations} policy versions. */
+  /** {@link #run(Spec, ProgressListener, Consumer)} with notices on standard error. */
   public static Outcome run(Spec spec, ProgressListener progress) throws IOException {
+    return run(spec, progress, System.err::println);
+  }
+
+  /**
+   * Runs PPO to {@code rlhf4j.ppo.iterations} policy versions, or resumes a stopped run from its
+   * newest learner checkpoint and the message log after it; {@code notices} hears what a user
+   * should know (where it resumed, what it cut).
+   *
+   * @throws PipelineFailedException when an actor gives up, a work item keeps failing or nothing
+   *     happens for {@code rlhf4j.async.stall-timeout-seconds}
+   */
+  public static Outcome run(Spec spec, ProgressListener progress, Consumer<String> notices)
+      throws IOException {
     RlhfConfig c = spec.config();
     Path out = spec.out();
     int credits = c.async().credits(c.ppo().batchSize());
@@ -90,30 +126,50 @@ public final class PpoPipeline {
     // every worker has work (in the synchronous mode too, which has one batch of credits)
     int promptsPerWork = Math.min(c.async().promptsPerWork(), Math.max(1, Math.min(
         c.ppo().batchSize() / copies, credits / (copies * c.async().workers()))));
-    Coordinator.Settings settings = new Coordinator.Settings(spec.prompts(), promptsPerWork,
-        copies, credits, c.run().seed());
-    if (Files.exists(out.resolve(LOG))) {
-      throw new RunDirectoryException(out + " already holds a PPO run (" + out.resolve(LOG)
-          + "); choose another --out");
+    boolean resuming = spec.resume() && Files.exists(out.resolve(LOG));
+    if (resuming) {
+      RunFiles.checkResumable(spec, out);
+    } else {
+      if (Files.exists(out.resolve(LOG))) {
+        throw new RunDirectoryException(out + " already holds a PPO run (" + out.resolve(LOG)
+            + "); pass --resume to continue it or choose another --out");
+      }
+      RunFiles.writeStart(spec, out);
     }
-    Files.createDirectories(out);
-    AtomicFiles.writeString(out.resolve("config.conf"), ConfigLoader.render(c));
-    Checkpoint.save(out.resolve(PipelineReplay.INITIAL_POLICY), new Checkpoint.Contents(
-        spec.policyModel().config(), spec.policyModel().heads(), spec.initialPolicy(),
-        Optional.empty(), 0, spec.tokenizer()));
-    if (spec.initialCritic() != null) {
-      Checkpoint.save(out.resolve(PipelineReplay.INITIAL_CRITIC), new Checkpoint.Contents(
-          spec.criticModel().config(), spec.criticModel().heads(), spec.initialCritic(),
-          Optional.empty(), 0, spec.tokenizer()));
-    }
-    Map<String, Object> run = new LinkedHashMap<>();
-    run.put("kernels", spec.kernels());
-    run.put("pad_id", spec.padId());
-    run.put("learner_threads", spec.threads().learner());
-    AtomicFiles.writeString(out.resolve(PipelineReplay.RUN_JSON), JSON.writeValueAsString(run));
 
     PpoLearner learner = FreshLearner.create(c, spec.policyModel(), spec.initialPolicy(),
         spec.criticModel(), spec.initialCritic(), spec.padId());
+    LearnerCheckpoints checkpoints = new LearnerCheckpoints(out, 2);
+    Coordinator.Start start = Coordinator.Start.FRESH;
+    MessageLogWriter log;
+    if (resuming) {
+      Optional<LearnerCheckpoints.Restored> restored = checkpoints.restoreNewest(learner,
+          Files.size(out.resolve(LOG)), notices);
+      long records = restored.map(LearnerCheckpoints.Restored::logRecords).orElse(0L);
+      Replay.Outcome tail = Replay.continueFrom(out.resolve(LOG), learner, records,
+          restored.map(LearnerCheckpoints.Restored::logBytes)
+              .orElse((long) MessageLogFormat.HEADER_BYTES), c.log().maxRecordBytes());
+      if (tail.complete()) {
+        throw new RunDirectoryException(out + ": the learner of this run finished (its message "
+            + "log ends with the run's end) but its model was not written; `rlhf4j replay "
+            + out + "` rebuilds the final weights");
+      }
+      tail.cut().ifPresent(cut -> notices.accept("cut the end of " + out.resolve(LOG)
+          + " (left by the stop): " + cut));
+      log = MessageLogWriter.continueAt(out.resolve(LOG), tail.bytes(), tail.records(),
+          c.log().flush());
+      start = ResumePoint.of(learner, new StepBatches<>(spec.prompts(), promptsPerWork,
+          c.run().seed()), promptsPerWork, copies);
+      notices.accept("resuming from policy version " + learner.version() + " of "
+          + c.ppo().iterations() + " (" + restored.map(r -> "checkpoint " + r.dir() + ", then ")
+              .orElse("the start, then ") + (tail.records() - records)
+          + " records of the message log)");
+    } else {
+      log = MessageLogWriter.create(out.resolve(LOG), c.log().flush());
+    }
+    Coordinator.Settings settings = new Coordinator.Settings(spec.prompts(), promptsPerWork,
+        copies, credits, c.run().seed(), new Coordinator.Bounds(c.async().workAttempts(),
+            Duration.ofSeconds(c.async().stallTimeoutSeconds())), start);
     PolicySnapshot initial = learner.snapshot();
     ParameterStore reference = spec.initialPolicy().copy(DataType.FLOAT);
     RolloutScoring scoring = new RolloutScoring(spec.rewardModel(), spec.reward(),
@@ -122,38 +178,29 @@ public final class PpoPipeline {
         c.ppo().temperature(), 0, 1.0, false, c.ppo().responseLength(),
         new int[] {spec.eosId()}), spec.padId(), spec.threads().worker());
 
-    long start = System.nanoTime();
+    long startNanos = System.nanoTime();
+    long startVersion = learner.version();
     CompletableFuture<PipelineResult> done = new CompletableFuture<>();
-    try (MessageLogWriter log = MessageLogWriter.create(out.resolve(LOG), c.log().flush());
-        MetricsLog metrics = MetricsLog.open(out.resolve("metrics.jsonl"), 0)) {
-      LearnerRecorder recorder = new LearnerRecorder(learner, log, Clock.systemUTC());
-      Learner.Settings learnerSettings = new Learner.Settings(c.ppo().iterations(),
-          c.async().weightSyncEvery(), spec.threads().learner());
-      Coordinator.Roles roles = new Coordinator.Roles() {
-        @Override
-        public ActorRef<Learner.Command> learner(ActorContext<Coordinator.Command> ctx) {
-          return ctx.spawn(Learner.create(ctx.getSelf(), recorder, learnerSettings), "learner",
-              DispatcherSelector.fromConfig(DISPATCHER));
-        }
-
-        @Override
-        public ActorRef<RewardScorer.Command> scorer(ActorContext<Coordinator.Command> ctx,
-            ActorRef<Learner.Command> l) {
-          return ctx.spawn(RewardScorer.create(ctx.getSelf(), l, scoring,
-              spec.threads().scorer(), spec.faults()), "scorer",
-              DispatcherSelector.fromConfig(DISPATCHER));
-        }
-
-        @Override
-        public void workers(ActorContext<Coordinator.Command> ctx,
-            ActorRef<RewardScorer.Command> scorer) {
-          for (int i = 0; i < c.async().workers(); i++) {
-            String id = "worker-" + i;
-            ctx.spawn(RolloutWorker.create(id, ctx.getSelf(), scorer, workerSettings,
-                spec.faults()), id, DispatcherSelector.fromConfig(DISPATCHER));
-          }
+    try (MessageLogWriter logWriter = log;
+        MetricsLog metrics = MetricsLog.open(out.resolve("metrics.jsonl"), learner.version())) {
+      LearnerRecorder.VersionListener checkpointing = (l, w) -> {
+        if (l.version() % c.ppo().checkpointEvery() == 0
+            || l.version() >= c.ppo().iterations()) {
+          w.sync(); // a checkpoint must never be ahead of the log it points into
+          checkpoints.save(l, spec.policyModel(), spec.criticModel(), spec.tokenizer(),
+              w.records(), w.size());
         }
       };
+      LearnerRecorder recorder = new LearnerRecorder(learner, logWriter, Clock.systemUTC(),
+          checkpointing);
+      if (resuming) {
+        recorder.note(LearnerRecorder.RUN_RESUMED, Map.of());
+      } else {
+        recorder.note(LearnerRecorder.RUN_START, RunFiles.startChecksums(out));
+      }
+      Learner.Settings learnerSettings = new Learner.Settings(c.ppo().iterations(),
+          c.async().weightSyncEvery(), spec.threads().learner());
+      Coordinator.Roles roles = roles(spec, recorder, learnerSettings, scoring, workerSettings);
       long total = c.ppo().iterations();
       Coordinator.RoundObserver observer = (version, m) -> {
         metrics.write(version - 1, m);
@@ -164,6 +211,7 @@ public final class PpoPipeline {
           Coordinator.create(settings, initial, roles, observer, done), "rlhf4j-ppo",
           ConfigFactory.load(PpoPipeline.class.getClassLoader()));
       try {
+        // bounded: the coordinator stops the system when the run ends, fails or stalls
         system.getWhenTerminated().toCompletableFuture().get();
       } catch (InterruptedException e) {
         system.terminate();
@@ -177,7 +225,7 @@ public final class PpoPipeline {
     try {
       result = done.getNow(null);
       if (result == null) {
-        throw new IllegalStateException("the actor system stopped without a result");
+        throw new PipelineFailedException("the actor system stopped without a result");
       }
     } catch (java.util.concurrent.CompletionException e) {
       Throwable cause = e.getCause();
@@ -186,14 +234,48 @@ public final class PpoPipeline {
       }
       throw new IllegalStateException(cause);
     }
-    double seconds = (System.nanoTime() - start) / 1e9;
+    double seconds = (System.nanoTime() - startNanos) / 1e9;
     Path model = out.resolve("model");
     Checkpoint.save(model, new Checkpoint.Contents(spec.policyModel().config(),
         spec.policyModel().heads(), learner.policyParams(), Optional.empty(), result.version(),
         spec.tokenizer()));
     Path summary = out.resolve("summary.json");
-    AtomicFiles.writeString(summary, JSON.writeValueAsString(summary(c, result, seconds)));
+    Map<String, Object> s = summary(c, result, seconds);
+    if (resuming) {
+      s.put("resumed_from_version", startVersion);
+    }
+    AtomicFiles.writeString(summary, JSON.writeValueAsString(s));
     return new Outcome(result, seconds, model, summary, learner.snapshot());
+  }
+
+  private static Coordinator.Roles roles(Spec spec, LearnerRecorder recorder,
+      Learner.Settings learnerSettings, RolloutScoring scoring,
+      RolloutWorker.Settings workerSettings) {
+    return new Coordinator.Roles() {
+      @Override
+      public ActorRef<Learner.Command> learner(ActorContext<Coordinator.Command> ctx) {
+        return ctx.spawn(Learner.create(ctx.getSelf(), recorder, learnerSettings), "learner",
+            DispatcherSelector.fromConfig(DISPATCHER));
+      }
+
+      @Override
+      public ActorRef<RewardScorer.Command> scorer(ActorContext<Coordinator.Command> ctx,
+          ActorRef<Learner.Command> l) {
+        return ctx.spawn(RewardScorer.create(ctx.getSelf(), l, scoring,
+            spec.threads().scorer(), spec.faults()), "scorer",
+            DispatcherSelector.fromConfig(DISPATCHER));
+      }
+
+      @Override
+      public void workers(ActorContext<Coordinator.Command> ctx,
+          ActorRef<RewardScorer.Command> scorer) {
+        for (int i = 0; i < spec.config().async().workers(); i++) {
+          String id = "worker-" + i;
+          ctx.spawn(RolloutWorker.create(id, ctx.getSelf(), scorer, workerSettings,
+              spec.faults()), id, DispatcherSelector.fromConfig(DISPATCHER));
+        }
+      }
+    };
   }
 
   private static Map<String, Object> summary(RlhfConfig c, PipelineResult r, double seconds) {

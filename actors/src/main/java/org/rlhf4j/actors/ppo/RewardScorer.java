@@ -70,9 +70,16 @@ public final class RewardScorer extends AbstractBehavior<RewardScorer.Command> {
   private Behavior<Command> score(Score m) {
     inProgress = m;
     TensorThreads.bindCurrentThread(threads);
-    List<ScoredRollout> scored = scoring.score(m.rollouts());
-    faults.afterScorerBatch();
-    learner.tell(new Learner.Learn(m.workId(), scored));
+    try {
+      List<ScoredRollout> scored = scoring.score(m.rollouts());
+      faults.afterScorerBatch();
+      learner.tell(new Learner.Learn(m.workId(), scored));
+    } catch (RuntimeException e) {
+      coordinator.tell(new Coordinator.WorkLost(m.workId(), m.rollouts().size(),
+          "reward scorer failed: " + e.getMessage()));
+      inProgress = null;
+      throw e;
+    }
     inProgress = null;
     return this;
   }

@@ -86,8 +86,20 @@ public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command>
   }
 
   private Behavior<Command> generate(Generate m) {
-    Work work = m.work();
-    inProgress = work;
+    inProgress = m.work();
+    try {
+      return sample(m.work());
+    } catch (RuntimeException e) {
+      // say why before the supervisor restarts us: the coordinator ends the run with the reason
+      // if the same item keeps failing
+      coordinator.tell(new Coordinator.WorkLost(m.work().id(), 0,
+          "rollout worker " + id + " failed: " + e.getMessage()));
+      inProgress = null;
+      throw e;
+    }
+  }
+
+  private Behavior<Command> sample(Work work) {
     if (snapshot == null) {
       throw new IllegalStateException("worker " + id + " got work before any weights");
     }

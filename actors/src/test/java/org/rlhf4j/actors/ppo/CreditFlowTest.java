@@ -1,6 +1,7 @@
 package org.rlhf4j.actors.ppo;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
@@ -11,6 +12,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -45,6 +48,12 @@ class CreditFlowTest {
   /** Real workers and scorer on the tiny models, feeding {@code learner}. */
   private ActorRef<Coordinator.Command> coordinator(TestProbe<Learner.Command> learner,
       int credits, int workers) {
+    return coordinator(learner, credits, workers, Duration.ofMinutes(10),
+        new CompletableFuture<>());
+  }
+
+  private ActorRef<Coordinator.Command> coordinator(TestProbe<Learner.Command> learner,
+      int credits, int workers, Duration stallTimeout, CompletableFuture<PipelineResult> result) {
     PpoPipeline.Spec spec = TinyRun.spec(TinyRun.config(""), Path.of("unused"),
         FaultInjection.none());
     RolloutScoring scoring = new RolloutScoring(spec.rewardModel(), spec.reward(),
@@ -76,7 +85,8 @@ class CreditFlowTest {
     PolicySnapshot initial = new PolicySnapshot(spec.policyModel(),
         spec.initialPolicy().copy(DataType.FLOAT), 0);
     return testKit.spawn(Coordinator.create(new Coordinator.Settings(spec.prompts(), 4, 1,
-        credits, 7), initial, roles, (v, m) -> { }, new CompletableFuture<>()));
+        credits, 7, new Coordinator.Bounds(3, stallTimeout), Coordinator.Start.FRESH),
+        initial, roles, (v, m) -> { }, result));
   }
 
   @Test
@@ -121,5 +131,19 @@ class CreditFlowTest {
         learner.expectMessageClass(Learner.Learn.class, Duration.ofSeconds(30)).workId(), 4,
         learner.expectMessageClass(Learner.Learn.class, Duration.ofSeconds(30)).workId(), 4);
     assertEquals(Set.of(2L, 3L), sizes.keySet());
+  }
+
+  @Test
+  void aLearnerThatNeverFinishesARoundEndsTheRunAfterTheStallTimeout() throws Exception {
+    TestProbe<Learner.Command> learner = testKit.createTestProbe();
+    CompletableFuture<PipelineResult> result = new CompletableFuture<>();
+    coordinator(learner, 8, 1, Duration.ofSeconds(2), result);
+    ExecutionException e = assertThrows(ExecutionException.class,
+        () -> result.get(2, TimeUnit.MINUTES));
+    assertTrue(e.getCause() instanceof PipelineFailedException, e.getCause().toString());
+    assertTrue(e.getCause().getMessage().contains("no policy update for 2 s"),
+        e.getCause().getMessage());
+    assertTrue(e.getCause().getMessage().contains("scoring or in the learner"),
+        e.getCause().getMessage());
   }
 }

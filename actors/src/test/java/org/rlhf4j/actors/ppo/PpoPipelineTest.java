@@ -51,7 +51,7 @@ class PpoPipelineTest {
     assertEquals(32, summary.get("ledger").get("trained").asLong());
     assertEquals(5, Files.readAllLines(out.resolve("metrics.jsonl")).size() + 1);
 
-    PpoLearner replayed = PipelineReplay.run(out);
+    PpoLearner replayed = PipelineReplay.run(out).learner();
     assertEquals(4, replayed.version());
     assertEquals(r.weightsSha256(), replayed.policyParams().sha256());
     assertEquals(r.learner(), replayed.ledger());
@@ -116,7 +116,7 @@ class PpoPipelineTest {
       }
     }
     assertEquals(r.learner().received(), ids.size());
-    assertEquals(r.weightsSha256(), PipelineReplay.run(out).policyParams().sha256());
+    assertEquals(r.weightsSha256(), PipelineReplay.run(out).learner().policyParams().sha256());
   }
 
   @Test

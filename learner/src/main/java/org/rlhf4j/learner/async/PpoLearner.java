@@ -27,6 +27,7 @@ import org.rlhf4j.model.Head;
 import org.rlhf4j.model.ParameterStore;
 import org.rlhf4j.model.PolicyEvaluation;
 import org.rlhf4j.protocol.pb.FinishReason;
+import org.rlhf4j.protocol.pb.LearnerState;
 import org.rlhf4j.protocol.pb.Rollout;
 import org.rlhf4j.protocol.pb.ScoredRollout;
 import org.rlhf4j.rollout.PolicySnapshot;
@@ -287,6 +288,76 @@ public final class PpoLearner {
   /** A frozen copy of the current policy at {@link #version()}, for rollout workers. */
   public PolicySnapshot snapshot() {
     return PolicySnapshot.freeze(m.policyModel(), m.policy(), version);
+  }
+
+  /** The live weights of the separate critic, or null without one. */
+  public ParameterStore criticParams() {
+    return m.critic();
+  }
+
+  /** The policy's optimizer (its moments go into a resumable checkpoint). */
+  public OptimizerStep policyOptimizer() {
+    return step.policyOptimizer();
+  }
+
+  /** The separate critic's optimizer, or null without one. */
+  public OptimizerStep criticOptimizer() {
+    return step.criticOptimizer();
+  }
+
+  /**
+   * Everything beyond the weights and optimizer moments that later rounds depend on: version,
+   * update count, KL coefficient, ledger counts, the rollout ids received and the admitted
+   * rollouts still waiting. The log fields are left for the caller.
+   */
+  public LearnerState state() {
+    LearnerState.Builder b = LearnerState.newBuilder()
+        .setVersion(version).setUpdates(updates).setKlCoef(kl.value())
+        .setReceived(received).setTrained(trained).setDroppedStale(droppedStale)
+        .setDuplicates(duplicates).setRejected(rejected)
+        .addAllSeenRolloutIds(seen.stream().sorted().toList())
+        .addAllBatch(batch)
+        .setPolicySha256(m.policy().sha256());
+    groups.values().forEach(b::addAllGrouped);
+    for (OptimizerStep o : new OptimizerStep[] {policyOptimizer(), criticOptimizer()}) {
+      if (o != null) {
+        b.addBadInARow(o.badInARow()).addSkipped(o.skipped());
+      }
+    }
+    return b.build();
+  }
+
+  /**
+   * Puts back a {@link #state()} into a learner just built at version 0 whose weights and
+   * optimizer moments the caller has already restored; the rounds that follow are those the saved
+   * learner would have run.
+   */
+  public void restore(LearnerState s) {
+    if (version != 0 || received != 0) {
+      throw new IllegalStateException("restore needs a fresh learner; this one is at version "
+          + version + " with " + received + " messages received");
+    }
+    version = s.getVersion();
+    updates = s.getUpdates();
+    kl.reset(s.getKlCoef());
+    received = s.getReceived();
+    trained = s.getTrained();
+    droppedStale = s.getDroppedStale();
+    duplicates = s.getDuplicates();
+    rejected = s.getRejected();
+    seen.addAll(s.getSeenRolloutIdsList());
+    batch.addAll(s.getBatchList());
+    for (ScoredRollout r : s.getGroupedList()) {
+      groups.computeIfAbsent(r.getRollout().getPromptId(), id -> new ArrayList<>()).add(r);
+    }
+    OptimizerStep[] optimizers = {policyOptimizer(), criticOptimizer()};
+    for (int i = 0, k = 0; i < optimizers.length; i++) {
+      if (optimizers[i] != null && k < s.getBadInARowCount()) {
+        optimizers[i].restoreCounts(s.getBadInARow(k), s.getSkipped(k));
+        k++;
+      }
+    }
+    ledger(); // checks that the restored counts add up
   }
 
   /** The counts so far. */
