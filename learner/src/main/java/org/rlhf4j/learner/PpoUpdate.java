@@ -12,8 +12,9 @@ import org.rlhf4j.model.PolicyEvaluation;
 /**
  * One PPO gradient step on a minibatch: the objective's gradients with respect to log-probs,
  * entropies and values carried back through the policy (and the separate critic, if any), then
- * the optimizers. Shared by the synchronous {@link PpoTrainer} and the asynchronous learner;
- * the gradient stores are allocated once.
+ * the optimizers; with the advantage estimators, what {@link
+ * org.rlhf4j.learner.async.PpoLearner} runs for each minibatch. The gradient stores are allocated
+ * once.
  */
 public final class PpoUpdate {
   private final PpoObjective objective;

@@ -1,2 +1,2 @@
-/** Objectives and synchronous trainers: SFT, reward model, PPO, GRPO/RLOO and the DPO family. */
+/** Objectives and synchronous trainers: SFT, reward model, the DPO family; PPO's update step. */
 package org.rlhf4j.learner;

@@ -65,7 +65,10 @@ public final class PpoLearner {
   public static final String OFF_POLICY_FRAC = "async/off_policy_frac";
   /** The policy version the round produced. */
   public static final String VERSION = "async/version";
-  /** The epoch at which early stopping on approximate KL ended the round (as PpoTrainer). */
+  /**
+   * The epoch in which early stopping ended the round: the first minibatch update whose
+   * approximate KL (measured before its step) exceeded {@code early-stop-kl}; absent otherwise.
+   */
   public static final String EARLY_STOP_EPOCH = "policy/early_stop_epoch";
 
   /**
@@ -92,8 +95,8 @@ public final class PpoLearner {
    *
    * @param maxLag the oldest admitted rollout is {@code maxLag} versions behind the learner (0:
    *     on-policy only)
-   * @param seed shuffles the rows into minibatches each epoch (TRL does; PpoTrainer takes
-   *     contiguous slices), from (seed, version) so a round depends only on where it happens
+   * @param seed shuffles the rows into minibatches each epoch (as TRL does), from (seed,
+   *     version) so a round depends only on where it happens
    * @param padId the padding token of the batches the models see
    */
   public record Settings(int maxLag, long seed, int padId) {
@@ -396,7 +399,10 @@ public final class PpoLearner {
     }
   }
 
-  /** One PPO update round on {@code rows}: {@code PpoTrainer.iteration} after its sampling. */
+  /**
+   * One PPO update round on {@code rows}: values, per-token KL penalty, advantages, then epochs ×
+   * minibatches of clipped updates.
+   */
   private Map<String, Double> round(List<ScoredRollout> rows) {
     // 1. the batch: prompt + response tokens, and what the messages carry
     int b = rows.size();
@@ -438,7 +444,7 @@ public final class PpoLearner {
         : tokens.toResponseLayout(criticEvaluation(tokens).values(), t); // (B·T)
 
     // 4. per-token rewards with the KL penalty, then advantages; the KL is taken between the
-    //    behaviour and reference log-probs, as PpoTrainer does (there behaviour = current)
+    //    behaviour and reference log-probs (for an on-policy rollout, the current policy's)
     double[] rewards = new double[b * t];
     double[] nonScore = new double[b];
     TokenRewards.Totals totals = tokenRewards.compute(rewards, nonScore, shape, logpBehaviour,
@@ -523,7 +529,10 @@ public final class PpoLearner {
     return prox;
   }
 
-  /** One minibatch update on rows {@code idx} of the batch: {@code PpoTrainer.update}. */
+  /**
+   * One minibatch update on rows {@code idx} of the batch: the current policy's (and critic's)
+   * evaluation, the objective against the behaviour (or proximal) log-probs, one optimizer step.
+   */
   private PpoObjective.Result update(int[] idx, List<int[]> promptIds, List<int[]> responseIds,
       int t, double[] logpOld, double[] logpProx, double[] advantages, double[] valuesOld,
       double[] returns, double[] mask) {

@@ -35,9 +35,12 @@ final class TinySetup {
   /** A frozen model and its weights. */
   record Frozen(Gpt model, ParameterStore params) {}
 
-  /** A learner with its reward scorer and the reference it scores against. */
+  /**
+   * A learner with its reward scorer and the reference it scores against; {@code critic} is the
+   * learner's separate critic (live weights), or null without one.
+   */
   record Rig(PpoConfig config, PpoLearner learner, RolloutScoring scoring, Frozen reference,
-      Frozen reward) {
+      Frozen reward, ParameterStore critic) {
 
     SamplingSettings sampling() {
       return new SamplingSettings(config.temperature(), 0, 1.0, false, config.responseLength(),
@@ -50,8 +53,9 @@ final class TinySetup {
   private TinySetup() {}
 
   /**
-   * A reward model trained to prefer responses of token 5 over responses of token 7 (as in
-   * PpoTrainerTest); trained once per JVM and only read afterwards.
+   * A reward model trained on 240 pairs whose chosen responses are about half token 5 and whose
+   * rejected ones have each 5 swapped for a token from 1 to 4, so it scores token 5 up; trained
+   * once per JVM and only read afterwards.
    */
   static synchronized Frozen rewardModel() {
     if (rewardModel == null) {
@@ -123,7 +127,7 @@ final class TinySetup {
         new OptimizerStep(policy, OPTIMIZER, 1000, policyModel.kernels()), criticOptimizer);
     RolloutScoring scoring = new RolloutScoring(reward.model(), reward.params(),
         reference.model(), reference.params(), c.temperature(), PAD);
-    return new Rig(c, learner, scoring, reference, reward);
+    return new Rig(c, learner, scoring, reference, reward, critic);
   }
 
   /**
