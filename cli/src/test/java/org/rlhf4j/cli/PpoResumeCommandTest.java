@@ -38,7 +38,7 @@ class PpoResumeCommandTest {
         rlhf4j.model { d-model = 16, layers = 1, heads = 2, context-length = 40 }
         rlhf4j.sft { steps = 2, batch-size = 4 }
         rlhf4j.reward { steps = 2, batch-size = 4 }
-        rlhf4j.ppo { iterations = 300, batch-size = 4, minibatches = 2, epochs = 1,
+        rlhf4j.ppo { iterations = 80, batch-size = 4, minibatches = 2, epochs = 1,
           response-length = 4, checkpoint-every = 2 }
         """);
     List<String> sft = new ArrayList<>();
@@ -109,15 +109,17 @@ class PpoResumeCommandTest {
 
     Rlhf4jCommandTest.Run resumed = ok(ppo(out, "--resume").toArray(String[]::new));
     assertTrue(resumed.err().contains("rlhf4j: resuming from policy version "), resumed.err());
+    System.out.println(resumed.err().lines().filter(l -> l.startsWith("rlhf4j: "))
+        .reduce("", (a, b) -> a + b + "\n"));
     JsonNode result = JSON.readTree(resumed.out());
-    assertEquals(300, result.get("iterations").asInt());
+    assertEquals(80, result.get("iterations").asInt());
     JsonNode summary = JSON.readTree(out.resolve("summary.json").toFile());
     JsonNode ledger = summary.get("ledger");
     assertEquals(ledger.get("produced").asLong(), ledger.get("trained").asLong()
         + ledger.get("dropped_stale").asLong() + ledger.get("duplicates").asLong()
         + ledger.get("rejected").asLong() + ledger.get("pending").asLong()
         + ledger.get("unused_at_end").asLong() + ledger.get("lost_to_failure").asLong());
-    assertEquals(300 * 4, ledger.get("trained").asLong(), "every version trained one batch");
+    assertEquals(80 * 4, ledger.get("trained").asLong(), "every version trained one batch");
 
     Rlhf4jCommandTest.Run replay = ok("replay", out.toString());
     JsonNode replayed = JSON.readTree(replay.out());
