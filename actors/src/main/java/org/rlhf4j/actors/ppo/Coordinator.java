@@ -216,7 +216,9 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
           draining = true;
           return closeIfDrained();
         })
-        .onMessage(LearnerFailed.class, m -> fail(m.cause()))
+        .onMessage(LearnerFailed.class, m -> fail(
+            m.cause() instanceof org.rlhf4j.learner.TrainingDivergedException ? m.cause()
+                : new PipelineFailedException("the learner failed: " + m.cause(), m.cause())))
         .onMessage(LearnerClosed.class, this::learnerClosed)
         .onMessage(StallCheck.class, m -> stalled())
         .onSignal(ChildFailed.class, s -> fail(new PipelineFailedException(
