@@ -45,6 +45,11 @@ final class TrainingOptions {
     return out != null ? out : Path.of("runs", c.run().name(), stage);
   }
 
+  /** The run directory must be a directory this process can write in, checked before any work. */
+  void checkOut(RlhfConfig c, String stage) {
+    OutputPaths.requireWritableDirectory(out(c, stage), "--out");
+  }
+
   /** True when the built-in task was chosen (and it is one that exists). */
   boolean usesTask() {
     if (source.task == null) {
