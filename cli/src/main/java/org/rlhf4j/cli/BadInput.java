@@ -1,7 +1,6 @@
 package org.rlhf4j.cli;
 
 import java.nio.file.AccessDeniedException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.NotDirectoryException;
 import java.nio.file.NoSuchFileException;
@@ -31,21 +30,22 @@ final class BadInput {
    * read-only mount, a file where a directory should be), or null; looks through wrappers.
    */
   private static String fileSystem(Throwable e) {
+    String file = "";
+    String problem = null;
     for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof FileSystemException f && f.getFile() != null) {
+        file = f.getFile() + ": "; // the innermost names the file; wrappers only repeat it
+      }
       String message = String.valueOf(t.getMessage());
-      String file = t instanceof FileSystemException f && f.getFile() != null ? f.getFile() + ": "
-          : "";
       if (message.contains("No space left on device")) {
-        return file + "no space left on device; free some space or choose another --out";
-      }
-      if (message.contains("Read-only file system")) {
-        return file + "read-only file system; choose another --out";
-      }
-      if (t instanceof NotDirectoryException || t instanceof FileAlreadyExistsException) {
-        return file + "exists and is not a directory";
+        problem = "no space left on device; free some space or choose another --out";
+      } else if (message.contains("Read-only file system")) {
+        problem = "read-only file system; choose another --out";
+      } else if (t instanceof NotDirectoryException) {
+        problem = "a file stands where a directory was expected";
       }
     }
-    return null;
+    return problem == null ? null : file + problem;
   }
 
   static String describe(Throwable e) {

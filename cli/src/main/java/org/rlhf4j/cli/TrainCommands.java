@@ -44,6 +44,7 @@ final class TrainCommands {
           options.kernels.create(), raw.values().stream().map(SftExample::text).toList());
       var examples = TrainingData.sft(raw, m.tokenizer(), c.sft(), m.gpt(), err(spec));
       Path out = options.out(c, "sft");
+      options.checkResume(out, m.gpt().config());
       TrainingRun.Result r = SftRun.run(new SftRun.Spec(c, m.gpt(), m.params(), m.tokenizer(),
           examples.usable(), out, options.resume), ProgressBar.on(err(spec), "sft"));
       print(spec, "{\"model\": \"%s\", \"steps\": %d, \"loss\": %s, \"dropped\": %d}",
@@ -70,6 +71,7 @@ final class TrainCommands {
       var pairs = TrainingData.pairs(TrainingData.Source.file(data, JsonlReader.preferences()),
           m.tokenizer(), "rlhf4j.reward.max-length", c.reward().maxLength(), m.gpt(), err(spec));
       Path out = options.out(c, "rm");
+      options.checkResume(out, m.gpt().config());
       RewardRun.Result r = RewardRun.run(new RewardRun.Spec(c, m.gpt(), m.params(), m.tokenizer(),
           pairs.usable(), out, options.resume), ProgressBar.on(err(spec), "rm"));
       print(spec, "{\"model\": \"%s\", \"steps\": %d, \"eval_accuracy\": %s, \"eval_pairs\": %d, "
@@ -96,6 +98,7 @@ final class TrainCommands {
       var pairs = TrainingData.pairs(TrainingData.Source.file(data, JsonlReader.preferences()),
           m.tokenizer(), "rlhf4j.dpo.max-length", c.dpo().maxLength(), m.gpt(), err(spec));
       Path out = options.out(c, "dpo");
+      options.checkResume(out, m.gpt().config());
       TrainingRun.Result r = DpoRun.run(new DpoRun.Spec(c, m.gpt(), m.params(), m.tokenizer(),
           pairs.usable(), out, options.resume), ProgressBar.on(err(spec), "dpo"));
       print(spec, "{\"model\": \"%s\", \"steps\": %d, \"loss\": %s, \"dropped\": %d}",

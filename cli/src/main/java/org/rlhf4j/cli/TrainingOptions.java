@@ -50,6 +50,13 @@ final class TrainingOptions {
     OutputPaths.requireWritableDirectory(out(c, stage), "--out");
   }
 
+  /** With --resume, the run in {@code out} must be of {@code model}'s shape. */
+  void checkResume(Path out, org.rlhf4j.config.ModelConfig model) throws java.io.IOException {
+    if (resume) {
+      ResumeShape.check(out, model);
+    }
+  }
+
   /** True when the built-in task was chosen (and it is one that exists). */
   boolean usesTask() {
     if (source.task == null) {
