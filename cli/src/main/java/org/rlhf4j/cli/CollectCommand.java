@@ -48,6 +48,7 @@ final class CollectCommand implements Callable<Integer> {
       throw new UserInputException("--task: unknown task '" + task + "', expected sentiment");
     }
     RlhfConfig c = config.load();
+    OutputPaths.requireWritableFile(out, "--out");
     TensorThreads.bindCurrentThread(c.runtime().threadsPerModel());
     ModelSource m = ModelSource.load(init, c, ModelSource.none(), kernels.create());
     CollectedComparisons.Summary s = collect(c, m, out, spec);

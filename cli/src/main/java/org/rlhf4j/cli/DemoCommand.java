@@ -103,6 +103,7 @@ final class DemoCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     plan = quick ? DemoPlan.quick() : DemoPlan.full();
     dir = out != null ? out : Path.of("runs", name);
+    OutputPaths.requireWritableDirectory(dir, "--out");
     state = DemoState.open(dir, resume);
     k = kernels.create();
     RlhfConfig base = stage(DemoPlan.EVAL);

@@ -77,6 +77,10 @@ final class EvalCommand implements Callable<Integer> {
       throw new UserInputException("--reward-model and --comparisons go together");
     }
     RlhfConfig c = config.load();
+    // every input is checked before the evaluation, which samples for minutes
+    Path file = out != null ? out : Path.of("runs", c.run().name(), "eval.json");
+    OutputPaths.requireWritableFile(file, "--out");
+    Checkpoint.Contents rm = rewardModel == null ? null : PpoModels.rewardCheckpoint(rewardModel);
     TensorThreads.bindCurrentThread(c.runtime().threadsPerModel());
     Kernels k = kernels.create();
     ModelSource policyModel = ModelSource.load(policy, c, ModelSource.none(), k);
@@ -91,7 +95,6 @@ final class EvalCommand implements Callable<Integer> {
           ModelSource.none(), k), policyModel));
     }
     if (rewardModel != null) {
-      Checkpoint.Contents rm = Checkpoint.load(rewardModel, DataType.FLOAT);
       var rmGpt = new org.rlhf4j.model.Gpt(rm.config(), EnumSet.of(Head.REWARD), k,
           org.rlhf4j.model.RewardPooling.of(rm.state()));
       List<PreferencePair> pairs = Tokenized.pairs(JsonlReader.preferences().readAll(
@@ -103,7 +106,6 @@ final class EvalCommand implements Callable<Integer> {
         .map(p -> Tokenized.prompt(p, policyModel.tokenizer())).toList();
     Evaluation.Report report = evaluation.run(policySnapshot, referenceSnapshot, prompts);
     printTable(spec.commandLine().getOut(), report);
-    Path file = out != null ? out : Path.of("runs", c.run().name(), "eval.json");
     Files.createDirectories(file.toAbsolutePath().getParent());
     AtomicFiles.writeString(file, report.toJson() + "\n");
     spec.commandLine().getOut().println("wrote " + file);

@@ -14,6 +14,7 @@ import org.rlhf4j.model.Head;
 import org.rlhf4j.model.ParameterStore;
 import org.rlhf4j.model.RewardPooling;
 import org.rlhf4j.model.io.Checkpoint;
+import org.rlhf4j.model.io.Gpt2ConfigJson;
 import org.rlhf4j.model.io.HuggingFaceGpt2;
 import org.rlhf4j.model.kernels.Kernels;
 import org.rlhf4j.model.tokenizer.ByteTokenizer;
@@ -47,13 +48,14 @@ record ModelSource(Gpt gpt, ParameterStore params, Tokenizer tokenizer) {
             + " is smaller than the " + tokenizer.name() + " tokenizer's " + tokenizer.vocabSize()
             + " tokens");
       }
+      MemoryBudget.check(m, heads, "rlhf4j.model");
       Gpt gpt = new Gpt(m, heads, kernels, pooling(config));
       return new ModelSource(gpt, gpt.initialParameters(config.run().seed(), DataType.FLOAT),
           tokenizer);
     }
-    if (!Files.isDirectory(init)) {
-      throw new UserInputException(init + ": no such directory (expected an rlhf4j checkpoint or a "
-          + "Hugging Face GPT-2 directory)");
+    requireModelDirectory(init);
+    if (Files.exists(init.resolve("config.json"))) {
+      MemoryBudget.check(Gpt2ConfigJson.read(init.resolve("config.json")), heads, init.toString());
     }
     if (Files.exists(init.resolve("rlhf4j.json"))) {
       Checkpoint.Contents c = Checkpoint.load(init, DataType.FLOAT);
@@ -66,6 +68,23 @@ record ModelSource(Gpt gpt, ParameterStore params, Tokenizer tokenizer) {
         + ": no tokenizer files (vocab.json + merges.txt or tokenizer.json)"));
     Gpt gpt = new Gpt(hf.config(), heads, kernels, pooling(config));
     return new ModelSource(gpt, withHeads(gpt, hf.params(), config.run().seed()), tokenizer);
+  }
+
+  /**
+   * {@code dir} must be a model directory; a run directory (what a trainer's --out names) is
+   * refused with the path of its model.
+   */
+  static void requireModelDirectory(Path dir) {
+    if (!Files.isDirectory(dir)) {
+      throw new UserInputException(dir + ": no such directory (expected an rlhf4j checkpoint or a "
+          + "Hugging Face GPT-2 directory)");
+    }
+    boolean model = Files.exists(dir.resolve("config.json"))
+        || Files.exists(dir.resolve("rlhf4j.json"));
+    if (!model && Files.isDirectory(dir.resolve("model"))) {
+      throw new UserInputException(dir + " is a run directory; its model is "
+          + dir.resolve("model"));
+    }
   }
 
   private static Tokenizer freshTokenizer(RlhfConfig config, List<String> corpus) {

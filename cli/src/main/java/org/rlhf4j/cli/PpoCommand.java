@@ -12,7 +12,6 @@ import org.rlhf4j.config.ConfigLoader;
 import org.rlhf4j.config.RlhfConfig;
 import org.rlhf4j.model.kernels.Kernels;
 import org.rlhf4j.tasks.data.JsonlReader;
-import org.rlhf4j.tasks.data.PromptExample;
 import org.rlhf4j.tasks.sentiment.SentimentTask;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -102,12 +101,19 @@ final class PpoCommand implements Callable<Integer> {
   }
 
   private PpoPipeline.Spec spec(RlhfConfig c, Kernels kernels, Path out) throws Exception {
-    List<String> prompts = options.usesTask() ? SentimentTask.get().trainPrompts()
-        : JsonlReader.prompts().readAll(options.data()).stream().map(PromptExample::prompt)
-            .toList();
+    OutputPaths.requireWritableDirectory(out, "--out");
+    TrainingData.Source<String> prompts = options.usesTask()
+        ? TrainingData.Source.task("sentiment", SentimentTask.get().trainPrompts())
+        : promptsOf(options.data());
     int threads = c.runtime().threadsPerModel();
     return PpoModels.load(c, options.init, rewardModel, kernels)
-        .spec(c, prompts, out, options.kernels.name, new PpoPipeline.Threads(threads, threads,
-            threads));
+        .spec(c, prompts.values(), prompts.where(), out, options.kernels.name,
+            new PpoPipeline.Threads(threads, threads, threads));
+  }
+
+  private static TrainingData.Source<String> promptsOf(Path file) {
+    var numbered = JsonlReader.prompts().readAllNumbered(file).stream()
+        .map(n -> new JsonlReader.Numbered<>(n.line(), n.example().prompt())).toList();
+    return new TrainingData.Source<>(file.toString(), numbered);
   }
 }

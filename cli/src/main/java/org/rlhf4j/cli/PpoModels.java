@@ -6,10 +6,12 @@ import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.IntFunction;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.rlhf4j.actors.ppo.FaultInjection;
 import org.rlhf4j.actors.ppo.PpoPipeline;
 import org.rlhf4j.config.RlhfConfig;
+import org.rlhf4j.learner.ExampleFit;
 import org.rlhf4j.model.Gpt;
 import org.rlhf4j.model.Head;
 import org.rlhf4j.model.ParameterStore;
@@ -31,14 +33,7 @@ record PpoModels(ModelSource policy, Gpt rewardModel, ParameterStore reward, Gpt
     boolean valueHead = gae && c.ppo().critic().equals("value-head");
     Set<Head> policyHeads = valueHead ? EnumSet.of(Head.VALUE) : EnumSet.noneOf(Head.class);
     ModelSource policy = ModelSource.load(init, c, policyHeads, kernels);
-    if (!Files.exists(rewardModel.resolve("rlhf4j.json"))) {
-      throw new UserInputException(rewardModel + ": not an rlhf4j checkpoint (no rlhf4j.json); "
-          + "train one with `rlhf4j rm`");
-    }
-    Checkpoint.Contents rm = Checkpoint.load(rewardModel, DataType.FLOAT);
-    if (!rm.heads().contains(Head.REWARD)) {
-      throw new UserInputException(rewardModel + ": this checkpoint has no reward head");
-    }
+    Checkpoint.Contents rm = rewardCheckpoint(rewardModel);
     if (!rm.tokenizer().equals(policy.tokenizer().describe())) {
       throw new UserInputException(rewardModel + ": its tokenizer " + rm.tokenizer()
           + " differs from the policy's " + policy.tokenizer().describe());
@@ -54,13 +49,48 @@ record PpoModels(ModelSource policy, Gpt rewardModel, ParameterStore reward, Gpt
     return new PpoModels(policy, rewardGpt, rm.params(), criticGpt, criticParams);
   }
 
+  /**
+   * The reward model in {@code dir}: an rlhf4j checkpoint with a reward head, as `rlhf4j rm`
+   * writes (a policy has none; its score would be an untrained head's).
+   */
+  static Checkpoint.Contents rewardCheckpoint(Path dir) throws IOException {
+    ModelSource.requireModelDirectory(dir);
+    if (!Files.exists(dir.resolve("rlhf4j.json"))) {
+      throw new UserInputException(dir + ": not an rlhf4j checkpoint (no rlhf4j.json); "
+          + "train one with `rlhf4j rm`");
+    }
+    Checkpoint.Contents rm = Checkpoint.load(dir, DataType.FLOAT);
+    if (!rm.heads().contains(Head.REWARD)) {
+      throw new UserInputException(dir + ": this checkpoint has no reward head (heads: "
+          + (rm.heads().isEmpty() ? "none, a policy" : rm.heads()) + "); pass a reward model "
+          + "trained with `rlhf4j rm`");
+    }
+    return rm;
+  }
+
   /** A pipeline run of these models on {@code prompts} (text, tokenized here) into {@code out}. */
   PpoPipeline.Spec spec(RlhfConfig c, List<String> prompts, Path out, String kernelsName,
       PpoPipeline.Threads threads) {
+    return spec(c, prompts, i -> "prompt " + (i + 1), out, kernelsName, threads);
+  }
+
+  /**
+   * Like {@link #spec(RlhfConfig, List, Path, String, PpoPipeline.Threads)}; every prompt must
+   * leave room for a whole response in the context, else the prompt {@code where} names is bad
+   * input, found before the run starts.
+   */
+  PpoPipeline.Spec spec(RlhfConfig c, List<String> prompts, IntFunction<String> where, Path out,
+      String kernelsName, PpoPipeline.Threads threads) {
     List<int[]> ids = prompts.stream().map(p -> Tokenized.prompt(p, policy.tokenizer())).toList();
+    ExampleFit.checkPromptsFit(ids, c.ppo().responseLength(), contextLength(), where);
     return new PpoPipeline.Spec(c, policy.gpt(), policy.params(), rewardModel, reward,
         criticModel, critic, policy.tokenizer().describe(), policy.tokenizer().eosId(),
         policy.tokenizer().padId(), ids, out, kernelsName, threads,
         new FaultInjection(c.async().crashEvery()));
+  }
+
+  /** The longest prompt + response every model of the run reads (the scorer's bound). */
+  int contextLength() {
+    return Math.min(policy.gpt().config().contextLength(), rewardModel.config().contextLength());
   }
 }

@@ -34,18 +34,21 @@ final class TrainCommands {
     @Override
     public Integer call() throws Exception {
       RlhfConfig c = options.config.load();
+      options.checkOut(c, "sft");
       boolean task = options.usesTask();
       Path data = task ? null : options.data();
-      List<SftExample> raw = task ? SentimentTask.get().trainTexts().stream()
-          .map(SftExample::ofText).toList() : JsonlReader.sft().readAll(data);
+      TrainingData.Source<SftExample> raw = task ? TrainingData.Source.task("sentiment",
+          SentimentTask.get().trainTexts().stream().map(SftExample::ofText).toList())
+          : TrainingData.Source.file(data, JsonlReader.sft());
       ModelSource m = ModelSource.load(options.init, c, ModelSource.none(),
-          options.kernels.create(), raw.stream().map(SftExample::text).toList());
-      var examples = Tokenized.sft(raw, m.tokenizer());
+          options.kernels.create(), raw.values().stream().map(SftExample::text).toList());
+      var examples = TrainingData.sft(raw, m.tokenizer(), c.sft(), m.gpt(), err(spec));
       Path out = options.out(c, "sft");
+      options.checkResume(out, m.gpt().config());
       TrainingRun.Result r = SftRun.run(new SftRun.Spec(c, m.gpt(), m.params(), m.tokenizer(),
-          examples, out, options.resume), ProgressBar.on(spec.commandLine().getErr(), "sft"));
-      print(spec, "{\"model\": \"%s\", \"steps\": %d, \"loss\": %s}", r.model(), r.steps(),
-          number(r.keyMetric()));
+          examples.usable(), out, options.resume), ProgressBar.on(err(spec), "sft"));
+      print(spec, "{\"model\": \"%s\", \"steps\": %d, \"loss\": %s, \"dropped\": %d}",
+          r.model(), r.steps(), number(r.keyMetric()), examples.dropped());
       return 0;
     }
   }
@@ -61,15 +64,19 @@ final class TrainCommands {
     @Override
     public Integer call() throws Exception {
       RlhfConfig c = options.config.load();
+      options.checkOut(c, "rm");
       Path data = preferenceData(options, c, "rm", spec);
       ModelSource m = ModelSource.load(options.init, c, EnumSet.of(Head.REWARD),
           options.kernels.create());
-      var pairs = Tokenized.pairs(JsonlReader.preferences().readAll(data), m.tokenizer());
+      var pairs = TrainingData.pairs(TrainingData.Source.file(data, JsonlReader.preferences()),
+          m.tokenizer(), "rlhf4j.reward.max-length", c.reward().maxLength(), m.gpt(), err(spec));
       Path out = options.out(c, "rm");
+      options.checkResume(out, m.gpt().config());
       RewardRun.Result r = RewardRun.run(new RewardRun.Spec(c, m.gpt(), m.params(), m.tokenizer(),
-          pairs, out, options.resume), ProgressBar.on(spec.commandLine().getErr(), "rm"));
-      print(spec, "{\"model\": \"%s\", \"steps\": %d, \"eval_accuracy\": %s, \"eval_pairs\": %d}",
-          r.model(), r.steps(), number(r.heldOutAccuracy()), r.heldOut());
+          pairs.usable(), out, options.resume), ProgressBar.on(err(spec), "rm"));
+      print(spec, "{\"model\": \"%s\", \"steps\": %d, \"eval_accuracy\": %s, \"eval_pairs\": %d, "
+          + "\"dropped\": %d}", r.model(), r.steps(), number(r.heldOutAccuracy()), r.heldOut(),
+          pairs.dropped());
       return 0;
     }
   }
@@ -85,14 +92,17 @@ final class TrainCommands {
     @Override
     public Integer call() throws Exception {
       RlhfConfig c = options.config.load();
+      options.checkOut(c, "dpo");
       Path data = preferenceData(options, c, "dpo", spec);
       ModelSource m = ModelSource.load(options.init, c, ModelSource.none(), options.kernels.create());
-      var pairs = Tokenized.pairs(JsonlReader.preferences().readAll(data), m.tokenizer());
+      var pairs = TrainingData.pairs(TrainingData.Source.file(data, JsonlReader.preferences()),
+          m.tokenizer(), "rlhf4j.dpo.max-length", c.dpo().maxLength(), m.gpt(), err(spec));
       Path out = options.out(c, "dpo");
+      options.checkResume(out, m.gpt().config());
       TrainingRun.Result r = DpoRun.run(new DpoRun.Spec(c, m.gpt(), m.params(), m.tokenizer(),
-          pairs, out, options.resume), ProgressBar.on(spec.commandLine().getErr(), "dpo"));
-      print(spec, "{\"model\": \"%s\", \"steps\": %d, \"loss\": %s}", r.model(), r.steps(),
-          number(r.keyMetric()));
+          pairs.usable(), out, options.resume), ProgressBar.on(err(spec), "dpo"));
+      print(spec, "{\"model\": \"%s\", \"steps\": %d, \"loss\": %s, \"dropped\": %d}",
+          r.model(), r.steps(), number(r.keyMetric()), pairs.dropped());
       return 0;
     }
   }
@@ -117,6 +127,10 @@ final class TrainCommands {
       CollectCommand.collect(c, policy, file, spec);
     }
     return file;
+  }
+
+  private static PrintWriter err(CommandSpec spec) {
+    return spec.commandLine().getErr();
   }
 
   /** A JSON number, or null for a metric that was never measured. */

@@ -45,6 +45,18 @@ final class TrainingOptions {
     return out != null ? out : Path.of("runs", c.run().name(), stage);
   }
 
+  /** The run directory must be a directory this process can write in, checked before any work. */
+  void checkOut(RlhfConfig c, String stage) {
+    OutputPaths.requireWritableDirectory(out(c, stage), "--out");
+  }
+
+  /** With --resume, the run in {@code out} must be of {@code model}'s shape. */
+  void checkResume(Path out, org.rlhf4j.config.ModelConfig model) throws java.io.IOException {
+    if (resume) {
+      ResumeShape.check(out, model);
+    }
+  }
+
   /** True when the built-in task was chosen (and it is one that exists). */
   boolean usesTask() {
     if (source.task == null) {

@@ -91,6 +91,37 @@ class Rlhf4jCommandTest {
   }
 
   @Test
+  void configShowNamesTheLineOfAValueWhereASectionBelongs() throws IOException {
+    Path file = dir.resolve("section.conf");
+    Files.writeString(file, "rlhf4j.model.layers = 2\nrlhf4j.sft = 5\n");
+    Run r = run("config", "show", "--config", file.toString());
+    assertEquals(2, r.exit());
+    assertTrue(r.err().startsWith("rlhf4j: " + file + ":2: rlhf4j.sft: is a section of settings"),
+        r.err());
+    assertEquals(1, r.err().lines().count(), r.err());
+  }
+
+  @Test
+  void configShowNamesTheLineOfAnIncludeOfAMissingFile() throws IOException {
+    Path file = dir.resolve("including.conf");
+    Files.writeString(file, "rlhf4j.model.layers = 2\ninclude \"other.conf\"\n");
+    Run r = run("config", "show", "--config", file.toString());
+    assertEquals(2, r.exit());
+    assertTrue(r.err().startsWith("rlhf4j: " + file + ":2: include \"other.conf\": no such file"),
+        r.err());
+  }
+
+  @Test
+  void configShowNamesKeyAndLineOfANumberBeyondADouble() throws IOException {
+    Path file = dir.resolve("huge.conf");
+    Files.writeString(file, "rlhf4j {\n  sft.steps = 1e400\n}\n");
+    Run r = run("config", "show", "--config", file.toString());
+    assertEquals(2, r.exit());
+    assertTrue(r.err().startsWith("rlhf4j: " + file + ":2: rlhf4j.sft.steps: value is out of range"),
+        r.err());
+  }
+
+  @Test
   void configShowNamesAMissingFile() {
     Run r = run("config", "show", "--config", dir.resolve("absent.conf").toString());
     assertEquals(2, r.exit());

@@ -239,6 +239,107 @@ class TrainCommandsTest {
     assertTrue(Files.notExists(dir.resolve("bad/metrics.jsonl")));
   }
 
+  /** A JSONL file {@code name} of {@code lines}. */
+  private Path jsonl(String name, List<String> lines) throws IOException {
+    return Files.write(dir.resolve(name), lines);
+  }
+
+  private Path shortLengths() throws IOException {
+    return tinyConfigWith("short.conf", "rlhf4j.sft.max-length = 8\n"
+        + "rlhf4j.reward.max-length = 8\nrlhf4j.dpo.max-length = 8\n");
+  }
+
+  private static void assertOneLine(Rlhf4jCommandTest.Run r, String... parts) {
+    assertEquals(2, r.exit(), r.err());
+    assertEquals(1, r.err().lines().count(), r.err());
+    for (String part : parts) {
+      assertTrue(r.err().contains(part), "no '" + part + "' in " + r.err());
+    }
+  }
+
+  @Test
+  void sftOnPromptsThatFillMaxLengthIsBadInputNotALossOfZero() throws IOException {
+    List<String> lines = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      lines.add("{\"prompt\": \"a prompt longer than eight " + i + "\", \"completion\": \"x\"}");
+    }
+    Path data = jsonl("long-prompts.jsonl", lines);
+    Rlhf4jCommandTest.Run r = Rlhf4jCommandTest.run("sft", "--data", data.toString(), "--config",
+        shortLengths().toString(), "--out", dir.resolve("sft-long").toString());
+    assertOneLine(r, "rlhf4j: only 0 of 4 examples", "rlhf4j.sft.max-length = 8", data + ":1:",
+        "no room for the completion");
+    assertTrue(Files.notExists(dir.resolve("sft-long/metrics.jsonl")));
+  }
+
+  @Test
+  void aFewExamplesThatTeachNothingAreDroppedAndCounted() throws IOException {
+    List<String> lines = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      lines.add("{\"prompt\": \"q" + i + " \", \"completion\": \"a" + i + "\"}");
+    }
+    lines.add(2, "{\"prompt\": \"a prompt longer than eight\", \"completion\": \"x\"}");
+    Path data = jsonl("one-long.jsonl", lines);
+    Rlhf4jCommandTest.Run r = Rlhf4jCommandTest.run("sft", "--data", data.toString(), "--config",
+        shortLengths().toString(), "--out", dir.resolve("sft-one-long").toString());
+    assertEquals(0, r.exit(), r.err());
+    assertEquals(1, new ObjectMapper().readTree(r.out()).get("dropped").asInt(), r.out());
+    assertTrue(r.err().contains("rlhf4j: note: dropped 1 of 5 examples that teach nothing within "
+        + "rlhf4j.sft.max-length = 8 tokens (first: " + data + ":3: its prompt is"), r.err());
+  }
+
+  @Test
+  void rewardModelOnPairsTheLengthMakesAlikeIsBadInput() throws IOException {
+    List<String> lines = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      // the responses differ only after the eighth token, so both sides are scored alike
+      lines.add("{\"prompt\": \"p" + i + " \", \"chosen\": \"same start, good\", "
+          + "\"rejected\": \"same start, bad\"}");
+    }
+    Path data = jsonl("alike.jsonl", lines);
+    Rlhf4jCommandTest.Run r = Rlhf4jCommandTest.run("rm", "--data", data.toString(), "--config",
+        shortLengths().toString(), "--out", dir.resolve("rm-alike").toString());
+    assertOneLine(r, "only 0 of 4 examples", "rlhf4j.reward.max-length = 8", data + ":1:",
+        "chosen and rejected are the same");
+  }
+
+  @Test
+  void dpoOnPromptsThatFillMaxLengthIsBadInput() throws IOException {
+    List<String> lines = new ArrayList<>();
+    lines.add("{\"prompt\": \"p \", \"chosen\": \"good\", \"rejected\": \"bad\"}");
+    for (int i = 0; i < 3; i++) {
+      lines.add("{\"prompt\": \"a prompt longer than eight\", \"chosen\": \"good\", "
+          + "\"rejected\": \"bad\"}");
+    }
+    Path data = jsonl("dpo-long.jsonl", lines);
+    Rlhf4jCommandTest.Run r = Rlhf4jCommandTest.run("dpo", "--data", data.toString(), "--config",
+        shortLengths().toString(), "--out", dir.resolve("dpo-long").toString());
+    assertOneLine(r, "only 1 of 4 examples", "rlhf4j.dpo.max-length = 8", data + ":2:");
+  }
+
+  @Test
+  @Order(5)
+  void ppoPromptsThatLeaveNoRoomForAResponseAreRejectedBeforeTheRun() throws IOException {
+    Path prompts = jsonl("long-ppo-prompts.jsonl", List.of("{\"prompt\": \"Hi \"}", "",
+        "{\"prompt\": \"" + "x".repeat(37) + "\"}"));
+    Rlhf4jCommandTest.Run r = Rlhf4jCommandTest.run("ppo", "--sync", "--data", prompts.toString(),
+        "--config", config.toString(), "--out", dir.resolve("ppo-long").toString(), "--init",
+        dir.resolve("sft/model").toString(), "--reward-model", dir.resolve("rm/model").toString());
+    assertOneLine(r, prompts + ":3: the prompt is 37 tokens", "rlhf4j.ppo.response-length = 4",
+        "context of 40 tokens");
+    assertTrue(Files.notExists(dir.resolve("ppo-long/metrics.jsonl")));
+  }
+
+  @Test
+  void theTasksPromptsFitTheDefaultContextWithTheByteTokenizer() {
+    org.rlhf4j.config.RlhfConfig c = org.rlhf4j.config.ConfigLoader.defaults();
+    var tok = new org.rlhf4j.model.tokenizer.ByteTokenizer();
+    List<int[]> ids = org.rlhf4j.tasks.sentiment.SentimentTask.get().trainPrompts().stream()
+        .map(p -> Tokenized.prompt(p, tok)).toList();
+    // the byte tokenizer gives the most tokens per prompt; a learned BPE gives fewer
+    org.rlhf4j.learner.ExampleFit.checkPromptsFit(ids, c.ppo().responseLength(),
+        c.model().contextLength(), i -> "prompt " + i);
+  }
+
   @Test
   void ppoWithoutARewardModelIsAUsageError() {
     Rlhf4jCommandTest.Run r = Rlhf4jCommandTest.run("ppo", "--data",

@@ -102,7 +102,10 @@ public final class ConfigLoader {
       throw new InvalidConfigException(file.toString(), "(file)", "no such file");
     }
     try {
-      return ConfigFactory.parseFile(file.toFile(), ConfigParseOptions.defaults().setAllowMissing(false));
+      return ConfigFactory.parseFile(file.toFile(), ConfigParseOptions.defaults()
+          .setAllowMissing(false).setIncluder(new RequiredIncluder()));
+    } catch (RequiredIncluder.MissingInclude e) {
+      throw e.asInvalid(file);
     } catch (ConfigException.Parse e) {
       throw new InvalidConfigException(file.toString(), "(syntax)", e.getMessage());
     } catch (ConfigException e) {
@@ -149,9 +152,18 @@ public final class ConfigLoader {
                 .map(s -> " (did you mean " + s + "?)").orElse("")
             + "; every setting is listed in reference.conf (bin/rlhf4j config show)");
       }
-      if (refChild.valueType() == ConfigValueType.OBJECT
-          && e.getValue().valueType() == ConfigValueType.OBJECT) {
+      boolean refSection = refChild.valueType() == ConfigValueType.OBJECT;
+      boolean userSection = e.getValue().valueType() == ConfigValueType.OBJECT;
+      if (refSection && userSection) {
         walk(childPath, (ConfigObject) e.getValue(), (ConfigObject) refChild, reference);
+      } else if (refSection) {
+        // `rlhf4j.sft = 5` would replace the whole section and fail later on a key nobody wrote
+        throw new InvalidConfigException(Settings.where(e.getValue().origin()), key,
+            "is a section of settings (" + key + " { ... } or " + key + ".KEY = VALUE), got "
+                + e.getValue().render());
+      } else if (userSection) {
+        throw new InvalidConfigException(Settings.where(e.getValue().origin()), key,
+            "expected a single value (default " + refChild.render() + "), got a section");
       }
     }
   }

@@ -33,6 +33,9 @@ final class Settings {
         + (hiInclusive ? "]" : ")");
     double v = number(key, allowed).doubleValue();
     boolean ok = (loInclusive ? v >= lo : v > lo) && (hiInclusive ? v <= hi : v < hi);
+    if (Double.isInfinite(v)) {
+      throw invalid(key, tooLarge() + "expected " + allowed);
+    }
     if (!ok || Double.isNaN(v)) {
       throw invalid(key, "value " + render(key) + " is out of range: expected " + allowed);
     }
@@ -102,6 +105,10 @@ final class Settings {
   private long integerIn(String key, long min, long max, String what) {
     String allowed = what + " from " + min + " to " + max;
     Number n = number(key, allowed);
+    if (n instanceof Double d && !Double.isFinite(d)) {
+      // HOCON reads 1e400 as infinity, which BigDecimal cannot hold
+      throw invalid(key, tooLarge() + "expected " + allowed);
+    }
     BigDecimal exact = new BigDecimal(n.toString());
     boolean integral = exact.stripTrailingZeros().scale() <= 0;
     if (!integral) {
@@ -121,6 +128,11 @@ final class Settings {
     } catch (ConfigException e) {
       throw invalid(key, "expected " + allowed + ", got " + render(key));
     }
+  }
+
+  /** HOCON has already turned the user's text (1e400, say) into infinity; say what happened. */
+  private static String tooLarge() {
+    return "value is out of range (beyond about 1.8e308, read as infinity): ";
   }
 
   private String render(String key) {

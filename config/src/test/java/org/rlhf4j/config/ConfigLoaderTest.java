@@ -211,6 +211,67 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void aValueWhereASectionBelongsNamesFileLineAndKey() throws IOException {
+    Path file = write("rlhf4j.model.layers = 2\nrlhf4j.sft = 5\n");
+    InvalidConfigException e = assertThrows(InvalidConfigException.class,
+        () -> ConfigLoader.load(file));
+    assertEquals("rlhf4j.sft", e.key());
+    assertTrue(e.getMessage().startsWith(file + ":2: rlhf4j.sft: is a section of settings"),
+        e.getMessage());
+    assertTrue(e.getMessage().endsWith("got 5"), e.getMessage());
+  }
+
+  @Test
+  void aSectionWhereAValueBelongsIsRejected() {
+    InvalidConfigException e = assertThrows(InvalidConfigException.class,
+        () -> ConfigLoader.parse("rlhf4j.sft.steps { x = 1 }", "my.conf"));
+    assertEquals("my.conf:1: rlhf4j.sft.steps: expected a single value (default 300), got a section",
+        e.getMessage());
+  }
+
+  @Test
+  void aNumberTooLargeForADoubleIsOutOfRangeNotAParserError() throws IOException {
+    Path file = write("rlhf4j.sft {\n  steps = 1e400\n}\n");
+    InvalidConfigException e = assertThrows(InvalidConfigException.class,
+        () -> ConfigLoader.load(file));
+    assertEquals(file + ":2: rlhf4j.sft.steps: value is out of range (beyond about 1.8e308, "
+        + "read as infinity): expected an integer from 1 to 100000000", e.getMessage());
+    InvalidConfigException d = assertThrows(InvalidConfigException.class,
+        () -> ConfigLoader.parse("rlhf4j.dpo.beta = 1e400", "my.conf"));
+    assertTrue(d.getMessage().startsWith("my.conf:1: rlhf4j.dpo.beta: value is out of range (beyond"),
+        d.getMessage());
+  }
+
+  @Test
+  void anIncludeOfAMissingFileNamesTheIncludingFileAndLine() throws IOException {
+    Path file = write("rlhf4j.sft.steps = 3\ninclude \"absent.conf\"\n");
+    InvalidConfigException e = assertThrows(InvalidConfigException.class,
+        () -> ConfigLoader.load(file));
+    assertTrue(e.getMessage().startsWith(file + ":2: include \"absent.conf\": no such file"),
+        e.getMessage());
+  }
+
+  @Test
+  void aMissingFileIncludedByAnIncludedFileNamesTheInnerFile() throws IOException {
+    Path inner = dir.resolve("inner.conf");
+    Files.writeString(inner, "\n\ninclude file(\"gone.conf\")\n");
+    Path file = write("include \"inner.conf\"\n");
+    InvalidConfigException e = assertThrows(InvalidConfigException.class,
+        () -> ConfigLoader.load(file));
+    assertTrue(e.getMessage().startsWith(inner + ":3: include \"gone.conf\": no such file"),
+        e.getMessage());
+  }
+
+  @Test
+  void anIncludedFileThatExistsIsRead() throws IOException {
+    Files.writeString(dir.resolve("base.conf"), "rlhf4j.sft.steps = 9\n");
+    Path file = write("include \"base.conf\"\nrlhf4j.sft.batch-size = 3\n");
+    RlhfConfig c = ConfigLoader.load(file);
+    assertEquals(9, c.sft().steps());
+    assertEquals(3, c.sft().batchSize());
+  }
+
+  @Test
   void rlhf4jMustBeAnObject() {
     InvalidConfigException e = assertThrows(InvalidConfigException.class,
         () -> ConfigLoader.parse("rlhf4j = 3", "my.conf"));

@@ -130,6 +130,29 @@ public final class JsonlReader<T> {
         return examples;
     }
 
+    /** An example and the 1-based line of the file it was read from. */
+    public record Numbered<T>(long line, T example) {}
+
+    /**
+     * Like {@link #readAll}, each example with its line number (blank lines counted, as in an
+     * editor), so that a later check of an example can name its line.
+     */
+    public List<Numbered<T>> readAllNumbered(Path file) {
+        Objects.requireNonNull(file, "file");
+        Examples examples = new Examples(file, open(file));
+        List<Numbered<T>> out = new ArrayList<>();
+        try {
+            while (examples.hasNext()) {
+                // hasNext read exactly the example next() returns, so lastLine is its line
+                T example = examples.next();
+                out.add(new Numbered<>(examples.lastLine, example));
+            }
+        } finally {
+            examples.close();
+        }
+        return out;
+    }
+
     /**
      * The examples in {@code file}, read lazily as the stream is consumed; close it (try-with-resources)
      * to release the file. The file is opened now, so a missing file fails here; each line is checked
@@ -176,6 +199,7 @@ public final class JsonlReader<T> {
         private final JsonlLineReader lines;
         private T next;
         private long count;
+        private long lastLine;
         private boolean finished;
 
         Examples(Path file, JsonlLineReader lines) {
@@ -236,7 +260,8 @@ public final class JsonlReader<T> {
                 }
                 return null;
             }
-            JsonLine line = JsonLine.parse(JSON, text, file, lines.lineNumber(), ignoredFields);
+            lastLine = lines.lineNumber();
+            JsonLine line = JsonLine.parse(JSON, text, file, lastLine, ignoredFields);
             line.requireKnownFields(format.fields(), format.standardShape(), ignoredFields);
             T example = format.read(line);
             count++;

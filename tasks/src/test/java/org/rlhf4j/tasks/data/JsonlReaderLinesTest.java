@@ -29,6 +29,16 @@ class JsonlReaderLinesTest {
     private final JsonlReader<SftExample> reader = JsonlReader.sft();
 
     @Test
+    void numberedExamplesCarryTheirLineCountingBlankLines() {
+        Path file = lines(dir, "sft.jsonl", GOOD, "", "  ", "{\"text\":\"t\"}");
+
+        List<JsonlReader.Numbered<SftExample>> read = reader.readAllNumbered(file);
+
+        assertEquals(List.of(new JsonlReader.Numbered<>(1, GOOD_EXAMPLE),
+                new JsonlReader.Numbered<>(4, SftExample.ofText("t"))), read);
+    }
+
+    @Test
     void anInvalidUtf8ByteIsReportedWithItsPositionInTheLine() {
         // {"text":"abc\xFF"} : 0xFF is the 13th byte of line 2
         Path file = bytes(dir, "sft.jsonl", concat(GOOD + "\n{\"text\":\"abc", new byte[] {(byte) 0xFF}, "\"}\n"));
