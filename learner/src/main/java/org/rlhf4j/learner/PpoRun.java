@@ -40,58 +40,61 @@ public final class PpoRun {
         policyOptimizer, criticOptimizer, spec.prompts(), c.run().seed(), spec.tokenizer().eosId(),
         spec.tokenizer().padId());
     CheckpointDirectory criticCheckpoints = new CheckpointDirectory(spec.out().resolve("critic"), 2);
-    return TrainingRun.run(spec.out(), c, spec.resume(), new TrainingRun.Stage() {
-      @Override
-      public long totalSteps() {
-        return c.ppo().iterations();
-      }
+    RunDirectory runDir = RunDirectory.claim(spec.out(), RunDirectory.PPO, spec.resume());
+    try (runDir) {
+      return TrainingRun.run(runDir, c, new TrainingRun.Stage() {
+        @Override
+        public long totalSteps() {
+          return c.ppo().iterations();
+        }
 
-      @Override
-      public int checkpointEvery() {
-        return c.ppo().checkpointEvery();
-      }
+        @Override
+        public int checkpointEvery() {
+          return c.ppo().checkpointEvery();
+        }
 
-      @Override
-      public String keyMetric() {
-        return "objective/scores";
-      }
+        @Override
+        public String keyMetric() {
+          return "objective/scores";
+        }
 
-      @Override
-      public Map<String, Double> step(long step) {
-        return trainer.iteration(step);
-      }
+        @Override
+        public Map<String, Double> step(long step) {
+          return trainer.iteration(step);
+        }
 
-      @Override
-      public Checkpoint.Contents checkpoint(long step) {
-        if (critic != null) {
-          try {
-            criticCheckpoints.save(TrainingRun.contents(spec.criticModel(), critic,
-                criticOptimizer, step, spec.tokenizer().describe()));
-          } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+        @Override
+        public Checkpoint.Contents checkpoint(long step) {
+          if (critic != null) {
+            try {
+              criticCheckpoints.save(TrainingRun.contents(spec.criticModel(), critic,
+                  criticOptimizer, step, spec.tokenizer().describe()));
+            } catch (IOException e) {
+              throw new java.io.UncheckedIOException(e);
+            }
+          }
+          Checkpoint.Contents p = TrainingRun.contents(spec.policyModel(), policy, policyOptimizer,
+              step, spec.tokenizer().describe());
+          return new Checkpoint.Contents(p.config(), p.heads(), p.params(), p.optimizer(), step,
+              p.tokenizer(), trainer.state());
+        }
+
+        @Override
+        public void restore(Checkpoint.Contents saved) {
+          TrainingRun.restore(policy, policyOptimizer, saved);
+          trainer.restoreState(saved.state());
+          if (critic != null) {
+            try {
+              Path dir = spec.out().resolve("critic").resolve("checkpoints")
+                  .resolve("step-" + saved.step());
+              Checkpoint.Contents c2 = Checkpoint.load(dir, DataType.FLOAT);
+              TrainingRun.restore(critic, criticOptimizer, c2);
+            } catch (IOException e) {
+              throw new RunDirectoryException("cannot resume the critic: " + e.getMessage());
+            }
           }
         }
-        Checkpoint.Contents p = TrainingRun.contents(spec.policyModel(), policy, policyOptimizer,
-            step, spec.tokenizer().describe());
-        return new Checkpoint.Contents(p.config(), p.heads(), p.params(), p.optimizer(), step,
-            p.tokenizer(), trainer.state());
-      }
-
-      @Override
-      public void restore(Checkpoint.Contents saved) {
-        TrainingRun.restore(policy, policyOptimizer, saved);
-        trainer.restoreState(saved.state());
-        if (critic != null) {
-          try {
-            Path dir = spec.out().resolve("critic").resolve("checkpoints")
-                .resolve("step-" + saved.step());
-            Checkpoint.Contents c2 = Checkpoint.load(dir, DataType.FLOAT);
-            TrainingRun.restore(critic, criticOptimizer, c2);
-          } catch (IOException e) {
-            throw new RunDirectoryException("cannot resume the critic: " + e.getMessage());
-          }
-        }
-      }
-    }, progress);
+      }, progress);
+    }
   }
 }
