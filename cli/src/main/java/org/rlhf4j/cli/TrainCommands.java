@@ -9,6 +9,7 @@ import java.util.concurrent.Callable;
 import org.rlhf4j.config.RlhfConfig;
 import org.rlhf4j.learner.DpoRun;
 import org.rlhf4j.learner.RewardRun;
+import org.rlhf4j.learner.RunDirectory;
 import org.rlhf4j.learner.SftRun;
 import org.rlhf4j.learner.TrainingRun;
 import org.rlhf4j.model.Head;
@@ -36,14 +37,17 @@ final class TrainCommands {
       RlhfConfig c = options.config.load();
       boolean task = options.usesTask();
       Path data = task ? null : options.data();
-      List<SftExample> raw = task ? SentimentTask.get().trainTexts().stream()
-          .map(SftExample::ofText).toList() : JsonlReader.sft().readAll(data);
-      ModelSource m = ModelSource.load(options.init, c, ModelSource.none(),
-          options.kernels.create(), raw.stream().map(SftExample::text).toList());
-      var examples = Tokenized.sft(raw, m.tokenizer());
-      Path out = options.out(c, "sft");
-      TrainingRun.Result r = SftRun.run(new SftRun.Spec(c, m.gpt(), m.params(), m.tokenizer(),
-          examples, out, options.resume), ProgressBar.on(spec.commandLine().getErr(), "sft"));
+      TrainingRun.Result r;
+      // claimed before the data and model are loaded, so a refusal comes at once
+      try (RunDirectory out = options.claim(c, RunDirectory.SFT)) {
+        List<SftExample> raw = task ? SentimentTask.get().trainTexts().stream()
+            .map(SftExample::ofText).toList() : JsonlReader.sft().readAll(data);
+        ModelSource m = ModelSource.load(options.init, c, ModelSource.none(),
+            options.kernels.create(), raw.stream().map(SftExample::text).toList());
+        var examples = Tokenized.sft(raw, m.tokenizer());
+        r = SftRun.run(new SftRun.Spec(c, m.gpt(), m.params(), m.tokenizer(), examples, out),
+            ProgressBar.on(spec.commandLine().getErr(), "sft"));
+      }
       print(spec, "{\"model\": \"%s\", \"steps\": %d, \"loss\": %s}", r.model(), r.steps(),
           number(r.keyMetric()));
       return 0;
@@ -61,13 +65,15 @@ final class TrainCommands {
     @Override
     public Integer call() throws Exception {
       RlhfConfig c = options.config.load();
-      Path data = preferenceData(options, c, "rm", spec);
-      ModelSource m = ModelSource.load(options.init, c, EnumSet.of(Head.REWARD),
-          options.kernels.create());
-      var pairs = Tokenized.pairs(JsonlReader.preferences().readAll(data), m.tokenizer());
-      Path out = options.out(c, "rm");
-      RewardRun.Result r = RewardRun.run(new RewardRun.Spec(c, m.gpt(), m.params(), m.tokenizer(),
-          pairs, out, options.resume), ProgressBar.on(spec.commandLine().getErr(), "rm"));
+      RewardRun.Result r;
+      try (RunDirectory out = options.claim(c, RunDirectory.RM)) {
+        Path data = preferenceData(options, c, out.path(), spec);
+        ModelSource m = ModelSource.load(options.init, c, EnumSet.of(Head.REWARD),
+            options.kernels.create());
+        var pairs = Tokenized.pairs(JsonlReader.preferences().readAll(data), m.tokenizer());
+        r = RewardRun.run(new RewardRun.Spec(c, m.gpt(), m.params(), m.tokenizer(), pairs, out),
+            ProgressBar.on(spec.commandLine().getErr(), "rm"));
+      }
       print(spec, "{\"model\": \"%s\", \"steps\": %d, \"eval_accuracy\": %s, \"eval_pairs\": %d}",
           r.model(), r.steps(), number(r.heldOutAccuracy()), r.heldOut());
       return 0;
@@ -85,12 +91,15 @@ final class TrainCommands {
     @Override
     public Integer call() throws Exception {
       RlhfConfig c = options.config.load();
-      Path data = preferenceData(options, c, "dpo", spec);
-      ModelSource m = ModelSource.load(options.init, c, ModelSource.none(), options.kernels.create());
-      var pairs = Tokenized.pairs(JsonlReader.preferences().readAll(data), m.tokenizer());
-      Path out = options.out(c, "dpo");
-      TrainingRun.Result r = DpoRun.run(new DpoRun.Spec(c, m.gpt(), m.params(), m.tokenizer(),
-          pairs, out, options.resume), ProgressBar.on(spec.commandLine().getErr(), "dpo"));
+      TrainingRun.Result r;
+      try (RunDirectory out = options.claim(c, RunDirectory.DPO)) {
+        Path data = preferenceData(options, c, out.path(), spec);
+        ModelSource m = ModelSource.load(options.init, c, ModelSource.none(),
+            options.kernels.create());
+        var pairs = Tokenized.pairs(JsonlReader.preferences().readAll(data), m.tokenizer());
+        r = DpoRun.run(new DpoRun.Spec(c, m.gpt(), m.params(), m.tokenizer(), pairs, out),
+            ProgressBar.on(spec.commandLine().getErr(), "dpo"));
+      }
       print(spec, "{\"model\": \"%s\", \"steps\": %d, \"loss\": %s}", r.model(), r.steps(),
           number(r.keyMetric()));
       return 0;
@@ -101,7 +110,7 @@ final class TrainCommands {
    * Preference data: the --data file, or for --task the comparisons collected from the --init
    * policy into OUT/comparisons.jsonl (kept, and reused on --resume).
    */
-  private static Path preferenceData(TrainingOptions options, RlhfConfig c, String stage,
+  private static Path preferenceData(TrainingOptions options, RlhfConfig c, Path out,
       CommandSpec spec) throws java.io.IOException {
     if (!options.usesTask()) {
       return options.data();
@@ -110,7 +119,7 @@ final class TrainCommands {
       throw new UserInputException("--task sentiment: comparisons are sampled from a policy; pass "
           + "--init SFT_MODEL (or collect them with `rlhf4j collect` and pass --data FILE)");
     }
-    Path file = options.out(c, stage).resolve("comparisons.jsonl");
+    Path file = out.resolve("comparisons.jsonl");
     if (!(options.resume && java.nio.file.Files.exists(file))) {
       ModelSource policy = ModelSource.load(options.init, c, ModelSource.none(),
           options.kernels.create());

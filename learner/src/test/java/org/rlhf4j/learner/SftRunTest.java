@@ -31,7 +31,7 @@ class SftRunTest {
 
   private static final Tokenizer TOKENIZER = new ByteTokenizer();
 
-  private static RlhfConfig config(int steps) {
+  static RlhfConfig config(int steps) {
     return ConfigLoader.parse("""
         rlhf4j.model { d-model = 32, layers = 1, heads = 2, context-length = 48 }
         rlhf4j.sft { batch-size = 4, steps = %d, max-length = 48, checkpoint-every = 2 }
@@ -39,7 +39,7 @@ class SftRunTest {
         """.formatted(steps), "test.conf");
   }
 
-  private static List<SftTrainer.Example> data() {
+  static List<SftTrainer.Example> data() {
     List<SftTrainer.Example> out = new ArrayList<>();
     String[][] pairs = {{"2+2=", "4"}, {"hi ", "there"}, {"sky is ", "blue"}, {"cats ", "purr"},
         {"1+1=", "2"}, {"up and ", "down"}};
@@ -52,7 +52,7 @@ class SftRunTest {
     return out;
   }
 
-  private static SftRun.Spec spec(RlhfConfig c, RunDirectory out) {
+  static SftRun.Spec spec(RlhfConfig c, RunDirectory out) {
     Gpt gpt = new Gpt(c.model(), EnumSet.noneOf(Head.class), new VectorKernels());
     return new SftRun.Spec(c, gpt, gpt.initialParameters(c.run().seed(), DataType.FLOAT),
         TOKENIZER, data(), out);
