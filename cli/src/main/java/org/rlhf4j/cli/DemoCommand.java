@@ -23,6 +23,7 @@ import org.rlhf4j.config.ConfigLoader;
 import org.rlhf4j.config.RlhfConfig;
 import org.rlhf4j.learner.DpoRun;
 import org.rlhf4j.learner.RewardRun;
+import org.rlhf4j.learner.RunDirectory;
 import org.rlhf4j.learner.SftRun;
 import org.rlhf4j.learner.TrainingRun;
 import org.rlhf4j.learner.eval.Evaluation;
@@ -104,6 +105,13 @@ final class DemoCommand implements Callable<Integer> {
     plan = quick ? DemoPlan.quick() : DemoPlan.full();
     dir = out != null ? out : Path.of("runs", name);
     OutputPaths.requireWritableDirectory(dir, "--out");
+    // held until the demo ends: a second demo (or another run) into it is refused
+    try (RunDirectory held = RunDirectory.claim(dir, RunDirectory.DEMO, resume)) {
+      return demo();
+    }
+  }
+
+  private int demo() throws IOException {
     state = DemoState.open(dir, resume);
     k = kernels.create();
     RlhfConfig base = stage(DemoPlan.EVAL);
@@ -135,9 +143,11 @@ final class DemoCommand implements Callable<Integer> {
       ModelSource fresh = ModelSource.load(null, c, ModelSource.none(), k, task.trainTexts());
       var examples = Tokenized.sft(task.trainTexts().stream().map(SftExample::ofText).toList(),
           fresh.tokenizer());
-      TrainingRun.Result r = SftRun.run(new SftRun.Spec(c, fresh.gpt(), fresh.params(),
-          fresh.tokenizer(), examples, sftDir, hasCheckpoints(sftDir)), bar("sft"));
-      return DemoState.result().put("loss", r.keyMetric());
+      try (RunDirectory d = stageDir(sftDir, RunDirectory.SFT)) {
+        TrainingRun.Result r = SftRun.run(new SftRun.Spec(c, fresh.gpt(), fresh.params(),
+            fresh.tokenizer(), examples, d), bar("sft"));
+        return DemoState.result().put("loss", r.keyMetric());
+      }
     });
     Path sftModel = sftDir.resolve("model");
     // 2. K samples per prompt from the SFT model, ranked by the simulated human
@@ -155,11 +165,12 @@ final class DemoCommand implements Callable<Integer> {
       ModelSource init = ModelSource.load(sftModel, c, EnumSet.of(Head.REWARD), k);
       var pairs = Tokenized.pairs(JsonlReader.preferences().readAll(comparisons),
           init.tokenizer());
-      RewardRun.Result r = RewardRun.run(new RewardRun.Spec(c, init.gpt(), init.params(),
-          init.tokenizer(), pairs, dir.resolve("rm"), hasCheckpoints(dir.resolve("rm"))),
-          bar("rm"));
-      return DemoState.result().put("accuracy", r.heldOutAccuracy())
-          .put("held_out", r.heldOut());
+      try (RunDirectory d = stageDir(dir.resolve("rm"), RunDirectory.RM)) {
+        RewardRun.Result r = RewardRun.run(new RewardRun.Spec(c, init.gpt(), init.params(),
+            init.tokenizer(), pairs, d), bar("rm"));
+        return DemoState.result().put("accuracy", r.heldOutAccuracy())
+            .put("held_out", r.heldOut());
+      }
     });
     // 4. PPO through the actors, and 5. DPO on the same comparisons, each also swept
     ppo("ppo", stage(DemoPlan.PPO), task);
@@ -216,9 +227,11 @@ final class DemoCommand implements Callable<Integer> {
       ModelSource init = ModelSource.load(dir.resolve("sft/model"), c, ModelSource.none(), k);
       var pairs = Tokenized.pairs(JsonlReader.preferences().readAll(
           dir.resolve("comparisons.jsonl")), init.tokenizer());
-      TrainingRun.Result r = DpoRun.run(new DpoRun.Spec(c, init.gpt(), init.params(),
-          init.tokenizer(), pairs, runDir, hasCheckpoints(runDir)), bar(label));
-      return DemoState.result().put("model", r.model().toString()).put("loss", r.keyMetric());
+      try (RunDirectory d = stageDir(runDir, RunDirectory.DPO)) {
+        TrainingRun.Result r = DpoRun.run(new DpoRun.Spec(c, init.gpt(), init.params(),
+            init.tokenizer(), pairs, d), bar(label));
+        return DemoState.result().put("model", r.model().toString()).put("loss", r.keyMetric());
+      }
     });
   }
 
@@ -358,8 +371,12 @@ final class DemoCommand implements Callable<Integer> {
     return ProgressBar.on(spec.commandLine().getErr(), stageName);
   }
 
-  private static boolean hasCheckpoints(Path runDir) {
-    return Files.isDirectory(runDir.resolve("checkpoints"));
+  /**
+   * A stage's own run directory. An unfinished stage's directory exists only when the demo is
+   * resumed (a new demo's directory was empty), and then it continues from its checkpoint.
+   */
+  private RunDirectory stageDir(Path runDir, String kind) throws IOException {
+    return RunDirectory.claim(runDir, kind, resume);
   }
 
   private static String number(double v) {

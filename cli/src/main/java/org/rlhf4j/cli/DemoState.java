@@ -26,19 +26,12 @@ final class DemoState {
   }
 
   /**
-   * The state of the demo in {@code out}: empty for a new directory; with {@code resume}, what an
-   * earlier run recorded.
-   *
-   * @throws UserInputException when {@code out} already holds something and resume is off
+   * The state of the demo in {@code out}, which the caller has claimed (the claim refuses a used
+   * directory without resume): empty for a new directory; with {@code resume}, what an earlier
+   * run recorded.
    */
   static DemoState open(Path out, boolean resume) throws IOException {
     Path file = out.resolve(FILE);
-    boolean used = Files.isDirectory(out) && hasEntries(out);
-    if (used && !resume) {
-      throw new UserInputException(out + " already holds a run; pass --resume to continue it or "
-          + "choose another --out/--name");
-    }
-    Files.createDirectories(out);
     if (resume && Files.exists(file)) {
       JsonNode root = JSON.readTree(file.toFile());
       if (!(root instanceof ObjectNode o)) {
@@ -47,12 +40,6 @@ final class DemoState {
       return new DemoState(file, o);
     }
     return new DemoState(file, JSON.createObjectNode());
-  }
-
-  private static boolean hasEntries(Path dir) throws IOException {
-    try (var s = Files.list(dir)) {
-      return s.findAny().isPresent();
-    }
   }
 
   /** What {@code stage} recorded, if it finished. */

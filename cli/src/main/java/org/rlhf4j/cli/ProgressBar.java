@@ -43,6 +43,13 @@ final class ProgressBar implements ProgressListener {
     err.flush();
   }
 
+  /** A notice gets a line of its own, never drawn over by the bar. */
+  @Override
+  public void onNotice(String line) {
+    err.println(stage + ": " + line);
+    err.flush();
+  }
+
   String render(long done, long total, String metricName, double metric, double seconds) {
     double fraction = total == 0 ? 1 : (double) done / total;
     int filled = (int) Math.round(WIDTH * fraction);

@@ -9,6 +9,7 @@ import java.util.concurrent.Callable;
 import org.rlhf4j.config.RlhfConfig;
 import org.rlhf4j.learner.DpoRun;
 import org.rlhf4j.learner.RewardRun;
+import org.rlhf4j.learner.RunDirectory;
 import org.rlhf4j.learner.SftRun;
 import org.rlhf4j.learner.TrainingRun;
 import org.rlhf4j.model.Head;
@@ -37,18 +38,23 @@ final class TrainCommands {
       options.checkOut(c, "sft");
       boolean task = options.usesTask();
       Path data = task ? null : options.data();
-      TrainingData.Source<SftExample> raw = task ? TrainingData.Source.task("sentiment",
-          SentimentTask.get().trainTexts().stream().map(SftExample::ofText).toList())
-          : TrainingData.Source.file(data, JsonlReader.sft());
-      ModelSource m = ModelSource.load(options.init, c, ModelSource.none(),
-          options.kernels.create(), raw.values().stream().map(SftExample::text).toList());
-      var examples = TrainingData.sft(raw, m.tokenizer(), c.sft(), m.gpt(), err(spec));
-      Path out = options.out(c, "sft");
-      options.checkResume(out, m.gpt().config());
-      TrainingRun.Result r = SftRun.run(new SftRun.Spec(c, m.gpt(), m.params(), m.tokenizer(),
-          examples.usable(), out, options.resume), ProgressBar.on(err(spec), "sft"));
+      TrainingRun.Result r;
+      long dropped;
+      // claimed before the data and model are loaded, so a refusal comes at once
+      try (RunDirectory out = options.claim(c, RunDirectory.SFT)) {
+        TrainingData.Source<SftExample> raw = task ? TrainingData.Source.task("sentiment",
+            SentimentTask.get().trainTexts().stream().map(SftExample::ofText).toList())
+            : TrainingData.Source.file(data, JsonlReader.sft());
+        ModelSource m = ModelSource.load(options.init, c, ModelSource.none(),
+            options.kernels.create(), raw.values().stream().map(SftExample::text).toList());
+        var examples = TrainingData.sft(raw, m.tokenizer(), c.sft(), m.gpt(), err(spec));
+        options.checkResume(out.path(), m.gpt().config());
+        r = SftRun.run(new SftRun.Spec(c, m.gpt(), m.params(), m.tokenizer(), examples.usable(),
+            out), ProgressBar.on(err(spec), "sft"));
+        dropped = examples.dropped();
+      }
       print(spec, "{\"model\": \"%s\", \"steps\": %d, \"loss\": %s, \"dropped\": %d}",
-          r.model(), r.steps(), number(r.keyMetric()), examples.dropped());
+          r.model(), r.steps(), number(r.keyMetric()), dropped);
       return 0;
     }
   }
@@ -65,18 +71,22 @@ final class TrainCommands {
     public Integer call() throws Exception {
       RlhfConfig c = options.config.load();
       options.checkOut(c, "rm");
-      Path data = preferenceData(options, c, "rm", spec);
-      ModelSource m = ModelSource.load(options.init, c, EnumSet.of(Head.REWARD),
-          options.kernels.create());
-      var pairs = TrainingData.pairs(TrainingData.Source.file(data, JsonlReader.preferences()),
-          m.tokenizer(), "rlhf4j.reward.max-length", c.reward().maxLength(), m.gpt(), err(spec));
-      Path out = options.out(c, "rm");
-      options.checkResume(out, m.gpt().config());
-      RewardRun.Result r = RewardRun.run(new RewardRun.Spec(c, m.gpt(), m.params(), m.tokenizer(),
-          pairs.usable(), out, options.resume), ProgressBar.on(err(spec), "rm"));
+      RewardRun.Result r;
+      long dropped;
+      try (RunDirectory out = options.claim(c, RunDirectory.RM)) {
+        Path data = preferenceData(options, c, out.path(), spec);
+        ModelSource m = ModelSource.load(options.init, c, EnumSet.of(Head.REWARD),
+            options.kernels.create());
+        var pairs = TrainingData.pairs(TrainingData.Source.file(data, JsonlReader.preferences()),
+            m.tokenizer(), "rlhf4j.reward.max-length", c.reward().maxLength(), m.gpt(), err(spec));
+        options.checkResume(out.path(), m.gpt().config());
+        r = RewardRun.run(new RewardRun.Spec(c, m.gpt(), m.params(), m.tokenizer(),
+            pairs.usable(), out), ProgressBar.on(err(spec), "rm"));
+        dropped = pairs.dropped();
+      }
       print(spec, "{\"model\": \"%s\", \"steps\": %d, \"eval_accuracy\": %s, \"eval_pairs\": %d, "
           + "\"dropped\": %d}", r.model(), r.steps(), number(r.heldOutAccuracy()), r.heldOut(),
-          pairs.dropped());
+          dropped);
       return 0;
     }
   }
@@ -93,16 +103,21 @@ final class TrainCommands {
     public Integer call() throws Exception {
       RlhfConfig c = options.config.load();
       options.checkOut(c, "dpo");
-      Path data = preferenceData(options, c, "dpo", spec);
-      ModelSource m = ModelSource.load(options.init, c, ModelSource.none(), options.kernels.create());
-      var pairs = TrainingData.pairs(TrainingData.Source.file(data, JsonlReader.preferences()),
-          m.tokenizer(), "rlhf4j.dpo.max-length", c.dpo().maxLength(), m.gpt(), err(spec));
-      Path out = options.out(c, "dpo");
-      options.checkResume(out, m.gpt().config());
-      TrainingRun.Result r = DpoRun.run(new DpoRun.Spec(c, m.gpt(), m.params(), m.tokenizer(),
-          pairs.usable(), out, options.resume), ProgressBar.on(err(spec), "dpo"));
+      TrainingRun.Result r;
+      long dropped;
+      try (RunDirectory out = options.claim(c, RunDirectory.DPO)) {
+        Path data = preferenceData(options, c, out.path(), spec);
+        ModelSource m = ModelSource.load(options.init, c, ModelSource.none(),
+            options.kernels.create());
+        var pairs = TrainingData.pairs(TrainingData.Source.file(data, JsonlReader.preferences()),
+            m.tokenizer(), "rlhf4j.dpo.max-length", c.dpo().maxLength(), m.gpt(), err(spec));
+        options.checkResume(out.path(), m.gpt().config());
+        r = DpoRun.run(new DpoRun.Spec(c, m.gpt(), m.params(), m.tokenizer(), pairs.usable(),
+            out), ProgressBar.on(err(spec), "dpo"));
+        dropped = pairs.dropped();
+      }
       print(spec, "{\"model\": \"%s\", \"steps\": %d, \"loss\": %s, \"dropped\": %d}",
-          r.model(), r.steps(), number(r.keyMetric()), pairs.dropped());
+          r.model(), r.steps(), number(r.keyMetric()), dropped);
       return 0;
     }
   }
@@ -111,7 +126,7 @@ final class TrainCommands {
    * Preference data: the --data file, or for --task the comparisons collected from the --init
    * policy into OUT/comparisons.jsonl (kept, and reused on --resume).
    */
-  private static Path preferenceData(TrainingOptions options, RlhfConfig c, String stage,
+  private static Path preferenceData(TrainingOptions options, RlhfConfig c, Path out,
       CommandSpec spec) throws java.io.IOException {
     if (!options.usesTask()) {
       return options.data();
@@ -120,7 +135,7 @@ final class TrainCommands {
       throw new UserInputException("--task sentiment: comparisons are sampled from a policy; pass "
           + "--init SFT_MODEL (or collect them with `rlhf4j collect` and pass --data FILE)");
     }
-    Path file = options.out(c, stage).resolve("comparisons.jsonl");
+    Path file = out.resolve("comparisons.jsonl");
     if (!(options.resume && java.nio.file.Files.exists(file))) {
       ModelSource policy = ModelSource.load(options.init, c, ModelSource.none(),
           options.kernels.create());

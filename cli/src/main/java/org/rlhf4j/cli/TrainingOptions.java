@@ -1,9 +1,11 @@
 package org.rlhf4j.cli;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import org.rlhf4j.config.RlhfConfig;
+import org.rlhf4j.learner.RunDirectory;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -55,6 +57,11 @@ final class TrainingOptions {
     if (resume) {
       ResumeShape.check(out, model);
     }
+  }
+
+  /** Claims the run directory for a run of {@code kind}, refusing one that is not this run's. */
+  RunDirectory claim(RlhfConfig c, String kind) throws IOException {
+    return RunDirectory.claim(out(c, kind), kind, resume);
   }
 
   /** True when the built-in task was chosen (and it is one that exists). */

@@ -228,6 +228,81 @@ class TrainCommandsTest {
     assertTrue(Files.size(dir.resolve("dpo-task/comparisons.jsonl")) > 0);
   }
 
+  /** Every file under {@code root} with its bytes, to show a refused command changed nothing. */
+  private static java.util.Map<String, String> snapshot(Path root) throws IOException {
+    java.util.Map<String, String> files = new java.util.TreeMap<>();
+    try (var walk = Files.walk(root)) {
+      for (Path p : walk.filter(Files::isRegularFile).toList()) {
+        files.put(root.relativize(p).toString(), java.util.HexFormat.of().formatHex(
+            java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(p))));
+      }
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new AssertionError(e);
+    }
+    return files;
+  }
+
+  @Test
+  @Order(6)
+  void sftIntoAPpoRunsDirectoryIsRefusedAndChangesNothing() throws IOException {
+    // a PPO run's directory as runs before the kind marker left it
+    Path ppo = Files.createDirectories(dir.resolve("ppo-like"));
+    Files.write(ppo.resolve("messages.r4jlog"), new byte[] {1, 2, 3, 4});
+    Files.writeString(ppo.resolve("config.conf"), "rlhf4j.ppo.iterations = 2\n");
+    Files.writeString(ppo.resolve("metrics.jsonl"), "{\"step\":0}\n{\"step\":1}\n");
+    Path model = Files.createDirectories(ppo.resolve("model"));
+    try (var files = Files.list(dir.resolve("sft/model"))) {
+      for (Path f : files.toList()) {
+        Files.copy(f, model.resolve(f.getFileName()));
+      }
+    }
+    var before = snapshot(ppo);
+    for (String resume : List.of("", "--resume")) {
+      List<String> args = new ArrayList<>(List.of("sft", "--data",
+          dir.resolve("sft.jsonl").toString(), "--config", config.toString(), "--out",
+          ppo.toString()));
+      if (!resume.isEmpty()) {
+        args.add(resume);
+      }
+      Rlhf4jCommandTest.Run r = Rlhf4jCommandTest.run(args.toArray(String[]::new));
+      assertEquals(2, r.exit(), r.err());
+      assertEquals("rlhf4j: " + ppo + " holds a ppo run; choose another --out\n",
+          r.err().replace(System.lineSeparator(), "\n"));
+      assertEquals(before, snapshot(ppo));
+    }
+  }
+
+  @Test
+  @Order(6)
+  void dpoIntoAnSftRunsDirectoryIsRefused() throws IOException {
+    var before = snapshot(dir.resolve("sft"));
+    Rlhf4jCommandTest.Run r = Rlhf4jCommandTest.run("dpo", "--resume", "--data",
+        dir.resolve("prefs.jsonl").toString(), "--config", config.toString(), "--out",
+        dir.resolve("sft").toString(), "--init", dir.resolve("sft/model").toString());
+    assertEquals(2, r.exit(), r.err());
+    assertEquals("rlhf4j: " + dir.resolve("sft") + " holds an sft run; choose another --out",
+        r.err().strip());
+    assertEquals(before, snapshot(dir.resolve("sft")));
+  }
+
+  @Test
+  @Order(7)
+  void aResumeSkipsACorruptNewestCheckpointAndSaysSo() throws IOException {
+    Path out = dir.resolve("sft-corrupt");
+    ok("sft", "--data", dir.resolve("sft.jsonl").toString(), "--config", config.toString(),
+        "--out", out.toString());
+    Path weights = out.resolve("checkpoints/step-4/model.safetensors");
+    byte[] bytes = Files.readAllBytes(weights);
+    bytes[bytes.length - 5] ^= 0x01;
+    Files.write(weights, bytes);
+    Rlhf4jCommandTest.Run r = Rlhf4jCommandTest.run("sft", "--resume", "--data",
+        dir.resolve("sft.jsonl").toString(), "--config", config.toString(), "--out",
+        out.toString());
+    assertEquals(0, r.exit(), r.err());
+    assertTrue(r.err().contains("sft: resume: skipped step-4 (" + weights + ": "), r.err());
+    assertEquals(4, Files.readAllLines(out.resolve("metrics.jsonl")).size());
+  }
+
   @Test
   void aBadDataLineExitsTwoNamingFileAndLine() throws IOException {
     Path bad = dir.resolve("bad.jsonl");

@@ -1,7 +1,6 @@
 package org.rlhf4j.learner;
 
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.List;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.rlhf4j.config.DpoConfig;
@@ -17,9 +16,9 @@ import org.rlhf4j.model.tokenizer.Tokenizer;
  * (TRL's default), inside the {@link TrainingRun} loop.
  */
 public final class DpoRun {
-  /** What to train and where. */
+  /** What to train, and the run directory the caller has claimed for it. */
   public record Spec(RlhfConfig config, Gpt gpt, ParameterStore initial, Tokenizer tokenizer,
-      List<PreferencePair> pairs, Path out, boolean resume) {}
+      List<PreferencePair> pairs, RunDirectory out) {}
 
   private DpoRun() {}
 
@@ -40,7 +39,7 @@ public final class DpoRun {
         c.dpo().precomputeReference());
     StepBatches<PreferencePair> batches = new StepBatches<>(spec.pairs(), c.dpo().batchSize(),
         c.run().seed());
-    return TrainingRun.run(spec.out(), c, spec.resume(), new SingleModelStage(spec.gpt(), policy,
+    return TrainingRun.run(spec.out(), c, new SingleModelStage(spec.gpt(), policy,
         optimizer, spec.tokenizer(), c.dpo().steps(), c.dpo().checkpointEvery(), DpoTrainer.LOSS,
         step -> trainer.step(batches.of(step), step)), progress);
   }

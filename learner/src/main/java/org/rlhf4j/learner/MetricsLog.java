@@ -1,5 +1,7 @@
 package org.rlhf4j.learner;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.BufferedWriter;
@@ -10,14 +12,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
+import org.rlhf4j.model.io.AtomicFiles;
 
 /**
  * Appends one JSON object per step to a JSONL file ({@code step}, {@code time}, then the metrics
- * by their TRL-style names). On resume the lines past the checkpoint's step are dropped first,
- * so a resumed run's file reads as if it had never stopped.
+ * by their TRL-style names). On resume the lines past the checkpoint's step, and a line torn by a
+ * crash, are dropped first, so a resumed run's file reads as if it had never stopped.
  */
 public final class MetricsLog implements Closeable {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -29,14 +31,38 @@ public final class MetricsLog implements Closeable {
 
   /** Opens {@code file}, keeping only the records of steps before {@code resumeStep}. */
   public static MetricsLog open(Path file, long resumeStep) throws IOException {
+    return open(file, resumeStep, line -> { });
+  }
+
+  /**
+   * Opens {@code file}, keeping only the records of steps before {@code resumeStep}. A line that
+   * is not JSON is where an interrupted write stopped: like a log, the file is cut there, and
+   * {@code notices} is told.
+   */
+  public static MetricsLog open(Path file, long resumeStep, Consumer<String> notices)
+      throws IOException {
     if (Files.exists(file)) {
-      List<String> kept = new ArrayList<>();
-      for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
-        if (!line.isBlank() && JSON.readTree(line).path("step").asLong(Long.MAX_VALUE) < resumeStep) {
-          kept.add(line);
+      // bytes, not lines: a torn line may end inside a multi-byte character
+      String[] lines = new String(Files.readAllBytes(file), StandardCharsets.UTF_8).split("\n");
+      StringBuilder kept = new StringBuilder();
+      for (int i = 0; i < lines.length; i++) {
+        String line = lines[i].strip();
+        if (line.isEmpty()) {
+          continue;
+        }
+        JsonNode record;
+        try {
+          record = JSON.readTree(line);
+        } catch (JsonProcessingException torn) {
+          notices.accept(file + ": cut at line " + (i + 1) + ", left unfinished by an interrupted "
+              + "write (" + (lines.length - i) + " line(s) dropped)");
+          break;
+        }
+        if (record.path("step").asLong(Long.MAX_VALUE) < resumeStep) {
+          kept.append(line).append('\n');
         }
       }
-      Files.write(file, kept, StandardCharsets.UTF_8);
+      AtomicFiles.writeString(file, kept.toString());
     }
     return new MetricsLog(Files.newBufferedWriter(file, StandardCharsets.UTF_8,
         StandardOpenOption.CREATE, StandardOpenOption.APPEND));

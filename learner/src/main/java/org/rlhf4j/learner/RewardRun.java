@@ -12,9 +12,9 @@ import org.rlhf4j.model.tokenizer.Tokenizer;
 
 /** A reward-model run: {@link RewardTrainer} in the {@link TrainingRun} loop, then held-out accuracy. */
 public final class RewardRun {
-  /** What to train and where; {@code gpt} must carry the REWARD head. */
+  /** What to train and the claimed run directory; {@code gpt} must carry the REWARD head. */
   public record Spec(RlhfConfig config, Gpt gpt, ParameterStore initial, Tokenizer tokenizer,
-      List<PreferencePair> pairs, Path out, boolean resume) {}
+      List<PreferencePair> pairs, RunDirectory out) {}
 
   /** The trained model and its accuracy on the held-out pairs. */
   public record Result(Path model, long steps, double loss, double heldOutAccuracy, int heldOut) {}
@@ -33,7 +33,7 @@ public final class RewardRun {
         spec.tokenizer().padId());
     StepBatches<PreferencePair> batches = new StepBatches<>(train, c.reward().batchSize(),
         c.run().seed());
-    TrainingRun.Result r = TrainingRun.run(spec.out(), c, spec.resume(), new SingleModelStage(
+    TrainingRun.Result r = TrainingRun.run(spec.out(), c, new SingleModelStage(
         spec.gpt(), params, optimizer, spec.tokenizer(), c.reward().steps(),
         c.reward().checkpointEvery(), RewardTrainer.ACCURACY,
         step -> trainer.step(batches.of(step), step)), progress);

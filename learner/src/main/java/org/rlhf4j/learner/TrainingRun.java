@@ -1,11 +1,9 @@
 package org.rlhf4j.learner;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.rlhf4j.config.ConfigLoader;
 import org.rlhf4j.config.RlhfConfig;
 import org.rlhf4j.model.TensorThreads;
@@ -42,29 +40,28 @@ public final class TrainingRun {
 
   private TrainingRun() {}
 
-  public static Result run(Path out, RlhfConfig config, boolean resume, Stage stage,
+  /**
+   * Trains {@code stage} in {@code dir}, which the caller has claimed (with resume, from its newest
+   * sound checkpoint). Notices, such as a checkpoint skipped as corrupt, go to {@code progress}.
+   */
+  public static Result run(RunDirectory dir, RlhfConfig config, Stage stage,
       ProgressListener progress) throws IOException {
     TensorThreads.bindCurrentThread(config.runtime().threadsPerModel());
-    Files.createDirectories(out);
+    Path out = dir.path();
     CheckpointDirectory checkpoints = new CheckpointDirectory(out, 2);
-    Optional<Path> latest = checkpoints.latest();
-    if (latest.isPresent() && !resume) {
-      throw new RunDirectoryException(out + " already holds a run (" + latest.get()
-          + "); pass --resume to continue it or choose another --out");
-    }
     long start = 0;
-    if (resume && latest.isPresent()) {
-      Checkpoint.Contents saved = Checkpoint.load(latest.get(), DataType.FLOAT);
-      if (saved.optimizer().isEmpty()) {
-        throw new RunDirectoryException(latest.get() + " has no optimizer state to resume from");
+    if (dir.resume()) {
+      Optional<Checkpoint.Contents> saved = checkpoints.loadNewest(progress::onNotice);
+      if (saved.isPresent()) {
+        stage.restore(saved.get());
+        start = saved.get().step();
       }
-      stage.restore(saved);
-      start = saved.step();
     }
     AtomicFiles.writeString(out.resolve("config.conf"), ConfigLoader.render(config));
     long total = stage.totalSteps();
     double last = Double.NaN;
-    try (MetricsLog metrics = MetricsLog.open(out.resolve("metrics.jsonl"), start)) {
+    try (MetricsLog metrics = MetricsLog.open(out.resolve("metrics.jsonl"), start,
+        progress::onNotice)) {
       for (long step = start; step < total; step++) {
         Map<String, Double> m;
         try {
@@ -94,7 +91,7 @@ public final class TrainingRun {
    * Checkpoint contents of a single-model stage trained by {@code optimizer}; a reward model's
    * records its {@link org.rlhf4j.model.RewardPooling}, which its readers must use.
    */
-  static Checkpoint.Contents contents(org.rlhf4j.model.Gpt gpt,
+  public static Checkpoint.Contents contents(org.rlhf4j.model.Gpt gpt,
       org.rlhf4j.model.ParameterStore params, OptimizerStep optimizer, long step,
       Map<String, String> tokenizer) {
     Map<String, String> state = gpt.heads().contains(org.rlhf4j.model.Head.REWARD)
@@ -107,7 +104,7 @@ public final class TrainingRun {
   }
 
   /** Restores a single-model stage. */
-  static void restore(org.rlhf4j.model.ParameterStore params, OptimizerStep optimizer,
+  public static void restore(org.rlhf4j.model.ParameterStore params, OptimizerStep optimizer,
       Checkpoint.Contents saved) {
     params.copyFrom(saved.params());
     Checkpoint.OptimizerState s = saved.optimizer().orElseThrow();

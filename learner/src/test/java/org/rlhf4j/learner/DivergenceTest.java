@@ -61,8 +61,11 @@ class DivergenceTest {
           optimizer.apply(p, grads, loss, s);
           return Map.of("loss", loss);
         });
-    TrainingDivergedException e = assertThrows(TrainingDivergedException.class,
-        () -> TrainingRun.run(dir.resolve("run"), CONFIG, false, stage, ProgressListener.none()));
+    TrainingDivergedException e;
+    try (RunDirectory run = RunDirectory.claim(dir.resolve("run"), RunDirectory.SFT, false)) {
+      e = assertThrows(TrainingDivergedException.class,
+          () -> TrainingRun.run(run, CONFIG, stage, ProgressListener.none()));
+    }
     assertTrue(e.getMessage().contains("3 consecutive non-finite steps"), e.getMessage());
     Path saved = dir.resolve("run/checkpoints/step-4");
     assertTrue(e.getMessage().contains(saved.toString()), e.getMessage());

@@ -31,7 +31,7 @@ class SftRunTest {
 
   private static final Tokenizer TOKENIZER = new ByteTokenizer();
 
-  private static RlhfConfig config(int steps) {
+  static RlhfConfig config(int steps) {
     return ConfigLoader.parse("""
         rlhf4j.model { d-model = 32, layers = 1, heads = 2, context-length = 48 }
         rlhf4j.sft { batch-size = 4, steps = %d, max-length = 48, checkpoint-every = 2 }
@@ -39,7 +39,7 @@ class SftRunTest {
         """.formatted(steps), "test.conf");
   }
 
-  private static List<SftTrainer.Example> data() {
+  static List<SftTrainer.Example> data() {
     List<SftTrainer.Example> out = new ArrayList<>();
     String[][] pairs = {{"2+2=", "4"}, {"hi ", "there"}, {"sky is ", "blue"}, {"cats ", "purr"},
         {"1+1=", "2"}, {"up and ", "down"}};
@@ -52,18 +52,30 @@ class SftRunTest {
     return out;
   }
 
-  private SftRun.Spec spec(RlhfConfig c, Path out, boolean resume) {
+  static SftRun.Spec spec(RlhfConfig c, RunDirectory out) {
     Gpt gpt = new Gpt(c.model(), EnumSet.noneOf(Head.class), new VectorKernels());
     return new SftRun.Spec(c, gpt, gpt.initialParameters(c.run().seed(), DataType.FLOAT),
-        TOKENIZER, data(), out, resume);
+        TOKENIZER, data(), out);
+  }
+
+  /** An SFT run in {@code out}, claimed for it and released after, as the CLI does. */
+  static TrainingRun.Result run(RlhfConfig c, Path out, boolean resume, ProgressListener progress)
+      throws IOException {
+    try (RunDirectory d = RunDirectory.claim(out, RunDirectory.SFT, resume)) {
+      return SftRun.run(spec(c, d), progress);
+    }
   }
 
   @Test
   void trainingLowersTheLossAndMovesEveryParameter() throws IOException {
     RlhfConfig c = config(40);
-    SftRun.Spec spec = spec(c, dir.resolve("run"), false);
+    SftRun.Spec spec = spec(c, null);
     List<Double> losses = new ArrayList<>();
-    TrainingRun.Result result = SftRun.run(spec, (done, total, name, value) -> losses.add(value));
+    TrainingRun.Result result;
+    try (RunDirectory out = RunDirectory.claim(dir.resolve("run"), RunDirectory.SFT, false)) {
+      result = SftRun.run(new SftRun.Spec(c, spec.gpt(), spec.initial(), TOKENIZER, spec.data(),
+          out), (done, total, name, value) -> losses.add(value));
+    }
     assertEquals(40, losses.size());
     System.out.printf("sft loss %.3f -> %.3f%n", losses.get(0), result.keyMetric());
     assertTrue(result.keyMetric() < 0.5 * losses.get(0), losses.toString());
@@ -77,18 +89,17 @@ class SftRunTest {
   @Test
   void aResumedRunEndsWithTheWeightsOfAnUninterruptedOne() throws IOException {
     RlhfConfig c = config(7);
-    TrainingRun.Result straight = SftRun.run(spec(c, dir.resolve("straight"), false),
-        ProgressListener.none());
+    TrainingRun.Result straight = run(c, dir.resolve("straight"), false, ProgressListener.none());
 
     Path out = dir.resolve("interrupted");
     // a "kill" after step 5: the newest checkpoint is step 4
-    assertThrows(IllegalStateException.class, () -> SftRun.run(spec(c, out, false),
+    assertThrows(IllegalStateException.class, () -> run(c, out, false,
         (done, total, name, value) -> {
           if (done == 5) {
             throw new IllegalStateException("killed");
           }
         }));
-    TrainingRun.Result resumed = SftRun.run(spec(c, out, true), ProgressListener.none());
+    TrainingRun.Result resumed = run(c, out, true, ProgressListener.none());
     assertEquals(Checkpoint.load(straight.model(), DataType.FLOAT).params().sha256(),
         Checkpoint.load(resumed.model(), DataType.FLOAT).params().sha256());
     List<Long> steps = new ArrayList<>();
@@ -102,16 +113,16 @@ class SftRunTest {
   void anExistingRunIsNeverOverwrittenWithoutResume() throws IOException {
     RlhfConfig c = config(2);
     Path out = dir.resolve("taken");
-    SftRun.run(spec(c, out, false), ProgressListener.none());
+    run(c, out, false, ProgressListener.none());
     RunDirectoryException e = assertThrows(RunDirectoryException.class,
-        () -> SftRun.run(spec(c, out, false), ProgressListener.none()));
+        () -> run(c, out, false, ProgressListener.none()));
     assertTrue(e.getMessage().contains("--resume"), e.getMessage());
   }
 
   @Test
   void batchesAreAFunctionOfTheStepAndCoverEveryExamplePerEpoch() {
     RlhfConfig c = config(2);
-    SftRun.Spec s = spec(c, dir.resolve("unused"), false);
+    SftRun.Spec s = spec(c, null);
     SftTrainer trainer = new SftTrainer(s.gpt(), s.initial(), new OptimizerStep(s.initial(),
         c.optimizer(), 2, s.gpt().kernels()), c.sft(), s.data(), 1, 0);
     assertEquals(trainer.batchOf(3), trainer.batchOf(3));

@@ -24,6 +24,7 @@ import org.rlhf4j.config.ConfigLoader;
 import org.rlhf4j.config.RlhfConfig;
 import org.rlhf4j.learner.MetricsLog;
 import org.rlhf4j.learner.ProgressListener;
+import org.rlhf4j.learner.RunDirectory;
 import org.rlhf4j.learner.RunDirectoryException;
 import org.rlhf4j.learner.StepBatches;
 import org.rlhf4j.learner.async.LearnerCheckpoints;
@@ -126,14 +127,20 @@ public final class PpoPipeline {
     // every worker has work (in the synchronous mode too, which has one batch of credits)
     int promptsPerWork = Math.min(c.async().promptsPerWork(), Math.max(1, Math.min(
         c.ppo().batchSize() / copies, credits / (copies * c.async().workers()))));
+    // held for the whole run: a second process, or another kind of run, is refused
+    try (RunDirectory claimed = RunDirectory.claim(out, RunDirectory.PPO, spec.resume())) {
+      return runClaimed(spec, progress, notices, credits, copies, promptsPerWork);
+    }
+  }
+
+  private static Outcome runClaimed(Spec spec, ProgressListener progress,
+      Consumer<String> notices, int credits, int copies, int promptsPerWork) throws IOException {
+    RlhfConfig c = spec.config();
+    Path out = spec.out();
     boolean resuming = spec.resume() && Files.exists(out.resolve(LOG));
     if (resuming) {
       RunFiles.checkResumable(spec, out);
     } else {
-      if (Files.exists(out.resolve(LOG))) {
-        throw new RunDirectoryException(out + " already holds a PPO run (" + out.resolve(LOG)
-            + "); pass --resume to continue it or choose another --out");
-      }
       RunFiles.writeStart(spec, out);
     }
 

@@ -1,11 +1,9 @@
 package org.rlhf4j.learner.async;
 
 import java.io.IOException;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -15,9 +13,9 @@ import java.util.UUID;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.nd4j.linalg.api.buffer.DataType;
-import org.rlhf4j.learner.OptimizerStep;
+import org.rlhf4j.learner.TrainingRun;
 import org.rlhf4j.model.Gpt;
-import org.rlhf4j.model.ParameterStore;
+import org.rlhf4j.model.io.AtomicFiles;
 import org.rlhf4j.model.io.Checkpoint;
 import org.rlhf4j.protocol.FlushPolicy;
 import org.rlhf4j.protocol.MessageLogReader;
@@ -62,11 +60,11 @@ public final class LearnerCheckpoints {
     Path temp = root.resolve("." + target.getFileName() + ".tmp-" + UUID.randomUUID());
     Files.createDirectory(temp);
     try {
-      Checkpoint.save(temp.resolve("policy"), contents(policyModel, learner.policyParams(),
-          learner.policyOptimizer(), learner.version(), tokenizer));
+      Checkpoint.save(temp.resolve("policy"), TrainingRun.contents(policyModel,
+          learner.policyParams(), learner.policyOptimizer(), learner.version(), tokenizer));
       if (learner.criticParams() != null) {
-        Checkpoint.save(temp.resolve("critic"), contents(criticModel, learner.criticParams(),
-            learner.criticOptimizer(), learner.version(), tokenizer));
+        Checkpoint.save(temp.resolve("critic"), TrainingRun.contents(criticModel,
+            learner.criticParams(), learner.criticOptimizer(), learner.version(), tokenizer));
       }
       LearnerState state = learner.state().toBuilder()
           .setLogRecords(logRecords).setLogBytes(logBytes).build();
@@ -74,17 +72,17 @@ public final class LearnerCheckpoints {
         w.write(LogRecord.newBuilder().setLearnerState(state).build());
       }
       if (Files.exists(target)) {
-        deleteTree(target);
+        Checkpoint.deleteTree(target);
       }
       Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
-      forceDirectory(root);
+      AtomicFiles.forceDirectory(root);
     } catch (IOException | RuntimeException e) {
-      deleteTree(temp);
+      Checkpoint.deleteTree(temp);
       throw e;
     }
     List<Path> all = list();
     for (int i = 0; i < all.size() - keep; i++) {
-      deleteTree(all.get(i));
+      Checkpoint.deleteTree(all.get(i));
     }
     return target;
   }
@@ -97,7 +95,7 @@ public final class LearnerCheckpoints {
    */
   public Optional<Restored> restoreNewest(PpoLearner fresh, long logLength,
       Consumer<String> notices) throws IOException {
-    removeLeftovers();
+    Checkpoint.removeLeftovers(root); // saves a crash interrupted were never complete
     List<Path> all = new ArrayList<>(list());
     for (int i = all.size() - 1; i >= 0; i--) {
       Path dir = all.get(i);
@@ -145,38 +143,11 @@ public final class LearnerCheckpoints {
   }
 
   private static void apply(Loaded loaded, PpoLearner fresh) {
-    restore(fresh.policyParams(), fresh.policyOptimizer(), loaded.policy);
+    TrainingRun.restore(fresh.policyParams(), fresh.policyOptimizer(), loaded.policy);
     if (loaded.critic != null) {
-      restore(fresh.criticParams(), fresh.criticOptimizer(), loaded.critic);
+      TrainingRun.restore(fresh.criticParams(), fresh.criticOptimizer(), loaded.critic);
     }
     fresh.restore(loaded.state);
-  }
-
-  private static void restore(ParameterStore params, OptimizerStep optimizer,
-      Checkpoint.Contents saved) {
-    params.copyFrom(saved.params());
-    Checkpoint.OptimizerState s = saved.optimizer().orElseThrow();
-    optimizer.adamw().restore(s.firstMoments(), s.secondMoments(), s.step());
-  }
-
-  private static Checkpoint.Contents contents(Gpt model, ParameterStore params,
-      OptimizerStep optimizer, long version, Map<String, String> tokenizer) {
-    return new Checkpoint.Contents(model.config(), model.heads(), params,
-        Optional.of(new Checkpoint.OptimizerState(optimizer.adamw().firstMoments(),
-            optimizer.adamw().secondMoments(), optimizer.adamw().step())),
-        version, tokenizer);
-  }
-
-  /** Temporary directories of saves a crash interrupted: never complete, so never needed. */
-  private void removeLeftovers() throws IOException {
-    if (!Files.isDirectory(root)) {
-      return;
-    }
-    try (Stream<Path> s = Files.list(root)) {
-      for (Path p : s.filter(p -> p.getFileName().toString().startsWith("." + PREFIX)).toList()) {
-        deleteTree(p);
-      }
-    }
   }
 
   private List<Path> list() throws IOException {
@@ -191,22 +162,5 @@ public final class LearnerCheckpoints {
 
   private static long versionOf(Path p) {
     return Long.parseLong(p.getFileName().toString().substring(PREFIX.length()));
-  }
-
-  private static void forceDirectory(Path dir) throws IOException {
-    try (FileChannel c = FileChannel.open(dir, StandardOpenOption.READ)) {
-      c.force(true);
-    }
-  }
-
-  private static void deleteTree(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> walk = Files.walk(dir)) {
-      for (Path p : (Iterable<Path>) walk.sorted(Comparator.reverseOrder())::iterator) {
-        Files.deleteIfExists(p);
-      }
-    }
   }
 }

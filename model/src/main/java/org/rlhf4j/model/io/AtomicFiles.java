@@ -8,7 +8,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * Replaces a file so that readers, and the disk after a crash, see either the old content or the
@@ -18,6 +21,8 @@ public final class AtomicFiles {
   /** Keeps temp names under common 255-byte file name limits even for long target names. */
   private static final int MAX_NAME_PREFIX = 64;
   private static final int MAX_NAME_ATTEMPTS = 16;
+  /** The temp files {@link #createSibling} makes: {@code .NAME.HEX.tmp}. */
+  private static final Pattern LEFTOVER = Pattern.compile("\\..+\\.[0-9a-f]{1,16}\\.tmp");
 
   private AtomicFiles() {}
 
@@ -51,6 +56,34 @@ public final class AtomicFiles {
   /** Atomically replaces {@code target} with {@code content} encoded as UTF-8. */
   public static void writeString(Path target, String content) throws IOException {
     writeAtomically(target, temp -> Files.writeString(temp, content, StandardCharsets.UTF_8));
+  }
+
+  /** Whether {@code fileName} is a temp file that a write interrupted by a crash left behind. */
+  public static boolean isLeftover(String fileName) {
+    return LEFTOVER.matcher(fileName).matches();
+  }
+
+  /**
+   * Deletes the temp files that writes into {@code directory} left when a crash interrupted them;
+   * only safe while no write into it is under way (the caller holds the directory).
+   */
+  public static void removeLeftovers(Path directory) throws IOException {
+    if (!Files.isDirectory(directory)) {
+      return;
+    }
+    List<Path> found;
+    try (Stream<Path> s = Files.list(directory)) {
+      found = s.filter(p -> isLeftover(p.getFileName().toString()) && Files.isRegularFile(p))
+          .toList();
+    }
+    for (Path p : found) {
+      Files.deleteIfExists(p);
+    }
+  }
+
+  /** Makes a directory's entries (files created, renamed or deleted in it) durable. */
+  public static void forceDirectory(Path directory) {
+    forceDirectoryToDisk(directory);
   }
 
   /**

@@ -12,10 +12,13 @@ import java.nio.file.StandardCopyOption;
 import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -39,6 +42,11 @@ public final class Checkpoint {
   static final String CONFIG = "config.json";
   static final String META = "rlhf4j.json";
   private static final int FORMAT_VERSION = 1;
+  private static final String TEMP = ".tmp-";
+  private static final String OLD = ".old-";
+  /** A sibling {@link #save} writes ({@code .NAME.tmp-UUID}) or moves aside ({@code .NAME.old-UUID}). */
+  private static final Pattern LEFTOVER = Pattern.compile(
+      "\\.(.+)(\\.tmp-|\\.old-)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** AdamW's state: moments in the parameters' layout and the number of updates applied. */
@@ -70,19 +78,59 @@ public final class Checkpoint {
     Path target = dir.toAbsolutePath();
     Path parent = target.getParent();
     Files.createDirectories(parent);
-    Path temp = parent.resolve("." + target.getFileName() + ".tmp-" + UUID.randomUUID());
+    Path temp = parent.resolve("." + target.getFileName() + TEMP + UUID.randomUUID());
     Files.createDirectory(temp);
     try {
-      Files.writeString(temp.resolve(CONFIG), Gpt2ConfigJson.toJson(contents.config()));
+      // every file is fsynced (AtomicFiles), and so is the directory listing them, before the
+      // rename: otherwise a power cut could leave a complete-looking checkpoint of empty files
+      AtomicFiles.writeString(temp.resolve(CONFIG), Gpt2ConfigJson.toJson(contents.config()));
       Gpt2Weights.write(temp.resolve(MODEL), contents.params(), Map.of());
       if (contents.optimizer().isPresent()) {
         writeOptimizer(temp.resolve(OPTIMIZER), contents.optimizer().get());
       }
-      Files.writeString(temp.resolve(META), metadata(contents));
+      AtomicFiles.writeString(temp.resolve(META), metadata(contents));
+      AtomicFiles.forceDirectory(temp);
       replace(temp, target);
     } catch (IOException | RuntimeException e) {
       deleteTree(temp);
       throw e;
+    }
+    AtomicFiles.forceDirectory(parent);
+  }
+
+  /** Whether {@code fileName} is a sibling that an interrupted {@link #save} left behind. */
+  public static boolean isLeftover(String fileName) {
+    return LEFTOVER.matcher(fileName).matches();
+  }
+
+  /**
+   * Removes what saves into {@code parent} left when a crash interrupted them: unfinished temp
+   * directories, and old copies moved aside. An old copy whose target is missing (the crash came
+   * between the two renames) is the only complete one, so it is moved back instead.
+   */
+  public static void removeLeftovers(Path parent) throws IOException {
+    if (!Files.isDirectory(parent)) {
+      return;
+    }
+    List<Path> found;
+    try (Stream<Path> s = Files.list(parent)) {
+      // old copies first, so that a restored one is not mistaken for missing by a later entry
+      found = s.filter(p -> isLeftover(p.getFileName().toString()))
+          .sorted(Comparator.comparing((Path p) -> !p.getFileName().toString().contains(OLD)))
+          .toList();
+    }
+    for (Path p : found) {
+      Matcher m = LEFTOVER.matcher(p.getFileName().toString());
+      m.matches();
+      Path target = parent.resolve(m.group(1));
+      if (m.group(2).equals(OLD) && !Files.exists(target)) {
+        Files.move(p, target, StandardCopyOption.ATOMIC_MOVE);
+      } else {
+        deleteTree(p);
+      }
+    }
+    if (!found.isEmpty()) {
+      AtomicFiles.forceDirectory(parent);
     }
   }
 
@@ -205,7 +253,7 @@ public final class Checkpoint {
   private static void replace(Path temp, Path target) throws IOException {
     Path old = null;
     if (Files.exists(target)) {
-      old = target.resolveSibling("." + target.getFileName() + ".old-" + UUID.randomUUID());
+      old = target.resolveSibling("." + target.getFileName() + OLD + UUID.randomUUID());
       Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
     }
     Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
@@ -214,7 +262,8 @@ public final class Checkpoint {
     }
   }
 
-  private static void deleteTree(Path dir) throws IOException {
+  /** Deletes {@code dir} and everything in it (a checkpoint, or what is left of one); nothing if absent. */
+  public static void deleteTree(Path dir) throws IOException {
     if (!Files.exists(dir)) {
       return;
     }

@@ -39,8 +39,11 @@ public final class CheckpointFormatException extends IOException {
     return tensor;
   }
 
+  /**
+   * The path as the caller gave it, not just the file name: one command may read several models
+   * (--policy, --baseline, --reward-model), each with a {@code model.safetensors}.
+   */
   private static String displayName(Path file) {
-    Path name = file.getFileName();
-    return name == null ? file.toString() : name.toString();
+    return file.toString();
   }
 }

@@ -108,7 +108,8 @@ class CheckpointTest {
     Files.write(model, Arrays.copyOf(bytes, bytes.length - 7));
     CheckpointFormatException e = assertThrows(CheckpointFormatException.class,
         () -> Checkpoint.load(ckpt, DataType.FLOAT));
-    assertTrue(e.getMessage().contains("model.safetensors"), e.getMessage());
+    // the directory too: --policy, --baseline and --reward-model each have a model.safetensors
+    assertTrue(e.getMessage().startsWith(model + ": "), e.getMessage());
   }
 
   @Test
@@ -120,7 +121,7 @@ class CheckpointTest {
     Files.write(model, bytes);
     CheckpointFormatException e = assertThrows(CheckpointFormatException.class,
         () -> Checkpoint.load(ckpt, DataType.FLOAT));
-    assertTrue(e.getMessage().contains("model.safetensors"), e.getMessage());
+    assertTrue(e.getMessage().startsWith(model + ": "), e.getMessage());
   }
 
   @Test
@@ -166,6 +167,30 @@ class CheckpointTest {
     assertEquals(p.sha256(), loaded.params().sha256());
     assertEquals(9, loaded.step());
     assertTrue(loaded.optimizer().isEmpty());
+  }
+
+  @Test
+  void leftoversOfAnInterruptedSaveAreRemovedAndAMovedAsideCopyIsPutBack() throws IOException {
+    Path kept = saved("step-2");
+    Path moved = saved("step-4");
+    // a crash while writing step-6, and one between step-4's two renames
+    Path unfinished = Files.createDirectory(dir.resolve(".step-6.tmp-" + java.util.UUID.randomUUID()));
+    Files.write(unfinished.resolve("model.safetensors"), new byte[] {1, 2, 3});
+    Path aside = dir.resolve(".step-4.old-" + java.util.UUID.randomUUID());
+    Files.move(moved, aside);
+    Path stale = Files.createDirectory(dir.resolve(".step-2.old-" + java.util.UUID.randomUUID()));
+    Path atomicTemp = Files.writeString(dir.resolve(".config.conf.1f2e3d.tmp"), "half");
+
+    Checkpoint.removeLeftovers(dir);
+    AtomicFiles.removeLeftovers(dir);
+
+    try (Stream<Path> files = Files.list(dir)) {
+      assertEquals(List.of("step-2", "step-4"), files.map(f -> f.getFileName().toString())
+          .sorted().toList());
+    }
+    assertFalse(Files.exists(unfinished) || Files.exists(stale) || Files.exists(atomicTemp));
+    Checkpoint.load(kept, DataType.FLOAT);
+    Checkpoint.load(moved, DataType.FLOAT); // whole again
   }
 
   private Path saved(String name) throws IOException {
