@@ -57,7 +57,8 @@ public record RlhfConfig(RunConfig run, RuntimeConfig runtime, ModelConfig model
         s.intIn("rlhf4j.dpo.batch-size", 1, 1 << 16),
         s.intIn("rlhf4j.dpo.steps", 1, 100_000_000),
         s.intIn("rlhf4j.dpo.max-length", 2, 1 << 20),
-        s.intIn("rlhf4j.dpo.checkpoint-every", 1, 100_000_000)));
+        s.intIn("rlhf4j.dpo.checkpoint-every", 1, 100_000_000),
+        s.doubleIn("rlhf4j.dpo.rpo-alpha", 0, true, 1e6, true)));
     PpoConfig ppo = s.section("rlhf4j.ppo", () -> new PpoConfig(
         s.intIn("rlhf4j.ppo.batch-size", 1, 1 << 16),
         s.intIn("rlhf4j.ppo.iterations", 1, 100_000_000),

@@ -20,6 +20,7 @@ import org.rlhf4j.model.Gpt;
 import org.rlhf4j.model.Head;
 import org.rlhf4j.model.ParameterSpec;
 import org.rlhf4j.model.ParameterStore;
+import org.rlhf4j.model.PolicyEvaluation;
 import org.rlhf4j.model.kernels.FiniteDifferences;
 import org.rlhf4j.model.kernels.Nd4jKernels;
 import org.rlhf4j.model.kernels.VectorKernels;
@@ -147,5 +148,43 @@ class PreferenceTrainersTest {
       hashes.add(policy.sha256());
     }
     assertEquals(hashes.get(0), hashes.get(1));
+  }
+
+  @Test
+  void rposNllTermIsTheChosenTokensMeanNllAndItsGradientMatchesFiniteDifferences() {
+    Gpt gpt = new Gpt(SMALL, EnumSet.noneOf(Head.class), new Nd4jKernels());
+    ParameterStore policy = gpt.initialParameters(5, DataType.DOUBLE);
+    policy.flat().addi(FiniteDifferences.random(6, 0.3, policy.flat().length()));
+    ParameterStore reference = gpt.initialParameters(7, DataType.DOUBLE);
+    List<PreferencePair> batch = pairs(3, 8);
+    for (DpoObjective objective : List.of(DpoObjective.sigmoid(0.5),
+        new DpoObjective(DpoLoss.IPO, 0.5, 0))) {
+      OptimizerStep optimizer = new OptimizerStep(policy, OPTIMIZER, 1, gpt.kernels());
+      DpoTrainer plain = new DpoTrainer(gpt, policy, reference, optimizer, objective, 24, 0,
+          false, 0);
+      DpoTrainer rpo = new DpoTrainer(gpt, policy, reference, optimizer, objective, 24, 0,
+          false, 0.7);
+      // the NLL by hand: every chosen token's log-prob under the policy, one sequence at a time
+      double logpSum = 0;
+      int tokens = 0;
+      for (PreferencePair pair : batch) {
+        ResponseBatch one = ResponseBatch.of(List.of(pair.prompt()), List.of(pair.chosen()), 24,
+            0);
+        logpSum += one.perSequence(PolicyEvaluation.of(gpt, policy, one.tokens(),
+            one.targets(), 1.0, false, false).logprobs(), false)[0];
+        tokens += pair.chosen().length;
+      }
+      double expected = plain.gradients(batch, policy.zerosLike()).loss()
+          + 0.7 * (-logpSum / tokens);
+      assertEquals(expected, rpo.gradients(batch, policy.zerosLike()).loss(), 1e-9);
+
+      ParameterStore g = policy.zerosLike();
+      rpo.gradients(batch, g);
+      DoubleSupplier loss = () -> rpo.gradients(batch, policy.zerosLike()).loss();
+      for (String name : List.of("wte.weight", "h.0.mlp.c_fc.weight", "ln_f.weight")) {
+        FiniteDifferences.check("rpo " + objective.lossType() + " " + name, policy.get(name),
+            g.get(name), loss, 8, 9, 1e-6);
+      }
+    }
   }
 }
