@@ -250,14 +250,14 @@ final class DemoCommand implements Callable<Integer> {
     for (Map.Entry<String, Path> m : models.entrySet()) {
       once("eval/" + m.getKey(), () -> {
         PrintWriter err = spec.commandLine().getErr();
-        err.println("eval   " + m.getKey() + ": gold reward, KL and win rate against SFT on "
-            + prompts.size() + " held-out prompts");
+        err.println("eval   " + m.getKey() + ": gold reward, KL, text quality and win rate "
+            + "against SFT on " + prompts.size() + " held-out prompts");
         err.flush();
         ModelSource policy = ModelSource.load(m.getValue(), c, ModelSource.none(), k);
         Evaluation.Report r = evaluation.run(new PolicySnapshot(policy.gpt(), policy.params(),
             0), reference, prompts);
         AtomicFiles.writeString(evalDir.resolve(m.getKey() + ".json"), r.toJson() + "\n");
-        return DemoState.result().put("gold_reward", r.goldReward().mean());
+        return DemoState.result().put("gold_reward", r.goldReward().orElseThrow().mean());
       });
     }
     once("samples", () -> {
@@ -305,6 +305,10 @@ final class DemoCommand implements Callable<Integer> {
 
   static final int SAMPLE_PROMPTS = 8;
 
+  /** The eval measures of text quality that summary.json repeats per model. */
+  static final List<String> TEXT_KEYS = List.of("invalid_text", "distinct2", "real_words",
+      "sft_nll");
+
   private Map<String, Object> summary(double seconds) throws IOException {
     Map<String, Object> s = new LinkedHashMap<>();
     JsonNode sft = readEval("sft");
@@ -322,6 +326,15 @@ final class DemoCommand implements Callable<Integer> {
     s.put("rm_accuracy", state.finished(DemoPlan.RM).orElseThrow().path("accuracy").asDouble());
     s.put("ppo_kl", ppo.path("kl").asDouble());
     s.put("dpo_kl", dpo.path("kl").asDouble());
+    // text quality: what a win rate cannot see (issue 14); null where a measure is undefined
+    for (String model : List.of("sft", "ppo", "dpo")) {
+      JsonNode e = model.equals("sft") ? sft : model.equals("ppo") ? ppo : dpo;
+      for (String key : TEXT_KEYS) {
+        s.put(model + "_" + key, e.path(key).isNumber() ? e.path(key).asDouble() : null);
+      }
+    }
+    s.put("ppo_text_quality", ppo.path("text_quality").asText());
+    s.put("dpo_text_quality", dpo.path("text_quality").asText());
     s.put("plan", plan.name());
     s.put("seconds", seconds);
     Map<String, Double> stages = new LinkedHashMap<>();

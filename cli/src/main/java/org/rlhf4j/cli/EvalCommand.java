@@ -9,12 +9,13 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.rlhf4j.config.RlhfConfig;
-import org.rlhf4j.learner.PreferencePair;
+import org.rlhf4j.learner.ExampleFit;
 import org.rlhf4j.learner.eval.Evaluation;
 import org.rlhf4j.learner.eval.MeanInterval;
 import org.rlhf4j.learner.eval.SamplingPlan;
 import org.rlhf4j.learner.eval.ScoredText;
 import org.rlhf4j.learner.eval.SequenceScorer;
+import org.rlhf4j.learner.eval.TextQuality;
 import org.rlhf4j.model.Head;
 import org.rlhf4j.model.TensorThreads;
 import org.rlhf4j.model.io.AtomicFiles;
@@ -30,30 +31,43 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code rlhf4j eval}: gold reward, KL to the reference, win rate and reward-model accuracy. */
+/**
+ * {@code rlhf4j eval}: gold reward, KL to the reference, text quality, the reference's NLL of the
+ * samples, win rate and reward-model score and accuracy, on the task's held-out prompts or the
+ * user's own.
+ */
 @Command(name = "eval", mixinStandardHelpOptions = true,
-    description = "Evaluate a policy on the sentiment task's held-out prompts: mean gold (VADER) "
-        + "reward, sequence KL(π‖π_ref) by sampling, win rate against a baseline, reward-model "
-        + "accuracy on held-out comparisons; prints a table and writes JSON.")
+    description = "Evaluate a policy on the sentiment task's held-out prompts or on --prompts: "
+        + "mean gold (VADER) reward, sequence KL(π‖π_ref) by sampling, text quality (invalid "
+        + "text, distinct-1/2, real words), the reference's NLL per token of the samples, win "
+        + "rate against a baseline, reward-model score and accuracy on held-out comparisons; "
+        + "prints a table and writes JSON. Without --task, what needs no gold labeler.")
 final class EvalCommand implements Callable<Integer> {
-  @Option(names = "--task", required = true, description = "The task whose gold labeler judges: "
-      + "sentiment.")
+  @Option(names = "--task", description = "The task whose gold labeler judges: sentiment. "
+      + "Without --prompts its held-out prompts are used.")
   String task;
+
+  @Option(names = "--prompts", paramLabel = "FILE", description = "Prompts to evaluate on, TRL's "
+      + "{\"prompt\"} JSONL (every line is used). Without --task: no gold reward or win rate.")
+  Path promptsFile;
 
   @Option(names = "--policy", paramLabel = "DIR", required = true,
       description = "The policy checkpoint to evaluate.")
   Path policy;
 
   @Option(names = "--reference", paramLabel = "DIR",
-      description = "The reference for the KL (default: --baseline, else the policy itself).")
+      description = "The reference for the KL and the NLL (default: --baseline, else the policy "
+          + "itself).")
   Path reference;
 
   @Option(names = "--baseline", paramLabel = "DIR",
-      description = "The policy to compute the win rate against (e.g. the SFT model).")
+      description = "The policy to compute the win rate and compare text quality against (e.g. "
+          + "the SFT model).")
   Path baseline;
 
   @Option(names = "--reward-model", paramLabel = "DIR",
-      description = "A reward model to score on --comparisons.")
+      description = "A reward model: its mean score of the samples, and its accuracy on "
+          + "--comparisons when given.")
   Path rewardModel;
 
   @Option(names = "--comparisons", paramLabel = "FILE",
@@ -70,26 +84,41 @@ final class EvalCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (!task.equals("sentiment")) {
+    if (task != null && !task.equals(SentimentTask.NAME)) {
       throw new UserInputException("--task: unknown task '" + task + "', expected sentiment");
     }
-    if ((rewardModel == null) != (comparisons == null)) {
-      throw new UserInputException("--reward-model and --comparisons go together");
+    if (task == null && promptsFile == null) {
+      throw new UserInputException("expected --task sentiment (its held-out prompts, judged by "
+          + "its labeler), --prompts FILE (your own prompts), or both");
+    }
+    if (comparisons != null && rewardModel == null) {
+      throw new UserInputException("--comparisons needs --reward-model: the accuracy is the "
+          + "reward model's");
     }
     RlhfConfig c = config.load();
     // every input is checked before the evaluation, which samples for minutes
     Path file = out != null ? out : Path.of("runs", c.run().name(), "eval.json");
     OutputPaths.requireWritableFile(file, "--out");
+    TrainingData.Source<String> promptTexts = promptsFile != null ? userPrompts(promptsFile)
+        : TrainingData.Source.task(SentimentTask.NAME, SentimentTask.get().evalPrompts().stream()
+            .limit(c.eval().prompts()).toList());
     Checkpoint.Contents rm = rewardModel == null ? null : PpoModels.rewardCheckpoint(rewardModel);
     TensorThreads.bindCurrentThread(c.runtime().threadsPerModel());
     Kernels k = kernels.create();
     ModelSource policyModel = ModelSource.load(policy, c, ModelSource.none(), k);
+    List<int[]> prompts = promptTexts.values().stream()
+        .map(p -> Tokenized.prompt(p, policyModel.tokenizer())).toList();
+    ExampleFit.checkPromptsFit(prompts, "rlhf4j.eval.max-new-tokens", c.eval().maxNewTokens(),
+        policyModel.gpt().config().contextLength(), promptTexts.where());
     PolicySnapshot policySnapshot = new PolicySnapshot(policyModel.gpt(), policyModel.params(), 0);
     Path referenceDir = reference != null ? reference : baseline;
     PolicySnapshot referenceSnapshot = referenceDir == null ? policySnapshot
         : snapshot(ModelSource.load(referenceDir, c, ModelSource.none(), k), policyModel);
-    Evaluation evaluation = new Evaluation(policyModel.tokenizer(), SentimentTask.get().labeler(),
-        ScoredText.PROMPT_AND_RESPONSE, samplingPlan(c, policyModel.tokenizer()));
+    SamplingPlan plan = samplingPlan(c, policyModel.tokenizer());
+    Evaluation evaluation = task == null
+        ? Evaluation.withoutLabeler(policyModel.tokenizer(), plan)
+        : new Evaluation(policyModel.tokenizer(), SentimentTask.get().labeler(),
+            ScoredText.PROMPT_AND_RESPONSE, plan);
     if (baseline != null) {
       evaluation = evaluation.withBaseline(snapshot(ModelSource.load(baseline, c,
           ModelSource.none(), k), policyModel));
@@ -97,13 +126,12 @@ final class EvalCommand implements Callable<Integer> {
     if (rewardModel != null) {
       var rmGpt = new org.rlhf4j.model.Gpt(rm.config(), EnumSet.of(Head.REWARD), k,
           org.rlhf4j.model.RewardPooling.of(rm.state()));
-      List<PreferencePair> pairs = Tokenized.pairs(JsonlReader.preferences().readAll(
-          existing(comparisons)), policyModel.tokenizer());
-      evaluation = evaluation.withRewardModel(SequenceScorer.rewardModel(rmGpt, rm.params(),
-          policyModel.tokenizer().padId(), 32), pairs);
+      SequenceScorer scorer = SequenceScorer.rewardModel(rmGpt, rm.params(),
+          policyModel.tokenizer().padId(), 32);
+      evaluation = comparisons == null ? evaluation.withRewardModel(scorer)
+          : evaluation.withRewardModel(scorer, Tokenized.pairs(JsonlReader.preferences()
+              .readAll(existing(comparisons)), policyModel.tokenizer()));
     }
-    List<int[]> prompts = SentimentTask.get().evalPrompts().stream().limit(c.eval().prompts())
-        .map(p -> Tokenized.prompt(p, policyModel.tokenizer())).toList();
     Evaluation.Report report = evaluation.run(policySnapshot, referenceSnapshot, prompts);
     printTable(spec.commandLine().getOut(), report);
     Files.createDirectories(file.toAbsolutePath().getParent());
@@ -111,6 +139,17 @@ final class EvalCommand implements Callable<Integer> {
     spec.commandLine().getOut().println("wrote " + file);
     spec.commandLine().getOut().flush();
     return 0;
+  }
+
+  /** The prompts of a TRL {@code {"prompt"}} file, at least one. */
+  private static TrainingData.Source<String> userPrompts(Path file) throws Exception {
+    var numbered = JsonlReader.prompts().readAllNumbered(existing(file)).stream()
+        .map(n -> new JsonlReader.Numbered<>(n.line(), n.example().prompt())).toList();
+    if (numbered.isEmpty()) {
+      throw new UserInputException(file + ": no prompts; expected JSONL lines such as "
+          + "{\"prompt\": \"The movie was\"}");
+    }
+    return new TrainingData.Source<>(file.toString(), numbered);
   }
 
   /** How every evaluation samples: rlhf4j.eval's temperature and length, one response per prompt. */
@@ -127,7 +166,7 @@ final class EvalCommand implements Callable<Integer> {
     return new PolicySnapshot(m.gpt(), m.params(), 0);
   }
 
-  private static Path existing(Path file) throws java.nio.file.NoSuchFileException {
+  static Path existing(Path file) throws java.nio.file.NoSuchFileException {
     if (!Files.isRegularFile(file)) {
       throw new java.nio.file.NoSuchFileException(file.toString());
     }
@@ -136,11 +175,23 @@ final class EvalCommand implements Callable<Integer> {
 
   private static void printTable(PrintWriter out, Evaluation.Report r) {
     out.printf(Locale.ROOT, "%-22s %10s %22s%n", "metric", "value", "95% interval");
-    row(out, "gold reward (VADER)", r.goldReward());
+    r.goldReward().ifPresent(g -> row(out, "gold reward (VADER)", g));
     row(out, "KL(policy || ref)", r.kl());
+    text(out, "", r.textQuality());
+    row(out, "ref NLL per token", r.sftNll());
+    r.rewardModelScore().ifPresent(s -> row(out, "reward-model score", s));
     r.winRate().ifPresent(w -> row(out, "win rate vs baseline", w.rate()));
+    r.baselineTextQuality().ifPresent(b -> text(out, "baseline ", b));
     r.rewardModelAccuracy().ifPresent(a -> row(out, "reward-model accuracy", a.accuracy()));
     out.printf(Locale.ROOT, "%-22s %10d%n", "prompts", r.prompts());
+    r.textVerdict().ifPresent(v -> out.println("text vs baseline: " + v));
+  }
+
+  private static void text(PrintWriter out, String prefix, TextQuality t) {
+    row(out, prefix + "invalid text", t.invalidText());
+    out.printf(Locale.ROOT, "%-22s %10.4f%n", prefix + "distinct-1", t.distinct1());
+    out.printf(Locale.ROOT, "%-22s %10.4f%n", prefix + "distinct-2", t.distinct2());
+    t.realWords().ifPresent(w -> row(out, prefix + "real words", w));
   }
 
   private static void row(PrintWriter out, String name, MeanInterval m) {

@@ -50,6 +50,16 @@ class DemoCommandTest {
         "dpo_win_rate_ci_low", "dpo_win_rate_ci_high", "rm_accuracy", "ppo_kl", "dpo_kl")) {
       assertTrue(summary.path(key).isNumber(), key + " missing from " + summary);
     }
+    // text quality per model (issue 14); real words is null only when a model wrote no word
+    for (String model : List.of("sft", "ppo", "dpo")) {
+      for (String key : List.of("_invalid_text", "_distinct2", "_sft_nll")) {
+        assertTrue(summary.path(model + key).isNumber(), model + key + " missing: " + summary);
+      }
+      assertTrue(summary.has(model + "_real_words"), model + "_real_words missing: " + summary);
+    }
+    for (String key : List.of("ppo_text_quality", "dpo_text_quality")) {
+      assertTrue(summary.path(key).asText().matches("ok|degraded: .+"), key + ": " + summary);
+    }
     double sft = summary.get("sft_gold_reward").asDouble();
     for (String method : List.of("ppo", "dpo")) {
       assertTrue(summary.get(method + "_gold_reward").asDouble() > sft + 0.1, summary.toString());
@@ -64,6 +74,8 @@ class DemoCommandTest {
 
     String html = Files.readString(out.resolve("report.html"));
     assertTrue(html.contains("Reward–KL frontier"), "no frontier in the report");
+    assertTrue(html.contains("Reward–diversity frontier"), "no distinct-2 frontier");
+    assertTrue(html.contains("<td>text_quality</td>"), "no text-quality verdict in the table");
     assertTrue(html.contains("Sample completions"), "no samples in the report");
     assertTrue(Files.exists(out.resolve("report/ppo-policy-lag.png")));
     assertTrue(Files.exists(out.resolve("ppo/summary.json")));

@@ -1,6 +1,7 @@
 package org.rlhf4j.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -194,6 +195,82 @@ class TrainCommandsTest {
       assertTrue(json.has(key), key + " missing from " + json);
     }
     assertEquals(8, json.get("prompts").asInt());
+  }
+
+  @Test
+  @Order(6)
+  void evalOnTheUsersPromptsIsJudgedByTheTaskAndMeasuresText() throws IOException {
+    Path report = dir.resolve("eval-prompts.json");
+    Rlhf4jCommandTest.Run r = Rlhf4jCommandTest.run("eval", "--task", "sentiment", "--prompts",
+        dir.resolve("prompts.jsonl").toString(), "--policy", dir.resolve("dpo/model").toString(),
+        "--baseline", dir.resolve("sft/model").toString(), "--config", config.toString(),
+        "--out", report.toString());
+    assertEquals(0, r.exit(), r.err());
+    for (String row : List.of("invalid text", "distinct-2", "ref NLL per token",
+        "baseline distinct-2", "text vs baseline: ")) {
+      assertTrue(r.out().contains(row), row + " missing from " + r.out());
+    }
+    JsonNode json = new ObjectMapper().readTree(report.toFile());
+    assertEquals(2, json.get("prompts").asInt(), "the two lines of prompts.jsonl");
+    for (String key : List.of("gold_reward", "win_rate", "kl", "invalid_text",
+        "invalid_text_ci_low", "distinct1", "distinct2", "real_words", "sft_nll",
+        "sft_nll_ci_high", "baseline_invalid_text", "baseline_distinct2", "text_quality")) {
+      assertTrue(json.has(key), key + " missing from " + json);
+    }
+    assertTrue(json.get("sft_nll").asDouble() > 0, json.toString());
+  }
+
+  @Test
+  @Order(6)
+  void evalOnTheUsersPromptsWithoutATaskReportsWhatNeedsNoLabeler() throws IOException {
+    Path report = dir.resolve("eval-no-task.json");
+    Rlhf4jCommandTest.Run r = Rlhf4jCommandTest.run("eval", "--prompts",
+        dir.resolve("prompts.jsonl").toString(), "--policy", dir.resolve("dpo/model").toString(),
+        "--reference", dir.resolve("sft/model").toString(), "--reward-model",
+        dir.resolve("rm/model").toString(), "--config", config.toString(), "--out",
+        report.toString());
+    assertEquals(0, r.exit(), r.err());
+    JsonNode json = new ObjectMapper().readTree(report.toFile());
+    for (String key : List.of("kl", "invalid_text", "distinct2", "real_words", "sft_nll",
+        "rm_score", "rm_score_ci_low")) {
+      assertTrue(json.has(key), key + " missing from " + json);
+    }
+    for (String key : List.of("gold_reward", "win_rate", "rm_accuracy", "text_quality")) {
+      assertFalse(json.has(key), key + " needs a labeler, comparisons or a baseline: " + json);
+    }
+  }
+
+  @Test
+  @Order(6)
+  void evalRefusesPromptsItCannotUseInOneLine() throws IOException {
+    Path empty = Files.writeString(dir.resolve("no-prompts.jsonl"), "\n");
+    Path malformed = Files.writeString(dir.resolve("bad-prompts.jsonl"),
+        "{\"prompt\": \"ok \"}\n{\"prompt\": 3}\n");
+    // the tiny model's context is 40 tokens and rlhf4j.eval.max-new-tokens is 6
+    Path tooLong = Files.writeString(dir.resolve("long-prompts.jsonl"),
+        "{\"prompt\": \"ok \"}\n{\"prompt\": \"" + "word ".repeat(40) + "\"}\n");
+    String policy = dir.resolve("sft/model").toString();
+    assertOneLine(evalWith("--policy", policy), "expected --task sentiment", "--prompts FILE");
+    assertOneLine(evalWith("--prompts", empty.toString(), "--policy", policy),
+        empty + ": no prompts");
+    assertOneLine(evalWith("--prompts", malformed.toString(), "--policy", policy),
+        malformed + ":2");
+    assertOneLine(evalWith("--prompts", tooLong.toString(), "--policy", policy),
+        tooLong + ":2", "rlhf4j.eval.max-new-tokens = 6");
+    assertOneLine(evalWith("--prompts", dir.resolve("missing.jsonl").toString(), "--policy",
+        policy), "missing.jsonl: no such file");
+    assertOneLine(evalWith("--task", "sentiment", "--comparisons",
+        dir.resolve("prefs.jsonl").toString(), "--policy", policy), "--comparisons needs "
+        + "--reward-model");
+  }
+
+  private Rlhf4jCommandTest.Run evalWith(String... args) {
+    List<String> all = new ArrayList<>(List.of("eval", "--config", config.toString(), "--out",
+        dir.resolve("refused-eval.json").toString()));
+    all.addAll(List.of(args));
+    Rlhf4jCommandTest.Run r = Rlhf4jCommandTest.run(all.toArray(String[]::new));
+    assertFalse(Files.exists(dir.resolve("refused-eval.json")), "a refused eval wrote its report");
+    return r;
   }
 
   @Test

@@ -85,13 +85,25 @@ public final class ExampleFit {
    */
   public static void checkPromptsFit(List<int[]> prompts, int responseLength, int contextLength,
       IntFunction<String> where) {
+    checkPromptsFit(prompts, "rlhf4j.ppo.response-length", responseLength, contextLength, where);
+  }
+
+  /**
+   * Checks that every prompt leaves room for {@code responseLength} new tokens in the context,
+   * the length being the setting {@code setting} ({@code rlhf4j.eval.max-new-tokens}).
+   *
+   * @throws UnusableDataException naming the first prompt that does not fit
+   */
+  public static void checkPromptsFit(List<int[]> prompts, String setting, int responseLength,
+      int contextLength, IntFunction<String> where) {
     for (int i = 0; i < prompts.size(); i++) {
       int length = prompts.get(i).length;
       if (length + responseLength > contextLength) {
         throw new UnusableDataException(where.apply(i) + ": the prompt is " + length
-            + " tokens; with rlhf4j.ppo.response-length = " + responseLength + " that is "
+            + " tokens; with " + setting + " = " + responseLength + " that is "
             + (length + responseLength) + ", more than the models' context of " + contextLength
-            + " tokens: shorten the prompt or lower response-length");
+            + " tokens: shorten the prompt or lower " + setting.substring(
+                setting.lastIndexOf('.') + 1));
       }
     }
   }

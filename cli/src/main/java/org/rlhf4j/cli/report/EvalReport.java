@@ -29,10 +29,18 @@ record EvalReport(String label, Map<String, JsonNode> fields) {
   static final String KL = "kl";
   static final String WIN_RATE = "win_rate";
   static final String RM_ACCURACY = "rm_accuracy";
+  static final String INVALID_TEXT = "invalid_text";
+  static final String DISTINCT2 = "distinct2";
+  /** {@code "ok"} or {@code "degraded: ..."}: the policy's text against its baseline's. */
+  static final String TEXT_QUALITY = "text_quality";
+  static final String DEGRADED = "degraded";
+  /** How a frontier's legend names a point whose report says its text degraded. */
+  static final String DEGRADED_MARK = " (text degraded)";
   static final String LOW = "_ci_low";
   static final String HIGH = "_ci_high";
   /** A JSON object with one of these is an eval report; other JSON files are not. */
-  private static final List<String> MEASURES = List.of(GOLD_REWARD, KL, WIN_RATE, RM_ACCURACY);
+  private static final List<String> MEASURES = List.of(GOLD_REWARD, KL, WIN_RATE, RM_ACCURACY,
+      INVALID_TEXT);
   private static final ObjectMapper JSON = new ObjectMapper();
 
   EvalReport {
@@ -101,15 +109,34 @@ record EvalReport(String label, Map<String, JsonNode> fields) {
     return text + " [n/a]";
   }
 
+  /**
+   * Whether the report says the policy writes worse than its baseline ({@code text_quality}
+   * starts with {@code degraded}): it may have won its gold reward by destroying text.
+   */
+  boolean textDegraded() {
+    JsonNode verdict = fields.get(TEXT_QUALITY);
+    return verdict != null && verdict.isTextual() && verdict.asText().startsWith(DEGRADED);
+  }
+
   /** The report on the reward–KL plane, when it has both a gold reward and a KL. */
   Optional<Plots.FrontierPoint> frontierPoint() {
-    Optional<Double> kl = number(fields.get(KL));
+    return frontierPoint(KL);
+  }
+
+  /**
+   * The report on the plane of gold reward against {@code xMeasure} (e.g. {@code kl},
+   * {@code distinct2}), when it has both; labelled {@value #DEGRADED_MARK} after its label when
+   * its text degraded.
+   */
+  Optional<Plots.FrontierPoint> frontierPoint(String xMeasure) {
+    Optional<Double> x = number(fields.get(xMeasure));
     Optional<Double> reward = number(fields.get(GOLD_REWARD));
-    if (kl.isEmpty() || reward.isEmpty()) {
+    if (x.isEmpty() || reward.isEmpty()) {
       return Optional.empty();
     }
-    return Optional.of(new Plots.FrontierPoint(label, kl.get(), bound(KL + LOW), bound(KL + HIGH),
-        reward.get(), bound(GOLD_REWARD + LOW), bound(GOLD_REWARD + HIGH)));
+    return Optional.of(new Plots.FrontierPoint(label + (textDegraded() ? DEGRADED_MARK : ""),
+        x.get(), bound(xMeasure + LOW), bound(xMeasure + HIGH), reward.get(),
+        bound(GOLD_REWARD + LOW), bound(GOLD_REWARD + HIGH)));
   }
 
   private double bound(String key) {

@@ -25,7 +25,8 @@ import org.rlhf4j.cli.report.MetricsSeries.Series;
 import org.rlhf4j.model.io.AtomicFiles;
 
 /**
- * PNG charts drawn with XChart: training curves, and the reward–KL frontier of evaluated policies.
+ * PNG charts drawn with XChart: training curves, and the frontiers of evaluated policies (gold
+ * reward against KL, and against distinct-2).
  * Every file is written atomically (a temp file in the same directory, renamed over the target).
  *
  * <p>Charts are drawn off screen, so AWT must run headless: loading this class sets
@@ -102,39 +103,40 @@ public final class Plots {
   }
 
   /**
-   * One evaluated policy on the reward–KL plane, with 95% intervals on both axes. A NaN bound
-   * (an interval one observation cannot give) leaves that interval out.
+   * One evaluated policy on a frontier plane, gold reward against a cost or a diversity (KL to
+   * the reference, distinct-2), with 95% intervals on both axes. A NaN bound (an interval one
+   * observation cannot give, or a measure without one) leaves that interval out.
    *
    * @param label how the point is named in the legend, e.g. the eval report's file name
-   * @param kl the mean sequence KL(π‖π_ref), in nats
+   * @param x the x measure, e.g. the mean sequence KL(π‖π_ref) in nats
    * @param reward the mean gold reward
    */
-  public record FrontierPoint(String label, double kl, double klLow, double klHigh,
+  public record FrontierPoint(String label, double x, double xLow, double xHigh,
       double reward, double rewardLow, double rewardHigh) {
     public FrontierPoint {
-      if (!Double.isFinite(kl) || !Double.isFinite(reward)) {
-        throw new IllegalArgumentException(label + ": a frontier point needs a finite KL and "
-            + "reward, got KL " + kl + ", reward " + reward);
+      if (!Double.isFinite(x) || !Double.isFinite(reward)) {
+        throw new IllegalArgumentException(label + ": a frontier point needs a finite x and "
+            + "reward, got x " + x + ", reward " + reward);
       }
     }
   }
 
   /**
-   * Draws each point as a labelled marker (x = KL to the reference, y = gold reward) with its
-   * intervals as thin line segments in the point's colour: vertical for the reward, horizontal
-   * for the KL; a dashed line, one dash pattern per method and named in the legend, joins the
-   * points of each method's sweep ({@link #sweeps}). Segments rather than XChart's error bars,
-   * which are vertical only and symmetric ({@code y ± e}), so they could draw neither the KL
-   * interval nor an asymmetric one exactly.
+   * Draws each point as a labelled marker (x = {@code xLabel}'s measure, y = gold reward) with
+   * its intervals as thin line segments in the point's colour: vertical for the reward,
+   * horizontal for x; a dashed line, one dash pattern per method and named in the legend, joins
+   * the points of each method's sweep ({@link #sweeps}). Segments rather than XChart's error
+   * bars, which are vertical only and symmetric ({@code y ± e}), so they could draw neither the
+   * x interval nor an asymmetric one exactly.
    *
    * @throws IllegalArgumentException when {@code points} is empty or two share a label
    */
-  public static void frontier(Path png, String title, List<FrontierPoint> points)
+  public static void frontier(Path png, String title, String xLabel, List<FrontierPoint> points)
       throws IOException {
     if (points.isEmpty()) {
       throw new IllegalArgumentException(title + ": no points to plot");
     }
-    XYChart chart = chart(title, "KL(π‖π_ref) (nats)", "gold reward");
+    XYChart chart = chart(title, xLabel, "gold reward");
     chart.getStyler().setDefaultSeriesRenderStyle(XYSeriesRenderStyle.Scatter);
     chart.getStyler().setMarkerSize(10);
     chart.getStyler().setLegendVisible(true);
@@ -144,45 +146,47 @@ public final class Plots {
     int dashes = 0;
     for (Map.Entry<String, List<FrontierPoint>> sweep : sweeps(points).entrySet()) {
       XYSeries line = chart.addSeries(sweep.getKey() + " sweep",
-          sweep.getValue().stream().mapToDouble(FrontierPoint::kl).toArray(),
+          sweep.getValue().stream().mapToDouble(FrontierPoint::x).toArray(),
           sweep.getValue().stream().mapToDouble(FrontierPoint::reward).toArray());
       line.setXYSeriesRenderStyle(XYSeriesRenderStyle.Line);
       line.setMarker(SeriesMarkers.NONE);
       line.setLineColor(SWEEP_LINE);
-      // sweeps cross where two methods reach the same KL: each gets its own dash, named below
+      // sweeps cross where two methods reach the same x: each gets its own dash, named below
       line.setLineStyle(new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_ROUND, 10f,
           SWEEP_DASHES[dashes++ % SWEEP_DASHES.length], 0f));
     }
     for (int i = 0; i < points.size(); i++) {
       FrontierPoint p = points.get(i);
       Color color = PALETTE[i % PALETTE.length];
-      XYSeries point = chart.addSeries(p.label(), new double[] {p.kl()},
+      XYSeries point = chart.addSeries(p.label(), new double[] {p.x()},
           new double[] {p.reward()});
       point.setMarker(SeriesMarkers.CIRCLE);
       point.setMarkerColor(color);
-      segment(chart, p.label() + " reward interval", color, new double[] {p.kl(), p.kl()},
+      segment(chart, p.label() + " reward interval", color, new double[] {p.x(), p.x()},
           new double[] {p.rewardLow(), p.rewardHigh()});
-      segment(chart, p.label() + " KL interval", color, new double[] {p.klLow(), p.klHigh()},
+      segment(chart, p.label() + " x interval", color, new double[] {p.xLow(), p.xHigh()},
           new double[] {p.reward(), p.reward()});
     }
     write(png, chart);
   }
 
   /**
-   * The points of each method swept at several coefficients, in order of KL: a method is the
-   * label's last path segment up to its first '-' ({@code eval/ppo-kl0.01} is a {@code ppo}
-   * point, as is {@code eval/ppo}); methods with one point are left out.
+   * The points of each method swept at several coefficients, in order of x: a method is the
+   * label's first word's last path segment up to its first '-' ({@code eval/ppo-kl0.01} is a
+   * {@code ppo} point, as are {@code eval/ppo} and {@code eval/ppo (text degraded)}); methods
+   * with one point are left out.
    */
   static Map<String, List<FrontierPoint>> sweeps(List<FrontierPoint> points) {
     Map<String, List<FrontierPoint>> byMethod = new TreeMap<>();
     for (FrontierPoint p : points) {
-      String name = p.label().substring(p.label().lastIndexOf('/') + 1);
+      String word = p.label().split(" ", 2)[0];
+      String name = word.substring(word.lastIndexOf('/') + 1);
       int dash = name.indexOf('-');
       byMethod.computeIfAbsent(dash < 0 ? name : name.substring(0, dash), m -> new ArrayList<>())
           .add(p);
     }
     byMethod.values().removeIf(sweep -> sweep.size() < 2);
-    byMethod.values().forEach(sweep -> sweep.sort(Comparator.comparingDouble(FrontierPoint::kl)));
+    byMethod.values().forEach(sweep -> sweep.sort(Comparator.comparingDouble(FrontierPoint::x)));
     return byMethod;
   }
 

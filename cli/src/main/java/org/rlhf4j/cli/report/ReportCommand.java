@@ -75,14 +75,25 @@ public final class ReportCommand implements Callable<Integer> {
     for (StageRun run : stages) {
       drawStage(run, figures, html);
     }
-    // 3. the reward–KL frontier and the table of eval results
-    List<Plots.FrontierPoint> points = evals.stream().map(EvalReport::frontierPoint)
-        .flatMap(Optional::stream).toList();
+    // 3. the reward–KL and reward–diversity frontiers and the table of eval results
+    List<Plots.FrontierPoint> points = frontier(evals, EvalReport.KL);
     if (!points.isEmpty()) {
       Path png = figures.resolve("frontier.png");
-      Plots.frontier(png, "Gold reward against KL to the reference", points);
+      Plots.frontier(png, "Gold reward against KL to the reference", "KL(π‖π_ref) (nats)",
+          points);
       html.figure("Reward–KL frontier", png, "Each eval report's mean gold reward against its "
-          + "sequence KL(π‖π_ref), with 95% intervals on both; up and to the left is better.");
+          + "sequence KL(π‖π_ref), with 95% intervals on both; up and to the left is better."
+          + DEGRADED_NOTE);
+    }
+    List<Plots.FrontierPoint> diversity = frontier(evals, EvalReport.DISTINCT2);
+    if (!diversity.isEmpty()) {
+      Path png = figures.resolve("frontier-distinct2.png");
+      Plots.frontier(png, "Gold reward against distinct-2", "distinct-2 (distinct word pairs / "
+          + "word pairs)", diversity);
+      html.figure("Reward–diversity frontier", png, "Each eval report's mean gold reward "
+          + "against the distinct-2 of its completions (with the reward's 95% interval); up and "
+          + "to the right is better. A policy that wins by repeating one phrase (mode collapse) "
+          + "sits far left." + DEGRADED_NOTE);
     }
     if (!evals.isEmpty()) {
       evalTable(evals, html);
@@ -239,12 +250,26 @@ public final class ReportCommand implements Callable<Integer> {
     }
   }
 
+  /** What a frontier's caption says about points marked as degraded. */
+  private static final String DEGRADED_NOTE = " A point marked" + EvalReport.DEGRADED_MARK
+      + " writes worse than its baseline (more invalid text, fewer real words or less than half "
+      + "its distinct-2: the text_quality row of the table).";
+
+  private static List<Plots.FrontierPoint> frontier(List<EvalReport> evals, String x) {
+    return evals.stream().map(e -> e.frontierPoint(x)).flatMap(Optional::stream).toList();
+  }
+
   private static void evalTable(List<EvalReport> evals, HtmlReport html) {
-    List<String> measures = evals.stream().flatMap(e -> e.measures().stream()).distinct()
-        .toList();
+    List<String> measures = new ArrayList<>(evals.stream().flatMap(e -> e.measures().stream())
+        .distinct().toList());
+    // the verdict on the text first: a win by destroying text must not hide below the numbers
+    if (measures.remove(EvalReport.TEXT_QUALITY)) {
+      measures.add(0, EvalReport.TEXT_QUALITY);
+    }
     List<String> header = new ArrayList<>();
     header.add("measure");
-    evals.forEach(e -> header.add(e.label() + ".json"));
+    evals.forEach(e -> header.add(e.label() + ".json"
+        + (e.textDegraded() ? " \u26a0 text degraded" : "")));
     List<List<String>> rows = new ArrayList<>();
     for (String measure : measures) {
       List<String> row = new ArrayList<>();
@@ -252,6 +277,9 @@ public final class ReportCommand implements Callable<Integer> {
       evals.forEach(e -> row.add(e.cell(measure)));
       rows.add(row);
     }
-    html.table("Eval reports (value [95% interval])", header, rows);
+    long degraded = evals.stream().filter(EvalReport::textDegraded).count();
+    html.table("Eval reports (value [95% interval])" + (degraded == 0 ? ""
+        : "; \u26a0 " + degraded + " of " + evals.size() + " write worse than their baseline"),
+        header, rows);
   }
 }

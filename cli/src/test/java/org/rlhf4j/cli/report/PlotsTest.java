@@ -93,6 +93,9 @@ class PlotsTest {
     assertEquals(List.of("dpo", "ppo"), List.copyOf(sweeps.keySet()), "sft alone is no sweep");
     assertEquals(List.of(ppoHighKl, ppo, ppoLowKl), sweeps.get("ppo"));
     assertEquals(List.of(dpo, dpoBeta), sweeps.get("dpo"));
+    FrontierPoint marked = point("eval/ppo-kl0.05 (text degraded)", 12);
+    assertEquals(List.of(ppoHighKl, ppo, marked), Plots.sweeps(List.of(ppo, marked, ppoHighKl))
+        .get("ppo"), "a mark after the label keeps the point in its method's sweep");
   }
 
   private static FrontierPoint point(String label, double kl) {
@@ -102,7 +105,7 @@ class PlotsTest {
   @Test
   void theFrontierDrawsLabelledPointsWithIntervals() throws IOException {
     Path png = dir.resolve("frontier.png");
-    Plots.frontier(png, "frontier", List.of(
+    Plots.frontier(png, "frontier", "KL", List.of(
         new FrontierPoint("sft", 0.0, 0.0, 0.0, 0.10, 0.05, 0.15),
         new FrontierPoint("dpo", 2.5, 2.1, 2.9, 0.45, 0.40, 0.50),
         // a Wilson-style asymmetric interval, and a point whose bounds are undefined
@@ -112,6 +115,6 @@ class PlotsTest {
     ChartImages.assertDrawn(png);
     assertThrows(IllegalArgumentException.class,
         () -> new FrontierPoint("bad", Double.NaN, 0, 0, 0.1, 0, 0.2));
-    assertThrows(IllegalArgumentException.class, () -> Plots.frontier(png, "none", List.of()));
+    assertThrows(IllegalArgumentException.class, () -> Plots.frontier(png, "none", "KL", List.of()));
   }
 }

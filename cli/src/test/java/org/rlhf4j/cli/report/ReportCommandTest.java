@@ -137,6 +137,40 @@ class ReportCommandTest {
   }
 
   @Test
+  void textQualityGetsItsFrontierAndAModelThatWritesWorseIsFlagged() throws IOException {
+    writeRun(false);
+    Files.createDirectories(run.resolve("eval"));
+    String text = ",\"invalid_text\":%s,\"invalid_text_ci_low\":0.0,\"invalid_text_ci_high\":0.5,"
+        + "\"distinct1\":0.4,\"distinct2\":%s,\"real_words\":0.9,\"real_words_ci_low\":0.85,"
+        + "\"real_words_ci_high\":0.95,\"words\":300,\"sft_nll\":4.5,\"sft_nll_ci_low\":4.4,"
+        + "\"sft_nll_ci_high\":4.6,\"baseline_invalid_text\":0.0,\"baseline_distinct2\":0.7,"
+        + "\"text_quality\":\"%s\"}\n";
+    String head = "{\"prompts\":64,\"samples\":64,\"gold_reward\":%s,\"kl\":%s";
+    Files.writeString(run.resolve("eval/sft.json"), String.format(java.util.Locale.ROOT,
+        head + text, "0.01", "0", "0.0", "0.7", "ok"));
+    Files.writeString(run.resolve("eval/ppo.json"), String.format(java.util.Locale.ROOT,
+        head + text, "0.6", "9.5", "0.0", "0.14", "degraded: distinct-2 0.14 (baseline 0.70)"));
+    Result r = bare(run.toString());
+    assertEquals(0, r.exit(), r.err());
+    ChartImages.assertDrawn(run.resolve("report/frontier-distinct2.png"));
+    String page = Files.readString(run.resolve("report.html"), StandardCharsets.UTF_8);
+    assertTrue(page.contains("Reward–diversity frontier"), page);
+    assertTrue(page.contains("<th>eval/ppo.json \u26a0 text degraded</th>"), page);
+    assertTrue(page.contains("<th>eval/sft.json</th>"), page);
+    assertTrue(page.contains("\u26a0 1 of 4 write worse than their baseline"), page);
+    assertTrue(page.contains("<td>degraded: distinct-2 0.14 (baseline 0.70)</td>"), page);
+    // the verdict is the table's first row; the new measures are rows with their intervals
+    int table = page.indexOf("Eval reports");
+    assertTrue(page.indexOf("<td>text_quality</td>", table) < page.indexOf("<td>gold_reward</td>",
+        table), "the verdict comes first");
+    for (String row : List.of("<td>invalid_text</td>", "<td>distinct2</td>",
+        "<td>real_words</td>", "<td>sft_nll</td>")) {
+      assertTrue(page.contains(row), row + " missing");
+    }
+    assertTrue(page.contains("0.9 [0.85, 0.95]"), page);
+  }
+
+  @Test
   void entropyIsDrawnWhenPpoLogsIt() throws IOException {
     writeRun(true);
     assertEquals(0, bare(run.toString()).exit());

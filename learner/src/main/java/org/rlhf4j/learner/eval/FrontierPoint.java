@@ -8,6 +8,7 @@ public record FrontierPoint(String label, MeanInterval kl, MeanInterval goldRewa
 
   /** The point of an evaluation report. */
   public static FrontierPoint of(String label, Evaluation.Report report) {
-    return new FrontierPoint(label, report.kl(), report.goldReward());
+    return new FrontierPoint(label, report.kl(), report.goldReward().orElseThrow(
+        () -> new IllegalArgumentException(label + ": the report has no gold reward to plot")));
   }
 }

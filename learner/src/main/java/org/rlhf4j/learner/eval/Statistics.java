@@ -61,4 +61,45 @@ public final class Statistics {
     double high = successes == trials ? 1 : Math.min(1, centre + half);
     return new MeanInterval(p, low, high, trials);
   }
+
+  /**
+   * The ratio {@code R = Σ y_i / Σ x_i} of two totals over n clusters (e.g. real words / words,
+   * summed per completion), with the linearisation (delta-method) interval for a ratio estimator
+   * (Cochran, Sampling Techniques, 1977, §6.4): {@code R ± Z95 · √(Σ (y_i − R x_i)² / (n (n − 1)))
+   * / x̄}, {@code x̄ = Σ x_i / n}. Words of one completion are not independent draws, so the
+   * clusters, not the words, are the observations; a binomial interval over the words would be
+   * too narrow. The count is {@code Σ x_i} rounded. With one cluster the bounds are NaN.
+   *
+   * @throws IllegalArgumentException when the lengths differ, there are no clusters, or
+   *     {@code Σ x_i} is not positive (the ratio is undefined)
+   */
+  public static MeanInterval ratioInterval(double[] numerators, double[] denominators) {
+    int n = numerators.length;
+    if (n != denominators.length) {
+      throw new IllegalArgumentException("a ratio needs as many numerators as denominators, got "
+          + n + " and " + denominators.length);
+    }
+    double y = 0;
+    double x = 0;
+    for (int i = 0; i < n; i++) {
+      y += numerators[i];
+      x += denominators[i];
+    }
+    if (!(x > 0)) {
+      throw new IllegalArgumentException("a ratio needs a positive total denominator, got " + x
+          + " over " + n + " clusters");
+    }
+    double ratio = y / x;
+    int count = (int) Math.max(1, Math.round(x));
+    if (n == 1) {
+      return new MeanInterval(ratio, Double.NaN, Double.NaN, count);
+    }
+    double squares = 0;
+    for (int i = 0; i < n; i++) {
+      double residual = numerators[i] - ratio * denominators[i];
+      squares += residual * residual;
+    }
+    double half = Z95 * Math.sqrt(squares / ((double) n * (n - 1))) / (x / n);
+    return new MeanInterval(ratio, ratio - half, ratio + half, count);
+  }
 }

@@ -1,2 +1,2 @@
-/** Policy evaluation with 95% intervals: gold reward, sequence KL, win rate, RM accuracy. */
+/** Policy evaluation with 95% intervals: gold reward, sequence KL, text quality, reference NLL, win rate, RM score and accuracy. */
 package org.rlhf4j.learner.eval;

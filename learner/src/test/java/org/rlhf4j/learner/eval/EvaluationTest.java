@@ -40,15 +40,26 @@ class EvaluationTest {
         .withRewardModel(countA, heldOut).run(POLICY, REFERENCE, PROMPTS);
 
     JsonNode json = JSON.readTree(report.toJson());
-    assertEquals(new TreeSet<>(Set.of("prompts", "samples",
+    Set<String> expected = new TreeSet<>(Set.of("prompts", "samples",
         "gold_reward", "gold_reward_ci_low", "gold_reward_ci_high",
         "kl", "kl_ci_low", "kl_ci_high",
+        "invalid_text", "invalid_text_ci_low", "invalid_text_ci_high", "distinct1", "distinct2",
+        "real_words", "real_words_ci_low", "real_words_ci_high", "words", "sft_nll", "sft_nll_ci_low", "sft_nll_ci_high",
+        "rm_score", "rm_score_ci_low", "rm_score_ci_high",
         "win_rate", "win_rate_ci_low", "win_rate_ci_high",
         "win_rate_wins", "win_rate_ties", "win_rate_losses",
-        "rm_accuracy", "rm_accuracy_ci_low", "rm_accuracy_ci_high", "rm_pairs")), keys(json));
+        "baseline_invalid_text", "baseline_invalid_text_ci_low", "baseline_invalid_text_ci_high",
+        "baseline_distinct1", "baseline_distinct2", "baseline_real_words",
+        "baseline_real_words_ci_low", "baseline_real_words_ci_high", "text_quality",
+        "rm_accuracy", "rm_accuracy_ci_low", "rm_accuracy_ci_high", "rm_pairs"));
+    assertEquals(expected, keys(json));
+    // letters without spaces are one word per completion
+    assertTrue(json.get("words").asInt() > 0);
     assertEquals(30, json.get("prompts").asInt());
     assertEquals(120, json.get("samples").asInt());
-    assertEquals(report.goldReward().mean(), json.get("gold_reward").asDouble());
+    assertEquals(report.goldReward().orElseThrow().mean(), json.get("gold_reward").asDouble());
+    assertEquals(report.textQuality().invalidText().mean(), json.get("invalid_text").asDouble());
+    assertEquals(report.sftNll().mean(), json.get("sft_nll").asDouble());
     assertEquals(report.kl().low(), json.get("kl_ci_low").asDouble());
     assertEquals(report.kl().high(), json.get("kl_ci_high").asDouble());
     WinRate.Result win = report.winRate().orElseThrow();
@@ -64,9 +75,50 @@ class EvaluationTest {
     Evaluation.Report report = GOLD_AND_KL.run(POLICY, REFERENCE, PROMPTS);
     assertTrue(report.winRate().isEmpty());
     assertTrue(report.rewardModelAccuracy().isEmpty());
+    assertTrue(report.baselineTextQuality().isEmpty());
+    assertTrue(report.rewardModelScore().isEmpty());
     assertEquals(new TreeSet<>(Set.of("prompts", "samples", "gold_reward", "gold_reward_ci_low",
-        "gold_reward_ci_high", "kl", "kl_ci_low", "kl_ci_high")),
+        "gold_reward_ci_high", "kl", "kl_ci_low", "kl_ci_high", "invalid_text",
+        "invalid_text_ci_low", "invalid_text_ci_high", "distinct1", "distinct2", "real_words",
+        "real_words_ci_low", "real_words_ci_high", "words", "sft_nll", "sft_nll_ci_low", "sft_nll_ci_high")),
         keys(JSON.readTree(report.toJson())));
+  }
+
+  @Test
+  void withoutALabelerThereIsNoGoldRewardNorWinRateButTextQualityAndTheRewardModelsScore()
+      throws Exception {
+    SequenceScorer countA = (prompts, responses) -> responses.stream()
+        .mapToDouble(r -> Arrays.stream(r).filter(t -> t == 0).count()).toArray();
+    Evaluation.Report report = Evaluation.withoutLabeler(LETTERS, PLAN).withBaseline(REFERENCE)
+        .withRewardModel(countA).run(POLICY, REFERENCE, PROMPTS);
+    JsonNode json = JSON.readTree(report.toJson());
+    assertTrue(report.goldReward().isEmpty() && report.winRate().isEmpty());
+    assertFalse(json.has("gold_reward") || json.has("win_rate") || json.has("rm_accuracy"));
+    for (String key : List.of("kl", "invalid_text", "distinct2", "sft_nll", "rm_score",
+        "baseline_distinct2", "text_quality")) {
+      assertTrue(json.has(key), key + " missing from " + json);
+    }
+    assertEquals(120, json.get("samples").asInt());
+  }
+
+  @Test
+  void aPolicyThatWritesControlCharactersIsReportedAsDegradedText() throws Exception {
+    // the second letter is ETX (U+0003); the rigged policy writes it nearly always, the baseline (near
+    // uniform over a, ETX and EOS) ends a third of its completions at once, as empty valid text
+    LetterTokenizer withEtx = new LetterTokenizer("a\u0003");
+    PolicySnapshot etx = TinyModels.rigged(3, 1);
+    Evaluation.Report report = Evaluation.withoutLabeler(withEtx,
+        new SamplingPlan(new SamplingSettings(1.0, 0, 1.0, false, 4, new int[] {2}), 1, 50, 3))
+        .withBaseline(TinyModels.policy(3, 1)).run(etx, TinyModels.policy(3, 1),
+            TinyModels.prompts(30, 2, 3));
+    assertEquals(1.0, report.textQuality().invalidText().mean());
+    String verdict = report.textVerdict().orElseThrow();
+    assertTrue(verdict.startsWith("degraded: invalid text 100.0% (baseline "), verdict);
+    assertEquals(verdict, JSON.readTree(report.toJson()).get("text_quality").asText());
+    Evaluation.Report same = Evaluation.withoutLabeler(withEtx,
+        new SamplingPlan(new SamplingSettings(1.0, 0, 1.0, false, 4, new int[] {2}), 1, 50, 3))
+        .withBaseline(etx).run(etx, etx, TinyModels.prompts(30, 2, 3));
+    assertEquals(Evaluation.Report.TEXT_OK, same.textVerdict().orElseThrow());
   }
 
   @Test
@@ -98,7 +150,7 @@ class EvaluationTest {
     FrontierPoint point = FrontierPoint.of("ppo beta=0.05", report);
     assertEquals("ppo beta=0.05", point.label());
     assertEquals(report.kl(), point.kl());
-    assertEquals(report.goldReward(), point.goldReward());
+    assertEquals(report.goldReward().orElseThrow(), point.goldReward());
     assertFalse(point.kl().low() > point.kl().mean() || point.kl().mean() > point.kl().high());
   }
 

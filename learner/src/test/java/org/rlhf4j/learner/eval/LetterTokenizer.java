@@ -47,6 +47,11 @@ final class LetterTokenizer implements Tokenizer {
   }
 
   @Override
+  public byte[] bytes(int[] ids, int from, int to) {
+    return decode(ids, from, to, Specials.SKIP).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  @Override
   public int vocabSize() {
     return letters.length() + 1;
   }

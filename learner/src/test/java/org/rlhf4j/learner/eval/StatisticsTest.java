@@ -85,4 +85,26 @@ class StatisticsTest {
     assertThrows(IllegalArgumentException.class, () -> Statistics.wilson(-1, 10));
     assertThrows(IllegalArgumentException.class, () -> Statistics.wilson(Double.NaN, 10));
   }
+
+  @Test
+  void ratioIntervalTreatsEachClusterAsOneObservation() {
+    // R = (1 + 2 + 3) / (2 + 2 + 4) = 0.75; residuals y − R·x: −0.5, 0.5, 0, squares 0.5;
+    // √(0.5 / (3 · 2)) = 0.2886751346; x̄ = 8/3; half-width Z · 0.2886751346 / (8/3) = 0.2121723251
+    MeanInterval m = Statistics.ratioInterval(new double[] {1, 2, 3}, new double[] {2, 2, 4});
+    assertEquals(0.75, m.mean(), 1e-15);
+    assertEquals(0.75 - 0.2121723251392822, m.low(), 1e-12);
+    assertEquals(0.75 + 0.2121723251392822, m.high(), 1e-12);
+    assertEquals(8, m.count());
+  }
+
+  @Test
+  void ratioIntervalOfOneClusterHasNoBoundsAndOfNothingIsRefused() {
+    MeanInterval one = Statistics.ratioInterval(new double[] {3}, new double[] {4});
+    assertEquals(0.75, one.mean());
+    assertTrue(Double.isNaN(one.low()) && Double.isNaN(one.high()));
+    assertThrows(IllegalArgumentException.class,
+        () -> Statistics.ratioInterval(new double[] {0, 0}, new double[] {0, 0}));
+    assertThrows(IllegalArgumentException.class,
+        () -> Statistics.ratioInterval(new double[] {1}, new double[] {1, 2}));
+  }
 }

@@ -66,6 +66,23 @@ public final class ByteTokenizer implements Tokenizer {
     }
 
     @Override
+    public byte[] bytes(int[] ids, int from, int to) {
+        Objects.checkFromToIndex(from, to, ids.length);
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(to - from);
+        for (int i = from; i < to; i++) {
+            int id = ids[i];
+            if (id < 0 || id >= VOCAB_SIZE) {
+                throw new IllegalArgumentException(
+                        "token id " + id + " at index " + i + " is outside the byte vocabulary of " + VOCAB_SIZE);
+            }
+            if (id < 256) {
+                bytes.write(id);
+            }
+        }
+        return bytes.toByteArray();
+    }
+
+    @Override
     public int vocabSize() {
         return VOCAB_SIZE;
     }

@@ -169,6 +169,18 @@ public final class Gpt2Tokenizer implements Tokenizer {
     }
 
     @Override
+    public byte[] bytes(int[] ids, int from, int to) {
+        Objects.checkFromToIndex(from, to, ids.length);
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(4 * (to - from));
+        for (int i = from; i < to; i++) {
+            if (ids[i] != eosId) {
+                bytes.writeBytes(encoder.bytesOf(ids[i]));
+            }
+        }
+        return bytes.toByteArray();
+    }
+
+    @Override
     public int vocabSize() {
         return encoder.vocabSize();
     }

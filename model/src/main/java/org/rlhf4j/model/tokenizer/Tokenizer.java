@@ -67,6 +67,16 @@ public interface Tokenizer {
      */
     String decode(int[] ids, int from, int to, Specials specials);
 
+    /**
+     * The bytes {@code ids[from..to)} stand for, special tokens left out: what
+     * {@link #decode(int[], int, int, Specials) decode(ids, from, to, SKIP)} decodes, before any
+     * invalid sequence becomes U+FFFD. A byte-level tokenizer's ids need not end on a character
+     * boundary, so these bytes need not be valid UTF-8; a strict decoder tells whether they are.
+     *
+     * @throws IllegalArgumentException if an id is outside the vocabulary
+     */
+    byte[] bytes(int[] ids, int from, int to);
+
     /** The text of {@code ids[from..to)}, special tokens rendered as their names. */
     default String decode(int[] ids, int from, int to) {
         return decode(ids, from, to, Specials.RENDER);

@@ -76,6 +76,14 @@ class ByteTokenizerTest {
     }
 
     @Test
+    void bytesKeepACharacterCutShortWhereDecodeWritesReplacement() {
+        int[] ids = {BOS, 'a', 0xC3, EOS, PAD};
+        assertArrayEquals(new byte[] {'a', (byte) 0xC3}, tokenizer.bytes(ids, 0, ids.length));
+        assertEquals("a\uFFFD", tokenizer.decode(ids, 0, ids.length, Tokenizer.Specials.SKIP));
+        assertArrayEquals(new byte[] {(byte) 0xC3}, tokenizer.bytes(ids, 2, 3));
+    }
+
+    @Test
     void decodeReadsOnlyTheRequestedRange() {
         int[] ids = {'a', 'b', 'c', 'd'};
         assertEquals("bc", tokenizer.decode(ids, 1, 3));

@@ -86,6 +86,17 @@ class Gpt2TokenizerTest {
     }
 
     @Test
+    void bytesAreTheUtf8OfTheTextWithoutEndOfText() {
+        String text = "caf\u00e9 \ud83d\ude00 ok";
+        int[] ids = IntStream.concat(IntStream.of(r50k.encode(text)), IntStream.of(50256)).toArray();
+        assertArrayEquals(text.getBytes(StandardCharsets.UTF_8), r50k.bytes(ids, 0, ids.length));
+        // the emoji's four bytes span several byte-level tokens: a prefix of them is not UTF-8
+        int[] emoji = r50k.encode("\ud83d\ude00");
+        assertTrue(emoji.length > 1, "expected the emoji to take several tokens");
+        assertTrue(r50k.bytes(emoji, 0, 1).length < 4, "the first token holds the whole emoji");
+    }
+
+    @Test
     void endOfTextIsEosAndPadAndTheLastId() {
         for (Gpt2Tokenizer tokenizer : List.of(r50k, fromFiles)) {
             assertEquals(50256, tokenizer.eosId());
