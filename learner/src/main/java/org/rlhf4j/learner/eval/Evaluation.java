@@ -9,6 +9,7 @@ import java.util.Optional;
 import org.rlhf4j.learner.PreferencePair;
 import org.rlhf4j.model.tokenizer.Tokenizer;
 import org.rlhf4j.rollout.PolicySnapshot;
+import org.rlhf4j.rollout.FinishReason;
 import org.rlhf4j.tasks.sentiment.EnglishWords;
 import org.rlhf4j.tasks.sentiment.Labeler;
 
@@ -108,12 +109,15 @@ public final class Evaluation {
   }
 
   private TextQuality textQuality(PolicySamples samples) {
-    List<byte[]> bytes = new ArrayList<>(samples.samples().size());
+    List<TextQuality.Written> written = new ArrayList<>(samples.samples().size());
     for (PolicySamples.Sample sample : samples.samples()) {
       int[] ids = sample.response().responseIds();
-      bytes.add(tokenizer.bytes(ids, 0, ids.length));
+      int[] prompt = sample.response().promptIds();
+      written.add(new TextQuality.Written(tokenizer.bytes(ids, 0, ids.length),
+          tokenizer.decode(prompt, 0, prompt.length, Tokenizer.Specials.SKIP),
+          sample.response().finishReason() == FinishReason.LENGTH));
     }
-    return TextQuality.of(bytes, EnglishWords.get());
+    return TextQuality.ofWritten(written, EnglishWords.get());
   }
 
   private static MeanInterval rewardModelScore(PolicySamples samples, SequenceScorer scorer) {

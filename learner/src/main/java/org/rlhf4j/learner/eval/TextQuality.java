@@ -35,6 +35,10 @@ import org.rlhf4j.tasks.sentiment.EnglishWords;
  *       Empty when the completions have no word.</li>
  * </ul>
  * Bytes that are not UTF-8 are read as U+FFFD for the word measures, as the report shows them.
+ * Real words count the words the model wrote, as they read after the prompt: a completion that
+ * goes on with the prompt's last word ({@code "pandemic fear"} + {@code "ating"}) is judged by the
+ * whole word it made ({@code "fearating"}), and a last word the length limit cut off is left
+ * out, since the model did not finish it ({@link Written}).
  *
  * @param completions how many completions were measured
  * @param invalidText the share of completions that are not valid text, with Wilson's interval
@@ -54,11 +58,26 @@ public record TextQuality(int completions, MeanInterval invalidText, double dist
   public static final double DISTINCT2_FRACTION = 0.5;
 
   /**
-   * The text quality of {@code completions}, each the UTF-8 bytes a model wrote.
+   * One completion as a model wrote it.
+   *
+   * @param bytes the completion's UTF-8 bytes
+   * @param prompt the text it continues ("" for none)
+   * @param cut whether the length limit ended it (rather than the model's end token)
+   */
+  public record Written(byte[] bytes, String prompt, boolean cut) {}
+
+  /** The text quality of {@code completions}, each the UTF-8 bytes a model wrote on its own. */
+  public static TextQuality of(List<byte[]> completions, EnglishWords english) {
+    return ofWritten(completions.stream().map(b -> new Written(b, "", false)).toList(), english);
+  }
+
+  /**
+   * The text quality of {@code completions}.
    *
    * @throws IllegalArgumentException when there are no completions
    */
-  public static TextQuality of(List<byte[]> completions, EnglishWords english) {
+  public static TextQuality ofWritten(List<Written> written, EnglishWords english) {
+    List<byte[]> completions = written.stream().map(Written::bytes).toList();
     if (completions.isEmpty()) {
       throw new IllegalArgumentException("text quality needs at least one completion");
     }
@@ -71,9 +90,10 @@ public record TextQuality(int completions, MeanInterval invalidText, double dist
       if (!isValidText(bytes)) {
         invalid++;
       }
-      List<String> w = words(new String(bytes, StandardCharsets.UTF_8));
+      String text = new String(bytes, StandardCharsets.UTF_8);
+      List<String> w = words(text);
       words.add(w);
-      for (String token : w) {
+      for (String token : wordsWritten(text, w, written.get(i))) {
         String word = EnglishWords.normalize(token);
         if (!word.isEmpty()) {
           counted[i]++;
@@ -106,6 +126,27 @@ public record TextQuality(int completions, MeanInterval invalidText, double dist
     }
     return text.codePoints().noneMatch(c -> Character.getType(c) == Character.CONTROL
         && c != '\n' && c != '\t');
+  }
+
+  /**
+   * The words of a completion as the model wrote them: the first joined to the prompt's last word
+   * when it goes on with it, the last left out when the length limit cut it mid-word.
+   */
+  static List<String> wordsWritten(String text, List<String> words, Written w) {
+    if (words.isEmpty()) {
+      return words;
+    }
+    List<String> out = new ArrayList<>(words);
+    boolean joined = !Character.isWhitespace(text.charAt(0)) && !w.prompt().isEmpty()
+        && !Character.isWhitespace(w.prompt().charAt(w.prompt().length() - 1));
+    if (joined) {
+      List<String> promptWords = words(w.prompt());
+      out.set(0, promptWords.get(promptWords.size() - 1) + out.get(0));
+    }
+    if (w.cut() && !Character.isWhitespace(text.charAt(text.length() - 1))) {
+      out.remove(out.size() - 1);
+    }
+    return out;
   }
 
   /** The runs of non-whitespace of {@code text}, in order. */

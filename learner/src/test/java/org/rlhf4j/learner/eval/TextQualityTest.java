@@ -97,4 +97,23 @@ class TextQualityTest {
     assertEquals(List.of("invalid text 50.0% (baseline 0.0%)", "real words 50.0% (baseline 100.0%)"),
         bytes.worseThan(baseline));
   }
+
+  @Test
+  void realWordsJudgeTheWordAPromptWentOnWithAndLeaveOutAWordTheLengthLimitCut() {
+    List<TextQuality.Written> written = List.of(
+        // "fear" + "ating" is one word the model made, and not English; "to the" are
+        new TextQuality.Written(utf8("ating to the"), "pandemic fear", false),
+        // "prob" + "lem" is "problem"; the limit cut "comple" mid-word: not counted
+        new TextQuality.Written(utf8("lem is comple"), "the prob", true),
+        // a cut after a space ends no word early: "good" counts
+        new TextQuality.Written(utf8(" a good "), "it was", true),
+        // the model's own end: "comple" is its last word, and not English
+        new TextQuality.Written(utf8(" comple"), "it was", false));
+    TextQuality q = TextQuality.ofWritten(written, EnglishWords.get());
+    // counted: fearating to the | problem is | a good | comple = 8 words, 6 English
+    assertEquals(8, q.words());
+    assertEquals(6.0 / 8, q.realWords().orElseThrow().mean(), 1e-15);
+    // distinct-n reads the completions alone: 3 + 3 + 2 + 1 = 9 words, all distinct but "comple"
+    assertEquals(8.0 / 9, q.distinct1(), 1e-15);
+  }
 }
