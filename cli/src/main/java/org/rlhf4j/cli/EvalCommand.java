@@ -21,6 +21,7 @@ import org.rlhf4j.model.TensorThreads;
 import org.rlhf4j.model.io.AtomicFiles;
 import org.rlhf4j.model.io.Checkpoint;
 import org.rlhf4j.model.kernels.Kernels;
+import org.rlhf4j.model.tokenizer.Tokenizer;
 import org.rlhf4j.rollout.PolicySnapshot;
 import org.rlhf4j.rollout.SamplingSettings;
 import org.rlhf4j.tasks.data.JsonlReader;
@@ -161,7 +162,8 @@ final class EvalCommand implements Callable<Integer> {
   private static PolicySnapshot snapshot(ModelSource m, ModelSource policy) {
     if (!m.tokenizer().describe().equals(policy.tokenizer().describe())) {
       throw new UserInputException("the models use different tokenizers: "
-          + m.tokenizer().describe() + " and " + policy.tokenizer().describe());
+          + Tokenizer.summary(m.tokenizer().describe()) + " and "
+          + Tokenizer.summary(policy.tokenizer().describe()));
     }
     return new PolicySnapshot(m.gpt(), m.params(), 0);
   }

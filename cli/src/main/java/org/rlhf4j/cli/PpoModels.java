@@ -35,8 +35,10 @@ record PpoModels(ModelSource policy, Gpt rewardModel, ParameterStore reward, Gpt
     ModelSource policy = ModelSource.load(init, c, policyHeads, kernels);
     Checkpoint.Contents rm = rewardCheckpoint(rewardModel);
     if (!rm.tokenizer().equals(policy.tokenizer().describe())) {
-      throw new UserInputException(rewardModel + ": its tokenizer " + rm.tokenizer()
-          + " differs from the policy's " + policy.tokenizer().describe());
+      throw new UserInputException(rewardModel + ": its tokenizer ("
+          + org.rlhf4j.model.tokenizer.Tokenizer.summary(rm.tokenizer()) + ") differs from the "
+          + "policy's (" + org.rlhf4j.model.tokenizer.Tokenizer.summary(
+              policy.tokenizer().describe()) + ")");
     }
     Gpt rewardGpt = new Gpt(rm.config(), EnumSet.of(Head.REWARD), kernels,
         RewardPooling.of(rm.state()));

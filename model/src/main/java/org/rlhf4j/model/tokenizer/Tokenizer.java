@@ -108,6 +108,23 @@ public interface Tokenizer {
     Map<String, String> describe();
 
     /**
+     * A description in a few words for messages ({@code gpt2, learned, 2048 tokens, vocabulary
+     * b86402a2befc}): a learned BPE's description holds every merge, far too long to print.
+     */
+    static String summary(Map<String, String> description) {
+        StringBuilder s = new StringBuilder(description.getOrDefault(KIND_KEY, "unknown kind"));
+        for (String key : new String[] {"source", VOCAB_SIZE_KEY, "vocab_sha256"}) {
+            String value = description.get(key);
+            if (value != null) {
+                s.append(", ").append(key.equals(VOCAB_SIZE_KEY) ? value + " tokens"
+                        : key.equals("vocab_sha256") ? "vocabulary " + value.substring(0,
+                            Math.min(12, value.length())) : value);
+            }
+        }
+        return s.toString();
+    }
+
+    /**
      * Rebuilds the tokenizer that wrote {@code description} via {@link #describe()}.
      *
      * @throws IllegalArgumentException if the kind is unknown, or the rebuilt tokenizer would not
@@ -122,12 +139,12 @@ public interface Tokenizer {
             tokenizer = Gpt2Tokenizer.fromDescription(description);
         } else {
             throw new IllegalArgumentException("expected tokenizer kind '" + ByteTokenizer.KIND + "' or '"
-                    + Gpt2Tokenizer.KIND + "' under key '" + KIND_KEY + "', got " + description);
+                    + Gpt2Tokenizer.KIND + "' under key '" + KIND_KEY + "', got " + summary(description));
         }
         String vocabSize = description.get(VOCAB_SIZE_KEY);
         if (vocabSize != null && !vocabSize.equals(Integer.toString(tokenizer.vocabSize()))) {
             throw new IllegalArgumentException("expected a " + kind + " tokenizer with " + vocabSize
-                    + " tokens as described by " + description + ", but rebuilding gives "
+                    + " tokens as described by " + summary(description) + ", but rebuilding gives "
                     + tokenizer.vocabSize());
         }
         return tokenizer;

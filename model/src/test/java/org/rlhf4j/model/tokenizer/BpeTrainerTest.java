@@ -84,4 +84,13 @@ class BpeTrainerTest {
         assertNotEquals(Gpt2Tokenizer.learn(LOW_NEWEST, 258).describe(),
                 Gpt2Tokenizer.learn(LOW_NEWEST, 259).describe());
     }
+
+    @Test
+    void aLearnedTokenizersSummaryNamesItInAFewWordsWithoutItsMerges() {
+        Map<String, String> d = Gpt2Tokenizer.learn(LOW_NEWEST, 261).describe();
+        String summary = Tokenizer.summary(d);
+        assertEquals("gpt2, learned, 261 tokens, vocabulary " + d.get("vocab_sha256").substring(0, 12),
+                summary);
+        assertEquals("byte, 260 tokens", Tokenizer.summary(new ByteTokenizer().describe()));
+    }
 }

@@ -72,7 +72,9 @@ public final class EnglishWords {
             "be", "am", "is", "are", "was", "were", "been", "being", "do", "does", "did", "done",
             "have", "has", "had", "having", "will", "would", "shall", "should", "can", "could", "may",
             "might", "must", "ought",
-            "can't", "won't", "shan't", "ain't",
+            "can't", "won't", "shan't", "ain't", "cannot",
+            "anything", "something", "everything", "anyone", "someone", "everyone", "anybody",
+            "somebody", "everybody", "nobody", "whenever", "wherever", "unto",
             "each", "every", "some", "any", "all", "both", "either", "neither", "none", "such",
             "other", "another", "few", "many", "much", "more", "most", "several", "own");
 
