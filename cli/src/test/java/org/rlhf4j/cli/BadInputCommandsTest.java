@@ -38,14 +38,9 @@ class BadInputCommandsTest {
         rlhf4j.sft { steps = 2, batch-size = 2, checkpoint-every = 1 }
         rlhf4j.eval { prompts = 2, max-new-tokens = 2 }
         """);
-    List<String> sft = new ArrayList<>();
-    List<String> pairs = new ArrayList<>();
-    for (int i = 0; i < 4; i++) {
-      sft.add("{\"prompt\": \"q" + i + " \", \"completion\": \"a" + i + "\"}");
-      pairs.add("{\"prompt\": \"p" + i + " \", \"chosen\": \"good\", \"rejected\": \"bad\"}");
-    }
-    data = Files.write(dir.resolve("sft.jsonl"), sft);
-    prefs = Files.write(dir.resolve("prefs.jsonl"), pairs);
+    TinyData.write(dir, 4);
+    data = dir.resolve("sft.jsonl");
+    prefs = dir.resolve("prefs.jsonl");
     run = dir.resolve("sft-run");
     Rlhf4jCommandTest.Run r = sft("--out", run.toString());
     assertEquals(0, r.exit(), r.err());

@@ -41,16 +41,7 @@ class PpoResumeCommandTest {
         rlhf4j.ppo { iterations = 80, batch-size = 4, minibatches = 2, epochs = 1,
           response-length = 4, checkpoint-every = 2 }
         """);
-    List<String> sft = new ArrayList<>();
-    List<String> prefs = new ArrayList<>();
-    for (int i = 0; i < 8; i++) {
-      sft.add("{\"prompt\": \"q" + i + " \", \"completion\": \"a" + i + "\"}");
-      prefs.add("{\"prompt\": \"p" + i + " \", \"chosen\": \"good\", \"rejected\": \"bad\"}");
-    }
-    Files.write(dir.resolve("sft.jsonl"), sft);
-    Files.write(dir.resolve("prefs.jsonl"), prefs);
-    Files.write(dir.resolve("prompts.jsonl"), List.of("{\"prompt\": \"Hi \"}",
-        "{\"prompt\": \"Yo \"}", "{\"prompt\": \"So \"}"));
+    TinyData.write(dir, 8, "Hi ", "Yo ", "So ");
     ok("sft", "--data", dir.resolve("sft.jsonl").toString(), "--config", config.toString(),
         "--out", dir.resolve("sft").toString());
     ok("rm", "--data", dir.resolve("prefs.jsonl").toString(), "--config", config.toString(),

@@ -41,15 +41,7 @@ class TrainCommandsTest {
         rlhf4j.collect { prompts = 4, max-new-tokens = 6, samples-per-prompt = 3,
           drop-ties = false }
         """);
-    List<String> sft = new ArrayList<>();
-    List<String> prefs = new ArrayList<>();
-    for (int i = 0; i < 8; i++) {
-      sft.add("{\"prompt\": \"q" + i + " \", \"completion\": \"a" + i + "\"}");
-      prefs.add("{\"prompt\": \"p" + i + " \", \"chosen\": \"good\", \"rejected\": \"bad\"}");
-    }
-    Files.write(dir.resolve("sft.jsonl"), sft);
-    Files.write(dir.resolve("prefs.jsonl"), prefs);
-    Files.write(dir.resolve("prompts.jsonl"), List.of("{\"prompt\": \"Hi \"}", "{\"prompt\": \"Yo \"}"));
+    TinyData.write(dir, 8, "Hi ", "Yo ");
   }
 
   /** A config file {@code name} holding the tiny config plus {@code settings}. */
