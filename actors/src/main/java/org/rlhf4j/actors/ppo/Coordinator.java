@@ -30,7 +30,9 @@ import org.rlhf4j.rollout.PolicySnapshot;
  * credits and the learner returns them once it no longer holds the rollouts, so at most
  * {@code credits} rollouts exist between the workers and the learner's buffer. After the learner's
  * last round it issues nothing more, waits for the work still out, closes the learner and
- * completes the result.
+ * completes the result. A run that cannot go on ends with a {@link PipelineFailedException}: a
+ * child that stops for good, a work item that fails {@link Bounds#workAttempts()} times, or no
+ * round within {@link Bounds#stallTimeout()}.
  */
 public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   /** What the coordinator is told. */

@@ -139,7 +139,8 @@ public interface Tokenizer {
             tokenizer = Gpt2Tokenizer.fromDescription(description);
         } else {
             throw new IllegalArgumentException("expected tokenizer kind '" + ByteTokenizer.KIND + "' or '"
-                    + Gpt2Tokenizer.KIND + "' under key '" + KIND_KEY + "', got " + summary(description));
+                    + Gpt2Tokenizer.KIND + "' under key '" + KIND_KEY + "', got "
+                    + (kind == null ? "no kind" : "'" + kind + "'"));
         }
         String vocabSize = description.get(VOCAB_SIZE_KEY);
         if (vocabSize != null && !vocabSize.equals(Integer.toString(tokenizer.vocabSize()))) {

@@ -65,7 +65,7 @@ class TokenizerDescriptionTest {
     void anUnknownKindIsRefusedWithWhatWasReceived() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> Tokenizer.fromDescription(Map.of("kind", "sentencepiece")));
-        assertEquals("expected tokenizer kind 'byte' or 'gpt2' under key 'kind', got {kind=sentencepiece}",
+        assertEquals("expected tokenizer kind 'byte' or 'gpt2' under key 'kind', got 'sentencepiece'",
                 e.getMessage());
     }
 
