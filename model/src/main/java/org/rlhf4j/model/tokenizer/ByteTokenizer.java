@@ -46,11 +46,7 @@ public final class ByteTokenizer implements Tokenizer {
         StringBuilder text = new StringBuilder(to - from);
         ByteArrayOutputStream pendingBytes = new ByteArrayOutputStream();
         for (int i = from; i < to; i++) {
-            int id = ids[i];
-            if (id < 0 || id >= VOCAB_SIZE) {
-                throw new IllegalArgumentException(
-                        "token id " + id + " at index " + i + " is outside the byte vocabulary of " + VOCAB_SIZE);
-            }
+            int id = checked(ids[i], i);
             if (id < 256) {
                 pendingBytes.write(id);
             } else if (id != PAD) {
@@ -65,16 +61,20 @@ public final class ByteTokenizer implements Tokenizer {
         return text.toString();
     }
 
+    private static int checked(int id, int index) {
+        if (id < 0 || id >= VOCAB_SIZE) {
+            throw new IllegalArgumentException(
+                    "token id " + id + " at index " + index + " is outside the byte vocabulary of " + VOCAB_SIZE);
+        }
+        return id;
+    }
+
     @Override
     public byte[] bytes(int[] ids, int from, int to) {
         Objects.checkFromToIndex(from, to, ids.length);
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(to - from);
         for (int i = from; i < to; i++) {
-            int id = ids[i];
-            if (id < 0 || id >= VOCAB_SIZE) {
-                throw new IllegalArgumentException(
-                        "token id " + id + " at index " + i + " is outside the byte vocabulary of " + VOCAB_SIZE);
-            }
+            int id = checked(ids[i], i);
             if (id < 256) {
                 bytes.write(id);
             }
