@@ -49,7 +49,8 @@ record DemoPlan(String name, Map<String, Object> common, Map<String, Map<String,
 
   /**
    * {@code --quick}: the full plan's SFT model, fewer comparisons and shorter runs after it; PPO's
-   * learning rate is doubled and DPO's β is TRL's 0.1 so that both move within the fewer steps.
+   * learning rate is doubled and DPO's β is TRL's 0.1 so that both move within the fewer steps,
+   * with RPO's NLL term so that DPO's completions stay text.
    */
   static DemoPlan quick() {
     Map<String, Map<String, Object>> s = new LinkedHashMap<>();
@@ -58,8 +59,10 @@ record DemoPlan(String name, Map<String, Object> common, Map<String, Map<String,
     s.put(COLLECT, Map.of("rlhf4j.collect.prompts", 3000));
     s.put(RM, Map.of("rlhf4j.reward.steps", 300, "rlhf4j.reward.batch-size", 32));
     s.put(PPO, Map.of("rlhf4j.ppo.iterations", 60, "rlhf4j.optimizer.learning-rate", 6e-4));
+    // at β 0.1 plain DPO freed enough probability mass that 41% of its completions were bytes
+    // that are not text; RPO's NLL term (α 0.2) kept them all text at a win rate of 0.71
     s.put(DPO, Map.of("rlhf4j.dpo.steps", 300, "rlhf4j.dpo.batch-size", 32,
-        "rlhf4j.dpo.beta", 0.1));
+        "rlhf4j.dpo.beta", 0.1, "rlhf4j.dpo.rpo-alpha", 0.2));
     s.put(EVAL, Map.of("rlhf4j.eval.prompts", 100));
     return new DemoPlan("quick", COMMON, s, List.of(), List.of());
   }
