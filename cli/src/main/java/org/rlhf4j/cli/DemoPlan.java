@@ -33,6 +33,14 @@ record DemoPlan(String name, Map<String, Object> common, Map<String, Map<String,
       "rlhf4j.collect.max-new-tokens", 16, "rlhf4j.ppo.response-length", 16,
       "rlhf4j.eval.max-new-tokens", 16, "rlhf4j.eval.temperature", 0.7);
 
+  // PPO's entropy bonus. Without it PPO answered nearly every prompt with the one sentiment word
+  // the reward model likes most ("is a good"; distinct-2 0.28 against the SFT model's 0.87); at
+  // 0.05 with KL 0.1 the full plan kept 0.61 and won as often. The quick plan's doubled learning
+  // rate ran away to noise at 0.05 once (win 0.70, distinct-2 0.99); at 0.03 two runs won 0.965
+  // and 0.885 with distinct-2 0.61 and 0.62.
+  private static final double ENTROPY_BONUS = 0.05;
+  private static final double QUICK_ENTROPY_BONUS = 0.03;
+
   /** The default demo. */
   static DemoPlan full() {
     Map<String, Map<String, Object>> s = new LinkedHashMap<>();
@@ -40,11 +48,12 @@ record DemoPlan(String name, Map<String, Object> common, Map<String, Map<String,
         "rlhf4j.optimizer.learning-rate", 1e-3, "rlhf4j.optimizer.warmup-steps", 50));
     s.put(COLLECT, Map.of("rlhf4j.collect.prompts", 8000));
     s.put(RM, Map.of("rlhf4j.reward.steps", 1000, "rlhf4j.reward.batch-size", 32));
-    s.put(PPO, Map.of("rlhf4j.ppo.iterations", 100));
+    s.put(PPO, Map.of("rlhf4j.ppo.iterations", 100, "rlhf4j.ppo.kl-coef", 0.1,
+        "rlhf4j.ppo.entropy-coef", ENTROPY_BONUS));
     s.put(DPO, Map.of("rlhf4j.dpo.steps", 800, "rlhf4j.dpo.batch-size", 32,
         "rlhf4j.dpo.beta", 0.5));
     s.put(EVAL, Map.of("rlhf4j.eval.prompts", 200));
-    return new DemoPlan("full", COMMON, s, List.of(0.01, 0.2), List.of(0.1, 2.0));
+    return new DemoPlan("full", COMMON, s, List.of(0.05, 0.2), List.of(0.1, 2.0));
   }
 
   /**
@@ -58,7 +67,8 @@ record DemoPlan(String name, Map<String, Object> common, Map<String, Map<String,
         "rlhf4j.optimizer.learning-rate", 1e-3, "rlhf4j.optimizer.warmup-steps", 50));
     s.put(COLLECT, Map.of("rlhf4j.collect.prompts", 3000));
     s.put(RM, Map.of("rlhf4j.reward.steps", 300, "rlhf4j.reward.batch-size", 32));
-    s.put(PPO, Map.of("rlhf4j.ppo.iterations", 60, "rlhf4j.optimizer.learning-rate", 6e-4));
+    s.put(PPO, Map.of("rlhf4j.ppo.iterations", 60, "rlhf4j.optimizer.learning-rate", 6e-4,
+        "rlhf4j.ppo.kl-coef", 0.1, "rlhf4j.ppo.entropy-coef", QUICK_ENTROPY_BONUS));
     // at β 0.1 plain DPO freed enough probability mass that 41% of its completions were bytes
     // that are not text; RPO's NLL term (α 0.2) kept them all text at a win rate of 0.71
     s.put(DPO, Map.of("rlhf4j.dpo.steps", 300, "rlhf4j.dpo.batch-size", 32,
