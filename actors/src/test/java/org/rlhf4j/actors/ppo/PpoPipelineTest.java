@@ -97,7 +97,9 @@ class PpoPipelineTest {
   void injectedCrashesLoseNothingAndTrainNothingTwice() throws IOException {
     FaultInjection faults = new FaultInjection(3);
     Path out = dir.resolve("crashes");
-    PipelineResult r = run("", out, faults).result();
+    // every third batch crashes, so a re-issued item can land on a crashing batch again: allow
+    // it more attempts than the default, which is about items that keep failing on their own
+    PipelineResult r = run("async.work-attempts = 50", out, faults).result();
 
     assertTrue(faults.crashes() >= 2, "crashes " + faults.crashes());
     assertTrue(r.reissued() >= 2, "re-issued " + r.reissued());
