@@ -127,11 +127,10 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
    * @param nextWorkId the first work item to issue
    * @param produced rollouts produced before
    * @param lostToFailure of those, lost before reaching the learner
-   * @param reissued work items re-issued before
    */
-  public record Start(long nextWorkId, long produced, long lostToFailure, long reissued) {
+  public record Start(long nextWorkId, long produced, long lostToFailure) {
     /** A fresh run. */
-    public static final Start FRESH = new Start(0, 0, 0, 0);
+    public static final Start FRESH = new Start(0, 0, 0);
   }
 
   /** No round finished within the stall timeout. */
@@ -190,7 +189,6 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     this.nextWorkId = settings.start().nextWorkId();
     this.produced = settings.start().produced();
     this.lostToFailure = settings.start().lostToFailure();
-    this.reissued = settings.start().reissued();
     this.promptOrder = new StepBatches<>(settings.prompts(), settings.promptsPerWork(),
         settings.seed());
     this.observer = observer;

@@ -28,9 +28,6 @@ import org.rlhf4j.protocol.pb.Metrics;
  * named before anything is replayed.
  */
 public final class PipelineReplay {
-  /** Where {@link PpoPipeline} keeps the initial policy. */
-  static final String INITIAL_POLICY = RunFiles.INITIAL_POLICY;
-
   private PipelineReplay() {}
 
   /** The learner rebuilt from {@code dir}'s message log, and whether the log is complete. */

@@ -25,6 +25,6 @@ final class ResumePoint {
       issued += (long) promptOrder.of(w).size() * copies;
     }
     long lost = Math.max(0, issued - ids.size() - s.getRejected());
-    return new Coordinator.Start(next, learner.ledger().received() + lost, lost, 0);
+    return new Coordinator.Start(next, learner.ledger().received() + lost, lost);
   }
 }
