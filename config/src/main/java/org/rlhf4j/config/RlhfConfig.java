@@ -41,7 +41,8 @@ public record RlhfConfig(RunConfig run, RuntimeConfig runtime, ModelConfig model
         s.intIn("rlhf4j.sft.steps", 1, 100_000_000),
         s.intIn("rlhf4j.sft.max-length", 2, 1 << 20),
         s.bool("rlhf4j.sft.completion-only"),
-        s.intIn("rlhf4j.sft.checkpoint-every", 1, 100_000_000)));
+        s.intIn("rlhf4j.sft.checkpoint-every", 1, 100_000_000),
+        s.bool("rlhf4j.sft.group-by-length")));
     RewardConfig reward = s.section("rlhf4j.reward", () -> new RewardConfig(
         s.intIn("rlhf4j.reward.batch-size", 1, 1 << 16),
         s.intIn("rlhf4j.reward.steps", 1, 100_000_000),

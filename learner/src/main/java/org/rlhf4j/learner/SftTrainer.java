@@ -42,8 +42,11 @@ public final class SftTrainer {
     this.grads = params.zerosLike();
     this.optimizer = optimizer;
     this.config = config;
-    this.batches = new StepBatches<>(data, config.batchSize(), seed);
     this.maxLength = Math.min(config.maxLength(), gpt.config().contextLength());
+    this.batches = config.groupByLength()
+        ? StepBatches.groupedByLength(data, config.batchSize(), seed,
+            e -> Math.min(maxLength, e.prompt().length + e.completion().length))
+        : new StepBatches<>(data, config.batchSize(), seed);
     this.padId = padId;
   }
 
