@@ -153,10 +153,11 @@ final class EvalCommand implements Callable<Integer> {
     return new TrainingData.Source<>(file.toString(), numbered);
   }
 
-  /** How every evaluation samples: rlhf4j.eval's temperature and length, one response per prompt. */
+  /** How every evaluation samples: rlhf4j.eval's settings, one response per prompt. */
   static SamplingPlan samplingPlan(RlhfConfig c, org.rlhf4j.model.tokenizer.Tokenizer tokenizer) {
-    return new SamplingPlan(new SamplingSettings(c.eval().temperature(), 0, 1.0, false,
-        c.eval().maxNewTokens(), new int[] {tokenizer.eosId()}), 1, 64, c.run().seed());
+    return new SamplingPlan(new SamplingSettings(c.eval().temperature(), c.eval().topK(),
+        c.eval().topP(), false, c.eval().maxNewTokens(), new int[] {tokenizer.eosId()}), 1, 64,
+        c.run().seed());
   }
 
   private static PolicySnapshot snapshot(ModelSource m, ModelSource policy) {

@@ -97,6 +97,8 @@ public record RlhfConfig(RunConfig run, RuntimeConfig runtime, ModelConfig model
     EvalConfig eval = s.section("rlhf4j.eval", () -> new EvalConfig(
         s.intIn("rlhf4j.eval.prompts", 1, 10_000_000),
         s.doubleIn("rlhf4j.eval.temperature", 0, false, 100, true),
+        s.intIn("rlhf4j.eval.top-k", 0, 1 << 24),
+        s.doubleIn("rlhf4j.eval.top-p", 0, false, 1, true),
         s.intIn("rlhf4j.eval.max-new-tokens", 1, 1 << 20)));
     MessageLogConfig log = s.section("rlhf4j.log", () -> new MessageLogConfig(
         org.rlhf4j.protocol.FlushPolicy.parse(s.oneOf("rlhf4j.log.flush", "buffered", "flush", "fsync")),

@@ -14,14 +14,17 @@ import org.rlhf4j.tasks.sentiment.EnglishWords;
 import org.rlhf4j.tasks.sentiment.Labeler;
 
 /**
- * Evaluates a policy on prompts: sequence KL to the reference, text quality and the reference's
- * NLL of the samples always; gold reward when a task's labeler judges; and when configured the
- * win rate against a baseline (with the baseline's text quality beside the policy's), the reward
- * model's mean score of the samples and its held-out accuracy.
+ * Evaluates a policy on prompts: sequence KL to the reference (on samples of its own when the plan
+ * uses top-k or top-p), text quality and the reference's NLL of the samples always; gold reward
+ * when a task's labeler judges; and when configured the win rate against a baseline (with the
+ * baseline's text quality beside the policy's), the reward model's mean score of the samples and
+ * its held-out accuracy.
  */
 public final class Evaluation {
   /** Changes the baseline's seed, so a baseline equal to the policy does not redraw its samples. */
   private static final long BASELINE_SEED_SALT = 0x9E3779B97F4A7C15L;
+  /** Changes the seed of the untruncated draw that a top-k or top-p plan's KL estimate needs. */
+  private static final long KL_SEED_SALT = 0x2545F4914F6CDD1DL;
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final Tokenizer tokenizer;
@@ -89,7 +92,11 @@ public final class Evaluation {
     // 2. gold reward, 3. KL to the reference and 4. text quality, over all K·P samples
     Optional<MeanInterval> gold = Optional.ofNullable(labeler)
         .map(l -> GoldReward.of(samples.samples(), l, scoredText));
-    MeanInterval kl = SequenceKl.estimate(samples, reference);
+    // KL is the models' own only on samples of the whole tempered distribution; a plan that cuts
+    // the tail (as users sample: Hugging Face's generate keeps the top 50) draws those apart
+    PolicySamples forKl = plan.truncates() ? PolicySamples.draw(policy, prompts, tokenizer,
+        plan.untruncated().withSeed(plan.seed() ^ KL_SEED_SALT)) : samples;
+    MeanInterval kl = SequenceKl.estimate(forKl, reference);
     TextQuality text = textQuality(samples);
     MeanInterval nll = ReferenceNll.estimate(samples, reference);
     // 5. one baseline response per prompt: its text quality, and the win rate by the labeler

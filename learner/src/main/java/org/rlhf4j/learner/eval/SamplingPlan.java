@@ -22,6 +22,20 @@ public record SamplingPlan(SamplingSettings settings, int perPrompt, int batchSi
     return new SamplingPlan(settings, perPrompt, batchSize, seed);
   }
 
+  /** Whether the settings cut the distribution's tail (top-k or top-p), or take its mode (greedy). */
+  public boolean truncates() {
+    return settings.greedy() || settings.topK() > 0 || settings.topP() < 1;
+  }
+
+  /**
+   * The same plan drawing from the whole tempered distribution {@code softmax(logits / T)}: no
+   * top-k, no top-p, no greedy decoding (what a KL estimate needs).
+   */
+  public SamplingPlan untruncated() {
+    return new SamplingPlan(new SamplingSettings(settings.temperature(), 0, 1.0, false,
+        settings.maxNewTokens(), settings.stopTokens()), perPrompt, batchSize, seed);
+  }
+
   /** The same plan with another seed. */
   public SamplingPlan withSeed(long seed) {
     return new SamplingPlan(settings, perPrompt, batchSize, seed);

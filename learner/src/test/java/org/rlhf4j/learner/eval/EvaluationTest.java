@@ -136,6 +136,26 @@ class EvaluationTest {
   }
 
   @Test
+  void aTopKPlanMeasuresTextOnItsOwnDrawsAndKlOnTheWholeDistribution() {
+    // top-k = 1 always writes a prompt's most likely letters, top-k = 2 does not; the KL they
+    // report is the models' own, from the same untruncated draw (it would throw on truncated ones)
+    Evaluation.Report top1 = new Evaluation(LETTERS, COUNT_A, ScoredText.RESPONSE,
+        withTopK(1)).run(POLICY, REFERENCE, PROMPTS);
+    Evaluation.Report top2 = new Evaluation(LETTERS, COUNT_A, ScoredText.RESPONSE,
+        withTopK(2)).run(POLICY, REFERENCE, PROMPTS);
+    assertEquals(top1.kl(), top2.kl());
+    assertTrue(top1.kl().mean() > 0, top1.kl().toString());
+    assertFalse(top1.goldReward().equals(top2.goldReward()), "the text came from other draws");
+    assertEquals(new MeanInterval(0, 0, 0, 120),
+        new Evaluation(LETTERS, COUNT_A, ScoredText.RESPONSE, withTopK(1))
+            .run(POLICY, POLICY, PROMPTS).kl());
+  }
+
+  private static SamplingPlan withTopK(int k) {
+    return new SamplingPlan(new SamplingSettings(1.0, k, 1.0, false, 4, new int[] {3}), 4, 50, 17);
+  }
+
+  @Test
   void oneSampleReportsItsBoundsAsNull() throws Exception {
     Evaluation one = new Evaluation(LETTERS, COUNT_A, ScoredText.RESPONSE, PLAN.withPerPrompt(1));
     JsonNode json = JSON.readTree(one.run(POLICY, REFERENCE, PROMPTS.subList(0, 1)).toJson());
