@@ -11,7 +11,9 @@ public final class ForwardPass {
   final INDArray lnf; // (N, C)
   final INDArray lnfMean; // (N)
   final INDArray lnfRstd; // (N)
-  INDArray logits; // (N, V) or null
+  INDArray logits; // (N, V), (M, V) for M logit rows, or null
+  int[] logitRows; // (M) rows whose logits were computed, or null for every row
+  INDArray lnfRows; // (M, C): the final LayerNorm's output on those rows, or null
   INDArray values; // (N) or null
   INDArray rewards; // (B) or null
   int[] rewardRows; // (B): row n = b·T + last real index
@@ -30,7 +32,10 @@ public final class ForwardPass {
     return batch;
   }
 
-  /** Next-token logits, (N, V) with row n = b·T + t; null unless requested. */
+  /**
+   * Next-token logits, (N, V) with row n = b·T + t, or (M, V) in the order of the logit rows the
+   * forward was given; null unless requested.
+   */
   public INDArray logits() {
     return logits;
   }

@@ -67,6 +67,16 @@ public final class Gpt {
 
   /** Runs the model over a whole batch (training layout), keeping what {@link #backward} needs. */
   public ForwardPass forward(ParameterStore p, TokenBatch batch, Set<Output> outputs) {
+    return forward(p, batch, outputs, null);
+  }
+
+  /**
+   * {@link #forward(ParameterStore, TokenBatch, Set)} with logits on {@code logitRows} only (rows
+   * n = b·T + t, in the order given; null for every row), as Hugging Face's {@code logits_to_keep}:
+   * with a large vocabulary the output layer is most of the work, and a loss reads few rows.
+   */
+  public ForwardPass forward(ParameterStore p, TokenBatch batch, Set<Output> outputs,
+      int[] logitRows) {
     requireFits(batch.maxPosition());
     int b = batch.batch();
     int t = batch.length();
@@ -96,14 +106,15 @@ public final class Gpt {
     kernels.layerNormForward(lnf, lnfMean, lnfRstd, inputs[config.layers()], p.get("ln_f.weight"),
         p.get("ln_f.bias"), config.layerNormEpsilon());
     ForwardPass pass = new ForwardPass(batch, inputs, blocks, lnf, lnfMean, lnfRstd);
+    pass.logitRows = logitRows == null ? null : logitRows.clone();
     heads(p, pass, outputs);
     return pass;
   }
 
   /**
    * Backward of {@link #forward}: adds into {@code grads} the gradients of a loss whose
-   * derivatives with respect to the outputs are {@code dlogits (N, V)}, {@code dvalues (N)} and
-   * {@code drewards (B)} (each may be null).
+   * derivatives with respect to the outputs are {@code dlogits} (shaped as the pass's logits),
+   * {@code dvalues (N)} and {@code drewards (B)} (each may be null).
    */
   public void backward(ParameterStore p, ParameterStore grads, ForwardPass pass, INDArray dlogits,
       INDArray dvalues, INDArray drewards) {
@@ -115,9 +126,14 @@ public final class Gpt {
     DataType dt = p.dtype();
     // 1. heads
     INDArray dlnf = Nd4j.zeros(dt, n, c); // (N, C)
-    if (dlogits != null) {
+    if (dlogits != null && pass.logitRows == null) {
       kernels.matmulTransposedBackward(dlnf, grads.get("wte.weight"), dlogits, pass.lnf,
           p.get("wte.weight"));
+    } else if (dlogits != null && pass.logitRows.length > 0) {
+      INDArray drows = Nd4j.zeros(dt, pass.logitRows.length, c); // (M, C)
+      kernels.matmulTransposedBackward(drows, grads.get("wte.weight"), dlogits, pass.lnfRows,
+          p.get("wte.weight"));
+      kernels.embeddingBackward(dlnf, drows, pass.logitRows); // a row scatter-add
     }
     if (dvalues != null) {
       requireHead(Head.VALUE);
@@ -165,9 +181,17 @@ public final class Gpt {
     int n = pass.batch.rows();
     int b = pass.batch.batch();
     DataType dt = p.dtype();
-    if (outputs.contains(Output.LOGITS)) {
+    if (outputs.contains(Output.LOGITS) && pass.logitRows == null) {
       pass.logits = Nd4j.create(dt, n, config.vocabSize()); // (N, V)
       kernels.matmulTransposedForward(pass.logits, pass.lnf, p.get("wte.weight"));
+    } else if (outputs.contains(Output.LOGITS)) {
+      int m = pass.logitRows.length;
+      pass.lnfRows = Nd4j.create(dt, m, config.dModel()); // (M, C)
+      pass.logits = Nd4j.create(dt, m, config.vocabSize()); // (M, V)
+      if (m > 0) {
+        kernels.embeddingForward(pass.lnfRows, pass.lnf, pass.logitRows); // a row gather
+        kernels.matmulTransposedForward(pass.logits, pass.lnfRows, p.get("wte.weight"));
+      }
     }
     if (outputs.contains(Output.VALUES)) {
       requireHead(Head.VALUE);

@@ -12,8 +12,8 @@ public final class LanguageModelLoss {
   private final Gpt gpt;
   private final ParameterStore params;
   private final ForwardPass pass;
-  private final INDArray probs; // (N, V)
-  private final int[] targets;
+  private final INDArray probs; // (M, V) on the rows with a target, or null when there is none
+  private final int[] targets; // (M)
   private final int counted;
   private final double loss;
 
@@ -34,17 +34,18 @@ public final class LanguageModelLoss {
     if (targets.length != batch.rows()) {
       throw new IllegalArgumentException("targets must have B*T = " + batch.rows() + " entries");
     }
-    ForwardPass pass = gpt.forward(params, batch, EnumSet.of(Output.LOGITS));
-    INDArray logits = pass.logits();
-    INDArray probs = logits.ulike(); // (N, V)
-    INDArray losses = Nd4j.create(logits.dataType(), batch.rows()); // (N)
-    gpt.kernels().crossEntropyForward(losses, probs, logits, targets);
-    int counted = 0;
-    for (int t : targets) {
-      counted += t >= 0 ? 1 : 0;
+    TargetRows rows = TargetRows.of(targets);
+    if (rows.count() == 0) {
+      ForwardPass pass = gpt.forward(params, batch, EnumSet.noneOf(Output.class));
+      return new LanguageModelLoss(gpt, params, pass, null, rows.targets(), 0, 0.0);
     }
-    double loss = counted == 0 ? 0.0 : losses.sumNumber().doubleValue() / counted;
-    return new LanguageModelLoss(gpt, params, pass, probs, targets, counted, loss);
+    ForwardPass pass = gpt.forward(params, batch, EnumSet.of(Output.LOGITS), rows.rows());
+    INDArray logits = pass.logits(); // (M, V)
+    INDArray probs = logits.ulike();
+    INDArray losses = Nd4j.create(logits.dataType(), rows.count()); // (M)
+    gpt.kernels().crossEntropyForward(losses, probs, logits, rows.targets());
+    double loss = losses.sumNumber().doubleValue() / rows.count();
+    return new LanguageModelLoss(gpt, params, pass, probs, rows.targets(), rows.count(), loss);
   }
 
   /** The mean loss over rows with a target. */
@@ -63,9 +64,11 @@ public final class LanguageModelLoss {
 
   /** Adds the gradient of {@link #loss()} into {@code grads}. */
   public void backward(ParameterStore grads) {
-    INDArray dlosses = Nd4j.zeros(probs.dataType(), targets.length)
-        .addi(counted == 0 ? 0.0 : 1.0 / counted); // (N)
-    INDArray dlogits = probs.ulike().assign(0.0); // (N, V)
+    if (counted == 0) {
+      return; // a loss of 0 whatever the parameters
+    }
+    INDArray dlosses = Nd4j.zeros(probs.dataType(), targets.length).addi(1.0 / counted); // (M)
+    INDArray dlogits = probs.ulike().assign(0.0); // (M, V)
     gpt.kernels().crossEntropyBackward(dlogits, dlosses, probs, targets);
     gpt.backward(params, grads, pass, dlogits, null, null);
   }

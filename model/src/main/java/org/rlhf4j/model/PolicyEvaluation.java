@@ -16,20 +16,21 @@ public final class PolicyEvaluation {
   private final Gpt gpt;
   private final ParameterStore params;
   private final ForwardPass pass;
-  private final INDArray probs; // (N, V) softmax(logits / T)
-  private final int[] targets;
+  private final INDArray probs; // (M, V) softmax(logits / T) on the rows with a target, or null
+  private final TargetRows rows; // or null for a values-only evaluation
   private final double temperature;
   private final double[] logprobs;
   private final double[] entropies; // or null
   private final double[] values; // or null
 
   private PolicyEvaluation(Gpt gpt, ParameterStore params, ForwardPass pass, INDArray probs,
-      int[] targets, double temperature, double[] logprobs, double[] entropies, double[] values) {
+      TargetRows rows, double temperature, double[] logprobs, double[] entropies,
+      double[] values) {
     this.gpt = gpt;
     this.params = params;
     this.pass = pass;
     this.probs = probs;
-    this.targets = targets;
+    this.rows = rows;
     this.temperature = temperature;
     this.logprobs = logprobs;
     this.entropies = entropies;
@@ -38,17 +39,30 @@ public final class PolicyEvaluation {
 
   /**
    * Evaluates {@code batch}; {@code targets (N)} holds each row's next token or −1 (its log-prob
-   * is then 0 and it gets no gradient).
+   * and entropy are then 0 and it gets no gradient through them). Logits are computed on the rows
+   * with a target only.
    */
   public static PolicyEvaluation of(Gpt gpt, ParameterStore params, TokenBatch batch,
       int[] targets, double temperature, boolean withEntropy, boolean withValues) {
-    EnumSet<Output> outputs = withValues ? EnumSet.of(Output.LOGITS, Output.VALUES)
-        : EnumSet.of(Output.LOGITS);
-    ForwardPass pass = gpt.forward(params, batch, outputs);
-    INDArray scaled = pass.logits().div(temperature); // (N, V)
+    TargetRows rows = TargetRows.of(targets);
+    EnumSet<Output> outputs = EnumSet.noneOf(Output.class);
+    if (rows.count() > 0) {
+      outputs.add(Output.LOGITS);
+    }
+    if (withValues) {
+      outputs.add(Output.VALUES);
+    }
+    ForwardPass pass = gpt.forward(params, batch, outputs, rows.rows());
+    double[] values = withValues ? pass.values().castTo(DataType.DOUBLE).toDoubleVector() : null;
+    if (rows.count() == 0) {
+      double[] zeros = new double[targets.length];
+      return new PolicyEvaluation(gpt, params, pass, null, rows, temperature, zeros,
+          withEntropy ? zeros.clone() : null, values);
+    }
+    INDArray scaled = pass.logits().div(temperature); // (M, V)
     INDArray probs = scaled.ulike();
-    INDArray losses = Nd4j.create(scaled.dataType(), batch.rows()); // (N)
-    gpt.kernels().crossEntropyForward(losses, probs, scaled, targets);
+    INDArray losses = Nd4j.create(scaled.dataType(), rows.count()); // (M)
+    gpt.kernels().crossEntropyForward(losses, probs, scaled, rows.targets());
     double[] logprobs = losses.castTo(DataType.DOUBLE).toDoubleVector();
     for (int i = 0; i < logprobs.length; i++) {
       logprobs[i] = -logprobs[i];
@@ -56,16 +70,25 @@ public final class PolicyEvaluation {
     double[] entropies = null;
     if (withEntropy) {
       // H = −Σ p log p, with 0·log 0 = 0
-      INDArray plogp = probs.mul(Transforms.log(probs.add(Float.MIN_NORMAL), false)); // (N, V)
-      entropies = plogp.sum(1).negi().castTo(DataType.DOUBLE).toDoubleVector();
+      INDArray plogp = probs.mul(Transforms.log(probs.add(Float.MIN_NORMAL), false)); // (M, V)
+      entropies = rows.spread(plogp.sum(1).negi().castTo(DataType.DOUBLE).toDoubleVector());
     }
-    double[] values = withValues ? pass.values().castTo(DataType.DOUBLE).toDoubleVector() : null;
-    return new PolicyEvaluation(gpt, params, pass, probs, targets, temperature, logprobs,
-        entropies, values);
+    return new PolicyEvaluation(gpt, params, pass, probs, rows, temperature,
+        rows.spread(logprobs), entropies, values);
+  }
+
+  /** The value head's outputs on {@code batch} alone, with their backward (a PPO critic's). */
+  public static PolicyEvaluation valuesOnly(Gpt gpt, ParameterStore params, TokenBatch batch) {
+    ForwardPass pass = gpt.forward(params, batch, EnumSet.of(Output.VALUES));
+    return new PolicyEvaluation(gpt, params, pass, null, null, 1.0, null, null,
+        pass.values().castTo(DataType.DOUBLE).toDoubleVector());
   }
 
   /** Log-probs {@code (N)}; 0 where the target was −1. */
   public double[] logprobs() {
+    if (logprobs == null) {
+      throw new IllegalStateException("log-probs were not requested");
+    }
     return logprobs.clone();
   }
 
@@ -91,24 +114,31 @@ public final class PolicyEvaluation {
    */
   public void backward(ParameterStore grads, double[] dlogprobs, double[] dentropies,
       double[] dvalues) {
-    int n = targets.length;
-    DataType dt = probs.dataType();
-    INDArray dlogits = probs.ulike().assign(0.0); // (N, V)
-    if (dlogprobs != null) {
-      // d logp / d logits = (onehot − p) / T; the kernel adds dloss · (p − onehot)
-      double[] scaled = new double[n];
-      for (int i = 0; i < n; i++) {
-        scaled[i] = -dlogprobs[i] / temperature;
-      }
-      gpt.kernels().crossEntropyBackward(dlogits, Nd4j.createFromArray(scaled).castTo(dt), probs,
-          targets);
+    if (rows == null && (dlogprobs != null || dentropies != null)) {
+      throw new IllegalStateException("a values-only evaluation has no log-probs to differentiate");
     }
-    if (dentropies != null) {
-      // d H / d z_j = −p_j (log p_j + H), and z = logits / T
-      INDArray logp = Transforms.log(probs.add(Float.MIN_NORMAL), false); // (N, V)
-      INDArray h = Nd4j.createFromArray(entropies).castTo(dt).reshape(n, 1);
-      INDArray scale = Nd4j.createFromArray(dentropies).castTo(dt).reshape(n, 1).divi(-temperature);
-      dlogits.addi(logp.addiColumnVector(h).muli(probs).muliColumnVector(scale));
+    DataType dt = params.dtype();
+    INDArray dlogits = null;
+    if (probs != null && (dlogprobs != null || dentropies != null)) {
+      int m = rows.count();
+      dlogits = probs.ulike().assign(0.0); // (M, V)
+      if (dlogprobs != null) {
+        // d logp / d logits = (onehot − p) / T; the kernel adds dloss · (p − onehot)
+        double[] scaled = rows.gather(dlogprobs);
+        for (int i = 0; i < m; i++) {
+          scaled[i] = -scaled[i] / temperature;
+        }
+        gpt.kernels().crossEntropyBackward(dlogits, Nd4j.createFromArray(scaled).castTo(dt),
+            probs, rows.targets());
+      }
+      if (dentropies != null) {
+        // d H / d z_j = −p_j (log p_j + H), and z = logits / T
+        INDArray logp = Transforms.log(probs.add(Float.MIN_NORMAL), false); // (M, V)
+        INDArray h = Nd4j.createFromArray(rows.gather(entropies)).castTo(dt).reshape(m, 1);
+        INDArray scale = Nd4j.createFromArray(rows.gather(dentropies)).castTo(dt).reshape(m, 1)
+            .divi(-temperature);
+        dlogits.addi(logp.addiColumnVector(h).muli(probs).muliColumnVector(scale));
+      }
     }
     INDArray dv = dvalues == null ? null : Nd4j.createFromArray(dvalues).castTo(dt);
     gpt.backward(params, grads, pass, dlogits, dv, null);

@@ -15,13 +15,19 @@ public final class TokenLogProbs {
   /** Log-probs {@code (N)} of {@code targets (N)} (0 where a target is negative). */
   public static float[] of(Gpt gpt, ParameterStore params, TokenBatch batch, int[] targets,
       double temperature) {
-    INDArray logits = gpt.forward(params, batch, EnumSet.of(Output.LOGITS)).logits(); // (N, V)
+    TargetRows rows = TargetRows.of(targets);
+    float[] out = new float[targets.length];
+    if (rows.count() == 0) {
+      return out;
+    }
+    INDArray logits = gpt.forward(params, batch, EnumSet.of(Output.LOGITS), rows.rows())
+        .logits(); // (M, V)
     logits.divi(temperature);
-    INDArray losses = Nd4j.create(logits.dataType(), batch.rows()); // (N)
-    gpt.kernels().crossEntropyForward(losses, logits.ulike(), logits, targets);
-    float[] out = losses.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).toFloatVector();
-    for (int i = 0; i < out.length; i++) {
-      out[i] = -out[i];
+    INDArray losses = Nd4j.create(logits.dataType(), rows.count()); // (M)
+    gpt.kernels().crossEntropyForward(losses, logits.ulike(), logits, rows.targets());
+    float[] perTarget = losses.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).toFloatVector();
+    for (int i = 0; i < perTarget.length; i++) {
+      out[rows.rows()[i]] = -perTarget[i];
     }
     return out;
   }

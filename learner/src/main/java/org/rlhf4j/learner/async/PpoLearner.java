@@ -555,11 +555,8 @@ public final class PpoLearner {
   }
 
   private PolicyEvaluation criticEvaluation(ResponseBatch tokens) {
-    return valueHead
-        ? PolicyEvaluation.of(m.policyModel(), m.policy(), tokens.tokens(), tokens.targets(), 1.0,
-            false, true)
-        : PolicyEvaluation.of(m.criticModel(), m.critic(), tokens.tokens(), tokens.targets(), 1.0,
-            false, true);
+    return valueHead ? PolicyEvaluation.valuesOnly(m.policyModel(), m.policy(), tokens.tokens())
+        : PolicyEvaluation.valuesOnly(m.criticModel(), m.critic(), tokens.tokens());
   }
 
   /** Fisher–Yates. */
