@@ -27,7 +27,8 @@ public final class SftRun {
     OptimizerStep optimizer = new OptimizerStep(params, c.optimizer(), c.sft().steps(),
         spec.gpt().kernels());
     SftTrainer trainer = new SftTrainer(spec.gpt(), params, optimizer, c.sft(), spec.data(),
-        c.run().seed(), spec.tokenizer().padId());
+        c.run().seed(), spec.tokenizer().padId(), c.runtime().trainShards(),
+        c.runtime().threadsPerModel());
     return new SingleModelStage(spec.gpt(), params, optimizer, spec.tokenizer(),
         c.sft().steps(), c.sft().checkpointEvery(), SftTrainer.LOSS, trainer::step);
   }

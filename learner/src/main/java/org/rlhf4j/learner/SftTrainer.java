@@ -1,9 +1,11 @@
 package org.rlhf4j.learner;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import org.rlhf4j.config.SftConfig;
 import org.rlhf4j.model.Gpt;
 import org.rlhf4j.model.LanguageModelLoss;
@@ -34,9 +36,16 @@ public final class SftTrainer {
   private final StepBatches<Example> batches;
   private final int maxLength;
   private final int padId;
+  private final ShardedGradient sharded;
 
   public SftTrainer(Gpt gpt, ParameterStore params, OptimizerStep optimizer, SftConfig config,
       List<Example> data, long seed, int padId) {
+    this(gpt, params, optimizer, config, data, seed, padId, 1, 1);
+  }
+
+  /** A trainer computing each batch's gradient in {@code shards} shards on their own threads. */
+  public SftTrainer(Gpt gpt, ParameterStore params, OptimizerStep optimizer, SftConfig config,
+      List<Example> data, long seed, int padId, int shards, int threadsPerModel) {
     this.gpt = gpt;
     this.params = params;
     this.grads = params.zerosLike();
@@ -48,25 +57,42 @@ public final class SftTrainer {
             e -> Math.min(maxLength, e.prompt().length + e.completion().length))
         : new StepBatches<>(data, config.batchSize(), seed);
     this.padId = padId;
+    this.sharded = new ShardedGradient(params, shards, threadsPerModel);
   }
 
   /** Trains on the batch of step {@code step} (0-based) and returns its metrics. */
   public Map<String, Double> step(long step) {
     grads.zero();
-    LanguageModelLoss loss = lossOf(batchOf(step));
-    loss.backward(grads);
-    OptimizerStep.Outcome outcome = optimizer.apply(params, grads, loss.loss(), step);
+    // the batch's loss is the mean over all its target tokens: shard i's mean weighs
+    // (its tokens / all tokens), known before any forward pass
+    List<Shard> shards = sharded.split(batchOf(step)).stream().map(this::shardOf).toList();
+    int tokens = shards.stream().mapToInt(Shard::tokens).sum();
+    List<Function<ParameterStore, Double>> work = new ArrayList<>();
+    for (Shard shard : shards) {
+      double weight = tokens == 0 ? 0.0 : (double) shard.tokens() / tokens;
+      work.add(g -> {
+        LanguageModelLoss loss = LanguageModelLoss.mean(gpt, params, shard.batch(),
+            shard.targets());
+        loss.backward(g, weight);
+        return weight * loss.loss();
+      });
+    }
+    double loss = sharded.run(grads, work).stream().mapToDouble(Double::doubleValue).sum();
+    OptimizerStep.Outcome outcome = optimizer.apply(params, grads, loss, step);
     Map<String, Double> metrics = new LinkedHashMap<>();
-    metrics.put(LOSS, loss.loss());
-    metrics.put(TOKENS, (double) loss.tokens());
+    metrics.put(LOSS, loss);
+    metrics.put(TOKENS, (double) tokens);
     metrics.put(LEARNING_RATE, outcome.learningRate());
     metrics.put(GRAD_NORM, outcome.gradNorm());
     metrics.put(SKIPPED, (double) optimizer.skipped());
     return metrics;
   }
 
-  /** Forward pass and loss of {@code examples}, each cut to the maximum length. */
-  private LanguageModelLoss lossOf(List<Example> examples) {
+  /** Part of a batch: its tokens, its targets and how many of them count. */
+  private record Shard(TokenBatch batch, int[] targets, int tokens) {}
+
+  /** {@code examples} as a shard, each cut to the maximum length. */
+  private Shard shardOf(List<Example> examples) {
     List<int[]> sequences = new ArrayList<>(examples.size());
     List<Integer> promptLengths = new ArrayList<>(examples.size());
     for (Example e : examples) {
@@ -74,7 +100,9 @@ public final class SftTrainer {
       promptLengths.add(e.prompt().length);
     }
     TokenBatch tokens = TokenBatch.rightPadded(sequences, padId);
-    return LanguageModelLoss.mean(gpt, params, tokens, targets(tokens, promptLengths));
+    int[] targets = targets(tokens, promptLengths);
+    return new Shard(tokens, targets, (int) Arrays.stream(targets).filter(t -> t >= 0)
+        .count());
   }
 
   /** The batch of step {@code step}. */

@@ -64,10 +64,15 @@ public final class LanguageModelLoss {
 
   /** Adds the gradient of {@link #loss()} into {@code grads}. */
   public void backward(ParameterStore grads) {
+    backward(grads, 1.0);
+  }
+
+  /** Adds the gradient of {@code scale ×} {@link #loss()} into {@code grads}. */
+  public void backward(ParameterStore grads, double scale) {
     if (counted == 0) {
       return; // a loss of 0 whatever the parameters
     }
-    INDArray dlosses = Nd4j.zeros(probs.dataType(), targets.length).addi(1.0 / counted); // (M)
+    INDArray dlosses = Nd4j.zeros(probs.dataType(), targets.length).addi(scale / counted); // (M)
     INDArray dlogits = probs.ulike().assign(0.0); // (M, V)
     gpt.kernels().crossEntropyBackward(dlogits, dlosses, probs, targets);
     gpt.backward(params, grads, pass, dlogits, null, null);
