@@ -16,7 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The CI smoke test of the main job: {@code rlhf4j demo --quick}, stopped after the reward model
  * as if killed there and finished with {@code --resume}; PPO and DPO must both beat the SFT model
- * on the gold labeler, and the report must exist.
+ * on the gold labeler without writing worse than it, and the report must exist.
  */
 class DemoCommandTest {
   @TempDir Path dir;
@@ -57,9 +57,14 @@ class DemoCommandTest {
       }
       assertTrue(summary.has(model + "_real_words"), model + "_real_words missing: " + summary);
     }
+    // issue 14's bounds, properties of the result: the aligned models write as well as the SFT
+    // model (the verdict compares invalid text, real words and distinct-2), and the SFT model's
+    // words are English
     for (String key : List.of("ppo_text_quality", "dpo_text_quality")) {
-      assertTrue(summary.path(key).asText().matches("ok|degraded: .+"), key + ": " + summary);
+      assertEquals("ok", summary.path(key).asText(), key + ": " + summary);
     }
+    assertTrue(summary.get("sft_real_words").asDouble() >= 0.90, summary.toString());
+    assertEquals(0.0, summary.get("sft_invalid_text").asDouble(), summary.toString());
     double sft = summary.get("sft_gold_reward").asDouble();
     for (String method : List.of("ppo", "dpo")) {
       assertTrue(summary.get(method + "_gold_reward").asDouble() > sft + 0.1, summary.toString());
