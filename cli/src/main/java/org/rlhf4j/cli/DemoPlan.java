@@ -35,17 +35,16 @@ record DemoPlan(String name, Map<String, Object> common, Map<String, Map<String,
       "rlhf4j.collect.max-new-tokens", 16, "rlhf4j.ppo.response-length", 16,
       "rlhf4j.eval.max-new-tokens", 16, "rlhf4j.eval.temperature", 0.7, "rlhf4j.eval.top-k", 50);
 
-  // PPO's entropy bonus. Without it PPO answered nearly every prompt with the one sentiment word
-  // the reward model likes most ("is a good"; distinct-2 0.28 against the SFT model's 0.87); at
-  // 0.05 with KL 0.1 the full plan kept 0.61 and won as often. The quick plan's doubled learning
-  // rate ran away to noise at 0.05 once (win 0.70, distinct-2 0.99); at 0.03 two runs won 0.965
-  // and 0.885 with distinct-2 0.61 and 0.62.
-  private static final double ENTROPY_BONUS = 0.05;
-  private static final double QUICK_ENTROPY_BONUS = 0.03;
-  // With 8,192 tokens the bonus weighs more (the entropy can reach ln 8192): the quick plan at KL
-  // 0.1 ran away twice (win 0.69 and 0.56, its words 80% real); at KL 0.2 it won 0.86 and kept
-  // distinct-2 0.41 against the SFT model's 0.71.
+  // PPO's entropy bonus and KL coefficient. Without a bonus PPO answered nearly every prompt with
+  // the one sentiment word the reward model likes most ("is a good"; distinct-2 0.28 against the
+  // SFT model's 0.87). With 8,192 tokens the full plan at KL 0.1 and a bonus of 0.05 still
+  // collapsed (distinct-2 0.33 against 0.68) and at 0.1 ran away (win 0.66); KL 0.2 with 0.08 won
+  // 0.92 and kept 0.45. The quick plan's doubled learning rate ran away at KL 0.1 (win 0.69 and
+  // 0.56 at bonuses 0.03 and 0.05); at KL 0.2 and 0.03 it won 0.86 with distinct-2 0.41 of 0.71.
+  private static final double KL_COEF = 0.2;
+  private static final double ENTROPY_BONUS = 0.08;
   private static final double QUICK_KL_COEF = 0.2;
+  private static final double QUICK_ENTROPY_BONUS = 0.03;
   // The reward model's own: at the default 3e-4 the 8,192-token reward model reached 0.75-0.79
   // held out in 300 steps, at 1e-3 0.84 (0.82 at 6e-4).
   private static final double RM_LEARNING_RATE = 1e-3;
@@ -58,12 +57,12 @@ record DemoPlan(String name, Map<String, Object> common, Map<String, Map<String,
     s.put(COLLECT, Map.of("rlhf4j.collect.prompts", 8000));
     s.put(RM, Map.of("rlhf4j.reward.steps", 1000, "rlhf4j.reward.batch-size", 32,
         "rlhf4j.optimizer.learning-rate", RM_LEARNING_RATE));
-    s.put(PPO, Map.of("rlhf4j.ppo.iterations", 100, "rlhf4j.ppo.kl-coef", 0.1,
+    s.put(PPO, Map.of("rlhf4j.ppo.iterations", 100, "rlhf4j.ppo.kl-coef", KL_COEF,
         "rlhf4j.ppo.entropy-coef", ENTROPY_BONUS));
     s.put(DPO, Map.of("rlhf4j.dpo.steps", 800, "rlhf4j.dpo.batch-size", 32,
         "rlhf4j.dpo.beta", 0.5));
     s.put(EVAL, Map.of("rlhf4j.eval.prompts", 200));
-    return new DemoPlan("full", COMMON, s, List.of(0.05, 0.2), List.of(0.1, 2.0));
+    return new DemoPlan("full", COMMON, s, List.of(0.1, 0.4), List.of(0.1, 2.0));
   }
 
   /**
