@@ -15,7 +15,7 @@ import java.util.function.ToIntFunction;
  * <p>{@link #groupedByLength} orders each epoch as Hugging Face's {@code group_by_length} does:
  * the shuffled epoch is cut into groups of {@value #GROUP_BATCHES} batches, each group sorted by
  * length, so a batch holds examples of about one length and pads little (SFT on the built-in
- * task ran 1.8 times the steps per second); the batches of a group are then shuffled, so that
+ * task ran 1.3 times the steps per second); the batches of a group are then shuffled, so that
  * lengths do not cycle with the step.
  */
 public final class StepBatches<T> {
