@@ -1,7 +1,7 @@
 package org.rlhf4j.config;
 
 /**
- * Threading of the tensor engine: ND4J/OpenMP threads per model copy, and the shards a training
+ * Threading of the tensor engine: ND4J/OpenMP threads per model copy, and the most shards an SFT
  * batch's gradient is split into, each on its own thread. (OpenMP's wait policy is an environment
  * variable read when the native library loads; {@code bin/rlhf4j} sets it.)
  */

@@ -22,17 +22,22 @@ public final class ShardedGradient {
   private final ThreadPoolExecutor pool; // null with one shard
   private final ParameterStore[] stores; // shards 1..k-1
   private final int shards;
+  private final int threadsPerModel;
 
   /**
+   * Up to {@code shards} shards per batch, the first on the caller's thread.
+   *
    * @param like the parameters whose gradients are computed
    * @param shards at most this many shards per batch
    * @param threadsPerModel ND4J threads of each shard's thread
    */
   public ShardedGradient(ParameterStore like, int shards, int threadsPerModel) {
-    if (shards < 1) {
-      throw new IllegalArgumentException("shards must be at least 1, got " + shards);
+    if (shards < 1 || threadsPerModel < 1) {
+      throw new IllegalArgumentException("shards and threads per model must be at least 1, got "
+          + shards + " and " + threadsPerModel);
     }
     this.shards = shards;
+    this.threadsPerModel = threadsPerModel;
     this.stores = new ParameterStore[shards - 1];
     for (int i = 0; i < stores.length; i++) {
       stores[i] = like.zerosLike();
@@ -44,10 +49,7 @@ public final class ShardedGradient {
     AtomicInteger count = new AtomicInteger();
     this.pool = new ThreadPoolExecutor(shards - 1, shards - 1, 10, TimeUnit.SECONDS,
         new LinkedBlockingQueue<>(), task -> {
-          Thread t = new Thread(() -> {
-            TensorThreads.bindCurrentThread(threadsPerModel);
-            task.run();
-          }, "rlhf4j-shard-" + count.incrementAndGet());
+          Thread t = new Thread(task, "rlhf4j-shard-" + count.incrementAndGet());
           t.setDaemon(true); // idle shard threads never keep the JVM alive
           return t;
         });
@@ -72,43 +74,59 @@ public final class ShardedGradient {
   /**
    * Runs shard i's work with a zeroed gradient store of its own (shard 0 with {@code grads}
    * itself, which must hold zeros), waits for all, and adds the others into {@code grads} in
-   * order. Returns the works' results in order; the first failure is rethrown.
+   * order. Returns the works' results in order. Every shard is waited for, even after one
+   * failed, so no shard still writes a store when this returns; the first failure is rethrown
+   * with the others suppressed in it.
    */
   public <R> List<R> run(ParameterStore grads, List<Function<ParameterStore, R>> work) {
-    if (work.size() > shards) {
-      throw new IllegalArgumentException(work.size() + " shards of work for " + shards);
+    if (work.isEmpty() || work.size() > shards) {
+      throw new IllegalArgumentException(work.size() + " shards of work for 1 to " + shards);
     }
     List<Future<R>> others = new ArrayList<>(work.size());
     for (int i = 1; i < work.size(); i++) {
       ParameterStore store = stores[i - 1];
       Function<ParameterStore, R> w = work.get(i);
       others.add(pool.submit(() -> {
+        // bound here rather than in the thread factory, so that a failure reaches the future
+        TensorThreads.bindCurrentThread(threadsPerModel);
         store.zero();
         return w.apply(store);
       }));
     }
     List<R> results = new ArrayList<>(work.size());
-    RuntimeException first = null;
+    Throwable first = null;
     try {
       results.add(work.get(0).apply(grads));
-    } catch (RuntimeException e) {
+    } catch (Throwable e) {
       first = e;
     }
-    for (int i = 0; i < others.size(); i++) {
-      try {
-        results.add(others.get(i).get());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted while shards computed a gradient", e);
-      } catch (ExecutionException e) {
-        if (first == null) {
-          first = e.getCause() instanceof RuntimeException r ? r
-              : new IllegalStateException("a gradient shard failed", e.getCause());
+    boolean interrupted = false;
+    for (Future<R> other : others) {
+      while (true) {
+        try {
+          results.add(other.get());
+          break;
+        } catch (InterruptedException e) {
+          interrupted = true; // keep waiting: the shard still writes its store
+        } catch (ExecutionException e) {
+          if (first == null) {
+            first = e.getCause();
+          } else {
+            first.addSuppressed(e.getCause());
+          }
+          break;
         }
       }
     }
-    if (first != null) {
-      throw first;
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+    if (first instanceof RuntimeException r) {
+      throw r;
+    } else if (first instanceof Error err) {
+      throw err;
+    } else if (first != null) {
+      throw new IllegalStateException("a gradient shard failed", first);
     }
     for (int i = 1; i < work.size(); i++) {
       grads.flat().addi(stores[i - 1].flat());

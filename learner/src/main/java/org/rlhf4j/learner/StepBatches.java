@@ -12,11 +12,13 @@ import java.util.function.ToIntFunction;
  * (seed, epoch), and step s takes positions [s·B, (s+1)·B) of the concatenated epochs. A resumed
  * run therefore sees exactly the batches an uninterrupted one would.
  *
- * <p>{@link #groupedByLength} orders each epoch as Hugging Face's {@code group_by_length} does:
- * the shuffled epoch is cut into groups of {@value #GROUP_BATCHES} batches, each group sorted by
+ * <p>{@link #groupedByLength} orders each epoch like Hugging Face's {@code group_by_length}: the
+ * shuffled epoch is cut into groups of {@value #GROUP_BATCHES} batches, each group sorted by
  * length, so a batch holds examples of about one length and pads little (SFT on the built-in
- * task ran 1.3 times the steps per second); the batches of a group are then shuffled, so that
- * lengths do not cycle with the step.
+ * task ran 1.3 times the steps per second). Unlike Hugging Face's, the whole batches of a group
+ * are then shuffled, so that lengths do not cycle with the step. Groups start on the step's batch
+ * boundaries: when B does not divide the epoch, its first positions end a batch begun in the
+ * epoch before, and they are left out of the groups.
  */
 public final class StepBatches<T> {
   /** Batches per length-sorted group (Hugging Face's megabatch multiplier). */
@@ -69,36 +71,48 @@ public final class StepBatches<T> {
     if (epoch != cachedEpoch) {
       SplittableRandom rng = new SplittableRandom(seed * 1_000_003L + epoch);
       int[] order = shuffled(items.size(), rng);
-      cachedOrder = lengths == null ? order : groupByLength(order, rng);
+      // positions [0, skew) of this epoch complete the last batch of the one before
+      int skew = (int) ((batchSize - (epoch * items.size()) % batchSize) % batchSize);
+      cachedOrder = lengths == null ? order : groupByLength(order, Math.min(skew, order.length), rng);
       cachedEpoch = epoch;
     }
     return cachedOrder;
   }
 
   /**
-   * {@code order} with each group of {@value #GROUP_BATCHES} batches sorted by length (ties keep
-   * the shuffled order) and the whole batches inside a group shuffled; a last group shorter than
-   * that is only sorted, since its batches run on into the next epoch.
+   * {@code order} from position {@code skew} on, cut into groups of {@value #GROUP_BATCHES}
+   * batches, each sorted by length (ties keep the shuffled order) with its whole batches shuffled;
+   * a last batch that runs on into the next epoch stays last.
    */
-  private int[] groupByLength(int[] order, SplittableRandom rng) {
+  private int[] groupByLength(int[] order, int skew, SplittableRandom rng) {
     int group = GROUP_BATCHES * batchSize;
-    int[] grouped = new int[order.length];
-    for (int start = 0; start < order.length; start += group) {
+    int[] grouped = order.clone();
+    for (int start = skew; start < order.length; start += group) {
       int end = Math.min(order.length, start + group);
       Integer[] members = new Integer[end - start];
       for (int i = start; i < end; i++) {
         members[i - start] = order[i];
       }
       Arrays.sort(members, Comparator.comparingInt(i -> lengths[i]));
-      int[] batchOrder = end - start == group ? shuffled(GROUP_BATCHES, rng) : identity(
-          (end - start + batchSize - 1) / batchSize);
-      for (int b = 0; b < batchOrder.length; b++) {
-        for (int i = 0; i < batchSize && b * batchSize + i < members.length; i++) {
-          grouped[start + b * batchSize + i] = members[batchOrder[b] * batchSize + i];
-        }
+      int[] sorted = unbox(members);
+      int whole = sorted.length / batchSize;
+      int[] batchOrder = shuffled(whole, rng);
+      for (int b = 0; b < whole; b++) {
+        System.arraycopy(sorted, batchOrder[b] * batchSize, grouped, start + b * batchSize,
+            batchSize);
       }
+      System.arraycopy(sorted, whole * batchSize, grouped, start + whole * batchSize,
+          sorted.length - whole * batchSize);
     }
     return grouped;
+  }
+
+  private static int[] unbox(Integer[] boxed) {
+    int[] out = new int[boxed.length];
+    for (int i = 0; i < boxed.length; i++) {
+      out[i] = boxed[i];
+    }
+    return out;
   }
 
   private static int[] identity(int n) {

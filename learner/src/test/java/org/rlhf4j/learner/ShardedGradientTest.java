@@ -4,9 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -49,7 +51,7 @@ class ShardedGradientTest {
   }
 
   @Test
-  void gradientsAreSummedInShardOrderIntoTheCallersStore() {
+  void eachShardsGradientIsAddedIntoTheCallersStore() {
     ParameterStore grads = zeros();
     ShardedGradient g = new ShardedGradient(grads, 2, 1);
     List<Function<ParameterStore, String>> work = List.of(
@@ -69,6 +71,26 @@ class ShardedGradientTest {
     grads.zero();
     g.run(grads, work);
     assertEquals(3.0 * grads.flat().length(), grads.flat().sumNumber().doubleValue(), 1e-9);
+  }
+
+  @Test
+  void aFailureOnTheCallersShardStillWaitsForTheOthers() {
+    ParameterStore grads = zeros();
+    ShardedGradient g = new ShardedGradient(grads, 2, 1);
+    AtomicBoolean finished = new AtomicBoolean();
+    assertThrows(IllegalStateException.class, () -> g.run(grads,
+        List.<Function<ParameterStore, Integer>>of(s -> {
+          throw new IllegalStateException("first shard");
+        }, s -> {
+          try {
+            Thread.sleep(200);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          finished.set(true);
+          return 2;
+        })));
+    assertTrue(finished.get(), "run returned while the second shard still ran");
   }
 
   @Test

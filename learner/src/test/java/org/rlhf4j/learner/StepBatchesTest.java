@@ -71,7 +71,35 @@ class StepBatchesTest {
     for (int s = 1; s < longest.length; s++) {
       rises += longest[s] > longest[s - 1] ? 1 : 0;
     }
-    assertTrue(rises > 10 && rises < 40, "batch lengths within a group look sorted: " + rises);
+    assertTrue(rises > 10 && rises < 35, "batch lengths within a group look sorted: " + rises);
+  }
+
+  @Test
+  void groupsStayOnBatchBoundariesWhenTheBatchDoesNotDivideTheEpoch() {
+    // 1,003 items: epoch 1 starts 3 positions into step 125's batch, epoch 2 6 positions in; were
+    // the groups cut from each epoch's first position, every later batch would mix two groups
+    List<int[]> items = items(1003);
+    StepBatches<int[]> batches = grouped(items, 3);
+    long first = paddedPositions(batches, 0, 120);
+    long second = paddedPositions(batches, 126, 246);
+    long third = paddedPositions(batches, 252, 372);
+    assertTrue(second < 1.15 * first && third < 1.15 * first,
+        "padding per epoch: " + first + ", " + second + ", " + third);
+    long shuffled = paddedPositions(new StepBatches<>(items, BATCH, 3), 126, 246);
+    assertTrue(second < 0.7 * shuffled, "grouped " + second + " vs shuffled " + shuffled);
+  }
+
+  @Test
+  void aDataSetSmallerThanOneGroupIsStillShuffledByBatch() {
+    List<int[]> items = items(200); // 25 batches, under one group of 50
+    StepBatches<int[]> batches = grouped(items, 3);
+    int[] longest = IntStream.range(0, 25)
+        .map(s -> batches.of(s).stream().mapToInt(x -> x[1]).max().orElseThrow()).toArray();
+    int rises = 0;
+    for (int s = 1; s < longest.length; s++) {
+      rises += longest[s] > longest[s - 1] ? 1 : 0;
+    }
+    assertTrue(rises < 20, "the batches run from short to long: " + rises + " rises in 24");
   }
 
   @Test
@@ -86,8 +114,12 @@ class StepBatchesTest {
   }
 
   private static long paddedPositions(StepBatches<int[]> batches, int steps) {
+    return paddedPositions(batches, 0, steps);
+  }
+
+  private static long paddedPositions(StepBatches<int[]> batches, long from, long to) {
     long total = 0;
-    for (long s = 0; s < steps; s++) {
+    for (long s = from; s < to; s++) {
       total += (long) BATCH * batches.of(s).stream().mapToInt(x -> x[1]).max().orElseThrow();
     }
     return total;
