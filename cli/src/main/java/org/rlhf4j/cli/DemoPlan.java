@@ -28,7 +28,7 @@ record DemoPlan(String name, Map<String, Object> common, Map<String, Map<String,
   // pairs tied at a gold score of 0, and the reward model reached 0.68 held-out (0.84 with 2,048
   // tokens). With 2,048 tokens 25% of the SFT model's words were still pseudo-words, made of
   // pieces; with 8,192 most words are one token and, sampled from the top 50 tokens as Hugging
-  // Face's generate does, 92% are real (the pieces come from the distribution's long tail).
+  // Face's generate does, 90-92% are real (the pieces come from the distribution's long tail).
   // Responses of 16 tokens are about 60 characters, as 32 bytes were 32.
   private static final Map<String, Object> COMMON = Map.of(
       "rlhf4j.tokenizer.kind", "bpe", "rlhf4j.model.vocab-size", 8192,
