@@ -1,7 +1,5 @@
 package org.rlhf4j.model;
 
-import java.util.Arrays;
-
 /**
  * The rows of a batch that have a next-token target, the only rows whose logits a loss reads:
  * {@code rows (M)} with {@code targets (M)} in the same order, and the way back to all N rows.
@@ -50,21 +48,5 @@ public record TargetRows(int[] rows, int[] targets, int total) {
       out[i] = perRow[rows[i]];
     }
     return out;
-  }
-
-  @Override
-  public boolean equals(Object o) {
-    return o instanceof TargetRows r && r.total == total && Arrays.equals(r.rows, rows)
-        && Arrays.equals(r.targets, targets);
-  }
-
-  @Override
-  public int hashCode() {
-    return Arrays.hashCode(rows) * 31 + total;
-  }
-
-  @Override
-  public String toString() {
-    return "TargetRows[" + rows.length + " of " + total + "]";
   }
 }
