@@ -36,7 +36,8 @@ public final class DpoRun {
         spec.gpt().kernels());
     DpoTrainer trainer = new DpoTrainer(spec.gpt(), policy, reference, optimizer,
         objective(c.dpo()), c.dpo().maxLength(), spec.tokenizer().padId(),
-        c.dpo().precomputeReference(), c.dpo().rpoAlpha());
+        c.dpo().precomputeReference(), c.dpo().rpoAlpha(), c.runtime().trainShards(),
+        c.runtime().threadsPerModel());
     StepBatches<PreferencePair> batches = new StepBatches<>(spec.pairs(), c.dpo().batchSize(),
         c.run().seed());
     return TrainingRun.run(spec.out(), c, new SingleModelStage(spec.gpt(), policy,

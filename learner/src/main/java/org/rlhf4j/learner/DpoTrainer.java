@@ -1,9 +1,12 @@
 package org.rlhf4j.learner;
 
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import org.rlhf4j.learner.preference.DpoObjective;
 import org.rlhf4j.model.Gpt;
 import org.rlhf4j.model.ParameterStore;
@@ -32,8 +35,9 @@ public final class DpoTrainer {
   private final DpoObjective objective;
   private final int maxLength;
   private final int padId;
-  private final java.util.Map<PreferencePair, double[]> referenceCache; // null: computed live
+  private final Map<PreferencePair, double[]> referenceCache; // null: computed live
   private final double rpoAlpha;
+  private final ShardedGradient sharded;
   private double lastNll = Double.NaN;
 
   /** {@code reference} is only read; pass a frozen copy. Reference log-probs computed live. */
@@ -56,6 +60,14 @@ public final class DpoTrainer {
   public DpoTrainer(Gpt gpt, ParameterStore policy, ParameterStore reference,
       OptimizerStep optimizer, DpoObjective objective, int maxLength, int padId,
       boolean precomputeReference, double rpoAlpha) {
+    this(gpt, policy, reference, optimizer, objective, maxLength, padId, precomputeReference,
+        rpoAlpha, 1, 1);
+  }
+
+  /** As above, each batch's passes in {@code shards} shards on their own threads. */
+  public DpoTrainer(Gpt gpt, ParameterStore policy, ParameterStore reference,
+      OptimizerStep optimizer, DpoObjective objective, int maxLength, int padId,
+      boolean precomputeReference, double rpoAlpha, int shards, int threadsPerModel) {
     if (!(rpoAlpha >= 0) || Double.isInfinite(rpoAlpha)) {
       throw new IllegalArgumentException("rpo alpha must be a finite number >= 0, got "
           + rpoAlpha);
@@ -69,7 +81,8 @@ public final class DpoTrainer {
     this.objective = objective;
     this.maxLength = Math.min(maxLength, gpt.config().contextLength());
     this.padId = padId;
-    this.referenceCache = precomputeReference ? new java.util.IdentityHashMap<>() : null;
+    this.referenceCache = precomputeReference ? new IdentityHashMap<>() : null;
+    this.sharded = new ShardedGradient(policy, shards, threadsPerModel);
   }
 
   /** One update on {@code pairs}; returns the loss and TRL's rewards/ and logps/ metrics. */
@@ -87,75 +100,113 @@ public final class DpoTrainer {
     return m;
   }
 
-  /** The objective on {@code pairs}, with its gradient written into {@code out} (zeroed first). */
+  /** One shard's forward passes: its pairs' batch, the policy's pass and both models' log-probs. */
+  private record ShardPass(List<PreferencePair> pairs, ResponseBatch batch,
+      PolicyEvaluation eval, double[] policyLogps, double[] referenceLogps,
+      boolean referenceComputed) {}
+
+  /**
+   * The objective on {@code pairs}, with its gradient written into {@code out} (zeroed first).
+   * The pairs' forward passes run in shards, the objective on the whole batch (RPO's NLL is a
+   * mean over all its chosen tokens), then each shard's backward pass.
+   */
   DpoObjective.Result gradients(List<PreferencePair> pairs, ParameterStore out) {
-    // chosen responses first, then rejected: one forward pass for both
-    ResponseBatch batch = batchOf(pairs);
     boolean average = objective.lossType().usesTokenAveragedLogProbs();
+    List<Supplier<ShardPass>> forwards = new ArrayList<>();
+    for (List<PreferencePair> part : sharded.split(pairs)) {
+      forwards.add(() -> forward(part, average));
+    }
+    List<ShardPass> passes = sharded.map(forwards);
     int p = pairs.size();
-    PolicyEvaluation eval = PolicyEvaluation.of(gpt, policy, batch.tokens(), batch.targets(), 1.0,
-        false, false);
-    double[] policyLogps = batch.perSequence(eval.logprobs(), average); // (2P)
-    double[] referenceLogps = referenceLogps(pairs, batch, average);
-    DpoObjective.Result r = objective.evaluate(
-        java.util.Arrays.copyOfRange(policyLogps, 0, p),
-        java.util.Arrays.copyOfRange(policyLogps, p, 2 * p),
-        java.util.Arrays.copyOfRange(referenceLogps, 0, p),
-        java.util.Arrays.copyOfRange(referenceLogps, p, 2 * p));
-    double[] perSequence = new double[2 * p];
-    System.arraycopy(r.gradPolicyChosen(), 0, perSequence, 0, p);
-    System.arraycopy(r.gradPolicyRejected(), 0, perSequence, p, p);
+    double[][] logps = new double[4][p]; // policy chosen, rejected; reference chosen, rejected
+    double[] chosenLengths = new double[p];
+    int at = 0;
+    for (ShardPass pass : passes) {
+      int n = pass.pairs().size();
+      for (int i = 0; i < n; i++) {
+        logps[0][at + i] = pass.policyLogps()[i];
+        logps[1][at + i] = pass.policyLogps()[n + i];
+        logps[2][at + i] = pass.referenceLogps()[i];
+        logps[3][at + i] = pass.referenceLogps()[n + i];
+        chosenLengths[at + i] = Math.max(1, pass.batch().responseLength(i));
+        if (pass.referenceComputed() && referenceCache != null) {
+          referenceCache.put(pass.pairs().get(i),
+              new double[] {pass.referenceLogps()[i], pass.referenceLogps()[n + i]});
+        }
+      }
+      at += n;
+    }
+    DpoObjective.Result r = objective.evaluate(logps[0], logps[1], logps[2], logps[3]);
+    double[] gradChosen = r.gradPolicyChosen().clone();
     if (rpoAlpha > 0) {
-      r = withNll(r, batch, policyLogps, perSequence, average);
+      r = withNll(r, logps[0], chosenLengths, gradChosen, average);
     }
     out.zero();
-    eval.backward(out, batch.perRowGradient(perSequence, average), null, null);
+    List<Function<ParameterStore, Void>> backwards = new ArrayList<>();
+    at = 0;
+    for (ShardPass pass : passes) {
+      int n = pass.pairs().size();
+      double[] perSequence = new double[2 * n];
+      System.arraycopy(gradChosen, at, perSequence, 0, n);
+      System.arraycopy(r.gradPolicyRejected(), at, perSequence, n, n);
+      at += n;
+      backwards.add(g -> {
+        pass.eval().backward(g, pass.batch().perRowGradient(perSequence, average), null, null);
+        return null;
+      });
+    }
+    sharded.run(out, backwards);
     return r;
   }
 
+  /** {@code pairs}' forward passes: the policy's, and the reference's unless cached. */
+  private ShardPass forward(List<PreferencePair> pairs, boolean average) {
+    ResponseBatch batch = batchOf(pairs); // chosen responses first, then rejected
+    PolicyEvaluation eval = PolicyEvaluation.of(gpt, policy, batch.tokens(), batch.targets(), 1.0,
+        false, false);
+    double[] policyLogps = batch.perSequence(eval.logprobs(), average); // (2P)
+    double[] cached = cachedReference(pairs);
+    double[] referenceLogps = cached != null ? cached : batch.perSequence(PolicyEvaluation.of(gpt,
+        reference, batch.tokens(), batch.targets(), 1.0, false, false).logprobs(), average);
+    return new ShardPass(pairs, batch, eval, policyLogps, referenceLogps, cached == null);
+  }
+
   /**
-   * Adds α · NLL to the loss and its gradient to {@code perSequence}: NLL = −(Σ logπ over every
+   * Adds α · NLL to the loss and its gradient to {@code gradChosen}: NLL = −(Σ logπ over every
    * chosen token) / (chosen tokens in the batch), so each chosen token's log-prob has gradient
    * −α / tokens; with averaged log-probs a sequence's gradient is that times its length.
    */
-  private DpoObjective.Result withNll(DpoObjective.Result r, ResponseBatch batch,
-      double[] policyLogps, double[] perSequence, boolean average) {
-    int p = perSequence.length / 2;
+  private DpoObjective.Result withNll(DpoObjective.Result r, double[] policyChosen,
+      double[] chosenLengths, double[] gradChosen, boolean average) {
     double tokens = 0;
     double logpSum = 0;
-    for (int i = 0; i < p; i++) {
-      int n = Math.max(1, batch.responseLength(i));
-      tokens += n;
-      logpSum += average ? policyLogps[i] * n : policyLogps[i];
+    for (int i = 0; i < policyChosen.length; i++) {
+      tokens += chosenLengths[i];
+      logpSum += average ? policyChosen[i] * chosenLengths[i] : policyChosen[i];
     }
     lastNll = -logpSum / tokens;
-    for (int i = 0; i < p; i++) {
-      perSequence[i] -= rpoAlpha / tokens * (average ? Math.max(1, batch.responseLength(i)) : 1);
+    for (int i = 0; i < gradChosen.length; i++) {
+      gradChosen[i] -= rpoAlpha / tokens * (average ? chosenLengths[i] : 1);
     }
     return new DpoObjective.Result(r.loss() + rpoAlpha * lastNll, r.gradPolicyChosen(),
         r.gradPolicyRejected(), r.metrics());
   }
 
-  /** (2P) reference log-probs, chosen first: from the cache where every pair is in it. */
-  private double[] referenceLogps(List<PreferencePair> pairs, ResponseBatch batch,
-      boolean average) {
-    int p = pairs.size();
-    boolean cached = referenceCache != null && pairs.stream().allMatch(referenceCache::containsKey);
-    double[] out = new double[2 * p];
-    if (cached) {
-      for (int i = 0; i < p; i++) {
-        double[] both = referenceCache.get(pairs.get(i));
-        out[i] = both[0];
-        out[p + i] = both[1];
-      }
-      return out;
+  /**
+   * (2P) reference log-probs of {@code pairs}, chosen first, when every pair is in the cache;
+   * null otherwise. Only read here, from any shard's thread; written by the caller between
+   * batches.
+   */
+  private double[] cachedReference(List<PreferencePair> pairs) {
+    if (referenceCache == null || !pairs.stream().allMatch(referenceCache::containsKey)) {
+      return null;
     }
-    out = batch.perSequence(PolicyEvaluation.of(gpt, reference, batch.tokens(), batch.targets(),
-        1.0, false, false).logprobs(), average);
-    if (referenceCache != null) {
-      for (int i = 0; i < p; i++) {
-        referenceCache.put(pairs.get(i), new double[] {out[i], out[p + i]});
-      }
+    int p = pairs.size();
+    double[] out = new double[2 * p];
+    for (int i = 0; i < p; i++) {
+      double[] both = referenceCache.get(pairs.get(i));
+      out[i] = both[0];
+      out[p + i] = both[1];
     }
     return out;
   }

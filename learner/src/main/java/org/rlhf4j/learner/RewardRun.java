@@ -30,7 +30,7 @@ public final class RewardRun {
     OptimizerStep optimizer = new OptimizerStep(params, c.optimizer(), c.reward().steps(),
         spec.gpt().kernels());
     RewardTrainer trainer = new RewardTrainer(spec.gpt(), params, optimizer, c.reward().maxLength(),
-        spec.tokenizer().padId());
+        spec.tokenizer().padId(), c.runtime().trainShards(), c.runtime().threadsPerModel());
     StepBatches<PreferencePair> batches = new StepBatches<>(train, c.reward().batchSize(),
         c.run().seed());
     TrainingRun.Result r = TrainingRun.run(spec.out(), c, new SingleModelStage(

@@ -5,8 +5,9 @@ import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.rlhf4j.learner.preference.BradleyTerryObjective;
 import org.rlhf4j.model.ForwardPass;
@@ -31,9 +32,16 @@ public final class RewardTrainer {
   private final OptimizerStep optimizer;
   private final int maxLength;
   private final int padId;
+  private final ShardedGradient sharded;
 
   public RewardTrainer(Gpt gpt, ParameterStore params, OptimizerStep optimizer, int maxLength,
       int padId) {
+    this(gpt, params, optimizer, maxLength, padId, 1, 1);
+  }
+
+  /** A trainer running each batch's passes in {@code shards} shards on their own threads. */
+  public RewardTrainer(Gpt gpt, ParameterStore params, OptimizerStep optimizer, int maxLength,
+      int padId, int shards, int threadsPerModel) {
     if (!gpt.heads().contains(Head.REWARD)) {
       throw new IllegalArgumentException("a reward model needs the REWARD head");
     }
@@ -43,6 +51,7 @@ public final class RewardTrainer {
     this.optimizer = optimizer;
     this.maxLength = Math.min(maxLength, gpt.config().contextLength());
     this.padId = padId;
+    this.sharded = new ShardedGradient(params, shards, threadsPerModel);
   }
 
   /** One update on {@code pairs}; returns its metrics. */
@@ -58,25 +67,51 @@ public final class RewardTrainer {
     return m;
   }
 
-  /** The Bradley–Terry loss on {@code pairs}, its gradient written into {@code out} (zeroed first). */
+  /** One shard's forward pass and its (2P) rewards, chosen first. */
+  private record ShardPass(ForwardPass pass, double[] rewards) {}
+
+  /**
+   * The Bradley–Terry loss on {@code pairs}, its gradient written into {@code out} (zeroed
+   * first): the forward passes in shards, the loss over the whole batch, the backward passes in
+   * shards.
+   */
   BradleyTerryObjective.Result gradients(List<PreferencePair> pairs, ParameterStore out) {
-    TokenBatch batch = batchOf(pairs);
-    ForwardPass pass = gpt.forward(params, batch, EnumSet.of(Output.REWARDS));
-    double[] rewards = pass.rewards().castTo(DataType.DOUBLE).toDoubleVector(); // (2P)
-    int p = pairs.size();
-    double[] margins = new double[p];
-    for (int i = 0; i < p; i++) {
-      margins[i] = pairs.get(i).margin();
+    List<Supplier<ShardPass>> forwards = new ArrayList<>();
+    for (List<PreferencePair> part : sharded.split(pairs)) {
+      forwards.add(() -> {
+        ForwardPass pass = gpt.forward(params, batchOf(part), EnumSet.of(Output.REWARDS));
+        return new ShardPass(pass, pass.rewards().castTo(DataType.DOUBLE).toDoubleVector());
+      });
     }
-    BradleyTerryObjective.Result r = BradleyTerryObjective.evaluate(
-        java.util.Arrays.copyOfRange(rewards, 0, p), java.util.Arrays.copyOfRange(rewards, p, 2 * p),
-        margins);
-    double[] drewards = new double[2 * p];
-    System.arraycopy(r.gradChosen(), 0, drewards, 0, p);
-    System.arraycopy(r.gradRejected(), 0, drewards, p, p);
+    List<ShardPass> passes = sharded.map(forwards);
+    int p = pairs.size();
+    double[] chosen = new double[p];
+    double[] rejected = new double[p];
+    int at = 0;
+    for (ShardPass s : passes) {
+      int n = s.rewards().length / 2;
+      System.arraycopy(s.rewards(), 0, chosen, at, n);
+      System.arraycopy(s.rewards(), n, rejected, at, n);
+      at += n;
+    }
+    double[] margins = pairs.stream().mapToDouble(PreferencePair::margin).toArray();
+    BradleyTerryObjective.Result r = BradleyTerryObjective.evaluate(chosen, rejected, margins);
     out.zero();
-    INDArray dr = Nd4j.createFromArray(drewards).castTo(params.dtype());
-    gpt.backward(params, out, pass, null, null, dr);
+    List<Function<ParameterStore, Void>> backwards = new ArrayList<>();
+    at = 0;
+    for (ShardPass s : passes) {
+      int n = s.rewards().length / 2;
+      double[] drewards = new double[2 * n];
+      System.arraycopy(r.gradChosen(), at, drewards, 0, n);
+      System.arraycopy(r.gradRejected(), at, drewards, n, n);
+      at += n;
+      backwards.add(g -> {
+        gpt.backward(params, g, s.pass(), null, null,
+            Nd4j.createFromArray(drewards).castTo(params.dtype()));
+        return null;
+      });
+    }
+    sharded.run(out, backwards);
     return r;
   }
 

@@ -9,6 +9,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.rlhf4j.model.ParameterStore;
 import org.rlhf4j.model.TensorThreads;
 
@@ -79,24 +80,43 @@ public final class ShardedGradient {
    * with the others suppressed in it.
    */
   public <R> List<R> run(ParameterStore grads, List<Function<ParameterStore, R>> work) {
+    List<Supplier<R>> tasks = new ArrayList<>(work.size());
+    for (int i = 0; i < work.size(); i++) {
+      Function<ParameterStore, R> w = work.get(i);
+      ParameterStore store = i == 0 ? grads : stores[i - 1];
+      tasks.add(i == 0 ? () -> w.apply(store) : () -> {
+        store.zero();
+        return w.apply(store);
+      });
+    }
+    List<R> results = map(tasks);
+    for (int i = 1; i < work.size(); i++) {
+      grads.flat().addi(stores[i - 1].flat());
+    }
+    return results;
+  }
+
+  /**
+   * Runs shard i's {@code work} that writes no gradient (a forward pass), the first on the
+   * caller's thread, and returns the results in order; failures as in {@link #run}.
+   */
+  public <R> List<R> map(List<Supplier<R>> work) {
     if (work.isEmpty() || work.size() > shards) {
       throw new IllegalArgumentException(work.size() + " shards of work for 1 to " + shards);
     }
     List<Future<R>> others = new ArrayList<>(work.size());
     for (int i = 1; i < work.size(); i++) {
-      ParameterStore store = stores[i - 1];
-      Function<ParameterStore, R> w = work.get(i);
+      Supplier<R> w = work.get(i);
       others.add(pool.submit(() -> {
         // bound here rather than in the thread factory, so that a failure reaches the future
         TensorThreads.bindCurrentThread(threadsPerModel);
-        store.zero();
-        return w.apply(store);
+        return w.get();
       }));
     }
     List<R> results = new ArrayList<>(work.size());
     Throwable first = null;
     try {
-      results.add(work.get(0).apply(grads));
+      results.add(work.get(0).get());
     } catch (Throwable e) {
       first = e;
     }
@@ -127,9 +147,6 @@ public final class ShardedGradient {
       throw err;
     } else if (first != null) {
       throw new IllegalStateException("a gradient shard failed", first);
-    }
-    for (int i = 1; i < work.size(); i++) {
-      grads.flat().addi(stores[i - 1].flat());
     }
     return results;
   }

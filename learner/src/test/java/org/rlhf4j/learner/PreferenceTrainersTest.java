@@ -13,6 +13,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.rlhf4j.config.ConfigLoader;
 import org.rlhf4j.config.ModelConfig;
 import org.rlhf4j.config.OptimizerConfig;
+import org.rlhf4j.learner.preference.BradleyTerryObjective;
 import org.rlhf4j.learner.preference.DpoLoss;
 import org.rlhf4j.learner.preference.DpoMetrics;
 import org.rlhf4j.learner.preference.DpoObjective;
@@ -186,5 +187,55 @@ class PreferenceTrainersTest {
             g.get(name), loss, 8, 9, 1e-6);
       }
     }
+  }
+
+  @Test
+  void aDpoBatchInThreeShardsHasTheWholeBatchsLossAndGradient() {
+    // RPO's NLL is a mean over the whole batch's chosen tokens and IPO averages per sequence, so
+    // a shard that normalized by its own tokens or pairs would differ; the cache is filled from
+    // the shards' threads on the first pass and read on the second
+    Gpt gpt = new Gpt(SMALL, EnumSet.noneOf(Head.class), new Nd4jKernels());
+    ParameterStore policy = gpt.initialParameters(5, DataType.DOUBLE);
+    policy.flat().addi(FiniteDifferences.random(6, 0.3, policy.flat().length()));
+    ParameterStore reference = gpt.initialParameters(7, DataType.DOUBLE);
+    List<PreferencePair> batch = pairs(7, 8);
+    for (DpoObjective objective : List.of(DpoObjective.sigmoid(0.5),
+        new DpoObjective(DpoLoss.IPO, 0.5, 0))) {
+      OptimizerStep optimizer = new OptimizerStep(policy, OPTIMIZER, 1, gpt.kernels());
+      DpoTrainer whole = new DpoTrainer(gpt, policy, reference, optimizer, objective, 24, 0,
+          true, 0.7, 1, 1);
+      DpoTrainer shards = new DpoTrainer(gpt, policy, reference, optimizer, objective, 24, 0,
+          true, 0.7, 3, 1);
+      ParameterStore expected = policy.zerosLike();
+      DpoObjective.Result w = whole.gradients(batch, expected);
+      for (int pass = 0; pass < 2; pass++) {
+        ParameterStore g = policy.zerosLike();
+        DpoObjective.Result r = shards.gradients(batch, g);
+        assertEquals(w.loss(), r.loss(), 1e-12, objective.lossType() + " loss, pass " + pass);
+        for (var m : w.metrics().asMap().entrySet()) {
+          assertEquals(m.getValue(), r.metrics().asMap().get(m.getKey()), 1e-12, m.getKey());
+        }
+        assertEquals(0.0, g.flat().sub(expected.flat()).amaxNumber().doubleValue(), 1e-12,
+            objective.lossType() + " gradient, pass " + pass);
+      }
+    }
+  }
+
+  @Test
+  void aRewardModelBatchInThreeShardsHasTheWholeBatchsLossAndGradient() {
+    Gpt gpt = new Gpt(SMALL, EnumSet.of(Head.REWARD), new Nd4jKernels());
+    ParameterStore params = gpt.initialParameters(2, DataType.DOUBLE);
+    params.flat().addi(FiniteDifferences.random(3, 0.3, params.flat().length()));
+    List<PreferencePair> batch = pairs(7, 4);
+    OptimizerStep optimizer = new OptimizerStep(params, OPTIMIZER, 1, gpt.kernels());
+    ParameterStore expected = params.zerosLike();
+    BradleyTerryObjective.Result w = new RewardTrainer(gpt, params, optimizer, 24, 0, 1, 1)
+        .gradients(batch, expected);
+    ParameterStore g = params.zerosLike();
+    BradleyTerryObjective.Result r = new RewardTrainer(gpt, params, optimizer, 24, 0, 3, 1)
+        .gradients(batch, g);
+    assertEquals(w.loss(), r.loss(), 1e-12);
+    assertEquals(w.accuracy(), r.accuracy());
+    assertEquals(0.0, g.flat().sub(expected.flat()).amaxNumber().doubleValue(), 1e-12);
   }
 }

@@ -37,8 +37,10 @@ public final class Decoder {
     final INDArray lnf; // (N, C)
     final INDArray lnfMean; // (N)
     final INDArray lnfRstd; // (N)
-    final INDArray logits; // (N, V)
+    final INDArray lnfLast; // (B, C): each row's last position
+    final INDArray logits; // (B, V)
     final int[] positions; // (N)
+    final int[] lastRows; // (B): the index in N of each row's last position
 
     StepBuffers(ModelConfig c, DataType dt, int b, int t, int capacity) {
       long n = (long) b * t;
@@ -50,8 +52,13 @@ public final class Decoder {
       lnf = Nd4j.create(dt, n, c.dModel());
       lnfMean = Nd4j.create(dt, n);
       lnfRstd = Nd4j.create(dt, n);
-      logits = Nd4j.create(dt, n, c.vocabSize());
+      lnfLast = Nd4j.create(dt, b, c.dModel());
+      logits = Nd4j.create(dt, b, c.vocabSize());
       positions = new int[(int) n];
+      lastRows = new int[b];
+      for (int r = 0; r < b; r++) {
+        lastRows[r] = r * t + t - 1;
+      }
     }
   }
 
@@ -96,9 +103,11 @@ public final class Decoder {
   }
 
   /**
-   * Runs {@code ids (B, T)} with {@code mask (B, T)} after what the cache holds and returns their
-   * logits {@code (B·T, V)}, a buffer that the next step overwrites. A left-padded prompt goes in
-   * whole, then one token per row per step (mask 0 for rows that have finished).
+   * Runs {@code ids (B, T)} with {@code mask (B, T)} after what the cache holds and returns the
+   * logits {@code (B, V)} of each row's last position, a buffer that the next step overwrites. A
+   * left-padded prompt goes in whole, then one token per row per step (mask 0 for rows that have
+   * finished). Only the last positions get logits: a prompt's others are never sampled from, and
+   * with a large vocabulary their output layer would cost as much as all the decode steps'.
    */
   public INDArray step(ParameterStore p, int[] ids, int[] mask) {
     int t = ids.length / batch;
@@ -144,7 +153,8 @@ public final class Decoder {
     filled = start + t;
     kernels.layerNormForward(s.lnf, s.lnfMean, s.lnfRstd, in, p.get("ln_f.weight"),
         p.get("ln_f.bias"), config.layerNormEpsilon());
-    kernels.matmulTransposedForward(s.logits, s.lnf, p.get("wte.weight"));
+    kernels.embeddingForward(s.lnfLast, s.lnf, s.lastRows); // a row gather
+    kernels.matmulTransposedForward(s.logits, s.lnfLast, p.get("wte.weight"));
     return s.logits;
   }
 }

@@ -161,12 +161,12 @@ class GptTest {
     INDArray expected = gpt.forward(p, whole, EnumSet.of(Output.LOGITS)).logits(); // (3·6, V)
 
     Decoder cache = gpt.decoder(3, 8, DataType.FLOAT);
-    INDArray prefill = cache.step(p, prompt.ids(), prompt.mask()).dup(); // (3·3, V)
+    // the prompt's last position only; the steps after it read every cached position
+    INDArray prefill = cache.step(p, prompt.ids(), prompt.mask()).dup(); // (3, V)
+    assertEquals(3, prefill.rows());
     double worst = 0;
     for (int b = 0; b < 3; b++) {
-      for (int i = 0; i < 3; i++) {
-        worst = Math.max(worst, maxDiff(expected.getRow(b * 6 + i), prefill.getRow(b * 3 + i)));
-      }
+      worst = Math.max(worst, maxDiff(expected.getRow(b * 6 + 2), prefill.getRow(b)));
     }
     for (int step = 0; step < 3; step++) {
       INDArray logits = cache.step(p, steps[step], new int[] {1, 1, 1}); // (3, V)

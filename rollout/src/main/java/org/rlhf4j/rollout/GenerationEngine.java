@@ -1,7 +1,6 @@
 package org.rlhf4j.rollout;
 
 import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -65,8 +64,7 @@ public final class GenerationEngine {
       System.arraycopy(p, 0, ids, start, p.length);
       Arrays.fill(mask, start, start + p.length, 1);
     }
-    INDArray out = decoder.step(policy.params(), ids, mask);
-    copyLastPositions(out, b, promptLength, vocab);
+    copyLogits(decoder.step(policy.params(), ids, mask), b, vocab);
 
     // 2. one token per unfinished row per step
     int[][] tokens = new int[b][s.maxNewTokens()];
@@ -96,7 +94,7 @@ public final class GenerationEngine {
         }
       }
       if (active > 0) {
-        copyLastPositions(decoder.step(policy.params(), stepIds, stepMask), b, 1, vocab);
+        copyLogits(decoder.step(policy.params(), stepIds, stepMask), b, vocab);
       }
     }
     List<Response> responses = new ArrayList<>(b);
@@ -122,11 +120,8 @@ public final class GenerationEngine {
     }
   }
 
-  /** Copies the logits of each row's last position out of {@code out (B·T, V)}. */
-  private void copyLastPositions(INDArray out, int b, int t, int vocab) {
-    FloatBuffer all = out.data().asNio().order(ByteOrder.nativeOrder()).asFloatBuffer();
-    for (int r = 0; r < b; r++) {
-      all.get((r * t + t - 1) * vocab, logits, r * vocab, vocab);
-    }
+  /** Copies the decoder's logits {@code (B, V)} out of its buffer. */
+  private void copyLogits(INDArray out, int b, int vocab) {
+    out.data().asNio().order(ByteOrder.nativeOrder()).asFloatBuffer().get(0, logits, 0, b * vocab);
   }
 }
