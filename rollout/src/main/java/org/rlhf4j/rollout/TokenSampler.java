@@ -1,5 +1,6 @@
 package org.rlhf4j.rollout;
 
+import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
@@ -13,7 +14,8 @@ import java.util.SplittableRandom;
 final class TokenSampler {
   private final float[] scaled; // (V) logits / temperature
   private final double[] weights; // (V) unnormalised probabilities of the allowed tokens
-  private final Integer[] order; // (V) token ids sorted by logit, for top-k and top-p
+  private final long[] order; // (V) keys of the allowed tokens, for top-k and top-p
+  private final float[] heap; // (V) the top-k selection's scratch
   private final int vocab;
 
   /** The token drawn and its log-prob. */
@@ -23,7 +25,8 @@ final class TokenSampler {
     this.vocab = vocab;
     this.scaled = new float[vocab];
     this.weights = new double[vocab];
-    this.order = new Integer[vocab];
+    this.order = new long[vocab];
+    this.heap = new float[vocab];
   }
 
   /** Samples from {@code logits[offset .. offset + V)} under {@code s}, drawing from {@code rng}. */
@@ -49,29 +52,31 @@ final class TokenSampler {
   }
 
   private int draw(SamplingSettings s, SplittableRandom rng, double total) {
-    boolean narrowed = (s.topK() > 0 && s.topK() < vocab) || s.topP() < 1;
-    if (!narrowed) {
+    boolean topK = s.topK() > 0 && s.topK() < vocab;
+    if (!topK && s.topP() >= 1) {
       return inverseCdf(rng.nextDouble() * total);
     }
+    // the allowed tokens in the order of a stable sort by logit, highest first: with top-k only
+    // those at or above the k-th logit are sorted (ties with it stay in, as in Hugging Face's
+    // TopKLogitsWarper); a full sort of boxed ids took 90% of a step at 8,192 tokens
+    float threshold = topK ? kthLargest(s.topK()) : Float.NEGATIVE_INFINITY;
+    int keep = 0;
     for (int i = 0; i < vocab; i++) {
-      order[i] = i;
+      if (!topK || scaled[i] >= threshold) {
+        order[keep++] = descendingKey(scaled[i], i);
+      }
     }
-    java.util.Arrays.sort(order, (a, b) -> Float.compare(scaled[b], scaled[a]));
-    int keep = s.topK() > 0 ? Math.min(s.topK(), vocab) : vocab;
-    // ties with the k-th logit stay in, as in Hugging Face's TopKLogitsWarper
-    while (keep < vocab && scaled[order[keep]] == scaled[order[keep - 1]]) {
-      keep++;
-    }
+    Arrays.sort(order, 0, keep);
     if (s.topP() < 1) {
       double kept = 0;
       for (int i = 0; i < keep; i++) {
-        kept += weights[order[i]];
+        kept += weights[token(order[i])];
       }
       double cumulative = 0;
       int nucleus = 0;
       // the smallest prefix whose probability reaches top-p; the token that crosses it stays
       while (nucleus < keep) {
-        cumulative += weights[order[nucleus]] / kept;
+        cumulative += weights[token(order[nucleus])] / kept;
         nucleus++;
         if (cumulative >= s.topP()) {
           break;
@@ -81,16 +86,63 @@ final class TokenSampler {
     }
     double mass = 0;
     for (int i = 0; i < keep; i++) {
-      mass += weights[order[i]];
+      mass += weights[token(order[i])];
     }
     double u = rng.nextDouble() * mass;
     for (int i = 0; i < keep; i++) {
-      u -= weights[order[i]];
+      u -= weights[token(order[i])];
       if (u < 0) {
-        return order[i];
+        return token(order[i]);
       }
     }
-    return order[keep - 1];
+    return token(order[keep - 1]);
+  }
+
+  /**
+   * A key whose ascending order is {@code value} descending, then {@code token} ascending: the
+   * float's bits made monotone (as {@link Float#compare} orders them), inverted, above the id.
+   */
+  private static long descendingKey(float value, int token) {
+    int bits = Float.floatToIntBits(value);
+    int monotone = bits ^ ((bits >> 31) & 0x7fffffff);
+    return ((long) ~monotone << 32) | token;
+  }
+
+  private static int token(long key) {
+    return (int) key;
+  }
+
+  /** The k-th largest scaled logit: a min-heap of the k largest seen, in {@code heap}. */
+  private float kthLargest(int k) {
+    for (int i = 0; i < k; i++) {
+      heap[i] = scaled[i];
+    }
+    for (int i = k / 2 - 1; i >= 0; i--) {
+      siftDown(i, k);
+    }
+    for (int i = k; i < vocab; i++) {
+      if (Float.compare(scaled[i], heap[0]) > 0) {
+        heap[0] = scaled[i];
+        siftDown(0, k);
+      }
+    }
+    return heap[0];
+  }
+
+  private void siftDown(int i, int size) {
+    float x = heap[i];
+    while (2 * i + 1 < size) {
+      int child = 2 * i + 1;
+      if (child + 1 < size && Float.compare(heap[child + 1], heap[child]) < 0) {
+        child++;
+      }
+      if (Float.compare(heap[child], x) >= 0) {
+        break;
+      }
+      heap[i] = heap[child];
+      i = child;
+    }
+    heap[i] = x;
   }
 
   private int inverseCdf(double u) {

@@ -74,4 +74,81 @@ class TokenSamplerTest {
     assertEquals(0, pick.token());
     assertEquals(Math.log(p[0]), pick.logprob(), 1e-6);
   }
+
+  @Test
+  void narrowedDrawsOnAWholeVocabularyAreThoseOfAStableSortByLogit() {
+    // 8,192 logits on a coarse grid, so many tie; the sampler's selection and keyed sort must
+    // draw exactly the tokens the definition (a stable sort of every id) draws with the same
+    // random numbers
+    int vocab = 8192;
+    SplittableRandom data = new SplittableRandom(3);
+    TokenSampler sampler = new TokenSampler(vocab);
+    for (SamplingSettings s : new SamplingSettings[] {
+        new SamplingSettings(0.7, 50, 1.0, false, 1, new int[] {}),
+        new SamplingSettings(1.0, 0, 0.9, false, 1, new int[] {}),
+        new SamplingSettings(0.9, 40, 0.8, false, 1, new int[] {})}) {
+      for (int row = 0; row < 200; row++) {
+        float[] logits = new float[vocab];
+        for (int i = 0; i < vocab; i++) {
+          logits[i] = Math.round(data.nextGaussian() * 8) / 4.0f;
+        }
+        long seed = data.nextLong();
+        int expected = byDefinition(logits, s, new SplittableRandom(seed));
+        assertEquals(expected, sampler.pick(logits, 0, s, new SplittableRandom(seed)).token(),
+            "row " + row + " at top-k " + s.topK() + ", top-p " + s.topP());
+      }
+    }
+  }
+
+  /** Temperature, then a stable sort of all ids by logit, top-k with ties, top-p, one draw. */
+  private static int byDefinition(float[] logits, SamplingSettings s, SplittableRandom rng) {
+    int v = logits.length;
+    float[] scaled = new float[v];
+    float max = Float.NEGATIVE_INFINITY;
+    for (int i = 0; i < v; i++) {
+      scaled[i] = logits[i] * (float) (1.0 / s.temperature());
+      max = Math.max(max, scaled[i]);
+    }
+    double[] w = new double[v];
+    for (int i = 0; i < v; i++) {
+      w[i] = Math.exp(scaled[i] - max);
+    }
+    Integer[] order = new Integer[v];
+    for (int i = 0; i < v; i++) {
+      order[i] = i;
+    }
+    java.util.Arrays.sort(order, (a, b) -> Float.compare(scaled[b], scaled[a]));
+    int keep = s.topK() > 0 ? Math.min(s.topK(), v) : v;
+    while (keep < v && scaled[order[keep]] == scaled[order[keep - 1]]) {
+      keep++;
+    }
+    double kept = 0;
+    for (int i = 0; i < keep; i++) {
+      kept += w[order[i]];
+    }
+    if (s.topP() < 1) {
+      double cumulative = 0;
+      int nucleus = 0;
+      while (nucleus < keep) {
+        cumulative += w[order[nucleus]] / kept;
+        nucleus++;
+        if (cumulative >= s.topP()) {
+          break;
+        }
+      }
+      keep = nucleus;
+    }
+    double mass = 0;
+    for (int i = 0; i < keep; i++) {
+      mass += w[order[i]];
+    }
+    double u = rng.nextDouble() * mass;
+    for (int i = 0; i < keep; i++) {
+      u -= w[order[i]];
+      if (u < 0) {
+        return order[i];
+      }
+    }
+    return order[keep - 1];
+  }
 }
