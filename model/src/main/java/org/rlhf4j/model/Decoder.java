@@ -1,5 +1,8 @@
 package org.rlhf4j.model;
 
+import static org.nd4j.linalg.indexing.NDArrayIndex.all;
+import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
+
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
@@ -12,7 +15,8 @@ import org.rlhf4j.model.ForwardPass.BlockActivations;
 /**
  * Incremental decoding for (B, capacity) tokens: a KV cache per layer plus every activation
  * buffer, allocated once per step shape and reused, so a decode step allocates no tensor memory.
- * Owned by one thread; the parameters it reads may be shared.
+ * Rows that have finished can be dropped ({@link #keepRows}), so that the steps after them cost
+ * only the rows still writing. Owned by one thread; the parameters it reads may be shared.
  */
 public final class Decoder {
   private final Gpt gpt;
@@ -24,8 +28,11 @@ public final class Decoder {
   private final INDArray[] values; // L × (B, NH, capacity, HS)
   private final int[] keyMask; // (B, capacity)
   private final int[] realTokens; // (B): the next position id of each row
-  private final Map<Integer, StepBuffers> buffers = new HashMap<>();
+  private final Map<Long, StepBuffers> buffers = new HashMap<>(); // by (rows, T)
+  private final INDArray[] keyRows; // L views of the first active rows of keys
+  private final INDArray[] valueRows; // L views of the first active rows of values
   private int filled;
+  private int active; // rows in use: the first `active` of the cache
 
   /** Buffers for steps of T tokens. */
   private static final class StepBuffers {
@@ -80,6 +87,9 @@ public final class Decoder {
     }
     this.keyMask = new int[batch * capacity];
     this.realTokens = new int[batch];
+    this.keyRows = keys.clone();
+    this.valueRows = values.clone();
+    this.active = batch;
   }
 
   public int batch() {
@@ -88,6 +98,11 @@ public final class Decoder {
 
   public int capacity() {
     return capacity;
+  }
+
+  /** Rows in use: B until {@link #keepRows} drops some. */
+  public int rows() {
+    return active;
   }
 
   /** Tokens per row held so far, padding included. */
@@ -100,28 +115,72 @@ public final class Decoder {
     filled = 0;
     Arrays.fill(keyMask, 0);
     Arrays.fill(realTokens, 0);
+    setActive(batch);
   }
 
   /**
-   * Runs {@code ids (B, T)} with {@code mask (B, T)} after what the cache holds and returns the
-   * logits {@code (B, V)} of each row's last position, a buffer that the next step overwrites. A
+   * Keeps the rows {@code rows} (indices among the rows in use, ascending) as rows 0, 1, ... with
+   * everything cached for them; the next steps take {@code rows.length} rows.
+   */
+  public void keepRows(int[] rows) {
+    if (rows.length == 0) {
+      throw new IllegalArgumentException("keep at least one row");
+    }
+    for (int i = 0; i < rows.length; i++) {
+      if (rows[i] < i || rows[i] >= active || (i > 0 && rows[i] <= rows[i - 1])) {
+        throw new IllegalArgumentException("rows to keep must be ascending indices below "
+            + active + ", got " + Arrays.toString(rows));
+      }
+    }
+    // rows[i] >= i: each row moves up or stays, and no source is overwritten before it is read
+    for (int i = 0; i < rows.length; i++) {
+      int from = rows[i];
+      if (from == i) {
+        continue;
+      }
+      for (int l = 0; l < config.layers(); l++) {
+        keys[l].slice(i).assign(keys[l].slice(from));
+        values[l].slice(i).assign(values[l].slice(from));
+      }
+      System.arraycopy(keyMask, from * capacity, keyMask, i * capacity, capacity);
+      realTokens[i] = realTokens[from];
+    }
+    setActive(rows.length);
+  }
+
+  private void setActive(int rows) {
+    if (rows == active) {
+      return;
+    }
+    active = rows;
+    for (int l = 0; l < config.layers(); l++) {
+      keyRows[l] = rows == batch ? keys[l] : keys[l].get(interval(0, rows), all(), all(), all());
+      valueRows[l] = rows == batch ? values[l]
+          : values[l].get(interval(0, rows), all(), all(), all());
+    }
+  }
+
+  /**
+   * Runs {@code ids (B, T)} with {@code mask (B, T)} (B the {@link #rows} in use) after what the
+   * cache holds and returns the logits {@code (B, V)} of each row's last position, a buffer that the next step overwrites. A
    * left-padded prompt goes in whole, then one token per row per step (mask 0 for rows that have
    * finished). Only the last positions get logits: a prompt's others are never sampled from, and
    * with a large vocabulary their output layer would cost as much as all the decode steps'.
    */
   public INDArray step(ParameterStore p, int[] ids, int[] mask) {
-    int t = ids.length / batch;
-    if (ids.length != batch * t || mask.length != ids.length || t == 0) {
-      throw new IllegalArgumentException("ids and mask must be (B, T) with B = " + batch);
+    int b = active;
+    int t = ids.length / b;
+    if (ids.length != b * t || mask.length != ids.length || t == 0) {
+      throw new IllegalArgumentException("ids and mask must be (B, T) with B = " + b);
     }
     if (filled + t > capacity) {
       throw new IllegalArgumentException("the cache holds " + filled + " of " + capacity
           + " tokens; " + t + " more do not fit");
     }
-    StepBuffers s = buffers.computeIfAbsent(t, k -> new StepBuffers(config, dtype, batch, k,
-        capacity));
+    StepBuffers s = buffers.computeIfAbsent(((long) b << 32) | t,
+        k -> new StepBuffers(config, dtype, b, t, capacity));
     int start = filled;
-    for (int r = 0; r < batch; r++) {
+    for (int r = 0; r < b; r++) {
       for (int i = 0; i < t; i++) {
         int k = r * t + i;
         s.positions[k] = realTokens[r];
@@ -139,13 +198,13 @@ public final class Decoder {
     kernels.embeddingForward(s.x, p.get("wte.weight"), ids);
     kernels.embeddingForward(s.pos, p.get("wpe.weight"), s.positions);
     s.x.addi(s.pos);
-    gpt.fillAttentionMask(s.mask, keyMask, batch, t, start, capacity);
+    gpt.fillAttentionMask(s.mask, keyMask, b, t, start, capacity);
     INDArray in = s.x;
     INDArray out = s.next;
     for (int l = 0; l < config.layers(); l++) {
-      s.a.k = keys[l];
-      s.a.v = values[l];
-      gpt.blockForward(p, l, in, s.a, batch, t, s.mask, start, out);
+      s.a.k = keyRows[l];
+      s.a.v = valueRows[l];
+      gpt.blockForward(p, l, in, s.a, b, t, s.mask, start, out);
       INDArray swap = in;
       in = out;
       out = swap;

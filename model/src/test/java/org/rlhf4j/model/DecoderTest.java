@@ -59,6 +59,41 @@ class DecoderTest {
   }
 
   @Test
+  void rowsKeptAfterADropDecodeAsTheyWouldHave() {
+    // three rows decode two steps; row 1 is dropped, rows 0 and 2 go on as rows 0 and 1 and
+    // must get the full forward's logits, which read everything cached for them
+    Gpt gpt = new Gpt(SMALL, EnumSet.noneOf(Head.class), new VectorKernels());
+    ParameterStore p = params(gpt);
+    TokenBatch whole = TokenBatch.leftPadded(List.of(new int[] {1, 2, 3, 4, 5, 6},
+        new int[] {7, 8, 9, 10, 11, 12}, new int[] {13, 14, 15, 16, 17}), 0);
+    INDArray expected = gpt.forward(p, whole, EnumSet.of(Output.LOGITS)).logits();
+    int t = whole.length(); // 6
+    Decoder decoder = gpt.decoder(3, 8, DataType.FLOAT);
+    int[] ids = new int[9];
+    int[] mask = new int[9];
+    for (int r = 0; r < 3; r++) {
+      System.arraycopy(whole.ids(), r * t, ids, r * 3, 3);
+      System.arraycopy(whole.mask(), r * t, mask, r * 3, 3);
+    }
+    decoder.step(p, ids, mask);
+    decoder.step(p, new int[] {whole.ids()[3], whole.ids()[t + 3], whole.ids()[2 * t + 3]},
+        new int[] {1, 1, 1});
+    decoder.keepRows(new int[] {0, 2});
+    assertEquals(2, decoder.rows());
+    double worst = 0;
+    for (int i = 4; i < t; i++) {
+      INDArray logits = decoder.step(p, new int[] {whole.ids()[i], whole.ids()[2 * t + i]},
+          new int[] {1, 1});
+      assertEquals(2, logits.rows());
+      worst = Math.max(worst, diff(expected.getRow(i), logits.getRow(0)));
+      worst = Math.max(worst, diff(expected.getRow(2 * t + i), logits.getRow(1)));
+    }
+    assertTrue(worst < 1e-5, "differs by " + worst);
+    decoder.reset();
+    assertEquals(3, decoder.rows(), "a reset decoder takes the whole batch again");
+  }
+
+  @Test
   void aResetDecoderReproducesItsFirstRunAndReusesItsBuffers() {
     Gpt gpt = new Gpt(SMALL, EnumSet.noneOf(Head.class), new VectorKernels());
     ParameterStore p = params(gpt);

@@ -66,25 +66,29 @@ public final class GenerationEngine {
     }
     copyLogits(decoder.step(policy.params(), ids, mask), b, vocab);
 
-    // 2. one token per unfinished row per step
+    // 2. one token per unfinished row per step; decoder row i holds prompt rowOf[i]
     int[][] tokens = new int[b][s.maxNewTokens()];
     float[][] logprobs = new float[b][s.maxNewTokens()];
     int[] lengths = new int[b];
     FinishReason[] finished = new FinishReason[b];
+    int[] rowOf = new int[b];
+    Arrays.setAll(rowOf, i -> i);
+    int rows = b;
     int active = b;
     for (int step = 0; step < s.maxNewTokens() && active > 0; step++) {
-      for (int r = 0; r < b; r++) {
+      for (int i = 0; i < rows; i++) {
+        int r = rowOf[i];
         if (finished[r] != null) {
-          stepIds[r] = padId;
-          stepMask[r] = 0;
+          stepIds[i] = padId;
+          stepMask[i] = 0;
           continue;
         }
-        TokenSampler.Pick pick = sampler.pick(logits, r * vocab, s, rng);
+        TokenSampler.Pick pick = sampler.pick(logits, i * vocab, s, rng);
         tokens[r][lengths[r]] = pick.token();
         logprobs[r][lengths[r]] = pick.logprob();
         lengths[r]++;
-        stepIds[r] = pick.token();
-        stepMask[r] = 1;
+        stepIds[i] = pick.token();
+        stepMask[i] = 1;
         if (s.isStop(pick.token())) {
           finished[r] = FinishReason.STOP_TOKEN;
           active--;
@@ -93,9 +97,15 @@ public final class GenerationEngine {
           active--;
         }
       }
-      if (active > 0) {
-        copyLogits(decoder.step(policy.params(), stepIds, stepMask), b, vocab);
+      if (active == 0) {
+        break;
       }
+      int keep = keptRows(active, b);
+      if (keep < rows) {
+        rows = dropFinished(rowOf, rows, keep, finished);
+      }
+      copyLogits(decoder.step(policy.params(), rows == b ? stepIds : Arrays.copyOf(stepIds, rows),
+          rows == b ? stepMask : Arrays.copyOf(stepMask, rows)), rows, vocab);
     }
     List<Response> responses = new ArrayList<>(b);
     for (int r = 0; r < b; r++) {
@@ -118,6 +128,43 @@ public final class GenerationEngine {
     } else {
       decoder.reset();
     }
+  }
+
+  /**
+   * How many decoder rows to run for {@code active} unfinished ones of {@code b}: the next
+   * multiple of b/8, so that a batch's steps take at most eight shapes (each shape's buffers are
+   * allocated once and kept).
+   */
+  static int keptRows(int active, int b) {
+    int unit = Math.max(1, b / 8);
+    return Math.min(b, (active + unit - 1) / unit * unit);
+  }
+
+  /**
+   * Drops decoder rows down to {@code keep}: every unfinished row and, to fill up, the first
+   * finished ones, in their order; moves {@code stepIds}, {@code stepMask} and {@code rowOf}
+   * with them. Returns {@code keep}.
+   */
+  private int dropFinished(int[] rowOf, int rows, int keep, FinishReason[] finished) {
+    int unfinished = 0;
+    for (int i = 0; i < rows; i++) {
+      unfinished += finished[rowOf[i]] == null ? 1 : 0;
+    }
+    int fillers = keep - unfinished;
+    int[] kept = new int[keep];
+    int n = 0;
+    for (int i = 0; i < rows && n < keep; i++) {
+      if (finished[rowOf[i]] == null || fillers-- > 0) {
+        kept[n++] = i;
+      }
+    }
+    decoder.keepRows(kept);
+    for (int j = 0; j < keep; j++) {
+      rowOf[j] = rowOf[kept[j]];
+      stepIds[j] = stepIds[kept[j]];
+      stepMask[j] = stepMask[kept[j]];
+    }
+    return keep;
   }
 
   /** Copies the decoder's logits {@code (B, V)} out of its buffer. */

@@ -69,6 +69,45 @@ class GenerationEngineTest {
   }
 
   @Test
+  void rowsThatStopEarlyLeaveTheOthersLogProbsExact() {
+    // 16 prompts with stop tokens: the decoder drops finished rows in steps of two while the
+    // others go on, and every later token's log-prob must still be the training forward's
+    PolicySnapshot policy = policy(2);
+    List<int[]> prompts = new ArrayList<>();
+    SplittableRandom rng = new SplittableRandom(9);
+    for (int i = 0; i < 16; i++) {
+      int[] p = new int[1 + rng.nextInt(6)];
+      for (int k = 0; k < p.length; k++) {
+        p[k] = 1 + rng.nextInt(SMALL.vocabSize() - 1);
+      }
+      prompts.add(p);
+    }
+    SamplingSettings s = new SamplingSettings(1.0, 0, 1.0, false, 20, new int[] {4, 9, 17});
+    List<Response> responses = new GenerationEngine(3, PAD).generate(policy, prompts, s);
+    long early = responses.stream().filter(r -> r.responseIds().length <= 5).count();
+    long late = responses.stream().filter(r -> r.responseIds().length >= 10).count();
+    assertTrue(early >= 4 && late >= 2, "lengths do not spread: choose other stop tokens");
+    double worst = 0;
+    for (int i = 0; i < responses.size(); i++) {
+      Response r = responses.get(i);
+      assertArrayEquals(prompts.get(i), r.promptIds(), "responses stay in prompt order");
+      float[] recomputed = recompute(policy, r, s.temperature());
+      for (int k = 0; k < recomputed.length; k++) {
+        worst = Math.max(worst, Math.abs(recomputed[k] - r.logprobs()[k]));
+      }
+    }
+    assertTrue(worst < 1e-5, "log-probs differ by " + worst);
+  }
+
+  @Test
+  void keptRowsComeInEighthsOfTheBatch() {
+    assertEquals(64, GenerationEngine.keptRows(57, 64));
+    assertEquals(56, GenerationEngine.keptRows(56, 64));
+    assertEquals(8, GenerationEngine.keptRows(1, 64));
+    assertEquals(3, GenerationEngine.keptRows(3, 4));
+  }
+
+  @Test
   void eachSequenceStopsOnItsOwnAndKeepsItsStopToken() {
     PolicySnapshot policy = policy(1);
     // the most frequent first sampled tokens make good stop tokens
