@@ -319,6 +319,10 @@ public final class VectorKernels implements Kernels {
       reference.attentionForward(y, att, q, k, v, mask);
       return;
     }
+    if (q.size(2) == 1) {
+      oneQueryAttention(y, att, q, k, v, mask);
+      return;
+    }
     double scale = 1.0 / Math.sqrt(q.size(3));
     Nd4j.exec(new Mmul(q, k, att, scale, 0.0, NT)); // (B, NH, T, S) pre-softmax scores
     int s = (int) att.size(3);
@@ -341,6 +345,71 @@ public final class VectorKernels implements Kernels {
     }
     Nd4j.exec(new Mmul(att, v, y, 1.0, 0.0, NN));
     keepAlive(att, mask);
+  }
+
+  /**
+   * Attention with one query per (row, head), as a decode step has: (1 × HS)·(HS × S) products
+   * are too small for a batched matmul, whose per-matrix overhead took most of its time. Masked
+   * positions are skipped, so a cache's unfilled tail costs nothing.
+   */
+  private static void oneQueryAttention(INDArray y, INDArray att, INDArray q, INDArray k,
+      INDArray v, INDArray mask) {
+    int heads = (int) (q.size(0) * q.size(1));
+    int hs = (int) q.size(3);
+    int s = (int) att.size(3);
+    float scale = (float) (1.0 / Math.sqrt(hs));
+    FloatMemory qm = FloatMemory.of(q);
+    FloatMemory km = FloatMemory.of(k);
+    FloatMemory vm = FloatMemory.of(v);
+    FloatMemory am = FloatMemory.of(att);
+    FloatMemory mm = FloatMemory.of(mask);
+    FloatMemory ym = FloatMemory.of(y);
+    int bound = F.loopBound(hs);
+    for (int h = 0; h < heads; h++) {
+      long query = (long) h * hs;
+      long keys = (long) h * s * hs;
+      long row = (long) h * s;
+      for (int j = 0; j < s; j++) {
+        float m = mm.get(row + j);
+        if (m == Float.NEGATIVE_INFINITY) {
+          am.put(row + j, m);
+          continue;
+        }
+        long key = keys + (long) j * hs;
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        for (; i < bound; i += F.length()) {
+          acc = FloatVector.fromByteBuffer(F, qm.bytes, qm.at(query + i), LE)
+              .fma(FloatVector.fromByteBuffer(F, km.bytes, km.at(key + i), LE), acc);
+        }
+        float dot = VectorMath.sum(acc);
+        for (; i < hs; i++) {
+          dot += qm.get(query + i) * km.get(key + i);
+        }
+        am.put(row + j, dot * scale + m);
+      }
+      softmaxRow(am, am, row, s);
+      int i = 0;
+      for (; i < bound; i += F.length()) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int j = 0; j < s; j++) {
+          float w = am.get(row + j);
+          if (w != 0f) {
+            acc = FloatVector.fromByteBuffer(F, vm.bytes, vm.at(keys + (long) j * hs + i), LE)
+                .fma(FloatVector.broadcast(F, w), acc);
+          }
+        }
+        acc.intoByteBuffer(ym.bytes, ym.at(query + i), LE);
+      }
+      for (; i < hs; i++) {
+        float acc = 0;
+        for (int j = 0; j < s; j++) {
+          acc += am.get(row + j) * vm.get(keys + (long) j * hs + i);
+        }
+        ym.put(query + i, acc);
+      }
+    }
+    keepAlive(y, att, q, k, v, mask);
   }
 
   @Override
