@@ -330,7 +330,12 @@ final class DemoCommand implements Callable<Integer> {
     for (String model : List.of("sft", "ppo", "dpo")) {
       JsonNode e = model.equals("sft") ? sft : model.equals("ppo") ? ppo : dpo;
       for (String key : TEXT_KEYS) {
-        s.put(model + "_" + key, e.path(key).isNumber() ? e.path(key).asDouble() : null);
+        for (String part : List.of("", "_ci_low", "_ci_high")) {
+          if (part.isEmpty() || e.has(key + part)) { // distinct-2 has no interval
+            JsonNode v = e.path(key + part);
+            s.put(model + "_" + key + part, v.isNumber() ? v.asDouble() : null);
+          }
+        }
       }
     }
     s.put("ppo_text_quality", ppo.path("text_quality").asText());
