@@ -1,0 +1,122 @@
+package org.rlhf4j.actors.weights;
+
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.BitSet;
+import java.util.Optional;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.rlhf4j.model.ParameterLayout;
+import org.rlhf4j.model.ParameterSpec;
+import org.rlhf4j.model.ParameterStore;
+import org.rlhf4j.protocol.pb.DType;
+import org.rlhf4j.protocol.pb.Tensor;
+import org.rlhf4j.protocol.pb.WeightsUpdate;
+
+/**
+ * Puts {@link WeightChunks} back together on a receiving node, in any order: a version is handed
+ * out only when every chunk arrived, each piece's CRC32C and the whole version's SHA-256 matched.
+ * A chunk of a newer version drops the one being assembled (a worker that missed versions jumps
+ * to the newest); chunks of older versions, and repeats, are ignored. Owned by one actor.
+ */
+public final class WeightAssembly {
+  private final ParameterLayout layout;
+  private long delivered = -1; // newest version handed out
+  private long version = -1; // version being assembled, or -1
+  private ParameterStore store;
+  private BitSet received;
+  private int chunks;
+  private String sha256;
+
+  /** An assembly of parameters laid out as {@code layout}. */
+  public WeightAssembly(ParameterLayout layout) {
+    this.layout = layout;
+  }
+
+  /** The version being assembled, if any. */
+  public Optional<Long> assembling() {
+    return store == null ? Optional.empty() : Optional.of(version);
+  }
+
+  /**
+   * Takes one chunk; returns the version's parameters when it was the last one missing.
+   *
+   * @throws CorruptWeightsException when the chunk or the completed version fails a check (the
+   *     message names the version, chunk and tensor); the version being assembled is dropped
+   */
+  public Optional<ParameterStore> accept(WeightsUpdate chunk) {
+    long v = chunk.getVersion();
+    if (v <= delivered || (store != null && v < version)) {
+      return Optional.empty();
+    }
+    if (store == null || v > version) {
+      start(chunk);
+    }
+    try {
+      if (chunk.getChunk() >= chunks) {
+        throw corrupt(chunk, "its index is beyond its version's " + chunks + " chunks");
+      }
+      if (chunk.getChunks() != chunks || !chunk.getSha256().equals(sha256)) {
+        throw corrupt(chunk, "its version's chunk count or SHA-256 differs from its first chunk's");
+      }
+      if (received.get(chunk.getChunk())) {
+        return Optional.empty();
+      }
+      for (Tensor t : chunk.getTensorsList()) {
+        write(chunk, t);
+      }
+      received.set(chunk.getChunk());
+      if (received.cardinality() < chunks) {
+        return Optional.empty();
+      }
+      if (!store.sha256().equals(sha256)) {
+        throw corrupt(chunk, "the assembled version's SHA-256 is " + store.sha256() + ", not "
+            + sha256);
+      }
+      ParameterStore done = store;
+      delivered = v;
+      store = null;
+      return Optional.of(done);
+    } catch (CorruptWeightsException e) {
+      store = null;
+      throw e;
+    }
+  }
+
+  private void start(WeightsUpdate chunk) {
+    version = chunk.getVersion();
+    chunks = chunk.getChunks();
+    sha256 = chunk.getSha256();
+    received = new BitSet(chunks);
+    store = ParameterStore.zeros(layout, DataType.FLOAT);
+  }
+
+  private void write(WeightsUpdate chunk, Tensor t) {
+    if (!layout.contains(t.getName())) {
+      throw corrupt(chunk, "tensor " + t.getName() + " is not a parameter of this model");
+    }
+    ParameterSpec spec = layout.spec(t.getName());
+    long[] shape = t.getShapeList().stream().mapToLong(Long::longValue).toArray();
+    if (t.getDtype() != DType.DTYPE_F32 || !Arrays.equals(shape, spec.shape())) {
+      throw corrupt(chunk, "tensor " + t.getName() + " is " + t.getDtype() + " "
+          + Arrays.toString(shape) + ", expected DTYPE_F32 " + Arrays.toString(spec.shape()));
+    }
+    int bytes = t.getData().size();
+    if (bytes % Float.BYTES != 0 || t.getOffset() < 0
+        || t.getOffset() + bytes / Float.BYTES > spec.size()) {
+      throw corrupt(chunk, "tensor " + t.getName() + " piece of " + bytes + " bytes at element "
+          + t.getOffset() + " does not fit its " + spec.size() + " elements");
+    }
+    if (WeightChunks.crc32c(t.getData()) != t.getCrc32C()) {
+      throw corrupt(chunk, "tensor " + t.getName() + " piece at element " + t.getOffset()
+          + " fails its CRC32C");
+    }
+    ByteBuffer target = WeightChunks.littleEndian(store);
+    t.getData().copyTo(target.position(Math.toIntExact((spec.offset() + t.getOffset())
+        * Float.BYTES)));
+  }
+
+  private static CorruptWeightsException corrupt(WeightsUpdate chunk, String what) {
+    return new CorruptWeightsException("weights version " + chunk.getVersion() + ", chunk "
+        + chunk.getChunk() + " of " + chunk.getChunks() + ": " + what);
+  }
+}

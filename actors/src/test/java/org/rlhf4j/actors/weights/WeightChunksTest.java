@@ -1,0 +1,168 @@
+package org.rlhf4j.actors.weights;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.ByteString;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.factory.Nd4j;
+import org.rlhf4j.actors.serialization.ProtobufSerializer;
+import org.rlhf4j.config.ModelConfig;
+import org.rlhf4j.model.Gpt;
+import org.rlhf4j.model.Head;
+import org.rlhf4j.model.ParameterStore;
+import org.rlhf4j.model.kernels.VectorKernels;
+import org.rlhf4j.protocol.pb.Tensor;
+import org.rlhf4j.protocol.pb.WeightsUpdate;
+
+class WeightChunksTest {
+  // 37·32 + 24·32 + two blocks: about 30,000 floats, so 4 KiB chunks cut tensors into pieces
+  private static final Gpt GPT = new Gpt(new ModelConfig(37, 24, 32, 2, 4, 1e-5),
+      EnumSet.noneOf(Head.class), new VectorKernels());
+  private static final int CHUNK_BYTES = 4096;
+
+  private static ParameterStore params(long seed) {
+    ParameterStore p = GPT.initialParameters(seed, DataType.FLOAT);
+    p.flat().addi(Nd4j.rand(DataType.FLOAT, p.flat().length()).subi(0.5));
+    return p;
+  }
+
+  @Test
+  void aVersionInShuffledChunksIsReassembledBitForBit() throws Exception {
+    ParameterStore sent = params(1);
+    List<WeightsUpdate> chunks = new ArrayList<>(WeightChunks.of(sent, 7, CHUNK_BYTES));
+    long floats = sent.flat().length();
+    assertEquals((floats * 4 + CHUNK_BYTES - 1) / CHUNK_BYTES, chunks.size(), "chunks filled up");
+    ProtobufSerializer wire = new ProtobufSerializer(CHUNK_BYTES + 1024);
+    List<WeightsUpdate> received = new ArrayList<>();
+    for (WeightsUpdate c : chunks) {
+      int data = c.getTensorsList().stream().mapToInt(t -> t.getData().size()).sum();
+      assertTrue(data <= CHUNK_BYTES, "a chunk holds " + data + " bytes");
+      received.add((WeightsUpdate) wire.fromBinary(wire.toBinary(c), wire.manifest(c)));
+    }
+    Collections.shuffle(received, new Random(3));
+    WeightAssembly assembly = new WeightAssembly(sent.layout());
+    Optional<ParameterStore> got = Optional.empty();
+    for (int i = 0; i < received.size(); i++) {
+      got = assembly.accept(received.get(i));
+      assertEquals(i == received.size() - 1, got.isPresent(), "handed out after chunk " + i);
+    }
+    assertEquals(sent.sha256(), got.orElseThrow().sha256());
+    assertTrue(assembly.assembling().isEmpty());
+    assertTrue(assembly.accept(received.get(0)).isEmpty(), "a repeat of a delivered version");
+  }
+
+  @Test
+  void aFlippedByteDropsTheVersionAndTheNextOneStillArrives() {
+    ParameterStore v1 = params(1);
+    List<WeightsUpdate> chunks = WeightChunks.of(v1, 1, CHUNK_BYTES);
+    WeightsUpdate bad = chunks.get(2).toBuilder().setTensors(0, chunks.get(2).getTensors(0)
+        .toBuilder().setData(flipped(chunks.get(2).getTensors(0).getData()))).build();
+    WeightAssembly assembly = new WeightAssembly(v1.layout());
+    assembly.accept(chunks.get(0));
+    CorruptWeightsException e = assertThrows(CorruptWeightsException.class,
+        () -> assembly.accept(bad));
+    assertTrue(e.getMessage().contains("version 1, chunk 2 of ") && e.getMessage().contains(
+        "fails its CRC32C"), e.getMessage());
+    assertTrue(assembly.assembling().isEmpty(), "the corrupt version is dropped");
+    ParameterStore v2 = params(2);
+    Optional<ParameterStore> got = Optional.empty();
+    for (WeightsUpdate c : WeightChunks.of(v2, 2, CHUNK_BYTES)) {
+      got = assembly.accept(c);
+    }
+    assertEquals(v2.sha256(), got.orElseThrow().sha256());
+  }
+
+  @Test
+  void aNewerVersionReplacesOneHalfReceivedAndTheOlderIsNeverHandedOut() {
+    ParameterStore v3 = params(3);
+    ParameterStore v4 = params(4);
+    List<WeightsUpdate> old = WeightChunks.of(v3, 3, CHUNK_BYTES);
+    WeightAssembly assembly = new WeightAssembly(v3.layout());
+    for (int i = 0; i < old.size() / 2; i++) {
+      assertTrue(assembly.accept(old.get(i)).isEmpty());
+    }
+    Optional<ParameterStore> got = Optional.empty();
+    List<WeightsUpdate> newer = WeightChunks.of(v4, 4, CHUNK_BYTES);
+    for (int i = 0; i < newer.size(); i++) {
+      got = assembly.accept(newer.get(i));
+      if (i < old.size()) {
+        assertTrue(assembly.accept(old.get(i)).isEmpty(), "an older chunk is ignored");
+      }
+    }
+    assertEquals(v4.sha256(), got.orElseThrow().sha256());
+    for (WeightsUpdate c : old) {
+      assertTrue(assembly.accept(c).isEmpty(), "the older version never completes");
+    }
+  }
+
+  @Test
+  void piecesThatPassTheirCrcButNotTheVersionsShaAreRefused() {
+    // two pieces of the same size swapped, each with its own correct CRC: only the SHA-256 of
+    // the assembled version can tell
+    ParameterStore v = params(5);
+    List<WeightsUpdate> chunks = new ArrayList<>(WeightChunks.of(v, 5, CHUNK_BYTES));
+    int i = 0;
+    while (chunks.get(i).getTensors(0).getData().size() != chunks.get(i + 1).getTensors(0)
+        .getData().size()) {
+      i++;
+    }
+    ByteString a = chunks.get(i).getTensors(0).getData();
+    ByteString b = chunks.get(i + 1).getTensors(0).getData();
+    chunks.set(i, withData(chunks.get(i), 0, b));
+    chunks.set(i + 1, withData(chunks.get(i + 1), 0, a));
+    WeightAssembly assembly = new WeightAssembly(v.layout());
+    CorruptWeightsException e = assertThrows(CorruptWeightsException.class, () -> {
+      for (WeightsUpdate c : chunks) {
+        assembly.accept(c);
+      }
+    });
+    assertTrue(e.getMessage().contains("SHA-256"), e.getMessage());
+    assertTrue(assembly.assembling().isEmpty());
+  }
+
+  @Test
+  void aPieceOutsideItsTensorOrOfAnotherModelIsRefusedByName() {
+    ParameterStore v = params(6);
+    WeightsUpdate first = WeightChunks.of(v, 1, CHUNK_BYTES).get(0);
+    Tensor t = first.getTensors(0);
+    WeightsUpdate beyond = first.toBuilder().setTensors(0, t.toBuilder()
+        .setOffset(t.getShape(0) * t.getShape(1))).build();
+    WeightsUpdate stranger = first.toBuilder().setTensors(0, t.toBuilder().setName("lm_head"))
+        .build();
+    assertTrue(assertThrows(CorruptWeightsException.class,
+        () -> new WeightAssembly(v.layout()).accept(beyond)).getMessage()
+        .contains("does not fit"));
+    assertTrue(assertThrows(CorruptWeightsException.class,
+        () -> new WeightAssembly(v.layout()).accept(stranger)).getMessage()
+        .contains("lm_head is not a parameter"));
+    assertThrows(CorruptWeightsException.class, () -> new WeightAssembly(v.layout())
+        .accept(first.toBuilder().setChunk(first.getChunks()).build()));
+  }
+
+  private static WeightsUpdate withData(WeightsUpdate c, int tensor, ByteString data) {
+    Tensor t = c.getTensors(tensor).toBuilder().setData(data)
+        .setCrc32C(WeightChunks.crc32c(data)).build();
+    WeightsUpdate.Builder b = c.toBuilder().setTensors(tensor, t);
+    if (!data.equals(c.getTensors(tensor).getData()) && t.getCrc32C() == c.getTensors(tensor)
+        .getCrc32C()) {
+      throw new AssertionError("the new data has the old CRC");
+    }
+    return b.build();
+  }
+
+  /** {@code data} with its first byte flipped and the old CRC kept (a transport error). */
+  private static ByteString flipped(ByteString data) {
+    byte[] bytes = data.toByteArray();
+    bytes[0] ^= 0x5a;
+    return ByteString.copyFrom(bytes);
+  }
+}
