@@ -375,18 +375,7 @@ public final class VectorKernels implements Kernels {
           am.put(row + j, m);
           continue;
         }
-        long key = keys + (long) j * hs;
-        FloatVector acc = FloatVector.zero(F);
-        int i = 0;
-        for (; i < bound; i += F.length()) {
-          acc = FloatVector.fromByteBuffer(F, qm.bytes, qm.at(query + i), LE)
-              .fma(FloatVector.fromByteBuffer(F, km.bytes, km.at(key + i), LE), acc);
-        }
-        float dot = VectorMath.sum(acc);
-        for (; i < hs; i++) {
-          dot += qm.get(query + i) * km.get(key + i);
-        }
-        am.put(row + j, dot * scale + m);
+        am.put(row + j, dot(qm, query, km, keys + (long) j * hs, hs) * scale + m);
       }
       softmaxRow(am, am, row, s);
       int i = 0;
@@ -633,6 +622,22 @@ public final class VectorKernels implements Kernels {
     }
   }
 
+  /** {@code Σ a[at + i] · b[bt + i]} over {@code i < n}. */
+  private static float dot(FloatMemory a, long at, FloatMemory b, long bt, int n) {
+    int bound = F.loopBound(n);
+    FloatVector acc = FloatVector.zero(F);
+    int i = 0;
+    for (; i < bound; i += F.length()) {
+      acc = FloatVector.fromByteBuffer(F, a.bytes, a.at(at + i), LE)
+          .fma(FloatVector.fromByteBuffer(F, b.bytes, b.at(bt + i), LE), acc);
+    }
+    float dot = VectorMath.sum(acc);
+    for (; i < n; i++) {
+      dot += a.get(at + i) * b.get(bt + i);
+    }
+    return dot;
+  }
+
   /**
    * {@code dx[row..row+width) (+)= y ⊙ (dy − Σ dy ⊙ y)}: adds when {@code accumulate}, else
    * overwrites; {@code dx} may be {@code dy}.
@@ -640,17 +645,8 @@ public final class VectorKernels implements Kernels {
   private static void softmaxBackwardRow(FloatMemory dx, FloatMemory dy, FloatMemory y, long row,
       int width, boolean accumulate) {
     int bound = F.loopBound(width);
-    FloatVector dotV = FloatVector.zero(F);
+    float dot = dot(dy, row, y, row, width);
     int i = 0;
-    for (; i < bound; i += F.length()) {
-      dotV = FloatVector.fromByteBuffer(F, dy.bytes, dy.at(row + i), LE)
-          .fma(FloatVector.fromByteBuffer(F, y.bytes, y.at(row + i), LE), dotV);
-    }
-    float dot = VectorMath.sum(dotV);
-    for (; i < width; i++) {
-      dot += dy.get(row + i) * y.get(row + i);
-    }
-    i = 0;
     for (; i < bound; i += F.length()) {
       FloatVector g = FloatVector.fromByteBuffer(F, dy.bytes, dy.at(row + i), LE).sub(dot)
           .mul(FloatVector.fromByteBuffer(F, y.bytes, y.at(row + i), LE));
