@@ -45,16 +45,16 @@ public final class WeightAssembly {
    */
   public Optional<ParameterStore> accept(WeightsUpdate chunk) {
     long v = chunk.getVersion();
-    if (v <= delivered || (store != null && v < version)) {
-      return Optional.empty();
+    if (v < 0 || v <= delivered || (store != null && v < version)) {
+      return Optional.empty(); // uint64 versions beyond Long.MAX_VALUE are never sent
+    }
+    if (chunk.getChunks() < 1 || chunk.getChunk() < 0 || chunk.getChunk() >= chunk.getChunks()) {
+      throw corrupt(chunk, "no such chunk"); // uint32 fields arrive as ints, maybe negative
     }
     if (store == null || v > version) {
       start(chunk);
     }
     try {
-      if (chunk.getChunk() >= chunks) {
-        throw corrupt(chunk, "its index is beyond its version's " + chunks + " chunks");
-      }
       if (chunk.getChunks() != chunks || !chunk.getSha256().equals(sha256)) {
         throw corrupt(chunk, "its version's chunk count or SHA-256 differs from its first chunk's");
       }
@@ -102,7 +102,7 @@ public final class WeightAssembly {
     }
     int bytes = t.getData().size();
     if (bytes % Float.BYTES != 0 || t.getOffset() < 0
-        || t.getOffset() + bytes / Float.BYTES > spec.size()) {
+        || t.getOffset() > spec.size() - bytes / Float.BYTES) {
       throw corrupt(chunk, "tensor " + t.getName() + " piece of " + bytes + " bytes at element "
           + t.getOffset() + " does not fit its " + spec.size() + " elements");
     }

@@ -148,6 +148,46 @@ class WeightChunksTest {
         .accept(first.toBuilder().setChunk(first.getChunks()).build()));
   }
 
+  @Test
+  void mutatedChunksNeverHandOutWeightsOtherThanThoseSent() throws Exception {
+    // every chunk but one arrives intact, the last one mutated on the wire: the assembly hands
+    // out the version sent or nothing, and fails only by naming the broken check
+    ParameterStore sent = params(7);
+    List<WeightsUpdate> chunks = WeightChunks.of(sent, 9, CHUNK_BYTES);
+    ProtobufSerializer wire = new ProtobufSerializer(1 << 20);
+    Random rng = new Random(15);
+    int handedOut = 0;
+    int refused = 0;
+    for (int trial = 0; trial < 2000; trial++) {
+      int k = rng.nextInt(chunks.size());
+      byte[] bytes = org.rlhf4j.actors.serialization.MutatedPayloads.mutate(
+          wire.toBinary(chunks.get(k)), rng);
+      WeightsUpdate arrived;
+      try {
+        arrived = (WeightsUpdate) wire.fromBinary(bytes, "WeightsUpdate");
+      } catch (java.io.NotSerializableException e) {
+        continue;
+      }
+      WeightAssembly assembly = new WeightAssembly(sent.layout());
+      for (int i = 0; i < chunks.size(); i++) {
+        if (i != k) {
+          assembly.accept(chunks.get(i));
+        }
+      }
+      try {
+        Optional<ParameterStore> got = assembly.accept(arrived);
+        if (got.isPresent()) {
+          assertEquals(sent.sha256(), got.get().sha256(), "trial " + trial);
+          handedOut++;
+        }
+      } catch (CorruptWeightsException e) {
+        assertTrue(e.getMessage().startsWith("weights version "), e.getMessage());
+        refused++;
+      }
+    }
+    assertTrue(refused > 100, refused + " refused, " + handedOut + " whole");
+  }
+
   private static WeightsUpdate withData(WeightsUpdate c, int tensor, ByteString data) {
     Tensor t = c.getTensors(tensor).toBuilder().setData(data)
         .setCrc32C(WeightChunks.crc32c(data)).build();
