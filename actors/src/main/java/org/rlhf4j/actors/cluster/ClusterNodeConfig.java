@@ -1,0 +1,32 @@
+package org.rlhf4j.actors.cluster;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The Pekko settings that make an actor system a node of a run's cluster: Artery TCP on a host and
+ * port, the seed (the learner's address) to join, and the split-brain resolver that downs a node
+ * that stops answering. Everything else comes from the modules' reference.conf.
+ */
+public final class ClusterNodeConfig {
+  private ClusterNodeConfig() {}
+
+  /**
+   * A node listening on {@code host:port} (0 picks a free port) that joins the cluster whose
+   * seeds are {@code seeds} (Pekko addresses such as {@code pekko://rlhf4j@10.0.0.5:25520});
+   * a seed list holding the node's own address starts the cluster.
+   */
+  public static Config of(String host, int port, List<String> seeds, Config fallback) {
+    return ConfigFactory.parseMap(Map.of(
+        "pekko.actor.provider", "cluster",
+        "pekko.remote.artery.transport", "tcp",
+        "pekko.remote.artery.canonical.hostname", host,
+        "pekko.remote.artery.canonical.port", port,
+        "pekko.cluster.seed-nodes", seeds,
+        "pekko.cluster.downing-provider-class",
+        "org.apache.pekko.cluster.sbr.SplitBrainResolverProvider"))
+        .withFallback(fallback);
+  }
+}

@@ -1,0 +1,129 @@
+package org.rlhf4j.actors.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.factory.Nd4j;
+import org.rlhf4j.config.ModelConfig;
+import org.rlhf4j.model.Gpt;
+import org.rlhf4j.model.Head;
+import org.rlhf4j.model.ParameterStore;
+import org.rlhf4j.model.kernels.VectorKernels;
+
+/**
+ * Two actor systems in this JVM, on 127.0.0.1, form a cluster: policy versions sent by the
+ * learner's node arrive at a rollout node's receiver through Artery, chunked and checked, and a
+ * receiver that registers later gets the newest version at once.
+ */
+class WeightsBroadcastTest {
+  private static final Duration BOUND = Duration.ofSeconds(60);
+  private static final Gpt GPT = new Gpt(new ModelConfig(37, 24, 32, 2, 4, 1e-5),
+      EnumSet.noneOf(Head.class), new VectorKernels());
+
+  private ActorTestKit learner;
+  private ActorTestKit node;
+
+  @AfterEach
+  void stop() {
+    for (ActorTestKit kit : new ActorTestKit[] {node, learner}) {
+      if (kit != null) {
+        kit.shutdownTestKit();
+      }
+    }
+  }
+
+  private static ActorTestKit system() {
+    // two nodes in one JVM: each registers its own cluster MBean
+    return ActorTestKit.create("rlhf4j", ClusterNodeConfig.of("127.0.0.1", 0, List.of(),
+        ConfigFactory.parseString("pekko.cluster.jmx.multi-mbeans-in-same-jvm = on")
+            .withFallback(ConfigFactory.load())));
+  }
+
+  private static ParameterStore params(long seed) {
+    ParameterStore p = GPT.initialParameters(seed, DataType.FLOAT);
+    p.flat().addi(Nd4j.rand(DataType.FLOAT, p.flat().length()).subi(0.5));
+    return p;
+  }
+
+  @Test
+  void versionsReachARemoteReceiverWholeAndALateOneGetsTheNewest() throws Exception {
+    learner = system();
+    node = system();
+    Cluster a = Cluster.get(learner.system());
+    a.manager().tell(Join.create(a.selfMember().address()));
+    Cluster.get(node.system()).manager().tell(Join.create(a.selfMember().address()));
+    awaitUp(a, 2);
+
+    BlockingQueue<WeightsReceiver.Versioned> first = new LinkedBlockingQueue<>();
+    node.spawn(WeightsReceiver.create(params(0).layout(), first::add), "receiver-1");
+    ActorRef<WeightsBroadcaster.Command> broadcaster =
+        learner.spawn(WeightsBroadcaster.create(4096), "broadcaster");
+    awaitReceivers(broadcaster, 1);
+
+    ParameterStore v1 = params(1);
+    broadcaster.tell(new WeightsBroadcaster.Broadcast(1, v1));
+    WeightsReceiver.Versioned got = first.poll(BOUND.toSeconds(), TimeUnit.SECONDS);
+    assertNotNull(got, "version 1 did not arrive");
+    assertEquals(1, got.version());
+    assertEquals(v1.sha256(), got.params().sha256());
+
+    ParameterStore v2 = params(2);
+    broadcaster.tell(new WeightsBroadcaster.Broadcast(2, v2));
+    got = first.poll(BOUND.toSeconds(), TimeUnit.SECONDS);
+    assertNotNull(got, "version 2 did not arrive");
+    assertEquals(v2.sha256(), got.params().sha256());
+
+    BlockingQueue<WeightsReceiver.Versioned> late = new LinkedBlockingQueue<>();
+    node.spawn(WeightsReceiver.create(v1.layout(), late::add), "receiver-2");
+    got = late.poll(BOUND.toSeconds(), TimeUnit.SECONDS);
+    assertNotNull(got, "a receiver that joined later got no version");
+    assertEquals(2, got.version());
+    assertEquals(v2.sha256(), got.params().sha256());
+    assertTrue(first.isEmpty(), "the first receiver got a version twice");
+  }
+
+  private static void awaitUp(Cluster cluster, int members) throws InterruptedException {
+    long deadline = System.nanoTime() + BOUND.toNanos();
+    while (System.nanoTime() < deadline) {
+      long up = 0;
+      for (var m : cluster.state().getMembers()) {
+        up += m.status() == MemberStatus.up() ? 1 : 0;
+      }
+      if (up == members) {
+        return;
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError(members + " members were not up within " + BOUND);
+  }
+
+  private void awaitReceivers(ActorRef<WeightsBroadcaster.Command> broadcaster, int n) {
+    TestProbe<Integer> probe = learner.createTestProbe();
+    long deadline = System.nanoTime() + BOUND.toNanos();
+    while (System.nanoTime() < deadline) {
+      broadcaster.tell(new WeightsBroadcaster.CountReceivers(probe.ref()));
+      if (probe.receiveMessage(BOUND) == n) {
+        return;
+      }
+      probe.expectNoMessage(Duration.ofMillis(100));
+    }
+    throw new AssertionError("the broadcaster did not see " + n + " receivers within " + BOUND);
+  }
+}
