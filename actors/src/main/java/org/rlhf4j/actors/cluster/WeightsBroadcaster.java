@@ -1,21 +1,34 @@
 package org.rlhf4j.actors.cluster;
 
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 import org.rlhf4j.actors.weights.WeightChunks;
 import org.rlhf4j.model.ParameterStore;
+import org.rlhf4j.protocol.pb.Credit;
 import org.rlhf4j.protocol.pb.WeightsUpdate;
 
 /**
  * The learner's end of the weight broadcast: follows the Receptionist's list of
  * {@link WeightsReceiver}s and sends each new policy version to all of them in chunks of at most
- * {@code chunkBytes}; a receiver that registers later gets the newest version at once.
+ * {@code chunkBytes}, at most {@code window} unacknowledged chunks per receiver (Artery drops what
+ * overflows its outbound queue, so a whole model is never pushed at once). A new version replaces
+ * what is left of the one before (a receiver jumps to the newest); a receiver that registers
+ * later gets the newest version. Receivers acknowledge with {@link Credit}s sent to this actor,
+ * found under {@link #KEY}.
  */
 public final class WeightsBroadcaster {
+  /** The key under which receivers find the broadcaster to acknowledge chunks. */
+  public static final ServiceKey<Credit> KEY = ServiceKey.create(Credit.class, "rlhf4j-weights-acks");
+
   /** What the broadcaster does. */
   public sealed interface Command {}
 
@@ -27,39 +40,94 @@ public final class WeightsBroadcaster {
 
   private record Listing(Receptionist.Listing listing) implements Command {}
 
-  private WeightsBroadcaster() {}
+  private record Acknowledged(Credit credit) implements Command {}
 
-  public static Behavior<Command> create(int chunkBytes) {
+  /** One receiver's stream: the chunks it still needs and how many are unacknowledged. */
+  private static final class Stream {
+    List<WeightsUpdate> chunks = List.of();
+    int next;
+    int inFlight;
+  }
+
+  private final ActorContext<Command> context;
+  private final int chunkBytes;
+  private final int window;
+  private final Map<ActorRef<WeightsUpdate>, Stream> streams = new HashMap<>();
+  private List<WeightsUpdate> newest = List.of();
+
+  private WeightsBroadcaster(ActorContext<Command> context, int chunkBytes, int window) {
+    this.context = context;
+    this.chunkBytes = chunkBytes;
+    this.window = window;
+  }
+
+  /** A broadcaster sending chunks of {@code chunkBytes}, {@code window} in flight per receiver. */
+  public static Behavior<Command> create(int chunkBytes, int window) {
+    if (window < 1) {
+      throw new IllegalArgumentException("window must be at least 1, got " + window);
+    }
     return Behaviors.setup(context -> {
-      ActorRef<Receptionist.Listing> adapter =
-          context.messageAdapter(Receptionist.Listing.class, Listing::new);
       context.getSystem().receptionist().tell(Receptionist.subscribe(WeightsReceiver.KEY,
-          adapter));
-      return running(chunkBytes, Set.of(), List.of());
+          context.messageAdapter(Receptionist.Listing.class, Listing::new)));
+      // a child takes the acknowledgements: an actor's message adapters share one ref, and the
+      // cluster receptionist fails when one ref both subscribes and registers
+      ActorRef<Command> self = context.getSelf();
+      ActorRef<Credit> acks = context.spawn(Behaviors.<Credit>receiveMessage(c -> {
+        self.tell(new Acknowledged(c));
+        return Behaviors.same();
+      }), "acks");
+      context.getSystem().receptionist().tell(Receptionist.register(KEY, acks));
+      return new WeightsBroadcaster(context, chunkBytes, window).behavior();
     });
   }
 
-  private static Behavior<Command> running(int chunkBytes, Set<ActorRef<WeightsUpdate>> receivers,
-      List<WeightsUpdate> newest) {
+  private Behavior<Command> behavior() {
     return Behaviors.receive(Command.class)
         .onMessage(Broadcast.class, b -> {
-          List<WeightsUpdate> chunks = WeightChunks.of(b.params(), b.version(), chunkBytes);
-          receivers.forEach(r -> chunks.forEach(r::tell));
-          return running(chunkBytes, receivers, chunks);
+          newest = WeightChunks.of(b.params(), b.version(), chunkBytes);
+          streams.forEach((receiver, stream) -> restart(receiver, stream));
+          return Behaviors.same();
         })
         .onMessage(Listing.class, l -> {
           Set<ActorRef<WeightsUpdate>> now = l.listing().getServiceInstances(WeightsReceiver.KEY);
+          streams.keySet().retainAll(now);
           for (ActorRef<WeightsUpdate> r : now) {
-            if (!receivers.contains(r)) {
-              newest.forEach(r::tell);
+            if (!streams.containsKey(r)) {
+              Stream stream = new Stream();
+              streams.put(r, stream);
+              restart(r, stream);
             }
           }
-          return running(chunkBytes, Set.copyOf(now), newest);
+          return Behaviors.same();
+        })
+        .onMessage(Acknowledged.class, a -> {
+          ActorRef<WeightsUpdate> receiver = ActorRefResolver.get(context.getSystem())
+              .resolveActorRef(a.credit().getConsumerId());
+          Stream stream = streams.get(receiver);
+          if (stream != null) {
+            stream.inFlight = Math.max(0, stream.inFlight - a.credit().getAmount());
+            pump(receiver, stream);
+          }
+          return Behaviors.same();
         })
         .onMessage(CountReceivers.class, c -> {
-          c.replyTo().tell(receivers.size());
+          c.replyTo().tell(streams.size());
           return Behaviors.same();
         })
         .build();
+  }
+
+  /** The receiver's stream starts over with the newest version's chunks. */
+  private void restart(ActorRef<WeightsUpdate> receiver, Stream stream) {
+    stream.chunks = newest;
+    stream.next = 0;
+    pump(receiver, stream);
+  }
+
+  private void pump(ActorRef<WeightsUpdate> receiver, Stream stream) {
+    while (stream.inFlight < window && stream.next < stream.chunks.size()) {
+      receiver.tell(stream.chunks.get(stream.next++));
+      stream.inFlight++;
+    }
   }
 }

@@ -1,6 +1,9 @@
 package org.rlhf4j.actors.cluster;
 
+import java.util.Set;
 import java.util.function.Consumer;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
@@ -9,13 +12,15 @@ import org.rlhf4j.actors.weights.CorruptWeightsException;
 import org.rlhf4j.actors.weights.WeightAssembly;
 import org.rlhf4j.model.ParameterLayout;
 import org.rlhf4j.model.ParameterStore;
+import org.rlhf4j.protocol.pb.Credit;
 import org.rlhf4j.protocol.pb.WeightsUpdate;
 
 /**
  * A rollout node's end of the weight broadcast: registers with the Receptionist under
- * {@link #KEY}, puts the chunks of each policy version back together and hands every whole,
- * checked version to {@code use} (the node's workers). A corrupt version is logged and dropped;
- * the node keeps the weights it has and takes the next version.
+ * {@link #KEY}, acknowledges every chunk to the {@link WeightsBroadcaster}, puts each policy
+ * version back together and hands every whole, checked version to {@code use} (the node's
+ * workers). A corrupt version is logged and dropped; the node keeps the weights it has and takes
+ * the next version.
  */
 public final class WeightsReceiver {
   /** The key under which receivers are found, one per rollout node. */
@@ -24,23 +29,50 @@ public final class WeightsReceiver {
 
   private WeightsReceiver() {}
 
-  /** A receiver for parameters laid out as {@code layout}. */
-  public static Behavior<WeightsUpdate> create(ParameterLayout layout,
-      Consumer<Versioned> use) {
-    return Behaviors.setup(context -> {
-      context.getSystem().receptionist().tell(Receptionist.register(KEY, context.getSelf()));
-      WeightAssembly assembly = new WeightAssembly(layout);
-      return Behaviors.receiveMessage(chunk -> {
-        try {
-          assembly.accept(chunk).ifPresent(p -> use.accept(new Versioned(chunk.getVersion(), p)));
-        } catch (CorruptWeightsException e) {
-          context.getLog().warn("dropped a policy version: {}", e.getMessage());
-        }
-        return Behaviors.same();
-      });
-    });
-  }
-
   /** A whole policy version as it arrived. */
   public record Versioned(long version, ParameterStore params) {}
+
+  /** A receiver for parameters laid out as {@code layout}. */
+  public static Behavior<WeightsUpdate> create(ParameterLayout layout, Consumer<Versioned> use) {
+    return Behaviors.<Object>setup(context -> {
+      context.getSystem().receptionist().tell(Receptionist.register(KEY,
+          context.getSelf().narrow()));
+      // the listing through an adapter: one ref that both registers and subscribes makes the
+      // cluster receptionist fail
+      context.getSystem().receptionist().tell(Receptionist.subscribe(WeightsBroadcaster.KEY,
+          context.messageAdapter(Receptionist.Listing.class, listing -> listing)));
+      String self = ActorRefResolver.get(context.getSystem())
+          .toSerializationFormat(context.getSelf());
+      WeightAssembly assembly = new WeightAssembly(layout);
+      Acks acks = new Acks();
+      return Behaviors.receiveMessage(message -> {
+        if (message instanceof Receptionist.Listing listing) {
+          acks.broadcasters = listing.getServiceInstances(WeightsBroadcaster.KEY);
+        } else if (message instanceof WeightsUpdate chunk) {
+          acks.pending++;
+          try {
+            assembly.accept(chunk).ifPresent(p -> use.accept(new Versioned(chunk.getVersion(), p)));
+          } catch (CorruptWeightsException e) {
+            context.getLog().warn("dropped a policy version: {}", e.getMessage());
+          }
+        }
+        acks.send(self);
+        return Behaviors.same();
+      });
+    }).narrow();
+  }
+
+  /** Chunks to acknowledge, and to whom: held until the broadcaster is known. */
+  private static final class Acks {
+    Set<ActorRef<Credit>> broadcasters = Set.of();
+    int pending;
+
+    void send(String self) {
+      if (pending > 0 && !broadcasters.isEmpty()) {
+        Credit credit = Credit.newBuilder().setConsumerId(self).setAmount(pending).build();
+        broadcasters.forEach(b -> b.tell(credit));
+        pending = 0;
+      }
+    }
+  }
 }
