@@ -15,6 +15,7 @@ import org.rlhf4j.tasks.sentiment.SentimentTask;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.rlhf4j.bench.BroadcastThroughput;
 import org.rlhf4j.bench.GenerateThroughput;
 import org.rlhf4j.bench.PeerShape;
 import org.rlhf4j.bench.TrainThroughput;
@@ -27,7 +28,7 @@ import picocli.CommandLine.Spec;
 /** {@code rlhf4j bench ...}: throughput under the PyTorch peer's protocol, one JSON line each. */
 @Command(name = "bench", description = "Measure throughput the way ../shared/bench/torch_gpt_bench.py does.",
     mixinStandardHelpOptions = true, subcommands = {BenchCommand.Train.class, BenchCommand.Generate.class,
-        BenchCommand.Pipeline.class})
+        BenchCommand.Pipeline.class, BenchCommand.Broadcast.class})
 final class BenchCommand {
 
   /** {@code rlhf4j bench train}: forward + backward + AdamW tokens per second. */
@@ -100,6 +101,52 @@ final class BenchCommand {
       out.printf(Locale.ROOT, "{\"config\": \"%s\", \"params\": %d, \"threads\": %d, "
           + "\"gen_tokens_per_s\": %d}%n", shape, r.params(), r.threads(),
           Math.round(r.tokensPerSecond()));
+      out.flush();
+      return 0;
+    }
+  }
+
+  /** {@code rlhf4j bench broadcast}: one policy version to N rollout nodes over Artery. */
+  @Command(name = "broadcast", mixinStandardHelpOptions = true,
+      description = "One policy version of a peer shape sent from a learner node to N rollout "
+          + "nodes (actor systems of this JVM in one Pekko cluster on 127.0.0.1, so every byte "
+          + "crosses Artery's TCP), chunked, acknowledged and checked; the second of two versions "
+          + "is timed. Prints {\"config\", \"bytes\", \"nodes\", \"seconds\", "
+          + "\"mb_per_s\"} (10^6 bytes delivered per second, all nodes together).")
+  static final class Broadcast implements Callable<Integer> {
+    @Option(names = "--config", paramLabel = "S|M|G", defaultValue = "S",
+        description = "The peer's model shape (default ${DEFAULT-VALUE}).")
+    String config;
+
+    @Option(names = "--nodes", paramLabel = "N", defaultValue = "2",
+        description = "Rollout nodes (default ${DEFAULT-VALUE}).")
+    int nodes;
+
+    @Option(names = "--chunk-bytes", paramLabel = "BYTES", defaultValue = "65536",
+        description = "Tensor bytes per chunk (default ${DEFAULT-VALUE}).")
+    int chunkBytes;
+
+    @Option(names = "--window", paramLabel = "N", defaultValue = "16",
+        description = "Unacknowledged chunks per node (default ${DEFAULT-VALUE}).")
+    int window;
+
+    @Spec CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+      PeerShape shape = shape(config, 1);
+      if (nodes < 1 || chunkBytes < Float.BYTES || window < 1) {
+        throw new UserInputException("--nodes and --window: expected at least 1, --chunk-bytes "
+            + "at least 4; got " + nodes + ", " + window + " and " + chunkBytes);
+      }
+      spec.commandLine().getErr().printf("bench broadcast: config %s to %d node(s), chunks of %d "
+          + "bytes, %d in flight...%n", shape, nodes, chunkBytes, window);
+      spec.commandLine().getErr().flush();
+      BroadcastThroughput.Result r = BroadcastThroughput.run(shape, nodes, chunkBytes, window);
+      PrintWriter out = spec.commandLine().getOut();
+      out.printf(Locale.ROOT, "{\"config\": \"%s\", \"bytes\": %d, \"nodes\": %d, "
+          + "\"seconds\": %.3f, \"mb_per_s\": %.1f}%n", shape, r.bytes(), r.nodes(),
+          r.seconds(), r.megabytesPerSecond());
       out.flush();
       return 0;
     }

@@ -203,6 +203,20 @@ class Rlhf4jCommandTest {
   }
 
   @Test
+  void benchBroadcastSendsAVersionThroughAClusterAndPrintsItsRate() throws Exception {
+    Run r = run("bench", "broadcast", "--config", "S", "--nodes", "1", "--chunk-bytes", "16384");
+    assertEquals(0, r.exit(), r.err());
+    var json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.out());
+    assertEquals(445_952L * 4, json.get("bytes").asLong());
+    assertEquals(1, json.get("nodes").asInt());
+    assertTrue(json.get("mb_per_s").asDouble() > 0, r.out());
+    Run bad = run("bench", "broadcast", "--window", "0");
+    assertEquals(2, bad.exit());
+    assertTrue(bad.err().startsWith("rlhf4j: --nodes and --window: expected at least 1"),
+        bad.err());
+  }
+
+  @Test
   void benchRejectsAnUnknownConfigWithExitTwo() {
     Run r = run("bench", "train", "--config", "XL");
     assertEquals(2, r.exit());

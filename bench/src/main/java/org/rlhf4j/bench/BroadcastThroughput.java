@@ -1,0 +1,136 @@
+package org.rlhf4j.bench;
+
+import com.typesafe.config.ConfigFactory;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.factory.Nd4j;
+import org.rlhf4j.actors.cluster.ClusterNodeConfig;
+import org.rlhf4j.actors.cluster.WeightsBroadcaster;
+import org.rlhf4j.actors.cluster.WeightsReceiver;
+import org.rlhf4j.model.GptLayout;
+import org.rlhf4j.model.Head;
+import org.rlhf4j.model.ParameterLayout;
+import org.rlhf4j.model.ParameterStore;
+
+/**
+ * One policy version of a peer shape sent by a learner node to N rollout nodes, every node an
+ * actor system of this JVM on 127.0.0.1 joined in one cluster, so the bytes cross Artery's TCP on
+ * loopback. A first version warms the path up; the second is timed from the broadcast until every
+ * node holds it whole and checked.
+ */
+public final class BroadcastThroughput {
+  private static final long BOUND_SECONDS = 600;
+
+  /** What one measured version took: {@code bytes} of it to each of {@code nodes}. */
+  public record Result(long bytes, int nodes, double seconds) {
+    /** Megabytes (10^6) delivered per second, all nodes together. */
+    public double megabytesPerSecond() {
+      return bytes * (double) nodes / seconds / 1e6;
+    }
+  }
+
+  private BroadcastThroughput() {}
+
+  public static Result run(PeerShape shape, int nodes, int chunkBytes, int window)
+      throws Exception {
+    ParameterLayout layout = GptLayout.of(shape.model(), EnumSet.noneOf(Head.class));
+    List<ActorSystem<?>> systems = new ArrayList<>();
+    try {
+      ActorSystem<Void> learner = system("learner");
+      systems.add(learner);
+      Cluster seed = Cluster.get(learner);
+      seed.manager().tell(Join.create(seed.selfMember().address()));
+      List<List<CompletableFuture<String>>> arrivals = new ArrayList<>(); // per version, per node
+      for (int v = 0; v < 2; v++) {
+        arrivals.add(new ArrayList<>());
+      }
+      for (int n = 0; n < nodes; n++) {
+        ActorSystem<Void> node = system("node-" + n);
+        systems.add(node);
+        Cluster.get(node).manager().tell(Join.create(seed.selfMember().address()));
+        List<CompletableFuture<String>> mine = new ArrayList<>();
+        for (int v = 0; v < 2; v++) {
+          CompletableFuture<String> f = new CompletableFuture<>();
+          arrivals.get(v).add(f);
+          mine.add(f);
+        }
+        node.systemActorOf(WeightsReceiver.create(layout, got -> mine.get((int) got.version())
+            .complete(got.params().sha256())), "receiver", org.apache.pekko.actor.typed.Props.empty());
+      }
+      awaitUp(seed, nodes + 1);
+      ActorRef<WeightsBroadcaster.Command> broadcaster = learner.systemActorOf(
+          WeightsBroadcaster.create(chunkBytes, window), "broadcaster",
+          org.apache.pekko.actor.typed.Props.empty());
+      awaitReceivers(learner, broadcaster, nodes);
+      double seconds = 0;
+      for (int v = 0; v < 2; v++) {
+        ParameterStore params = ParameterStore.zeros(layout, DataType.FLOAT);
+        params.flat().assign(Nd4j.rand(DataType.FLOAT, params.flat().length()));
+        String sha = params.sha256();
+        long start = System.nanoTime();
+        broadcaster.tell(new WeightsBroadcaster.Broadcast(v, params));
+        for (CompletableFuture<String> f : arrivals.get(v)) {
+          if (!sha.equals(f.get(BOUND_SECONDS, TimeUnit.SECONDS))) {
+            throw new IllegalStateException("a node assembled other weights than those sent");
+          }
+        }
+        seconds = (System.nanoTime() - start) / 1e9;
+      }
+      return new Result(layout.totalSize() * Float.BYTES, nodes, seconds);
+    } finally {
+      for (ActorSystem<?> s : systems) {
+        s.terminate();
+      }
+      for (ActorSystem<?> s : systems) {
+        s.getWhenTerminated().toCompletableFuture().get(60, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  private static ActorSystem<Void> system(String name) {
+    return ActorSystem.create(Behaviors.empty(), "rlhf4j", ClusterNodeConfig.of("127.0.0.1", 0,
+        List.of(), ConfigFactory.parseString("pekko.cluster.jmx.multi-mbeans-in-same-jvm = on\n"
+            + "pekko.loglevel = WARNING").withFallback(ConfigFactory.load())));
+  }
+
+  private static void awaitUp(Cluster cluster, int members) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(BOUND_SECONDS);
+    while (System.nanoTime() < deadline) {
+      long up = 0;
+      for (var m : cluster.state().getMembers()) {
+        up += m.status() == MemberStatus.up() ? 1 : 0;
+      }
+      if (up == members) {
+        return;
+      }
+      Thread.sleep(50);
+    }
+    throw new IllegalStateException(members + " cluster members not up in " + BOUND_SECONDS + " s");
+  }
+
+  private static void awaitReceivers(ActorSystem<?> system,
+      ActorRef<WeightsBroadcaster.Command> broadcaster, int n) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(BOUND_SECONDS);
+    while (System.nanoTime() < deadline) {
+      int seen = AskPattern.<WeightsBroadcaster.Command, Integer>ask(broadcaster,
+          WeightsBroadcaster.CountReceivers::new, java.time.Duration.ofSeconds(10),
+          system.scheduler()).toCompletableFuture().get(10, TimeUnit.SECONDS);
+      if (seen == n) {
+        return;
+      }
+      Thread.sleep(50);
+    }
+    throw new IllegalStateException("the broadcaster did not see " + n + " receivers");
+  }
+}
