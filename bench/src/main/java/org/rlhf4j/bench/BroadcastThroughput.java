@@ -1,6 +1,7 @@
 package org.rlhf4j.bench;
 
 import com.typesafe.config.ConfigFactory;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -8,13 +9,14 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
+import org.rlhf4j.actors.cluster.ClusterMembers;
 import org.rlhf4j.actors.cluster.ClusterNodeConfig;
 import org.rlhf4j.actors.cluster.WeightsBroadcaster;
 import org.rlhf4j.actors.cluster.WeightsReceiver;
@@ -66,12 +68,12 @@ public final class BroadcastThroughput {
           mine.add(f);
         }
         node.systemActorOf(WeightsReceiver.create(layout, got -> mine.get((int) got.version())
-            .complete(got.params().sha256())), "receiver", org.apache.pekko.actor.typed.Props.empty());
+            .complete(got.params().sha256())), "receiver", Props.empty());
       }
-      awaitUp(seed, nodes + 1);
+      ClusterMembers.awaitUp(seed, nodes + 1, Duration.ofSeconds(BOUND_SECONDS));
       ActorRef<WeightsBroadcaster.Command> broadcaster = learner.systemActorOf(
           WeightsBroadcaster.create(chunkBytes, window), "broadcaster",
-          org.apache.pekko.actor.typed.Props.empty());
+          Props.empty());
       awaitReceivers(learner, broadcaster, nodes);
       double seconds = 0;
       for (int v = 0; v < 2; v++) {
@@ -104,27 +106,12 @@ public final class BroadcastThroughput {
             + "pekko.loglevel = WARNING").withFallback(ConfigFactory.load())));
   }
 
-  private static void awaitUp(Cluster cluster, int members) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(BOUND_SECONDS);
-    while (System.nanoTime() < deadline) {
-      long up = 0;
-      for (var m : cluster.state().getMembers()) {
-        up += m.status() == MemberStatus.up() ? 1 : 0;
-      }
-      if (up == members) {
-        return;
-      }
-      Thread.sleep(50);
-    }
-    throw new IllegalStateException(members + " cluster members not up in " + BOUND_SECONDS + " s");
-  }
-
   private static void awaitReceivers(ActorSystem<?> system,
       ActorRef<WeightsBroadcaster.Command> broadcaster, int n) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(BOUND_SECONDS);
     while (System.nanoTime() < deadline) {
       int seen = AskPattern.<WeightsBroadcaster.Command, Integer>ask(broadcaster,
-          WeightsBroadcaster.CountReceivers::new, java.time.Duration.ofSeconds(10),
+          WeightsBroadcaster.CountReceivers::new, Duration.ofSeconds(10),
           system.scheduler()).toCompletableFuture().get(10, TimeUnit.SECONDS);
       if (seen == n) {
         return;

@@ -14,7 +14,6 @@ import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
 import org.junit.jupiter.api.AfterEach;
@@ -70,7 +69,7 @@ class WeightsBroadcastTest {
     Cluster a = Cluster.get(learner.system());
     a.manager().tell(Join.create(a.selfMember().address()));
     Cluster.get(node.system()).manager().tell(Join.create(a.selfMember().address()));
-    awaitUp(a, 2);
+    ClusterMembers.awaitUp(a, 2, BOUND);
 
     BlockingQueue<WeightsReceiver.Versioned> first = new LinkedBlockingQueue<>();
     node.spawn(WeightsReceiver.create(params(0).layout(), first::add), "receiver-1");
@@ -108,21 +107,6 @@ class WeightsBroadcastTest {
     assertEquals(4, got.version());
     assertEquals(v4.sha256(), got.params().sha256());
     assertTrue(first.isEmpty(), "the first receiver got a version twice");
-  }
-
-  private static void awaitUp(Cluster cluster, int members) throws InterruptedException {
-    long deadline = System.nanoTime() + BOUND.toNanos();
-    while (System.nanoTime() < deadline) {
-      long up = 0;
-      for (var m : cluster.state().getMembers()) {
-        up += m.status() == MemberStatus.up() ? 1 : 0;
-      }
-      if (up == members) {
-        return;
-      }
-      Thread.sleep(100);
-    }
-    throw new AssertionError(members + " members were not up within " + BOUND);
   }
 
   private void awaitReceivers(ActorRef<WeightsBroadcaster.Command> broadcaster, int n) {
