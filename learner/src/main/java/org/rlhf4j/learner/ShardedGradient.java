@@ -80,6 +80,7 @@ public final class ShardedGradient {
    * with the others suppressed in it.
    */
   public <R> List<R> run(ParameterStore grads, List<Function<ParameterStore, R>> work) {
+    requireShards(work.size());
     List<Supplier<R>> tasks = new ArrayList<>(work.size());
     for (int i = 0; i < work.size(); i++) {
       Function<ParameterStore, R> w = work.get(i);
@@ -101,9 +102,7 @@ public final class ShardedGradient {
    * caller's thread, and returns the results in order; failures as in {@link #run}.
    */
   public <R> List<R> map(List<Supplier<R>> work) {
-    if (work.isEmpty() || work.size() > shards) {
-      throw new IllegalArgumentException(work.size() + " shards of work for 1 to " + shards);
-    }
+    requireShards(work.size());
     List<Future<R>> others = new ArrayList<>(work.size());
     for (int i = 1; i < work.size(); i++) {
       Supplier<R> w = work.get(i);
@@ -149,5 +148,11 @@ public final class ShardedGradient {
       throw new IllegalStateException("a gradient shard failed", first);
     }
     return results;
+  }
+
+  private void requireShards(int n) {
+    if (n < 1 || n > shards) {
+      throw new IllegalArgumentException(n + " shards of work for 1 to " + shards);
+    }
   }
 }

@@ -2,6 +2,7 @@ package org.rlhf4j.learner;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -102,5 +103,20 @@ class ShardedGradientTest {
           throw new IllegalArgumentException("bad shard");
         })));
     assertEquals("bad shard", e.getMessage());
+  }
+
+  @Test
+  void moreWorkThanShardsIsRefusedBeforeAnyRuns() {
+    ParameterStore grads = zeros();
+    ShardedGradient g = new ShardedGradient(grads, 2, 1);
+    AtomicBoolean ran = new AtomicBoolean();
+    Function<ParameterStore, Integer> w = s -> {
+      ran.set(true);
+      return 0;
+    };
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> g.run(grads, List.of(w, w, w)));
+    assertEquals("3 shards of work for 1 to 2", e.getMessage());
+    assertFalse(ran.get());
   }
 }
