@@ -44,8 +44,9 @@ record DemoPlan(String name, Map<String, Object> common, Map<String, Map<String,
   // the bonus's extra entropy turned into pseudo-words (real words 82%) in some; at KL 0.15 and
   // 0.02 it won 0.84 and 0.87 but once ran away (win 0.50, distinct-2 0.87): the bonus pushes
   // mass onto the whole 8,192-token tail faster than the KL penalty, which sees sampled tokens
-  // only, pulls it back. Without a bonus, at KL 0.3, four runs won 0.85 to 0.92 with distinct-2
-  // 0.39 to 0.42 of 0.68, and 0.27 on another collection's reward model (KL 0.4: 0.81 to 0.89).
+  // only, pulls it back. Without a bonus, at KL 0.3, three runs won 0.85 to 0.90 with distinct-2
+  // 0.39 to 0.42 of 0.68, and one on another collection's reward model 0.92 with 0.27 (KL 0.4:
+  // 0.81 to 0.89).
   private static final double KL_COEF = 0.2;
   private static final double ENTROPY_BONUS = 0.08;
   private static final double QUICK_KL_COEF = 0.3;

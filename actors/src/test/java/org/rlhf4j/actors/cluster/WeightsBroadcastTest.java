@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
 import java.time.Duration;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -18,24 +17,17 @@ import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.factory.Nd4j;
-import org.rlhf4j.config.ModelConfig;
-import org.rlhf4j.model.Gpt;
-import org.rlhf4j.model.Head;
+import org.rlhf4j.actors.weights.TinyWeights;
 import org.rlhf4j.model.ParameterStore;
-import org.rlhf4j.model.kernels.VectorKernels;
 
 /**
  * Two actor systems in this JVM, on 127.0.0.1, form a cluster: policy versions sent by the
- * learner's node arrive at a rollout node's receiver through Artery, in about 240 chunks of 512
+ * learner's node arrive at a rollout node's receiver through Artery, in 215 chunks of 512
  * bytes with 4 unacknowledged at a time, whole and checked; a receiver that registers later gets
  * the newest version at once.
  */
 class WeightsBroadcastTest {
   private static final Duration BOUND = Duration.ofSeconds(60);
-  private static final Gpt GPT = new Gpt(new ModelConfig(37, 24, 32, 2, 4, 1e-5),
-      EnumSet.noneOf(Head.class), new VectorKernels());
 
   private ActorTestKit learner;
   private ActorTestKit node;
@@ -57,9 +49,7 @@ class WeightsBroadcastTest {
   }
 
   private static ParameterStore params(long seed) {
-    ParameterStore p = GPT.initialParameters(seed, DataType.FLOAT);
-    p.flat().addi(Nd4j.rand(DataType.FLOAT, p.flat().length()).subi(0.5));
-    return p;
+    return TinyWeights.params(seed);
   }
 
   @Test

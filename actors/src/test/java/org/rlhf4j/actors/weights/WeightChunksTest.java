@@ -7,32 +7,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.protobuf.ByteString;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.factory.Nd4j;
 import org.rlhf4j.actors.serialization.ProtobufSerializer;
-import org.rlhf4j.config.ModelConfig;
-import org.rlhf4j.model.Gpt;
-import org.rlhf4j.model.Head;
 import org.rlhf4j.model.ParameterStore;
-import org.rlhf4j.model.kernels.VectorKernels;
 import org.rlhf4j.protocol.pb.Tensor;
 import org.rlhf4j.protocol.pb.WeightsUpdate;
 
 class WeightChunksTest {
-  // 37·32 + 24·32 + two blocks: about 30,000 floats, so 4 KiB chunks cut tensors into pieces
-  private static final Gpt GPT = new Gpt(new ModelConfig(37, 24, 32, 2, 4, 1e-5),
-      EnumSet.noneOf(Head.class), new VectorKernels());
+  // 27,424 floats, so 4 KiB chunks cut tensors into pieces
   private static final int CHUNK_BYTES = 4096;
 
   private static ParameterStore params(long seed) {
-    ParameterStore p = GPT.initialParameters(seed, DataType.FLOAT);
-    p.flat().addi(Nd4j.rand(DataType.FLOAT, p.flat().length()).subi(0.5));
-    return p;
+    return TinyWeights.params(seed);
   }
 
   @Test
@@ -40,6 +29,7 @@ class WeightChunksTest {
     ParameterStore sent = params(1);
     List<WeightsUpdate> chunks = new ArrayList<>(WeightChunks.of(sent, 7, CHUNK_BYTES));
     long floats = sent.flat().length();
+    assertEquals(27_424, floats);
     assertEquals((floats * 4 + CHUNK_BYTES - 1) / CHUNK_BYTES, chunks.size(), "chunks filled up");
     ProtobufSerializer wire = new ProtobufSerializer(CHUNK_BYTES + 1024);
     List<WeightsUpdate> received = new ArrayList<>();
