@@ -3,6 +3,7 @@ package org.rlhf4j.learner.async;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -215,7 +216,10 @@ public final class PpoLearner {
     if (batch.size() < config.batchSize()) {
       return Outcome.BUFFERED;
     }
-    List<ScoredRollout> rows = List.copyOf(batch);
+    // Arrival order depends on thread timing; training in rollout-id order makes a synchronous
+    // run (max-lag 0, credits = batch size) give the same weights for the same seed every time.
+    List<ScoredRollout> rows = batch.stream()
+        .sorted(Comparator.comparingLong(m -> m.getRollout().getRolloutId())).toList();
     batch.clear();
     lastRound = Collections.unmodifiableMap(round(rows));
     trained += rows.size();

@@ -93,6 +93,20 @@ class PpoLearnerTest {
   }
 
   @Test
+  void aBatchTrainsToTheSameWeightsWhateverOrderItsRolloutsArrivedIn() {
+    Rig inOrder = TinySetup.rig(TinySetup.ppo("batch-size = 4"), 0, 7);
+    Rig reversed = TinySetup.rig(TinySetup.ppo("batch-size = 4"), 0, 7);
+    List<ScoredRollout> m = sample(inOrder, new GenerationEngine(5, TinySetup.PAD),
+        inOrder.learner().snapshot(), 1);
+    offerAll(inOrder.learner(), m, Outcome.BUFFERED, Outcome.BUFFERED, Outcome.BUFFERED,
+        Outcome.TRAINED);
+    offerAll(reversed.learner(), List.of(m.get(3), m.get(1), m.get(2), m.get(0)),
+        Outcome.BUFFERED, Outcome.BUFFERED, Outcome.BUFFERED, Outcome.TRAINED);
+    assertEquals(inOrder.learner().policyParams().sha256(),
+        reversed.learner().policyParams().sha256());
+  }
+
+  @Test
   void maxLagZeroDropsEveryRolloutOlderThanTheCurrentVersion() {
     Rig rig = TinySetup.rig(TinySetup.ppo("batch-size = 4"), 0, 7);
     PpoLearner learner = rig.learner();
