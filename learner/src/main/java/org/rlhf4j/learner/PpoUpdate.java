@@ -41,6 +41,9 @@ public final class PpoUpdate {
    * the critic's {@code valuesOld}, then whitened; or GRPO/RLOO over groups of
    * {@code group-size} consecutive responses, on each response's score plus its KL penalty
    * ({@code nonScore}), broadcast to its tokens.
+   *
+   * @param scores each response's score after the missing-EOS penalty (B); GAE reads
+   *     {@code rewards} instead, which carry it on the last token
    */
   public static Advantages advantages(PpoConfig config, BatchShape shape, double[] rewards,
       double[] nonScore, double[] scores, double[] valuesOld, double[] mask) {

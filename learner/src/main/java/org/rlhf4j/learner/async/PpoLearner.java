@@ -448,13 +448,16 @@ public final class PpoLearner {
         : tokens.toResponseLayout(criticEvaluation(tokens).values(), t); // (B·T)
 
     // 4. per-token rewards with the KL penalty, then advantages; the KL is taken between the
-    //    behaviour and reference log-probs (for an on-policy rollout, the current policy's)
+    //    behaviour and reference log-probs (for an on-policy rollout, the current policy's). The
+    //    grouped estimators read sequence scores, so the missing-EOS penalty goes into those too.
     double[] rewards = new double[b * t];
     double[] nonScore = new double[b];
     TokenRewards.Totals totals = tokenRewards.compute(rewards, nonScore, shape, logpBehaviour,
         logpRef, scores, endedWithEos, mask, kl.value());
-    PpoUpdate.Advantages estimated = PpoUpdate.advantages(config, shape, rewards, nonScore, scores,
-        valuesOld, mask);
+    double[] penalisedScores = new double[b]; // (B)
+    tokenRewards.penalisedScores(penalisedScores, scores, endedWithEos);
+    PpoUpdate.Advantages estimated = PpoUpdate.advantages(config, shape, rewards, nonScore,
+        penalisedScores, valuesOld, mask);
     double[] advantages = estimated.advantages();
     double[] returns = estimated.returns();
 

@@ -41,6 +41,28 @@ public final class TokenRewards {
   }
 
   /**
+   * Each response's score less the missing-EOS penalty when it did not end with EOS: the score
+   * {@link #compute} puts on the last token, and the sequence score GRPO and RLOO compare (they
+   * never read the per-token rewards, so without this the penalty would not reach them, where
+   * TRL's RLOO applies it). {@code out} may be {@code scores}.
+   *
+   * @param out (B)
+   * @param scores the reward model's score per response (B)
+   * @param endedWithEos whether each response ended with EOS (B); may be null when the penalty is 0
+   */
+  public void penalisedScores(double[] out, double[] scores, boolean[] endedWithEos) {
+    if (scores == null || out == null || out.length != scores.length) {
+      throw new IllegalArgumentException("penalised scores: out has "
+          + (out == null ? "null" : out.length) + " values, scores "
+          + (scores == null ? "null" : scores.length));
+    }
+    requireEosFlags(endedWithEos, scores.length);
+    for (int row = 0; row < scores.length; row++) {
+      out[row] = penalised(scores[row], endedWithEos, row);
+    }
+  }
+
+  /**
    * Fills {@code rewards} with {@code −klCoef·kl_t} on real tokens, 0 on padding, and adds the
    * (penalised) score at each row's last real token; then, if enabled, whitens the rewards over all
    * real tokens without shifting their mean. {@code nonScoreRewards} gets each row's
@@ -65,14 +87,7 @@ public final class TokenRewards {
     shape.requireTokens("logpRef", logpRef);
     shape.requireRows("scores", scores);
     int realTokens = shape.requireMask(mask);
-    if (endedWithEos != null && endedWithEos.length != shape.b()) {
-      throw new IllegalArgumentException("endedWithEos has " + endedWithEos.length
-          + " values; expected B = " + shape.b());
-    }
-    if (endedWithEos == null && missingEosPenalty != 0) {
-      throw new IllegalArgumentException("a missing-EOS penalty of " + missingEosPenalty
-          + " is set, so endedWithEos must be given");
-    }
+    requireEosFlags(endedWithEos, shape.b());
     if (!Double.isFinite(klCoef)) {
       throw new IllegalArgumentException("KL coefficient must be finite, got " + klCoef);
     }
@@ -103,10 +118,7 @@ public final class TokenRewards {
         continue;
       }
       // 2. the sequence score, penalised when the response was cut off before EOS
-      double score = scores[row];
-      if (endedWithEos != null && !endedWithEos[row]) {
-        score -= missingEosPenalty;
-      }
+      double score = penalised(scores[row], endedWithEos, row);
       rewards[row * t + last] += score;
       rows++;
       klSum += rowKl;
@@ -123,5 +135,20 @@ public final class TokenRewards {
     }
     return new Totals(klSum / rows, nonScoreSum / rows, scoreSum / rows,
         (scoreSum + nonScoreSum) / rows);
+  }
+
+  private double penalised(double score, boolean[] endedWithEos, int row) {
+    return endedWithEos != null && !endedWithEos[row] ? score - missingEosPenalty : score;
+  }
+
+  private void requireEosFlags(boolean[] endedWithEos, int b) {
+    if (endedWithEos != null && endedWithEos.length != b) {
+      throw new IllegalArgumentException("endedWithEos has " + endedWithEos.length
+          + " values; expected B = " + b);
+    }
+    if (endedWithEos == null && missingEosPenalty != 0) {
+      throw new IllegalArgumentException("a missing-EOS penalty of " + missingEosPenalty
+          + " is set, so endedWithEos must be given");
+    }
   }
 }

@@ -10,11 +10,14 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.rlhf4j.learner.async.PpoLearner.Outcome;
 import org.rlhf4j.learner.async.TinySetup.Rig;
 import org.rlhf4j.learner.rl.PpoMetrics;
 import org.rlhf4j.model.ParameterStore;
 import org.rlhf4j.model.ParameterSpec;
+import org.rlhf4j.protocol.pb.FinishReason;
 import org.rlhf4j.protocol.pb.ScoredRollout;
 import org.rlhf4j.rollout.GenerationEngine;
 import org.rlhf4j.rollout.PolicySnapshot;
@@ -204,6 +207,50 @@ class PpoLearnerTest {
         Outcome.BUFFERED, Outcome.BUFFERED, Outcome.BUFFERED, Outcome.BUFFERED, Outcome.BUFFERED,
         Outcome.BUFFERED, Outcome.TRAINED, Outcome.BUFFERED, Outcome.BUFFERED);
     assertEquals(new Ledger(12, 8, 0, 0, 0, 4), learner.ledger());
+  }
+
+  /**
+   * Two groups of four sampled responses, with scores that are exact in float and a finish reason
+   * set so that each group has responses with and without EOS; {@code penalty} is subtracted from
+   * the scores of those without, as a learner would.
+   */
+  private static List<ScoredRollout> mixedEos(Rig rig, double penalty) {
+    List<ScoredRollout> sampled = TinySetup.sampleAndScore(rig,
+        new GenerationEngine(5, TinySetup.PAD), rig.learner().snapshot(),
+        TinySetup.PROMPTS.subList(0, 2), 4, 1, 1, "w");
+    double[] scores = {0.5, 0.25, 1.5, 0.75, 2.0, 0.5, 1.25, 1.0};
+    List<ScoredRollout> out = new ArrayList<>();
+    for (int i = 0; i < sampled.size(); i++) {
+      boolean eos = i % 4 < 2;
+      ScoredRollout m = sampled.get(i);
+      out.add(m.toBuilder().setScore((float) (scores[i] - (eos ? 0 : penalty)))
+          .setRollout(m.getRollout().toBuilder().setFinishReason(eos
+              ? FinishReason.FINISH_REASON_STOP_TOKEN : FinishReason.FINISH_REASON_LENGTH))
+          .build());
+    }
+    return out;
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"grpo", "rloo"})
+  void theMissingEosPenaltyReachesTheGroupedAdvantages(String advantage) {
+    String settings = "advantage = " + advantage + ", minibatches = 1, kl-coef = 0.02";
+    Rig penalised = TinySetup.rig(TinySetup.ppo(settings + ", missing-eos-penalty = 1.0"), 0, 7);
+    Rig scoredLower = TinySetup.rig(TinySetup.ppo(settings), 0, 7);
+    Rig unpenalised = TinySetup.rig(TinySetup.ppo(settings), 0, 7);
+    for (ScoredRollout m : mixedEos(penalised, 0)) {
+      penalised.learner().offer(m);
+      unpenalised.learner().offer(m);
+    }
+    for (ScoredRollout m : mixedEos(scoredLower, 1.0)) {
+      scoredLower.learner().offer(m);
+    }
+    assertEquals(1, penalised.learner().version());
+    assertEquals(scoredLower.learner().policyParams().sha256(),
+        penalised.learner().policyParams().sha256(),
+        "penalty 1 must train as if the reward model had scored the EOS-less responses 1 lower");
+    assertNotEquals(unpenalised.learner().policyParams().sha256(),
+        penalised.learner().policyParams().sha256(), "the penalty changed nothing");
   }
 
   @Test

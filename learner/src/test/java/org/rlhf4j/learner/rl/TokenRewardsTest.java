@@ -55,6 +55,25 @@ class TokenRewardsTest {
   }
 
   @Test
+  void penalisedScoresAreTheScoresLessThePenaltyWhereEosIsMissingAsOnTheLastToken() {
+    TokenRewards penalised = new TokenRewards(KlEstimator.K1, 0.75, false);
+    double[] scores = {0.5, 0.5, -2.0};
+    boolean[] eos = {true, false, false};
+    double[] out = new double[3];
+    penalised.penalisedScores(out, scores, eos);
+    assertArrayEquals(new double[] {0.5, 0.5 - 0.75, -2.0 - 0.75}, out, 0.0);
+    // the same scores compute() puts on each row's last token (no KL: equal log-probs)
+    BatchShape shape = new BatchShape(3, 1);
+    double[] rewards = new double[3];
+    penalised.compute(rewards, new double[3], shape, new double[3], new double[3], scores, eos,
+        new double[] {1, 1, 1}, 0.1);
+    assertArrayEquals(out, rewards, 0.0);
+    // in place, and without flags when there is no penalty
+    new TokenRewards(KlEstimator.K1, 0.0, false).penalisedScores(scores, scores, null);
+    assertArrayEquals(new double[] {0.5, 0.5, -2.0}, scores, 0.0);
+  }
+
+  @Test
   void whitenedRewardsHaveUnitVarianceButKeepTheirMeanAndPaddingStaysZero() {
     BatchShape shape = new BatchShape(1, 4);
     double[] same = {-1.0, -1.0, -1.0, -1.0};
@@ -88,6 +107,8 @@ class TokenRewardsTest {
     assertThrows(IllegalArgumentException.class, () -> penalised.compute(new double[2],
         new double[1], shape, new double[2], new double[2], new double[1], null,
         new double[] {1, 1}, 0.1));
+    assertThrows(IllegalArgumentException.class,
+        () -> penalised.penalisedScores(new double[1], new double[1], null));
     assertThrows(IllegalArgumentException.class,
         () -> new TokenRewards(KlEstimator.K1, -1.0, false));
   }
