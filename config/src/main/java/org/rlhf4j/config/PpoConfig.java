@@ -5,7 +5,8 @@ public record PpoConfig(int batchSize, int iterations, int epochs, int minibatch
     double cliprange, double cliprangeValue, double vfCoef, double entropyCoef, double gamma,
     double lambda, double klCoef, String klEstimator, boolean adaptiveKl, double targetKl,
     int klHorizon, double earlyStopKl, boolean whitenRewards, double missingEosPenalty,
-    double temperature, int responseLength, String advantage, int groupSize, String critic,
+    double temperature, int responseLength, String advantage, int groupSize, GrpoConfig grpo,
+    String critic,
     boolean decoupled, double importanceCap, int checkpointEvery) {
   public PpoConfig {
     if (batchSize % minibatches != 0) {

@@ -84,6 +84,8 @@ public record RlhfConfig(RunConfig run, RuntimeConfig runtime, ModelConfig model
         s.intIn("rlhf4j.ppo.response-length", 1, 1 << 20),
         s.oneOf("rlhf4j.ppo.advantage", "gae", "grpo", "rloo"),
         s.intIn("rlhf4j.ppo.group-size", 1, 1 << 16),
+        new GrpoConfig(
+            s.oneOf("rlhf4j.ppo.grpo.scale-rewards", "group", "batch", "none")),
         s.oneOf("rlhf4j.ppo.critic", "separate", "value-head"),
         s.bool("rlhf4j.ppo.decoupled"),
         s.doubleIn("rlhf4j.ppo.importance-cap", 1, true, 1e6, true),

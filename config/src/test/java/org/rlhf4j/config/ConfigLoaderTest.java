@@ -172,6 +172,21 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void grpoScalesRewardsByTheGroupsDeviationUnlessToldOtherwise() {
+    assertEquals("group", ConfigLoader.defaults().ppo().grpo().scaleRewards());
+    assertEquals("none", ConfigLoader.parse("rlhf4j.ppo.grpo { scale-rewards = none }", "my.conf")
+        .ppo().grpo().scaleRewards());
+    InvalidConfigException e = assertThrows(InvalidConfigException.class,
+        () -> ConfigLoader.parse("rlhf4j.ppo.grpo.scale-rewards = global", "my.conf"));
+    assertEquals("my.conf:1: rlhf4j.ppo.grpo.scale-rewards: value \"global\" is not allowed: "
+        + "expected one of group, batch, none", e.getMessage());
+    InvalidConfigException typo = assertThrows(InvalidConfigException.class,
+        () -> ConfigLoader.parse("rlhf4j.ppo.grpo.scale-reward = batch", "my.conf"));
+    assertTrue(typo.getMessage().contains("did you mean rlhf4j.ppo.grpo.scale-rewards?"),
+        typo.getMessage());
+  }
+
+  @Test
   void ppoBatchMustSplitIntoMinibatches() {
     InvalidConfigException e = assertThrows(InvalidConfigException.class,
         () -> ConfigLoader.parse("rlhf4j.ppo { batch-size = 10, minibatches = 3 }", "my.conf"));

@@ -1,5 +1,6 @@
 package org.rlhf4j.learner;
 
+import java.util.Locale;
 import org.rlhf4j.config.PpoConfig;
 import org.rlhf4j.learner.rl.BatchShape;
 import org.rlhf4j.learner.rl.Gae;
@@ -40,7 +41,8 @@ public final class PpoUpdate {
    * Advantages as {@code rlhf4j.ppo.advantage} says: GAE over the per-token {@code rewards} with
    * the critic's {@code valuesOld}, then whitened; or GRPO/RLOO over groups of
    * {@code group-size} consecutive responses, on each response's score plus its KL penalty
-   * ({@code nonScore}), broadcast to its tokens.
+   * ({@code nonScore}), GRPO's divided as {@code grpo.scale-rewards} says, broadcast to its
+   * tokens.
    *
    * @param scores each response's score after the missing-EOS penalty (B); GAE reads
    *     {@code rewards} instead, which carry it on the last token
@@ -63,6 +65,7 @@ public final class PpoUpdate {
     double[] rowAdvantages = new double[b];
     if (config.advantage().equals("grpo")) {
       GroupAdvantages.grpo(rowAdvantages, sequenceRewards, config.groupSize(),
+          GroupAdvantages.Scale.valueOf(config.grpo().scaleRewards().toUpperCase(Locale.ROOT)),
           GroupAdvantages.Spread.SAMPLE, 1e-4);
     } else {
       GroupAdvantages.rloo(rowAdvantages, sequenceRewards, config.groupSize());

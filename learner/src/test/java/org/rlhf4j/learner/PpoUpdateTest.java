@@ -49,6 +49,22 @@ class PpoUpdateTest {
   }
 
   @Test
+  void grpoDividesAsScaleRewardsSays() {
+    // pairs (1, 3) and (5, 5): distances from the group mean (−1, 1, 0, 0)
+    double[] scores = {1, 3, 5, 5};
+    double group = Math.sqrt(2) + 1e-4; // sample std of (1, 3)
+    double batch = Math.sqrt(11.0 / 3) + 1e-4; // mean 3.5: (6.25 + 0.25 + 2.25 + 2.25) / 3
+    assertArrayEquals(perToken(-1 / group, 1 / group, 0, 0),
+        advantages(grouped("advantage = grpo"), scores, new double[4]), 1e-15);
+    assertArrayEquals(perToken(-1 / batch, 1 / batch, 0, 0),
+        advantages(grouped("advantage = grpo, grpo.scale-rewards = batch"), scores,
+            new double[4]), 1e-15);
+    assertArrayEquals(perToken(-1, 1, 0, 0),
+        advantages(grouped("advantage = grpo, grpo.scale-rewards = none"), scores,
+            new double[4]), 0.0);
+  }
+
+  @Test
   void rlooAdvantagesAreThoseOfThePenalisedScores() {
     // s_i − the other member of the pair: −0.5 − 0.25, 0.25 + 0.5, 1 − 0, 0 − 1
     assertArrayEquals(perToken(-0.75, 0.75, 1.0, -1.0),

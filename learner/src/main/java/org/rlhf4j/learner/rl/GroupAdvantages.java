@@ -14,40 +14,54 @@ public final class GroupAdvantages {
     SAMPLE
   }
 
+  /** What GRPO divides a score's distance from its group mean by: TRL's {@code scale_rewards}. */
+  public enum Scale {
+    /** The group's standard deviation + eps, as the GRPO paper (TRL's default). */
+    GROUP,
+    /**
+     * The standard deviation of all the batch's scores + eps (PPO Lite, Liu et al. 2025): a group
+     * whose scores barely differ keeps small advantages instead of being blown up to unit scale.
+     */
+    BATCH,
+    /**
+     * Nothing (Dr. GRPO, Liu et al. 2025): dividing by the group's deviation weights prompts that
+     * are too easy or too hard for the policy above the rest.
+     */
+    NONE
+  }
+
   private GroupAdvantages() {}
 
   /**
-   * GRPO (Shao et al. 2024, "DeepSeekMath"): {@code A_i = (s_i − mean_g) / (std_g + eps)} over
-   * each group g of {@code groupSize} consecutive rows. {@code rowAdvantages} may be
-   * {@code scores}.
+   * GRPO (Shao et al. 2024, "DeepSeekMath"): {@code A_i = (s_i − mean_g) / (std + eps)} over each
+   * group g of {@code groupSize} consecutive rows, the deviation as {@code scale} says (none:
+   * {@code A_i = s_i − mean_g}). {@code rowAdvantages} may be {@code scores}.
    *
    * @param rowAdvantages out (B)
    * @param scores one score per response (B), B a multiple of {@code groupSize}
-   * @param eps keeps a group whose scores are all equal at advantage 0 instead of 0/0; TRL uses
-   *     1e-4
+   * @param spread how each deviation is computed, for the group or the batch
+   * @param eps keeps a group (or batch) whose scores are all equal at advantage 0 instead of 0/0;
+   *     TRL uses 1e-4
    */
-  public static void grpo(double[] rowAdvantages, double[] scores, int groupSize, Spread spread,
-      double eps) {
+  public static void grpo(double[] rowAdvantages, double[] scores, int groupSize, Scale scale,
+      Spread spread, double eps) {
     requireGroups(rowAdvantages, scores, groupSize);
-    if (spread == null) {
-      throw new IllegalArgumentException("GRPO spread must not be null");
+    if (scale == null || spread == null) {
+      throw new IllegalArgumentException("GRPO scale and spread must not be null");
     }
     if (!(eps > 0) || Double.isInfinite(eps)) {
       throw new IllegalArgumentException("GRPO eps must be positive and finite, got " + eps);
     }
-    int divisor = spread == Spread.SAMPLE ? groupSize - 1 : groupSize;
+    // taken before any row is written, since rowAdvantages may be scores
+    double batchDenominator = scale == Scale.BATCH
+        ? deviation(scores, 0, scores.length, spread) + eps : 1.0;
     for (int g = 0; g < scores.length; g += groupSize) {
-      double sum = 0;
-      for (int i = g; i < g + groupSize; i++) {
-        sum += scores[i];
-      }
-      double mean = sum / groupSize;
-      double sumSq = 0;
-      for (int i = g; i < g + groupSize; i++) {
-        double d = scores[i] - mean;
-        sumSq += d * d;
-      }
-      double denominator = Math.sqrt(sumSq / divisor) + eps;
+      double mean = mean(scores, g, g + groupSize);
+      double denominator = switch (scale) {
+        case GROUP -> deviation(scores, g, g + groupSize, spread) + eps;
+        case BATCH -> batchDenominator;
+        case NONE -> 1.0;
+      };
       for (int i = g; i < g + groupSize; i++) {
         rowAdvantages[i] = (scores[i] - mean) / denominator;
       }
@@ -93,6 +107,26 @@ public final class GroupAdvantages {
     for (int i = 0; i < tokenAdvantages.length; i++) {
       tokenAdvantages[i] = mask[i] != 0.0 ? rowAdvantages[i / t] : 0.0;
     }
+  }
+
+  private static double mean(double[] x, int from, int to) {
+    double sum = 0;
+    for (int i = from; i < to; i++) {
+      sum += x[i];
+    }
+    return sum / (to - from);
+  }
+
+  /** The standard deviation of {@code x[from, to)}, at least two values. */
+  private static double deviation(double[] x, int from, int to, Spread spread) {
+    double mean = mean(x, from, to);
+    double sumSq = 0;
+    for (int i = from; i < to; i++) {
+      double d = x[i] - mean;
+      sumSq += d * d;
+    }
+    int n = to - from;
+    return Math.sqrt(sumSq / (spread == Spread.SAMPLE ? n - 1 : n));
   }
 
   private static void requireGroups(double[] rowAdvantages, double[] scores, int groupSize) {

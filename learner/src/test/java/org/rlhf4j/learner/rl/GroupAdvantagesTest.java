@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
+import org.rlhf4j.learner.rl.GroupAdvantages.Scale;
+import org.rlhf4j.learner.rl.GroupAdvantages.Spread;
 
 class GroupAdvantagesTest {
   // two prompts, three responses each; the second group scored all responses alike
@@ -13,7 +15,7 @@ class GroupAdvantagesTest {
   @Test
   void grpoWithThePopulationDeviationDividesByTheSquareRootOfTheMeanSquaredDeviation() {
     double[] adv = new double[6];
-    GroupAdvantages.grpo(adv, SCORES, 3, GroupAdvantages.Spread.POPULATION, 1e-4);
+    GroupAdvantages.grpo(adv, SCORES, 3, Scale.GROUP, Spread.POPULATION, 1e-4);
     // group 0: mean 2, deviations (−1, 0, 1), population std √(2/3); group 1: all 0
     double std = Math.sqrt(2.0 / 3);
     assertArrayEquals(new double[] {-1 / (std + 1e-4), 0, 1 / (std + 1e-4), 0, 0, 0}, adv,
@@ -23,9 +25,46 @@ class GroupAdvantagesTest {
   @Test
   void grpoWithTheSampleDeviationMatchesTorchStdAsTrlUsesIt() {
     double[] adv = SCORES.clone();
-    GroupAdvantages.grpo(adv, adv, 3, GroupAdvantages.Spread.SAMPLE, 1e-4);
+    GroupAdvantages.grpo(adv, adv, 3, Scale.GROUP, Spread.SAMPLE, 1e-4);
     // group 0: sample std √(2/(3 − 1)) = 1
     assertArrayEquals(new double[] {-1 / 1.0001, 0, 1 / 1.0001, 0, 0, 0}, adv, 1e-15);
+  }
+
+  /**
+   * Three groups of three: spread 1 (sample std 1), all alike, spread 0.5 (sample std 0.5). The
+   * batch (mean 5.5) has squared deviations summing to 103, so its sample std is √(103/8).
+   */
+  private static final double[] THREE_GROUPS = {1, 2, 3, 10, 10, 10, 4, 4.5, 5};
+
+  private static double[] grpo(Scale scale, double[] scores) {
+    double[] adv = new double[scores.length];
+    GroupAdvantages.grpo(adv, scores, 3, scale, Spread.SAMPLE, 1e-4);
+    return adv;
+  }
+
+  @Test
+  void groupScalingGivesEveryGroupWithAnySpreadUnitScaleAndAnAllEqualGroupZero() {
+    assertArrayEquals(new double[] {-1 / 1.0001, 0, 1 / 1.0001, 0, 0, 0, -0.5 / 0.5001, 0,
+        0.5 / 0.5001}, grpo(Scale.GROUP, THREE_GROUPS), 1e-15);
+  }
+
+  @Test
+  void batchScalingDividesEveryGroupByTheWholeBatchsDeviationSoANarrowGroupStaysSmall() {
+    double d = Math.sqrt(103.0 / 8) + 1e-4;
+    assertArrayEquals(new double[] {-1 / d, 0, 1 / d, 0, 0, 0, -0.5 / d, 0, 0.5 / d},
+        grpo(Scale.BATCH, THREE_GROUPS), 1e-15);
+    // in place: the batch's deviation is taken before any score is overwritten
+    double[] inPlace = THREE_GROUPS.clone();
+    GroupAdvantages.grpo(inPlace, inPlace, 3, Scale.BATCH, Spread.SAMPLE, 1e-4);
+    assertArrayEquals(grpo(Scale.BATCH, THREE_GROUPS), inPlace, 0.0);
+    // a batch that is all alike: 0 / (0 + eps)
+    assertArrayEquals(new double[6], grpo(Scale.BATCH, new double[] {3, 3, 3, 3, 3, 3}), 0.0);
+  }
+
+  @Test
+  void noScalingLeavesTheDistanceFromTheGroupMean() {
+    assertArrayEquals(new double[] {-1, 0, 1, 0, 0, 0, -0.5, 0, 0.5},
+        grpo(Scale.NONE, THREE_GROUPS), 0.0);
   }
 
   @Test
@@ -56,6 +95,8 @@ class GroupAdvantagesTest {
     assertThrows(IllegalArgumentException.class,
         () -> GroupAdvantages.rloo(new double[6], SCORES, 1));
     assertThrows(IllegalArgumentException.class, () -> GroupAdvantages.grpo(new double[6], SCORES,
-        3, GroupAdvantages.Spread.POPULATION, 0.0));
+        3, Scale.GROUP, Spread.POPULATION, 0.0));
+    assertThrows(IllegalArgumentException.class, () -> GroupAdvantages.grpo(new double[6], SCORES,
+        3, null, Spread.SAMPLE, 1e-4));
   }
 }
