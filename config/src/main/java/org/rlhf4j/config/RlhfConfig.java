@@ -85,6 +85,7 @@ public record RlhfConfig(RunConfig run, RuntimeConfig runtime, ModelConfig model
         s.oneOf("rlhf4j.ppo.advantage", "gae", "grpo", "rloo"),
         s.intIn("rlhf4j.ppo.group-size", 1, 1 << 16),
         new GrpoConfig(
+            s.oneOf("rlhf4j.ppo.grpo.kl-in", "reward", "loss"),
             s.oneOf("rlhf4j.ppo.grpo.scale-rewards", "group", "batch", "none")),
         s.oneOf("rlhf4j.ppo.critic", "separate", "value-head"),
         s.bool("rlhf4j.ppo.decoupled"),

@@ -172,6 +172,18 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void grpoPutsTheKlInTheLossAsTrlUnlessToldToFoldItIntoTheReward() {
+    assertEquals(new GrpoConfig("loss", "group"), ConfigLoader.defaults().ppo().grpo());
+    assertTrue(ConfigLoader.defaults().ppo().grpo().klInLoss());
+    assertFalse(ConfigLoader.parse("rlhf4j.ppo.grpo.kl-in = reward", "my.conf").ppo().grpo()
+        .klInLoss());
+    InvalidConfigException e = assertThrows(InvalidConfigException.class,
+        () -> ConfigLoader.parse("rlhf4j.ppo {\n  grpo.kl-in = foo\n}", "my.conf"));
+    assertEquals("my.conf:2: rlhf4j.ppo.grpo.kl-in: value \"foo\" is not allowed: "
+        + "expected one of reward, loss", e.getMessage());
+  }
+
+  @Test
   void grpoScalesRewardsByTheGroupsDeviationUnlessToldOtherwise() {
     assertEquals("group", ConfigLoader.defaults().ppo().grpo().scaleRewards());
     assertEquals("none", ConfigLoader.parse("rlhf4j.ppo.grpo { scale-rewards = none }", "my.conf")

@@ -34,6 +34,14 @@ public final class PpoUpdate {
         config.decoupled() ? config.importanceCap() : Double.POSITIVE_INFINITY));
   }
 
+  /**
+   * Whether the KL to the reference is a term of the loss, with the reference log-probs in each
+   * minibatch: GRPO with {@code grpo.kl-in = loss}. Everywhere else it is folded into the reward.
+   */
+  public static boolean klInLoss(PpoConfig config) {
+    return config.advantage().equals("grpo") && config.grpo().klInLoss();
+  }
+
   /** Per-token advantages (B·T), and GAE's value targets (null for critic-free advantages). */
   public record Advantages(double[] advantages, double[] returns) {}
 
@@ -41,8 +49,8 @@ public final class PpoUpdate {
    * Advantages as {@code rlhf4j.ppo.advantage} says: GAE over the per-token {@code rewards} with
    * the critic's {@code valuesOld}, then whitened; or GRPO/RLOO over groups of
    * {@code group-size} consecutive responses, on each response's score plus its KL penalty
-   * ({@code nonScore}), GRPO's divided as {@code grpo.scale-rewards} says, broadcast to its
-   * tokens.
+   * ({@code nonScore}; the score alone when {@link #klInLoss}), GRPO's divided as
+   * {@code grpo.scale-rewards} says, broadcast to its tokens.
    *
    * @param scores each response's score after the missing-EOS penalty (B); GAE reads
    *     {@code rewards} instead, which carry it on the last token
@@ -58,9 +66,10 @@ public final class PpoUpdate {
       Whitening.whiten(advantages, advantages, mask, true);
       return new Advantages(advantages, returns);
     }
+    boolean pure = klInLoss(config);
     double[] sequenceRewards = new double[b];
     for (int i = 0; i < b; i++) {
-      sequenceRewards[i] = scores[i] + nonScore[i];
+      sequenceRewards[i] = pure ? scores[i] : scores[i] + nonScore[i];
     }
     double[] rowAdvantages = new double[b];
     if (config.advantage().equals("grpo")) {

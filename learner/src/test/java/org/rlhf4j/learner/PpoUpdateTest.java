@@ -1,7 +1,9 @@
 package org.rlhf4j.learner;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 import org.rlhf4j.config.ConfigLoader;
@@ -62,6 +64,34 @@ class PpoUpdateTest {
     assertArrayEquals(perToken(-1, 1, 0, 0),
         advantages(grouped("advantage = grpo, grpo.scale-rewards = none"), scores,
             new double[4]), 0.0);
+  }
+
+  @Test
+  void grpoWithTheKlInTheLossNormalisesTheScoreAloneAndWithTheKlInTheRewardScorePlusPenalty() {
+    double[] scores = {1, 3, 5, 5};
+    double[] nonScore = {-2, 0, -0.5, 0}; // −β·Σ kl_t per response
+    double pair = Math.sqrt(2) + 1e-4; // sample std of a pair 2 apart, + eps
+    assertArrayEquals(perToken(-1 / pair, 1 / pair, 0, 0),
+        advantages(grouped("advantage = grpo, grpo.kl-in = loss"), scores, nonScore), 1e-15);
+    // score + penalty: (−1, 3 | 4.5, 5), pairs 4 and 0.5 apart
+    double wide = 2 / (2 * Math.sqrt(2) + 1e-4);
+    double narrow = 0.25 / (0.25 * Math.sqrt(2) + 1e-4);
+    assertArrayEquals(perToken(-wide, wide, -narrow, narrow),
+        advantages(grouped("advantage = grpo, grpo.kl-in = reward"), scores, nonScore), 1e-15);
+  }
+
+  @Test
+  void rlooFoldsTheKlIntoTheRewardWhateverGrpoKlInSays() {
+    double[] scores = {1, 3, 5, 5};
+    double[] nonScore = {-2, 0, -0.5, 0};
+    // (−1, 3 | 4.5, 5): each minus the other of its pair
+    double[] expected = perToken(-4, 4, -0.5, 0.5);
+    for (String klIn : new String[] {"loss", "reward"}) {
+      PpoConfig c = grouped("advantage = rloo, grpo.kl-in = " + klIn);
+      assertFalse(PpoUpdate.klInLoss(c), klIn);
+      assertArrayEquals(expected, advantages(c, scores, nonScore), 0.0, klIn);
+    }
+    assertTrue(PpoUpdate.klInLoss(grouped("advantage = grpo")), "TRL's GRPO is the default");
   }
 
   @Test

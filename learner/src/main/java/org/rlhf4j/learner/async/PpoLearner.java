@@ -39,6 +39,8 @@ import org.rlhf4j.rollout.PolicySnapshot;
  * once {@code batch-size} rollouts are admitted runs one PPO update round on them (values from the
  * critic, per-token KL penalty against the reference log-probs the message carries, GAE or
  * GRPO/RLOO, epochs × minibatches of the clipped objective), which makes the next policy version.
+ * For GRPO with {@code grpo.kl-in = loss} (TRL's) the KL is a term of the loss instead, between
+ * the policy being trained and the reference log-probs of the message.
  *
  * <p>Rollouts sampled by an older version are off-policy. With {@code rlhf4j.ppo.decoupled} the
  * round uses the decoupled objective (AReaL): the proximal policy is the current one, evaluated
@@ -134,6 +136,7 @@ public final class PpoLearner {
   private final TokenRewards tokenRewards;
   private final PpoUpdate step;
   private final boolean grouped;
+  private final boolean klInLoss;
   private final boolean valueHead;
   private final Set<Long> seen = new HashSet<>(); // every id received: grows by one per rollout
   private final List<ScoredRollout> batch = new ArrayList<>();
@@ -158,6 +161,7 @@ public final class PpoLearner {
     this.config = config;
     this.settings = settings;
     this.grouped = !config.advantage().equals("gae");
+    this.klInLoss = PpoUpdate.klInLoss(config);
     this.valueHead = !grouped && models.critic() == null;
     if (grouped && config.batchSize() % config.groupSize() != 0) {
       throw new IllegalArgumentException("batch-size (" + config.batchSize()
@@ -476,8 +480,8 @@ public final class PpoLearner {
       for (int mb = 0; mb < config.minibatches(); mb++) {
         int[] idx = Arrays.copyOfRange(order, mb * perMinibatch, (mb + 1) * perMinibatch);
         Arrays.sort(idx); // rows keep batch order inside a minibatch
-        last = update(idx, promptIds, responseIds, t, logpBehaviour, logpProx, advantages,
-            valuesOld, returns, mask);
+        last = update(idx, promptIds, responseIds, t, logpBehaviour, logpProx, logpRef,
+            advantages, valuesOld, returns, mask);
         if (config.earlyStopKl() > 0 && last.approxKl() > config.earlyStopKl()) {
           metrics.put(EARLY_STOP_EPOCH, (double) epoch);
           break outer;
@@ -538,11 +542,12 @@ public final class PpoLearner {
 
   /**
    * One minibatch update on rows {@code idx} of the batch: the current policy's (and critic's)
-   * evaluation, the objective against the behaviour (or proximal) log-probs, one optimizer step.
+   * evaluation, the objective against the behaviour (or proximal) log-probs and, with the KL in
+   * the loss, the reference's, one optimizer step.
    */
   private PpoObjective.Result update(int[] idx, List<int[]> promptIds, List<int[]> responseIds,
-      int t, double[] logpOld, double[] logpProx, double[] advantages, double[] valuesOld,
-      double[] returns, double[] mask) {
+      int t, double[] logpOld, double[] logpProx, double[] logpRef, double[] advantages,
+      double[] valuesOld, double[] returns, double[] mask) {
     int b = idx.length;
     ResponseBatch mb = ResponseBatch.of(pick(promptIds, idx), pick(responseIds, idx),
         m.policyModel().config().contextLength(), settings.padId());
@@ -557,7 +562,8 @@ public final class PpoLearner {
         mb.toResponseLayout(policyEval.logprobs(), t), rows(logpOld, idx, t),
         logpProx == null ? null : rows(logpProx, idx, t), rows(advantages, idx, t), values,
         grouped ? null : rows(valuesOld, idx, t), grouped ? null : rows(returns, idx, t),
-        entropy ? mb.toResponseLayout(policyEval.entropies(), t) : null, rows(mask, idx, t));
+        entropy ? mb.toResponseLayout(policyEval.entropies(), t) : null, rows(mask, idx, t),
+        klInLoss ? rows(logpRef, idx, t) : null, klInLoss ? kl.value() : 0.0);
     return step.apply(batch, mb, policyEval, criticEval, valueHead, updates++);
   }
 

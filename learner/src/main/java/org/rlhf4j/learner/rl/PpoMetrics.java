@@ -30,7 +30,12 @@ public final class PpoMetrics {
   public static final String LOSS_POLICY_AVG = "loss/policy_avg";
   /** Masked mean of the clipped value loss, before {@code vf_coef} (TRL). */
   public static final String LOSS_VALUE_AVG = "loss/value_avg";
-  /** Policy loss + vf_coef·value loss − ent_coef·entropy: what the optimizer minimises. */
+  /**
+   * Masked mean of the per-token k3 KL between the policy being trained and the reference, before
+   * β, when the loss carries it (GRPO with {@code grpo.kl-in = loss}; TRL GRPO's {@code kl}).
+   */
+  public static final String LOSS_KL_AVG = "loss/kl_avg";
+  /** Policy loss + vf_coef·value loss − ent_coef·entropy (+ β·KL): what the optimizer minimises. */
   public static final String LOSS_TOTAL = "loss/total";
   /** Mean probability ratio over real tokens; near 1 when the update stays on-policy (TRL). */
   public static final String VAL_RATIO = "val/ratio";

@@ -57,7 +57,8 @@ public final class PpoObjective {
    *
    * <p>{@code logpProx} is given exactly when the objective is decoupled; {@code values},
    * {@code valuesOld} and {@code returns} together or not at all (critic-free GRPO/RLOO, with
-   * vf_coef 0); {@code entropy} is optional.
+   * vf_coef 0); {@code entropy} is optional; {@code logpRef} adds the KL to the reference to the
+   * loss (GRPO as TRL has it), else {@code klCoef} is 0.
    *
    * @param logp log-probs of the sampled tokens under the policy being trained (B·T)
    * @param logpOld behaviour log-probs, from the policy that sampled the tokens (B·T)
@@ -68,10 +69,13 @@ public final class PpoObjective {
    * @param returns value targets, e.g. from {@link Gae} (B·T)
    * @param entropy policy entropy per token (B·T) or null
    * @param mask 1 for a real response token, 0 for padding (B·T)
+   * @param logpRef log-probs of the sampled tokens under the reference π_ref (B·T) or null
+   * @param klCoef β of the KL term, finite and ≥ 0: a batch field because the adaptive controller
+   *     moves it between rounds
    */
   public record Batch(BatchShape shape, double[] logp, double[] logpOld, double[] logpProx,
       double[] advantages, double[] values, double[] valuesOld, double[] returns, double[] entropy,
-      double[] mask) {
+      double[] mask, double[] logpRef, double klCoef) {
 
     /** Checks presence and lengths; the mask's contents are checked when the loss is computed. */
     public Batch {
@@ -94,6 +98,25 @@ public final class PpoObjective {
         shape.requireTokens("valuesOld", valuesOld);
         shape.requireTokens("returns", returns);
       }
+      if (logpRef != null) {
+        shape.requireTokens("logpRef", logpRef);
+      }
+      if (!(klCoef >= 0) || Double.isInfinite(klCoef)) {
+        throw new IllegalArgumentException("KL coefficient must be finite and >= 0, got "
+            + klCoef);
+      }
+      if (logpRef == null && klCoef != 0) {
+        throw new IllegalArgumentException("KL coefficient is " + klCoef
+            + " but the batch has no reference log-probs");
+      }
+    }
+
+    /** A batch without the KL term. */
+    public Batch(BatchShape shape, double[] logp, double[] logpOld, double[] logpProx,
+        double[] advantages, double[] values, double[] valuesOld, double[] returns,
+        double[] entropy, double[] mask) {
+      this(shape, logp, logpOld, logpProx, advantages, values, valuesOld, returns, entropy, mask,
+          null, 0.0);
     }
 
     /** Whether the batch carries a critic's values. */
@@ -106,7 +129,8 @@ public final class PpoObjective {
    * The loss and the statistics of one call, means over real tokens.
    *
    * <p>{@code NaN} marks what the batch or settings did not have: value parts without values,
-   * entropy without entropies, behaviour weights when not decoupled.
+   * entropy without entropies, behaviour weights when not decoupled, the KL term without
+   * reference log-probs.
    *
    * @param loss the total, {@link PpoMetrics#LOSS_TOTAL}
    * @param policyLoss {@link PpoMetrics#LOSS_POLICY_AVG}
@@ -119,10 +143,11 @@ public final class PpoObjective {
    * @param ratioMean mean ρ, {@link PpoMetrics#VAL_RATIO}
    * @param behaviourWeightMean mean truncated w, {@link PpoMetrics#POLICY_BEHAVIOUR_WEIGHT_AVG}
    * @param behaviourWeightCappedFrac {@link PpoMetrics#POLICY_BEHAVIOUR_WEIGHT_CAPPED_FRAC}
+   * @param referenceKl mean k3 to the reference, before β: {@link PpoMetrics#LOSS_KL_AVG}
    */
   public record Result(double loss, double policyLoss, double valueLoss, double entropy,
       double approxKl, double clipFrac, double valueClipFrac, double ratioMean,
-      double behaviourWeightMean, double behaviourWeightCappedFrac) {
+      double behaviourWeightMean, double behaviourWeightCappedFrac, double referenceKl) {
 
     /** The statistics under their {@link PpoMetrics} names, leaving out the {@code NaN} ones. */
     public Map<String, Double> metrics() {
@@ -137,6 +162,7 @@ public final class PpoObjective {
       put(m, PpoMetrics.VAL_RATIO, ratioMean);
       put(m, PpoMetrics.POLICY_BEHAVIOUR_WEIGHT_AVG, behaviourWeightMean);
       put(m, PpoMetrics.POLICY_BEHAVIOUR_WEIGHT_CAPPED_FRAC, behaviourWeightCappedFrac);
+      put(m, PpoMetrics.LOSS_KL_AVG, referenceKl);
       return m;
     }
 
@@ -177,9 +203,15 @@ public final class PpoObjective {
    *   decoupled: ρ = exp(logp − logp_prox),  w = min(exp(logp_prox − logp_old), cap), a constant
    *   policy_t = w · max(−A·ρ, −A·clip(ρ, 1−ε, 1+ε))
    *   value_t  = ½ · max((v − R)², (clip(v, v_old−εv, v_old+εv) − R)²)
+   *   kl_t     = exp(logp_ref − logp) − (logp_ref − logp) − 1    (k3; with logp_ref only)
    *   loss     = Σ_t policy_t / N + vf_coef · Σ_t value_t / N − ent_coef · Σ_t H_t / N
+   *              + β · Σ_t kl_t / N
    * </pre>
-   * Decoupled (Fu et al. 2025, "AReaL"): {@code logp_old} is the behaviour policy that sampled the
+   * <p>The KL term is TRL's {@code GRPOTrainer}'s: k3 of the policy being trained, not of the one
+   * that sampled, so its gradient pulls every token toward the reference, clipped or not; it is
+   * not weighted by w.
+   *
+   * <p>Decoupled (Fu et al. 2025, "AReaL"): {@code logp_old} is the behaviour policy that sampled the
    * tokens and {@code logp_prox} the proximal policy (recent learner weights) that anchors the
    * trust region; w corrects for the sampling policy and is truncated as in IMPALA's V-trace
    * (Espeholt et al. 2018), so one very stale token cannot dominate.
@@ -212,12 +244,14 @@ public final class PpoObjective {
     double[] values = batch.values();
     double[] valuesOld = batch.valuesOld();
     double[] returns = batch.returns();
+    double[] logpRef = batch.logpRef();
 
     // every term is a mean over the same N real tokens, so each token's gradient carries 1/N
     double inv = 1.0 / n;
     double policyScale = inv;
     double valueScale = settings.vfCoef() * inv;
     double entropyScale = -settings.entCoef() * inv;
+    double klScale = batch.klCoef() * inv;
 
     double policySum = 0;
     double valueSum = 0;
@@ -225,6 +259,7 @@ public final class PpoObjective {
     double approxKlSum = 0;
     double ratioSum = 0;
     double weightSum = 0;
+    double referenceKlSum = 0;
     int clipped = 0;
     int valueClipped = 0;
     int capped = 0;
@@ -291,6 +326,15 @@ public final class PpoObjective {
           dEntropy[i] += entropyScale;
         }
       }
+
+      // 4. KL to the reference (k3)
+      if (logpRef != null) {
+        referenceKlSum += KlEstimator.K3.value(logp[i], logpRef[i]);
+        if (dLogp != null) {
+          // r = logp_ref − logp: ∂(eʳ − 1 − r)/∂logp = −(eʳ − 1)
+          dLogp[i] -= klScale * Math.expm1(logpRef[i] - logp[i]);
+        }
+      }
     }
 
     double policyLoss = policySum * inv;
@@ -303,10 +347,14 @@ public final class PpoObjective {
     if (entropy != null) {
       loss -= settings.entCoef() * meanEntropy;
     }
+    double referenceKl = logpRef != null ? referenceKlSum * inv : Double.NaN;
+    if (logpRef != null) {
+      loss += batch.klCoef() * referenceKl;
+    }
     return new Result(loss, policyLoss, valueLoss, meanEntropy, approxKlSum * inv,
         (double) clipped / n, withValues ? (double) valueClipped / n : Double.NaN,
         ratioSum * inv, decoupled ? weightSum * inv : Double.NaN,
-        decoupled ? (double) capped / n : Double.NaN);
+        decoupled ? (double) capped / n : Double.NaN, referenceKl);
   }
 
   private void requireConsistent(Batch batch, int realTokens, double[] dLogp, double[] dValues,

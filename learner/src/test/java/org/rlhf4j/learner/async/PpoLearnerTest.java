@@ -1,6 +1,7 @@
 package org.rlhf4j.learner.async;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -251,6 +253,65 @@ class PpoLearnerTest {
         "penalty 1 must train as if the reward model had scored the EOS-less responses 1 lower");
     assertNotEquals(unpenalised.learner().policyParams().sha256(),
         penalised.learner().policyParams().sha256(), "the penalty changed nothing");
+  }
+
+  /** The weights after one round on two groups of four sampled responses. */
+  private static Rig oneGroupedRound(String settings) {
+    Rig rig = TinySetup.rig(TinySetup.ppo(settings), 0, 7);
+    for (ScoredRollout m : TinySetup.sampleAndScore(rig, new GenerationEngine(5, TinySetup.PAD),
+        rig.learner().snapshot(), TinySetup.PROMPTS.subList(0, 2), 4, 1, 1, "w")) {
+      rig.learner().offer(m);
+    }
+    assertEquals(1, rig.learner().version());
+    return rig;
+  }
+
+  @Test
+  void grpoWithTheKlInTheLossTrainsDifferentlyOnlyThroughKlCoefAndReportsTheLossKl() {
+    Rig loss = oneGroupedRound("advantage = grpo, kl-coef = 0.5, grpo.kl-in = loss");
+    Rig reward = oneGroupedRound("advantage = grpo, kl-coef = 0.5, grpo.kl-in = reward");
+    assertNotEquals(reward.learner().policyParams().sha256(),
+        loss.learner().policyParams().sha256());
+    assertTrue(loss.learner().lastRound().containsKey(PpoMetrics.LOSS_KL_AVG),
+        loss.learner().lastRound().toString());
+    assertFalse(reward.learner().lastRound().containsKey(PpoMetrics.LOSS_KL_AVG));
+    assertEquals(
+        oneGroupedRound("advantage = grpo, kl-coef = 0, grpo.kl-in = reward").learner()
+            .policyParams().sha256(),
+        oneGroupedRound("advantage = grpo, kl-coef = 0, grpo.kl-in = loss").learner()
+            .policyParams().sha256(), "with β = 0 where the KL goes must not matter");
+  }
+
+  @Test
+  void grpoKlInTheLossIsK3OfTheTrainedPolicyAgainstTheReferenceLogProbsOfTheMessage() {
+    // the reference is a copy of the sampling policy: move its log-probs 0.5 below the
+    // behaviour's, so only the message's reference log-probs can give k3(r = −0.5)
+    Rig rig = TinySetup.rig(TinySetup.ppo(
+        "advantage = grpo, epochs = 1, minibatches = 1, kl-coef = 0.1, grpo.kl-in = loss"), 0, 7);
+    for (ScoredRollout m : TinySetup.sampleAndScore(rig, new GenerationEngine(5, TinySetup.PAD),
+        rig.learner().snapshot(), TinySetup.PROMPTS.subList(0, 2), 4, 1, 1, "w")) {
+      ScoredRollout.Builder shifted = m.toBuilder().clearReferenceLogprobs();
+      for (float logp : m.getRollout().getBehaviourLogprobsList()) {
+        shifted.addReferenceLogprobs(logp - 0.5f);
+      }
+      rig.learner().offer(shifted.build());
+    }
+    // one update, evaluated at the sampling policy: its log-probs are the behaviour's up to
+    // float rounding
+    Map<String, Double> round = rig.learner().lastRound();
+    double k3 = Math.expm1(-0.5) + 0.5;
+    assertEquals(k3, round.get(PpoMetrics.LOSS_KL_AVG), 1e-4, round.toString());
+    assertEquals(0.1 * round.get(PpoMetrics.LOSS_KL_AVG),
+        round.get(PpoMetrics.LOSS_TOTAL) - round.get(PpoMetrics.LOSS_POLICY_AVG), 1e-12);
+  }
+
+  @Test
+  void rlooFoldsTheKlIntoTheRewardWhateverGrpoKlInSays() {
+    assertEquals(
+        oneGroupedRound("advantage = rloo, kl-coef = 0.5, grpo.kl-in = reward").learner()
+            .policyParams().sha256(),
+        oneGroupedRound("advantage = rloo, kl-coef = 0.5, grpo.kl-in = loss").learner()
+            .policyParams().sha256());
   }
 
   @Test

@@ -245,6 +245,75 @@ class PpoObjectiveTest {
     }
   }
 
+  /** {@code batch} with reference log-probs and β added. */
+  private static PpoObjective.Batch withReference(PpoObjective.Batch b, double[] logpRef,
+      double klCoef) {
+    return new PpoObjective.Batch(b.shape(), b.logp(), b.logpOld(), b.logpProx(), b.advantages(),
+        b.values(), b.valuesOld(), b.returns(), b.entropy(), b.mask(), logpRef, klCoef);
+  }
+
+  @Test
+  void theReferenceKlAddsBetaTimesTheMeanK3AndItsGradientEvenOnClippedTokens() {
+    PpoObjective ppo = new PpoObjective(PpoObjective.Settings.standard(0.2, 0.2, 0.0, 0.0));
+    PpoObjective.Batch hand = handBatch();
+    double[] logp = hand.logp();
+    // r = logp_ref − logp: ln 2 on token 0, −ln 2 on token 1; junk on the padding
+    double[] logpRef = {logp[0] + Math.log(2), logp[1] - Math.log(2), 7, 7, 7, 7};
+    PpoObjective.Batch batch = withReference(new PpoObjective.Batch(hand.shape(), logp,
+        hand.logpOld(), null, hand.advantages(), null, null, null, null, hand.mask()), logpRef,
+        0.1);
+    double[] dLogp = new double[6];
+    PpoObjective.Result r = ppo.forwardBackward(dLogp, null, null, batch);
+    // k3 = (eʳ − 1) − r: 1 − ln 2 and (½ − 1) + ln 2, mean ¼
+    assertEquals(0.25, r.referenceKl(), 1e-15);
+    assertEquals(0.25, r.metrics().get(PpoMetrics.LOSS_KL_AVG), 1e-15);
+    // the policy loss as in lossGradientsAndStatisticsMatchAHandComputation, plus β·¼
+    assertEquals(-0.75, r.policyLoss(), 1e-15);
+    assertEquals(-0.75 + 0.1 * 0.25, r.loss(), 1e-15);
+    // β/N · (1 − eʳ): token 0 (clipped, no policy gradient) 0.05·(1 − 2), token 1 0.45 + 0.05·½
+    assertArrayEquals(new double[] {-0.05, 0.45 + 0.025, 0, 0, 0, 0}, dLogp, 1e-15);
+  }
+
+  @Test
+  void theReferenceKlGradientMatchesCentralDifferences() {
+    double[] offsets = {0.3, -0.5, 0.1, 1.2, -0.8, 0.05, -0.2, 9.0};
+    for (boolean decoupled : new boolean[] {false, true}) {
+      PpoObjective ppo = new PpoObjective(
+          new PpoObjective.Settings(0.2, 0.2, 0.5, 0.01, decoupled, 2.0));
+      PpoObjective.Batch region = regionBatch(decoupled);
+      double[] logpRef = new double[8];
+      for (int i = 0; i < 8; i++) {
+        logpRef[i] = region.logp()[i] + offsets[i];
+      }
+      PpoObjective.Batch batch = withReference(region, logpRef, 0.3);
+      double[] dLogp = new double[8];
+      PpoObjective.Result r = ppo.forwardBackward(dLogp, null, null, batch);
+      double[] withoutKl = new double[8];
+      ppo.forwardBackward(withoutKl, null, null, region);
+      for (int i : new int[] {1, 2, 6}) {
+        // clipped tokens: the KL term's gradient alone
+        assertEquals(0.3 / 7 * -Math.expm1(offsets[i]), dLogp[i], 1e-15, "dLogp[" + i + "]");
+      }
+      assertEquals(0.0, dLogp[7], 0.0, "padding");
+      assertTrue(r.loss() > ppo.forward(region).loss(), "k3 > 0 where the policies differ");
+      CentralDifference.check((decoupled ? "decoupled" : "standard") + " with KL dLogp",
+          batch.logp(), dLogp, () -> ppo.forward(batch).loss(), 1e-8);
+    }
+  }
+
+  @Test
+  void aKlCoefficientWithoutReferenceLogProbsOrANegativeOneIsRejected() {
+    PpoObjective.Batch hand = handBatch();
+    assertThrows(IllegalArgumentException.class, () -> withReference(hand, null, 0.1));
+    assertThrows(IllegalArgumentException.class,
+        () -> withReference(hand, hand.logpOld(), -0.1));
+    assertThrows(IllegalArgumentException.class,
+        () -> withReference(hand, new double[5], 0.1));
+    PpoObjective ppo = new PpoObjective(PpoObjective.Settings.standard(0.2, 0.2, 0.1, 0.01));
+    assertTrue(Double.isNaN(ppo.forward(hand).referenceKl()));
+    assertFalse(ppo.forward(hand).metrics().containsKey(PpoMetrics.LOSS_KL_AVG));
+  }
+
   @Test
   void metricsCarryTrlNamesAndLeaveOutWhatWasNotComputed() {
     PpoObjective ppo = new PpoObjective(PpoObjective.Settings.standard(0.2, 0.2, 0.1, 0.01));
