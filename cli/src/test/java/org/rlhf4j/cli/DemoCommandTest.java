@@ -61,11 +61,9 @@ class DemoCommandTest {
     // model, and the SFT model's words are English. An evaluation has 200 completions, so its
     // 1 point of invalid text is two of them: the bounds on shares are asked of their 95%
     // intervals (the completions must not contradict them), as the SFT model's real words below
-    // (a PPO run here wrote 4 of 200 once, 1% over 400). PPO through the actors varies from run
-    // to run (thread timing picks which policy version samples what), and runs at the quick
-    // plan's settings kept 0.37 to 0.58 of the SFT model's distinct-2 (BENCHMARKS.md, session
-    // 6), so its diversity is held to 0.35 of it here, which still fails a collapse like issue
-    // 14's (0.19); DPO's to the issue's half
+    // (a PPO run here wrote 4 of 200 once, 1% over 400). Both keep the issue's half of the SFT
+    // model's distinct-2: the quick plan's PPO held it for every seed of BENCHMARKS.md's sweep
+    // (session 7, 0.56 to 0.80 of it)
     double sftInvalid = summary.get("sft_invalid_text").asDouble();
     double sftReal = summary.get("sft_real_words").asDouble();
     double sftDistinct2 = summary.get("sft_distinct2").asDouble();
@@ -76,7 +74,7 @@ class DemoCommandTest {
       assertTrue(summary.get(method + "_invalid_text_ci_low").isNumber(), summary.toString());
     }
     assertTrue(summary.get("dpo_distinct2").asDouble() >= 0.5 * sftDistinct2, summary.toString());
-    assertTrue(summary.get("ppo_distinct2").asDouble() >= 0.35 * sftDistinct2, summary.toString());
+    assertTrue(summary.get("ppo_distinct2").asDouble() >= 0.5 * sftDistinct2, summary.toString());
     // 0.905 on this machine's 200 prompts; CI's CPU may round differently and train another
     // model, so the test asks that its 95% interval not lie below 0.90
     JsonNode sftEval = new ObjectMapper().readTree(out.resolve("eval/sft.json").toFile());
