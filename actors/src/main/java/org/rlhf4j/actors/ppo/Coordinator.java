@@ -42,6 +42,12 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   public record WorkerReady(String workerId, ActorRef<RolloutWorker.Command> worker)
       implements Command {}
 
+  /**
+   * A worker left for good (its rollout node left the cluster or died): the work it was sampling
+   * is re-issued under the same ids, without counting as a failure of the item.
+   */
+  public record WorkerGone(String workerId, String reason) implements Command {}
+
   /** A worker sent work item {@code workId}'s rollouts to the scorer. */
   public record WorkDone(String workerId, long workId, int rollouts, long tokens, long nanos,
       long policyVersion) implements Command {}
@@ -207,6 +213,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
         .onMessage(WorkerReady.class, this::workerReady)
+        .onMessage(WorkerGone.class, this::workerGone)
         .onMessage(WorkDone.class, this::workDone)
         .onMessage(WorkLost.class, this::workLost)
         .onMessage(Consumed.class, this::consumed)
@@ -245,6 +252,24 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     return this;
   }
 
+  private Behavior<Command> workerGone(WorkerGone m) {
+    ActorRef<RolloutWorker.Command> gone = workers.remove(m.workerId());
+    if (gone == null) {
+      return this;
+    }
+    getContext().unwatch(gone);
+    idle.remove(m.workerId());
+    getContext().getLog().warn("rollout worker {} left ({}); re-issuing its work", m.workerId(),
+        m.reason());
+    for (Outstanding o : List.copyOf(outstanding.values())) {
+      if (o.worker.equals(m.workerId()) && o.stage == Stage.GENERATING) {
+        lose(o.work.id(), 0);
+      }
+    }
+    issue();
+    return closeIfDrained();
+  }
+
   private Behavior<Command> workDone(WorkDone m) {
     Outstanding o = outstanding.get(m.workId());
     if (o != null) {
@@ -255,7 +280,9 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     long[] t = workerTotals.computeIfAbsent(m.workerId(), k -> new long[2]);
     t[0] += m.tokens();
     t[1] += m.nanos();
-    idle.put(m.workerId(), true);
+    if (workers.containsKey(m.workerId())) {
+      idle.put(m.workerId(), true);
+    }
     issue();
     return this;
   }

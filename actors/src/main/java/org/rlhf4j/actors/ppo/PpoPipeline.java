@@ -2,6 +2,7 @@ package org.rlhf4j.actors.ppo;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -19,8 +20,13 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.rlhf4j.actors.cluster.ClusterNodeConfig;
+import org.rlhf4j.actors.cluster.RolloutGateway;
 import org.rlhf4j.config.ConfigLoader;
+import org.rlhf4j.config.ModelConfig;
 import org.rlhf4j.config.RlhfConfig;
 import org.rlhf4j.learner.MetricsLog;
 import org.rlhf4j.learner.ProgressListener;
@@ -39,6 +45,7 @@ import org.rlhf4j.model.io.AtomicFiles;
 import org.rlhf4j.model.io.Checkpoint;
 import org.rlhf4j.protocol.MessageLogFormat;
 import org.rlhf4j.protocol.MessageLogWriter;
+import org.rlhf4j.protocol.pb.RolloutSetup;
 import org.rlhf4j.rollout.PolicySnapshot;
 import org.rlhf4j.rollout.SamplingSettings;
 
@@ -53,6 +60,11 @@ public final class PpoPipeline {
   /** The run's message log, under the run directory. */
   public static final String LOG = "messages.r4jlog";
   static final String DISPATCHER = "rlhf4j-compute-dispatcher";
+  /** The actor system's name: a rollout node's must be the same to join the learner's cluster. */
+  public static final String SYSTEM = "rlhf4j-ppo";
+  // the broadcast bench's best for G (BENCHMARKS.md, session 6): 192 KiB, 16 in flight per node
+  private static final int WEIGHT_CHUNK_BYTES = 196_608;
+  private static final int WEIGHT_WINDOW = 16;
   private static final ObjectMapper JSON = new ObjectMapper()
       .enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -99,6 +111,12 @@ public final class PpoPipeline {
 
   private PpoPipeline() {}
 
+  /**
+   * Where the learner's actor system listens for rollout nodes ({@code rlhf4j ppo --listen}):
+   * Artery on {@code host:port} (0 picks a free port), a cluster of which it is the first member.
+   */
+  public record Listen(String host, int port) {}
+
   /** {@link #run(Spec, ProgressListener, Consumer)} with notices on standard error. */
   public static Outcome run(Spec spec, ProgressListener progress) throws IOException {
     return run(spec, progress, System.err::println);
@@ -114,7 +132,20 @@ public final class PpoPipeline {
    */
   public static Outcome run(Spec spec, ProgressListener progress, Consumer<String> notices)
       throws IOException {
+    return run(spec, progress, notices, null);
+  }
+
+  /**
+   * {@link #run(Spec, ProgressListener, Consumer)}, listening for rollout nodes when
+   * {@code listen} is not null: their workers take work beside the local ones.
+   */
+  public static Outcome run(Spec spec, ProgressListener progress, Consumer<String> notices,
+      Listen listen) throws IOException {
     RlhfConfig c = spec.config();
+    if (c.async().workers() == 0 && listen == null) {
+      throw new IllegalArgumentException("rlhf4j.async.workers = 0 needs rollout nodes: run "
+          + "with --listen HOST:PORT and start `rlhf4j node` on other machines");
+    }
     Path out = spec.out();
     int credits = c.async().credits(c.ppo().batchSize());
     if (credits < c.ppo().batchSize()) {
@@ -126,15 +157,16 @@ public final class PpoPipeline {
     // a work item never exceeds one PPO batch, and the credits hold one item per worker, so
     // every worker has work (in the synchronous mode too, which has one batch of credits)
     int promptsPerWork = Math.min(c.async().promptsPerWork(), Math.max(1, Math.min(
-        c.ppo().batchSize() / copies, credits / (copies * c.async().workers()))));
+        c.ppo().batchSize() / copies, credits / (copies * Math.max(1, c.async().workers())))));
     // held for the whole run: a second process, or another kind of run, is refused
     try (RunDirectory claimed = RunDirectory.claim(out, RunDirectory.PPO, spec.resume())) {
-      return runClaimed(spec, progress, notices, credits, copies, promptsPerWork);
+      return runClaimed(spec, progress, notices, credits, copies, promptsPerWork, listen);
     }
   }
 
   private static Outcome runClaimed(Spec spec, ProgressListener progress,
-      Consumer<String> notices, int credits, int copies, int promptsPerWork) throws IOException {
+      Consumer<String> notices, int credits, int copies, int promptsPerWork, Listen listen)
+      throws IOException {
     RlhfConfig c = spec.config();
     Path out = spec.out();
     boolean resuming = spec.resume() && Files.exists(out.resolve(LOG));
@@ -207,16 +239,25 @@ public final class PpoPipeline {
       }
       Learner.Settings learnerSettings = new Learner.Settings(c.ppo().iterations(),
           c.async().weightSyncEvery(), spec.threads().learner());
-      Coordinator.Roles roles = roles(spec, recorder, learnerSettings, scoring, workerSettings);
+      Coordinator.Roles roles = roles(spec, recorder, learnerSettings, scoring, workerSettings,
+          listen == null ? null : setup(spec));
       long total = c.ppo().iterations();
       Coordinator.RoundObserver observer = (version, m) -> {
         metrics.write(version - 1, m);
         progress.onStep(version, total, "objective/scores",
             m.getOrDefault("objective/scores", Double.NaN));
       };
+      Config base = ConfigFactory.load(PpoPipeline.class.getClassLoader());
       ActorSystem<Coordinator.Command> system = ActorSystem.create(
-          Coordinator.create(settings, initial, roles, observer, done), "rlhf4j-ppo",
-          ConfigFactory.load(PpoPipeline.class.getClassLoader()));
+          Coordinator.create(settings, initial, roles, observer, done), SYSTEM,
+          listen == null ? base : ClusterNodeConfig.of(listen.host(), listen.port(), List.of(),
+              base));
+      if (listen != null) {
+        // the learner is the cluster's first member; nodes join it as their seed
+        Cluster cluster = Cluster.get(system);
+        cluster.manager().tell(Join.create(cluster.selfMember().address()));
+        notices.accept("listening for rollout nodes at " + cluster.selfMember().address());
+      }
       try {
         // bounded: the coordinator stops the system when the run ends, fails or stalls
         system.getWhenTerminated().toCompletableFuture().get();
@@ -255,9 +296,23 @@ public final class PpoPipeline {
     return new Outcome(result, seconds, model, summary, learner.snapshot());
   }
 
+  /** What a rollout node needs to sample as the local workers do. */
+  private static RolloutSetup setup(Spec spec) {
+    ModelConfig m = spec.policyModel().config();
+    RolloutSetup.Builder b = RolloutSetup.newBuilder().setVocabSize(m.vocabSize())
+        .setContextLength(m.contextLength()).setDModel(m.dModel())
+        .setAttentionHeads(m.heads()).setLayers(m.layers())
+        .setLayerNormEpsilon(m.layerNormEpsilon())
+        .setTemperature(spec.config().ppo().temperature())
+        .setResponseLength(spec.config().ppo().responseLength()).addStopIds(spec.eosId())
+        .setPadId(spec.padId()).setKernels(spec.kernels());
+    spec.policyModel().heads().forEach(h -> b.addModelHeads(h.name()));
+    return b.build();
+  }
+
   private static Coordinator.Roles roles(Spec spec, LearnerRecorder recorder,
       Learner.Settings learnerSettings, RolloutScoring scoring,
-      RolloutWorker.Settings workerSettings) {
+      RolloutWorker.Settings workerSettings, RolloutSetup nodes) {
     return new Coordinator.Roles() {
       @Override
       public ActorRef<Learner.Command> learner(ActorContext<Coordinator.Command> ctx) {
@@ -280,6 +335,10 @@ public final class PpoPipeline {
           String id = "worker-" + i;
           ctx.spawn(RolloutWorker.create(id, ctx.getSelf(), scorer, workerSettings,
               spec.faults()), id, DispatcherSelector.fromConfig(DISPATCHER));
+        }
+        if (nodes != null) {
+          ctx.spawn(RolloutGateway.create(ctx.getSelf(), scorer, nodes, WEIGHT_CHUNK_BYTES,
+              WEIGHT_WINDOW), "rollout-gateway");
         }
       }
     };

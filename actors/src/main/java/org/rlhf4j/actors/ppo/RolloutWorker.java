@@ -1,7 +1,5 @@
 package org.rlhf4j.actors.ppo;
 
-import java.util.ArrayList;
-import java.util.List;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PreRestart;
@@ -9,12 +7,8 @@ import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
-import org.rlhf4j.learner.async.RolloutMessages;
 import org.rlhf4j.model.TensorThreads;
-import org.rlhf4j.protocol.pb.Rollout;
-import org.rlhf4j.rollout.GenerationEngine;
 import org.rlhf4j.rollout.PolicySnapshot;
-import org.rlhf4j.rollout.Response;
 import org.rlhf4j.rollout.SamplingSettings;
 
 /**
@@ -41,10 +35,9 @@ public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command>
   private final ActorRef<RewardScorer.Command> scorer;
   private final Settings settings;
   private final FaultInjection faults;
-  private final GenerationEngine engine;
+  private final WorkSampler sampler;
   private PolicySnapshot snapshot;
   private Work inProgress;
-  private long sent;
 
   /** A worker restarted by its supervisor whenever it fails. */
   public static Behavior<Command> create(String id, ActorRef<Coordinator.Command> coordinator,
@@ -63,7 +56,7 @@ public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command>
     this.scorer = scorer;
     this.settings = settings;
     this.faults = faults;
-    this.engine = new GenerationEngine(0, settings.padId());
+    this.sampler = new WorkSampler(id, settings.padId());
     coordinator.tell(new Coordinator.WorkerReady(id, ctx.getSelf()));
   }
 
@@ -104,24 +97,11 @@ public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command>
       throw new IllegalStateException("worker " + id + " got work before any weights");
     }
     TensorThreads.bindCurrentThread(settings.threads());
-    long start = System.nanoTime();
-    engine.reseed(work.seed());
-    List<Response> responses = engine.generate(snapshot, work.expanded(), settings.sampling());
-    long nanos = System.nanoTime() - start;
+    WorkSampler.Sampled s = sampler.sample(snapshot, work, settings.sampling());
     faults.afterWorkerBatch(id);
-    List<Rollout> rollouts = new ArrayList<>(responses.size());
-    long tokens = 0;
-    int k = 0;
-    for (int j = 0; j < work.prompts().size(); j++) {
-      for (int c = 0; c < work.copies(); c++, k++) {
-        Response r = responses.get(k);
-        tokens += r.responseIds().length;
-        rollouts.add(RolloutMessages.of(r, work.rolloutId(j, c), work.promptId(j), id, sent++));
-      }
-    }
-    scorer.tell(new RewardScorer.Score(work.id(), rollouts));
-    coordinator.tell(new Coordinator.WorkDone(id, work.id(), rollouts.size(), tokens, nanos,
-        snapshot.version()));
+    scorer.tell(new RewardScorer.Score(work.id(), s.rollouts()));
+    coordinator.tell(new Coordinator.WorkDone(id, work.id(), s.rollouts().size(), s.tokens(),
+        s.nanos(), snapshot.version()));
     inProgress = null;
     return this;
   }

@@ -21,9 +21,12 @@ import org.apache.pekko.serialization.SerializerWithStringManifest;
 import org.rlhf4j.protocol.pb.Credit;
 import org.rlhf4j.protocol.pb.LogRecord;
 import org.rlhf4j.protocol.pb.Metrics;
+import org.rlhf4j.protocol.pb.NodeHello;
 import org.rlhf4j.protocol.pb.Prompt;
 import org.rlhf4j.protocol.pb.PromptBatch;
 import org.rlhf4j.protocol.pb.Rollout;
+import org.rlhf4j.protocol.pb.RolloutBatch;
+import org.rlhf4j.protocol.pb.RolloutSetup;
 import org.rlhf4j.protocol.pb.ScoredRollout;
 import org.rlhf4j.protocol.pb.Tensor;
 import org.rlhf4j.protocol.pb.WeightsUpdate;
@@ -79,7 +82,10 @@ public final class ProtobufSerializer extends SerializerWithStringManifest imple
       new Registration(WeightsUpdate.class, "WeightsUpdate", WeightsUpdate.parser()),
       new Registration(Credit.class, "Credit", Credit.parser()),
       new Registration(Metrics.class, "Metrics", Metrics.parser()),
-      new Registration(LogRecord.class, "LogRecord", LogRecord.parser()));
+      new Registration(LogRecord.class, "LogRecord", LogRecord.parser()),
+      new Registration(RolloutBatch.class, "RolloutBatch", RolloutBatch.parser()),
+      new Registration(NodeHello.class, "NodeHello", NodeHello.parser()),
+      new Registration(RolloutSetup.class, "RolloutSetup", RolloutSetup.parser()));
 
   private static final Map<Class<?>, String> MANIFEST_BY_TYPE = new LinkedHashMap<>();
   private static final Map<String, Parser<? extends Message>> PARSER_BY_MANIFEST = new LinkedHashMap<>();

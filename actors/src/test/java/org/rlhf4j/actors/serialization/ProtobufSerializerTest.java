@@ -38,9 +38,12 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.rlhf4j.protocol.pb.Credit;
 import org.rlhf4j.protocol.pb.LogRecord;
 import org.rlhf4j.protocol.pb.Metrics;
+import org.rlhf4j.protocol.pb.NodeHello;
 import org.rlhf4j.protocol.pb.Prompt;
 import org.rlhf4j.protocol.pb.PromptBatch;
 import org.rlhf4j.protocol.pb.Rollout;
+import org.rlhf4j.protocol.pb.RolloutBatch;
+import org.rlhf4j.protocol.pb.RolloutSetup;
 import org.rlhf4j.protocol.pb.ScoredRollout;
 import org.rlhf4j.protocol.pb.Tensor;
 import org.rlhf4j.protocol.pb.WeightsUpdate;
@@ -76,6 +79,9 @@ class ProtobufSerializerTest {
     manifests.put(Credit.class, "Credit");
     manifests.put(Metrics.class, "Metrics");
     manifests.put(LogRecord.class, "LogRecord");
+    manifests.put(RolloutBatch.class, "RolloutBatch");
+    manifests.put(NodeHello.class, "NodeHello");
+    manifests.put(RolloutSetup.class, "RolloutSetup");
     return manifests;
   }
 

@@ -12,9 +12,12 @@ import org.rlhf4j.protocol.pb.DType;
 import org.rlhf4j.protocol.pb.FinishReason;
 import org.rlhf4j.protocol.pb.LogRecord;
 import org.rlhf4j.protocol.pb.Metrics;
+import org.rlhf4j.protocol.pb.NodeHello;
 import org.rlhf4j.protocol.pb.Prompt;
 import org.rlhf4j.protocol.pb.PromptBatch;
 import org.rlhf4j.protocol.pb.Rollout;
+import org.rlhf4j.protocol.pb.RolloutBatch;
+import org.rlhf4j.protocol.pb.RolloutSetup;
 import org.rlhf4j.protocol.pb.ScoredRollout;
 import org.rlhf4j.protocol.pb.Tensor;
 import org.rlhf4j.protocol.pb.WeightsUpdate;
@@ -35,7 +38,9 @@ final class SampleMessages {
 
   static PromptBatch promptBatch() {
     Random rng = new Random(1);
-    PromptBatch.Builder batch = PromptBatch.newBuilder().setBatchId(17).setSamplesPerPrompt(4);
+    PromptBatch.Builder batch = PromptBatch.newBuilder().setBatchId(17).setSamplesPerPrompt(4)
+        .setSeed(-3L).setPromptsPerWork(8).setMinPolicyVersion(6).setWorkerId("node-b/worker-1")
+        .setReplyTo("pekko://rlhf4j@127.0.0.1:25520/user/gateway/proxy#1234");
     for (int p = 0; p < 8; p++) {
       batch.addPrompts(prompt(1000 + p, 5 + p, rng));
     }
@@ -132,10 +137,28 @@ final class SampleMessages {
     return LogRecord.newBuilder().setSequence(9001).setScoredRollout(scoredRollout()).build();
   }
 
+  static RolloutBatch rolloutBatch() {
+    return RolloutBatch.newBuilder().setBatchId(17).setWorkerId("node-b/worker-1")
+        .addRollouts(rollout(16)).addRollouts(rollout(3)).setTokens(19).setNanos(123_456_789L)
+        .setPolicyVersion(7).build();
+  }
+
+  static NodeHello nodeHello() {
+    return NodeHello.newBuilder().setNodeId("node-b").setWorkers(2)
+        .setReplyTo("pekko://rlhf4j@127.0.0.1:25521/user/node#99").build();
+  }
+
+  static RolloutSetup rolloutSetup() {
+    return RolloutSetup.newBuilder().setVocabSize(8192).setContextLength(128).setDModel(128)
+        .setAttentionHeads(4).setLayers(2).setLayerNormEpsilon(1e-5).setTemperature(0.7)
+        .setResponseLength(16).addStopIds(3).setPadId(0).build();
+  }
+
   /** One message of every registered type. */
   static List<Message> all() {
     Random rng = new Random(5);
     return List.of(prompt(1001, 9, rng), promptBatch(), rollout(64), scoredRollout(),
-        floatTensor("h.0.mlp.c_fc.weight", rng, 16, 64), weightsUpdate(), credit(), metrics(), logRecord());
+        floatTensor("h.0.mlp.c_fc.weight", rng, 16, 64), weightsUpdate(), credit(), metrics(), logRecord(),
+        rolloutBatch(), nodeHello(), rolloutSetup());
   }
 }

@@ -1,0 +1,147 @@
+package org.rlhf4j.actors.ppo;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.ActorRefResolver;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.rlhf4j.actors.cluster.ClusterNodeConfig;
+import org.rlhf4j.actors.cluster.RolloutGateway;
+import org.rlhf4j.actors.cluster.RolloutNode;
+import org.rlhf4j.config.RlhfConfig;
+import org.rlhf4j.learner.async.Ledger;
+import org.rlhf4j.protocol.pb.NodeHello;
+import org.rlhf4j.protocol.pb.PromptBatch;
+
+/**
+ * PPO with rollout nodes: a learner listening on 127.0.0.1 and nodes in other actor systems of
+ * this JVM, joined through Artery TCP, so work, weights and rollouts all cross the wire.
+ */
+class RolloutNodeRunTest {
+  private static final String SYNC = "async { max-in-flight = 8, max-lag = 0, "
+      + "stall-timeout-seconds = 60 }, ppo.iterations = 3";
+
+  @TempDir
+  Path dir;
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  private static <T> ActorSystem<T> node(Behavior<T> root, int learnerPort) {
+    return ActorSystem.create(root, PpoPipeline.SYSTEM, ClusterNodeConfig.of("127.0.0.1", 0,
+        List.of("pekko://" + PpoPipeline.SYSTEM + "@127.0.0.1:" + learnerPort),
+        ConfigFactory.load()));
+  }
+
+  private static CompletableFuture<PpoPipeline.Outcome> learner(RlhfConfig c, Path out,
+      int port) {
+    return CompletableFuture.supplyAsync(() -> {
+      try {
+        return PpoPipeline.run(TinyRun.spec(c, out, FaultInjection.none()), (s, t, n, v) -> { },
+            m -> { }, new PpoPipeline.Listen("127.0.0.1", port));
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    });
+  }
+
+  @Test
+  void aSynchronousRunSampledOnARolloutNodeEndsWithTheWeightsOfLocalWorkers() throws Exception {
+    PpoPipeline.Outcome local = PpoPipeline.run(TinyRun.spec(TinyRun.config(SYNC),
+        dir.resolve("local"), FaultInjection.none()), (s, t, n, v) -> { }, m -> { });
+
+    int port = freePort();
+    CompletableFuture<PpoPipeline.Outcome> remote = learner(
+        TinyRun.config(SYNC + ", async.workers = 0"), dir.resolve("remote"), port);
+    ActorSystem<Object> node = node(RolloutNode.create("node-b", 2, 1,
+        PpoPipeline.DISPATCHER), port);
+    try {
+      PpoPipeline.Outcome outcome = remote.get(120, TimeUnit.SECONDS);
+      assertEquals(3, outcome.result().version());
+      assertEquals(local.result().weightsSha256(), outcome.result().weightsSha256(),
+          "the node sampled other rollouts than the local workers would have");
+      assertEquals(java.util.Set.of("node-b/worker-0", "node-b/worker-1"),
+          outcome.result().tokensPerSecond().keySet());
+      Ledger ledger = outcome.result().learner();
+      assertEquals(24, ledger.trained());
+      assertEquals(0, ledger.duplicates() + ledger.droppedStale() + ledger.rejected());
+    } finally {
+      node.terminate();
+      node.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+  }
+
+  /**
+   * A node that says hello for one worker, takes its first batch and never answers: the test
+   * stops it holding that batch.
+   */
+  private static Behavior<Object> silentNode(CompletableFuture<PromptBatch> taken) {
+    return Behaviors.setup(context -> {
+      context.getSystem().receptionist().tell(Receptionist.subscribe(RolloutGateway.KEY,
+          context.messageAdapter(Receptionist.Listing.class, l -> l)));
+      String self = ActorRefResolver.get(context.getSystem())
+          .toSerializationFormat(context.getSelf());
+      boolean[] greeted = {false};
+      return Behaviors.receiveMessage(m -> {
+        if (m instanceof Receptionist.Listing l && !greeted[0]
+            && !l.getServiceInstances(RolloutGateway.KEY).isEmpty()) {
+          greeted[0] = true;
+          l.getServiceInstances(RolloutGateway.KEY).iterator().next().tell(
+              NodeHello.newBuilder().setNodeId("node-a").setWorkers(1).setReplyTo(self).build());
+        } else if (m instanceof PromptBatch b) {
+          taken.complete(b);
+        }
+        return Behaviors.same();
+      });
+    });
+  }
+
+  @Test
+  void workHeldByANodeThatLeavesIsReissuedUnderItsIdsAndTheRunFinishes() throws Exception {
+    int port = freePort();
+    CompletableFuture<PpoPipeline.Outcome> run = learner(TinyRun.config(
+        "async { workers = 0, stall-timeout-seconds = 60 }, ppo.iterations = 3"),
+        dir.resolve("run"), port);
+    // the learner has no worker of its own, so the first item goes to the silent node
+    CompletableFuture<PromptBatch> taken = new CompletableFuture<>();
+    ActorSystem<Object> silent = node(silentNode(taken), port);
+    ActorSystem<Object> working = null;
+    try {
+      PromptBatch held = taken.get(60, TimeUnit.SECONDS);
+      working = node(RolloutNode.create("node-b", 1, 1, PpoPipeline.DISPATCHER), port);
+      silent.terminate();
+      silent.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      PpoPipeline.Outcome outcome = run.get(120, TimeUnit.SECONDS);
+      assertEquals(3, outcome.result().version());
+      assertTrue(outcome.result().reissued() >= 1, "the held item was not re-issued: "
+          + outcome.result());
+      Ledger ledger = outcome.result().learner();
+      assertEquals(0, ledger.duplicates(), "a rollout id was delivered twice");
+      assertEquals(24, ledger.trained());
+      assertEquals(java.util.Set.of("node-b/worker-0"),
+          outcome.result().tokensPerSecond().keySet());
+      assertEquals(0, held.getBatchId(), "the first item went elsewhere");
+    } finally {
+      silent.terminate();
+      if (working != null) {
+        working.terminate();
+        working.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      }
+    }
+  }
+}
