@@ -45,6 +45,11 @@ final class PpoCommand implements Callable<Integer> {
           + "rollouts pause while the learner trains.")
   boolean sync;
 
+  @Option(names = "--listen", paramLabel = "HOST:PORT",
+      description = "Also take rollout workers on other machines (`rlhf4j node --join "
+          + "HOST:PORT`): listen for them here (0.0.0.0 binds every interface).")
+  String listen;
+
   @Option(names = "--quick",
       description = "A short run (a minute or two): " + QuickRun.PPO_DESCRIPTION + ".")
   boolean quick;
@@ -56,11 +61,19 @@ final class PpoCommand implements Callable<Integer> {
     RlhfConfig c = effectiveConfig(options.config.load());
     Kernels kernels = options.kernels.create();
     PpoPipeline.Spec run = spec(c, kernels, options.out(c, "ppo")).resuming(options.resume);
+    PpoPipeline.Listen nodes = null;
+    if (listen != null) {
+      HostPort at = HostPort.parse("--listen", listen);
+      nodes = new PpoPipeline.Listen(at.host(), at.port());
+    } else if (c.async().workers() == 0) {
+      throw new UserInputException("rlhf4j.async.workers = 0 leaves no one to sample: give "
+          + "--listen HOST:PORT and start `rlhf4j node --join HOST:PORT` elsewhere");
+    }
     PrintWriter err = spec.commandLine().getErr();
     PpoPipeline.Outcome o = PpoPipeline.run(run, ProgressBar.on(err, "ppo"), notice -> {
       err.println("rlhf4j: " + notice);
       err.flush();
-    });
+    }, nodes);
     spec.commandLine().getOut().printf(Locale.ROOT,
         "{\"model\": \"%s\", \"iterations\": %d, \"weights_sha256\": \"%s\", \"seconds\": %.1f, "
             + "\"trained\": %d, \"dropped_stale\": %d}%n", o.model(), o.result().version(),

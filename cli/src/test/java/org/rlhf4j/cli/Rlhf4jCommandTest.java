@@ -52,6 +52,30 @@ class Rlhf4jCommandTest {
   }
 
   @Test
+  void aNodeWithABadAddressOrRoleIsAUsageError() {
+    Run noPort = run("node", "--join", "learner-host");
+    assertEquals(2, noPort.exit());
+    assertTrue(noPort.err().contains("--join learner-host: expected HOST:PORT"), noPort.err());
+    Run badPort = run("node", "--join", "10.0.0.5:99999");
+    assertEquals(2, badPort.exit());
+    assertTrue(badPort.err().contains("the port must be a number from 0 to 65535"),
+        badPort.err());
+    Run scorer = run("node", "--join", "127.0.0.1:25520", "--role", "scorer");
+    assertEquals(2, scorer.exit());
+    assertTrue(scorer.err().contains("--role scorer: expected rollout"), scorer.err());
+  }
+
+  @Test
+  void aNodeThatFindsNoLearnerGivesUpAfterItsJoinTimeout() {
+    // nothing listens on port 1: the node's bounded wait ends it with exit code 1
+    Run r = run("node", "--join", "127.0.0.1:1", "--listen", "127.0.0.1:0", "--join-timeout",
+        "2");
+    assertEquals(1, r.exit(), r.err());
+    assertTrue(r.err().contains("node stopped: no learner answered within the join timeout"),
+        r.err());
+  }
+
+  @Test
   void aParentCommandWithoutSubcommandIsAUsageError() {
     Run r = run("config");
     assertEquals(2, r.exit());

@@ -19,10 +19,13 @@ public final class ClusterNodeConfig {
    * a seed list holding the node's own address starts the cluster.
    */
   public static Config of(String host, int port, List<String> seeds, Config fallback) {
+    // 0.0.0.0 is where to bind, not an address other machines can reach: advertise this host's
+    boolean everyInterface = host.equals("0.0.0.0");
     return ConfigFactory.parseMap(Map.of(
         "pekko.actor.provider", "cluster",
         "pekko.remote.artery.transport", "tcp",
-        "pekko.remote.artery.canonical.hostname", host,
+        "pekko.remote.artery.canonical.hostname", everyInterface ? "<getHostAddress>" : host,
+        "pekko.remote.artery.bind.hostname", host,
         "pekko.remote.artery.canonical.port", port,
         "pekko.cluster.seed-nodes", seeds,
         "pekko.cluster.downing-provider-class",

@@ -1,9 +1,11 @@
 package org.rlhf4j.actors.cluster;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Consumer;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.actor.typed.Behavior;
@@ -35,13 +37,28 @@ public final class RolloutNode {
 
   private record NewVersion(WeightsReceiver.Versioned version) {}
 
+  private enum JoinTimeout { INSTANCE }
+
   /** A node {@code nodeId} with {@code workers} workers of {@code threads} tensor threads each. */
   public static Behavior<Object> create(String nodeId, int workers, int threads,
       String dispatcher) {
+    return create(nodeId, workers, threads, dispatcher, Duration.ofDays(365), reason -> { });
+  }
+
+  /**
+   * A node that stops, telling {@code ended} why, when no learner has answered within
+   * {@code joinTimeout} or when the learner it worked for leaves (its run is over).
+   */
+  public static Behavior<Object> create(String nodeId, int workers, int threads,
+      String dispatcher, Duration joinTimeout, Consumer<String> ended) {
     return Behaviors.setup(context -> {
       context.getSystem().receptionist().tell(Receptionist.subscribe(RolloutGateway.KEY,
           context.messageAdapter(Receptionist.Listing.class, Gateways::new)));
-      return new RolloutNode.Waiting(context, nodeId, workers, threads, dispatcher).behavior();
+      return Behaviors.withTimers(timers -> {
+        timers.startSingleTimer(JoinTimeout.INSTANCE, joinTimeout);
+        return new RolloutNode.Waiting(context, nodeId, workers, threads, dispatcher, ended)
+            .behavior();
+      });
     });
   }
 
@@ -52,12 +69,15 @@ public final class RolloutNode {
     private final int workers;
     private final int threads;
     private final String dispatcher;
+    private final Consumer<String> ended;
     private final List<PromptBatch> early = new ArrayList<>();
     private boolean greeted;
+    private boolean setUp;
 
     Waiting(ActorContext<Object> context, String nodeId, int workers, int threads,
-        String dispatcher) {
+        String dispatcher, Consumer<String> ended) {
       this.context = context;
+      this.ended = ended;
       this.nodeId = nodeId;
       this.workers = workers;
       this.threads = threads;
@@ -81,10 +101,18 @@ public final class RolloutNode {
             return Behaviors.same();
           })
           .onMessage(RolloutSetup.class, this::setUp)
+          .onMessage(JoinTimeout.class, t -> {
+            if (setUp) {
+              return Behaviors.same();
+            }
+            ended.accept("no learner answered within the join timeout");
+            return Behaviors.stopped();
+          })
           .build();
     }
 
     private Behavior<Object> setUp(RolloutSetup setup) {
+      setUp = true;
       Set<Head> heads = EnumSet.noneOf(Head.class);
       setup.getModelHeadsList().forEach(h -> heads.add(Head.valueOf(h)));
       Gpt model = new Gpt(new ModelConfig(setup.getVocabSize(), setup.getContextLength(),
@@ -115,7 +143,14 @@ public final class RolloutNode {
             children.forEach(c -> c.tell(new NodeWorker.Use(snapshot)));
             return Behaviors.same();
           })
-          .onMessage(Gateways.class, g -> Behaviors.same())
+          .onMessage(Gateways.class, g -> {
+            if (g.listing().getServiceInstances(RolloutGateway.KEY).isEmpty()) {
+              ended.accept("the learner left the cluster (its run ended or it stopped)");
+              return Behaviors.stopped();
+            }
+            return Behaviors.same();
+          })
+          .onMessage(JoinTimeout.class, t -> Behaviors.same())
           .build();
     }
 
