@@ -36,7 +36,7 @@ class ConfigLoaderTest {
     assertEquals(base.ppo(), c.ppo());
     assertTrue(ConfigLoader.render(c).contains("the command line"), ConfigLoader.render(c));
     InvalidConfigException bad = assertThrows(InvalidConfigException.class,
-        () -> ConfigLoader.withOverrides(base, java.util.Map.of("rlhf4j.async.workers", 0), "x"));
+        () -> ConfigLoader.withOverrides(base, java.util.Map.of("rlhf4j.async.workers", -1), "x"));
     assertTrue(bad.getMessage().contains("rlhf4j.async.workers"), bad.getMessage());
     assertThrows(InvalidConfigException.class,
         () -> ConfigLoader.withOverrides(base, java.util.Map.of("rlhf4j.async.wrokers", 2), "x"));

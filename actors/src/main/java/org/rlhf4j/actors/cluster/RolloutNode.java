@@ -42,12 +42,13 @@ public final class RolloutNode {
   /** A node {@code nodeId} with {@code workers} workers of {@code threads} tensor threads each. */
   public static Behavior<Object> create(String nodeId, int workers, int threads,
       String dispatcher) {
-    return create(nodeId, workers, threads, dispatcher, Duration.ofDays(365), reason -> { });
+    return create(nodeId, workers, threads, dispatcher, null, reason -> { });
   }
 
   /**
    * A node that stops, telling {@code ended} why, when no learner has answered within
-   * {@code joinTimeout} or when the learner it worked for leaves (its run is over).
+   * {@code joinTimeout} (null: it waits) or when the learner it worked for leaves (its run is
+   * over).
    */
   public static Behavior<Object> create(String nodeId, int workers, int threads,
       String dispatcher, Duration joinTimeout, Consumer<String> ended) {
@@ -55,7 +56,9 @@ public final class RolloutNode {
       context.getSystem().receptionist().tell(Receptionist.subscribe(RolloutGateway.KEY,
           context.messageAdapter(Receptionist.Listing.class, Gateways::new)));
       return Behaviors.withTimers(timers -> {
-        timers.startSingleTimer(JoinTimeout.INSTANCE, joinTimeout);
+        if (joinTimeout != null) {
+          timers.startSingleTimer(JoinTimeout.INSTANCE, joinTimeout);
+        }
         return new RolloutNode.Waiting(context, nodeId, workers, threads, dispatcher, ended)
             .behavior();
       });

@@ -114,9 +114,10 @@ class RolloutNodeRunTest {
   @Test
   void workHeldByANodeThatLeavesIsReissuedUnderItsIdsAndTheRunFinishes() throws Exception {
     int port = freePort();
+    // one batch of credits: the first batch cannot fill without the held item's rollouts
     CompletableFuture<PpoPipeline.Outcome> run = learner(TinyRun.config(
-        "async { workers = 0, stall-timeout-seconds = 60 }, ppo.iterations = 3"),
-        dir.resolve("run"), port);
+        "async { workers = 0, max-in-flight = 8, stall-timeout-seconds = 60 }, "
+            + "ppo.iterations = 3"), dir.resolve("run"), port);
     // the learner has no worker of its own, so the first item goes to the silent node
     CompletableFuture<PromptBatch> taken = new CompletableFuture<>();
     ActorSystem<Object> silent = node(silentNode(taken), port);
