@@ -7,8 +7,8 @@ import java.util.Map;
 
 /**
  * The Pekko settings that make an actor system a node of a run's cluster: Artery TCP on a host and
- * port, the seed (the learner's address) to join, and the split-brain resolver that downs a node
- * that stops answering. Everything else comes from the modules' reference.conf.
+ * port and the seed (the learner's address) to join. The split-brain resolver that downs a node
+ * that stops answering, and everything else, come from the modules' reference.conf.
  */
 public final class ClusterNodeConfig {
   private ClusterNodeConfig() {}
@@ -24,9 +24,7 @@ public final class ClusterNodeConfig {
         "pekko.remote.artery.transport", "tcp",
         "pekko.remote.artery.canonical.hostname", host,
         "pekko.remote.artery.canonical.port", port,
-        "pekko.cluster.seed-nodes", seeds,
-        "pekko.cluster.downing-provider-class",
-        "org.apache.pekko.cluster.sbr.SplitBrainResolverProvider"))
+        "pekko.cluster.seed-nodes", seeds))
         .withFallback(fallback);
   }
 }
