@@ -7,7 +7,7 @@ public record RlhfConfig(RunConfig run, RuntimeConfig runtime, ModelConfig model
     TokenizerConfig tokenizer,
     OptimizerConfig optimizer, SftConfig sft, RewardConfig reward, DpoConfig dpo, PpoConfig ppo,
     CollectConfig collect, EvalConfig eval, MessageLogConfig log, AsyncConfig async,
-    Config source) {
+    ClusterTlsConfig clusterTls, Config source) {
 
   /** Builds the typed records from a resolved configuration that includes reference.conf. */
   static RlhfConfig from(Config resolved) {
@@ -116,8 +116,14 @@ public record RlhfConfig(RunConfig run, RuntimeConfig runtime, ModelConfig model
         s.intIn("rlhf4j.async.crash-every", 0, Integer.MAX_VALUE),
         s.intIn("rlhf4j.async.work-attempts", 1, 1000),
         s.intIn("rlhf4j.async.stall-timeout-seconds", 1, 7 * 24 * 3600)));
+    ClusterTlsConfig clusterTls = s.section("rlhf4j.cluster.tls", () -> new ClusterTlsConfig(
+        s.bool("rlhf4j.cluster.tls.enabled"),
+        s.string("rlhf4j.cluster.tls.key-store"),
+        s.string("rlhf4j.cluster.tls.trust-store"),
+        s.string("rlhf4j.cluster.tls.key-store-password-env"),
+        s.string("rlhf4j.cluster.tls.trust-store-password-env")));
     s.requireAllRead();
     return new RlhfConfig(run, runtime, model, tokenizer, optimizer, sft, reward, dpo, ppo, collect, eval,
-        log, async, resolved);
+        log, async, clusterTls, resolved);
   }
 }

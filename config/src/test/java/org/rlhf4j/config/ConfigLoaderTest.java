@@ -299,6 +299,36 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void clusterTlsIsOffByDefaultAndNamesItsPasswordVariables() {
+    assertEquals(new ClusterTlsConfig(false, "", "", "RLHF4J_KEY_STORE_PASSWORD",
+        "RLHF4J_TRUST_STORE_PASSWORD"), ConfigLoader.defaults().clusterTls());
+    ClusterTlsConfig on = ConfigLoader.parse("rlhf4j.cluster.tls { enabled = true,"
+        + " key-store = node.p12, trust-store = ca.p12, key-store-password-env = NODE_PW }",
+        "my.conf").clusterTls();
+    assertEquals(new ClusterTlsConfig(true, "node.p12", "ca.p12", "NODE_PW",
+        "RLHF4J_TRUST_STORE_PASSWORD"), on);
+  }
+
+  @Test
+  void clusterTlsOnWithoutAKeyStoreSaysWhatIsNeeded() {
+    InvalidConfigException e = assertThrows(InvalidConfigException.class,
+        () -> ConfigLoader.parse("rlhf4j.cluster.tls {\n  enabled = true\n  trust-store = ca.p12\n}",
+            "my.conf"));
+    assertEquals("my.conf:2: rlhf4j.cluster.tls: enabled = true needs key-store: expected the"
+        + " path of a PKCS12 key store with this node's key and certificate", e.getMessage());
+  }
+
+  @Test
+  void aPasswordInPlaceOfAVariableNameIsRejected() {
+    InvalidConfigException e = assertThrows(InvalidConfigException.class,
+        () -> ConfigLoader.parse("rlhf4j.cluster.tls.key-store-password-env = \"s3cret!\"",
+            "my.conf"));
+    assertEquals("my.conf:1: rlhf4j.cluster.tls: key-store-password-env is not the name of an"
+        + " environment variable: expected letters, digits and _, the name of the variable that"
+        + " holds the password, never the password itself", e.getMessage());
+  }
+
+  @Test
   void rlhf4jMustBeAnObject() {
     InvalidConfigException e = assertThrows(InvalidConfigException.class,
         () -> ConfigLoader.parse("rlhf4j = 3", "my.conf"));

@@ -4,11 +4,13 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
+import org.rlhf4j.config.ClusterTlsConfig;
 
 /**
- * The Pekko settings that make an actor system a node of a run's cluster: Artery TCP on a host and
- * port, the seed (the learner's address) to join, and the split-brain resolver that downs a node
- * that stops answering. Everything else comes from the modules' reference.conf.
+ * The Pekko settings that make an actor system a node of a run's cluster: Artery TCP (or TLS) on
+ * a host and port and the seed (the learner's address) to join. The split-brain resolver that
+ * downs a node that stops answering, and everything else, come from the modules' reference.conf.
  */
 public final class ClusterNodeConfig {
   private ClusterNodeConfig() {}
@@ -27,9 +29,21 @@ public final class ClusterNodeConfig {
         "pekko.remote.artery.canonical.hostname", everyInterface ? "<getHostAddress>" : host,
         "pekko.remote.artery.bind.hostname", host,
         "pekko.remote.artery.canonical.port", port,
-        "pekko.cluster.seed-nodes", seeds,
-        "pekko.cluster.downing-provider-class",
-        "org.apache.pekko.cluster.sbr.SplitBrainResolverProvider"))
+        "pekko.cluster.seed-nodes", seeds))
         .withFallback(fallback);
+  }
+
+  /**
+   * As {@link #of(String, int, List, Config)}, over TLS with mutual authentication when
+   * {@code tls} is enabled: the passwords are read from {@code env} ({@code System::getenv}) and
+   * live only in the returned, in-memory configuration.
+   *
+   * @throws org.rlhf4j.config.InvalidConfigException when a store or its password is missing or
+   *     wrong
+   */
+  public static Config of(String host, int port, List<String> seeds, ClusterTlsConfig tls,
+      Function<String, String> env, Config fallback) {
+    Config plain = of(host, port, seeds, fallback);
+    return tls.enabled() ? ArteryTls.settings(tls, env).withFallback(plain) : plain;
   }
 }
