@@ -11,6 +11,7 @@ import org.rlhf4j.actors.cluster.ClusterNodeConfig;
 import org.rlhf4j.actors.cluster.RolloutNode;
 import org.rlhf4j.actors.ppo.PpoPipeline;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -19,7 +20,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "node", mixinStandardHelpOptions = true,
     description = "Joins the cluster of a PPO learner started with `rlhf4j ppo --listen` and "
         + "samples rollouts for it: the learner sends the policy's shape, its weights and the "
-        + "work, so no run directory or model is needed here. Ends when the learner's run ends.")
+        + "work, so no run directory or model is needed here. Ends when the learner's run ends. "
+        + "--config holds rlhf4j.cluster.tls when the cluster runs over TLS.")
 final class NodeCommand implements Callable<Integer> {
   @Option(names = "--role", paramLabel = "ROLE", defaultValue = "rollout",
       description = "What this node does: rollout (sampling workers).")
@@ -50,6 +52,8 @@ final class NodeCommand implements Callable<Integer> {
       description = "Give up when no learner answers within this many seconds.")
   int joinTimeoutSeconds;
 
+  @Mixin ConfigOption config;
+
   @Spec CommandSpec spec;
 
   @Override
@@ -70,6 +74,7 @@ final class NodeCommand implements Callable<Integer> {
         name != null ? name : self.host() + ":" + self.port(), workers, threads,
         PpoPipeline.DISPATCHER_NAME, Duration.ofSeconds(joinTimeoutSeconds), why::set),
         PpoPipeline.SYSTEM, ClusterNodeConfig.of(self.host(), self.port(), List.of(seed),
+            config.load().clusterTls(), System::getenv,
             ConfigFactory.load(NodeCommand.class.getClassLoader())));
     err.println("rlhf4j: node " + system.address() + " joining " + seed);
     err.flush();

@@ -1,5 +1,6 @@
 package org.rlhf4j.cli;
 
+import com.typesafe.config.ConfigFactory;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -7,6 +8,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.rlhf4j.actors.cluster.ClusterNodeConfig;
 import org.rlhf4j.actors.ppo.PpoPipeline;
 import org.rlhf4j.config.ConfigLoader;
 import org.rlhf4j.config.RlhfConfig;
@@ -65,6 +67,9 @@ final class PpoCommand implements Callable<Integer> {
     if (listen != null) {
       HostPort at = HostPort.parse("--listen", listen);
       nodes = new PpoPipeline.Listen(at.host(), at.port());
+      // TLS stores and passwords are checked here, before the run directory is touched
+      ClusterNodeConfig.of(at.host(), at.port(), List.of(), c.clusterTls(), System::getenv,
+          ConfigFactory.empty());
     } else if (c.async().workers() == 0) {
       throw new UserInputException("rlhf4j.async.workers = 0 leaves no one to sample: give "
           + "--listen HOST:PORT and start `rlhf4j node --join HOST:PORT` elsewhere");

@@ -253,7 +253,7 @@ public final class PpoPipeline {
       ActorSystem<Coordinator.Command> system = ActorSystem.create(
           Coordinator.create(settings, initial, roles, observer, done), SYSTEM,
           listen == null ? base : ClusterNodeConfig.of(listen.host(), listen.port(), List.of(),
-              base));
+              c.clusterTls(), System::getenv, base));
       if (listen != null) {
         // the learner is the cluster's first member; nodes join it as their seed
         Cluster cluster = Cluster.get(system);
