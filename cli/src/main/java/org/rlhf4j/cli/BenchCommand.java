@@ -4,6 +4,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.rlhf4j.bench.NodeOverhead;
 import org.rlhf4j.bench.PipelineBench;
 import org.rlhf4j.config.RlhfConfig;
 import org.rlhf4j.learner.eval.GoldReward;
@@ -172,6 +173,13 @@ final class BenchCommand {
         description = "Rollout workers of the asynchronous arm (default ${DEFAULT-VALUE}).")
     int asyncWorkers;
 
+    @Option(names = "--nodes", paramLabel = "N",
+        description = "Instead of the two arms: one asynchronous run whose --async-workers "
+            + "workers include N on rollout nodes of one worker each (actor systems of this JVM "
+            + "joined over Artery on 127.0.0.1). Prints {nodes, local_workers, versions, "
+            + "seconds, rollouts_per_s}.")
+    Integer nodes;
+
     @Option(names = "--eval-prompts", paramLabel = "N", defaultValue = "256",
         description = "Held-out prompts for each arm's gold reward (default ${DEFAULT-VALUE}).")
     int evalPrompts;
@@ -186,6 +194,10 @@ final class BenchCommand {
 
     @Override
     public Integer call() throws Exception {
+      if (nodes != null && (nodes < 0 || nodes > asyncWorkers)) {
+        throw new UserInputException("--nodes " + nodes + ": expected 0 to --async-workers ("
+            + asyncWorkers + ")");
+      }
       if (!Files.exists(init) || !Files.exists(rewardModel)) {
         throw new UserInputException((Files.exists(init) ? rewardModel : init)
             + ": no such model; run `bin/rlhf4j demo` first or pass --init and --reward-model");
@@ -200,6 +212,14 @@ final class BenchCommand {
       Path dir = out != null ? out : Path.of("runs", "bench", "pipeline-"
           + java.time.LocalDateTime.now().format(
               java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+      if (nodes != null) {
+        NodeOverhead.Result r = NodeOverhead.run(c, (config, runDir, threads) -> models.spec(
+            config, prompts, runDir, kernels.name, threads), dir, asyncWorkers, nodes,
+            spec.commandLine().getErr());
+        spec.commandLine().getOut().println(r.json());
+        spec.commandLine().getOut().flush();
+        return 0;
+      }
       var tokenizer = models.policy().tokenizer();
       List<int[]> evalIds = SentimentTask.get().evalPrompts().stream().limit(evalPrompts)
           .map(p -> Tokenized.prompt(p, tokenizer)).toList();

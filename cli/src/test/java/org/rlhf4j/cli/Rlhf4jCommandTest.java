@@ -66,6 +66,13 @@ class Rlhf4jCommandTest {
   }
 
   @Test
+  void benchPipelineRefusesMoreNodesThanWorkers() {
+    Run r = run("bench", "pipeline", "--async-workers", "2", "--nodes", "3");
+    assertEquals(2, r.exit());
+    assertTrue(r.err().contains("--nodes 3: expected 0 to --async-workers (2)"), r.err());
+  }
+
+  @Test
   void aNodeThatFindsNoLearnerGivesUpAfterItsJoinTimeout() {
     // nothing listens on port 1: the node's bounded wait ends it with exit code 1
     Run r = run("node", "--join", "127.0.0.1:1", "--listen", "127.0.0.1:0", "--join-timeout",
