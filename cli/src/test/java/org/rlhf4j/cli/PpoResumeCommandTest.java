@@ -41,11 +41,7 @@ class PpoResumeCommandTest {
         rlhf4j.ppo { iterations = 80, batch-size = 4, minibatches = 2, epochs = 1,
           response-length = 4, checkpoint-every = 2 }
         """);
-    TinyData.write(dir, 8, "Hi ", "Yo ", "So ");
-    ok("sft", "--data", dir.resolve("sft.jsonl").toString(), "--config", config.toString(),
-        "--out", dir.resolve("sft").toString());
-    ok("rm", "--data", dir.resolve("prefs.jsonl").toString(), "--config", config.toString(),
-        "--out", dir.resolve("rm").toString(), "--init", dir.resolve("sft/model").toString());
+    TinyData.models(dir, config);
   }
 
   private static Rlhf4jCommandTest.Run ok(String... args) {

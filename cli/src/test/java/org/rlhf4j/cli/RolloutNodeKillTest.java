@@ -76,12 +76,7 @@ class RolloutNodeKillTest {
           response-length = 4, checkpoint-every = 100 }
         rlhf4j.async { workers = 0, prompts-per-work = 2, stall-timeout-seconds = 120 }
         """);
-    TinyData.write(dir, 8, "Hi ", "Yo ", "So ");
-    assertEquals(0, Rlhf4jCommandTest.run("sft", "--data", dir.resolve("sft.jsonl").toString(),
-        "--config", config.toString(), "--out", dir.resolve("sft").toString()).exit());
-    assertEquals(0, Rlhf4jCommandTest.run("rm", "--data", dir.resolve("prefs.jsonl").toString(),
-        "--config", config.toString(), "--out", dir.resolve("rm").toString(), "--init",
-        dir.resolve("sft/model").toString()).exit());
+    TinyData.models(dir, config);
 
     int port = freePort();
     Path out = dir.resolve("ppo");

@@ -30,4 +30,23 @@ final class TinyData {
     }
     Files.write(dir.resolve("prompts.jsonl"), lines);
   }
+
+  /**
+   * The tiny data of {@link #write} with an SFT model in {@code dir/sft} and a reward model in
+   * {@code dir/rm}, trained by the commands with {@code config} (which keeps both to a few steps).
+   */
+  static void models(Path dir, Path config) throws IOException {
+    write(dir, 8, "Hi ", "Yo ", "So ");
+    succeed("sft", "--data", dir.resolve("sft.jsonl").toString(), "--config", config.toString(),
+        "--out", dir.resolve("sft").toString());
+    succeed("rm", "--data", dir.resolve("prefs.jsonl").toString(), "--config", config.toString(),
+        "--out", dir.resolve("rm").toString(), "--init", dir.resolve("sft/model").toString());
+  }
+
+  private static void succeed(String... args) {
+    Rlhf4jCommandTest.Run r = Rlhf4jCommandTest.run(args);
+    if (r.exit() != 0) {
+      throw new AssertionError("rlhf4j " + String.join(" ", args) + " failed: " + r.err());
+    }
+  }
 }
