@@ -35,23 +35,23 @@ record DemoPlan(String name, Map<String, Object> common, Map<String, Map<String,
       "rlhf4j.collect.max-new-tokens", 16, "rlhf4j.ppo.response-length", 16,
       "rlhf4j.eval.max-new-tokens", 16, "rlhf4j.eval.temperature", 0.7, "rlhf4j.eval.top-k", 50);
 
-  // PPO's entropy bonus and KL coefficient. Without a bonus PPO answered nearly every prompt with
-  // the one sentiment word the reward model likes most ("is a good"; distinct-2 0.28 against the
-  // SFT model's 0.87). With 8,192 tokens the full plan at KL 0.1 and a bonus of 0.05 still
-  // collapsed (distinct-2 0.33 against 0.68) and at 0.1 ran away (win 0.66); KL 0.2 with 0.08 won
-  // 0.92 and kept 0.45. The quick plan's doubled learning rate ran away at KL 0.1 (win 0.69 and
-  // 0.56 at bonuses 0.03 and 0.05); at KL 0.2 and 0.03 it won 0.65 to 0.92 from run to run, and
-  // the bonus's extra entropy turned into pseudo-words (real words 82%) in some; at KL 0.15 and
-  // 0.02 it won 0.84 and 0.87 but once ran away (win 0.50, distinct-2 0.87): the bonus pushes
-  // mass onto the whole 8,192-token tail faster than the KL penalty, which sees sampled tokens
-  // only, pulls it back. Without a bonus, at KL 0.3, three runs won 0.85 to 0.90 with distinct-2
-  // 0.39 to 0.42 of 0.68, and one on another collection's reward model 0.92 with 0.27 (KL 0.4:
-  // 0.81 to 0.89).
-  private static final double KL_COEF = 0.2;
-  private static final double ENTROPY_BONUS = 0.08;
+  // PPO, both plans (BENCHMARKS.md, sessions 6 and 7): an entropy bonus pushes mass onto the
+  // whole 8,192-token tail faster than the KL penalty, which sees sampled tokens only, pulls it
+  // back (the full plan's KL 0.2 + 0.08 ran away to win 0.69 with distinct-2 0.89 in one run and
+  // to 0.47-0.56 on the quick plan's reward model), so there is none. Synchronous (credits = one
+  // batch, no lag), so that a seed gives one model: asynchronous, which policy version samples
+  // what depends on thread timing (two runs of the same settings won 0.885 and 0.723). Sampled at
+  // temperature 1, the policy learns from more varied responses (6 tokens, not 3.5 at 0.7) and
+  // keeps more of the SFT model's bigrams at the same KL; 64 prompts a batch steady the seeds.
+  // Quick plan, three seeds: 60 batches of 32 at 0.7 kept distinct-2 0.29, 0.33 and 0.44 of the
+  // SFT model's 0.68; these settings won 0.85 to 0.89 keeping 0.38 to 0.51. The full plan's
+  // reward model is easier to please: at KL 0.3 it won 0.89-0.91 but kept only 0.34-0.36, at
+  // 0.4 it won 0.84-0.89 keeping 0.42-0.49 (KL 0.3 at half the learning rate for 60 batches:
+  // 0.77 once)
+  private static final double KL_COEF = 0.4;
   private static final double QUICK_KL_COEF = 0.3;
-  private static final double QUICK_ENTROPY_BONUS = 0.0;
-  private static final int QUICK_PPO_BATCH = 64;
+  private static final int PPO_BATCH = 64;
+  private static final int PPO_ITERATIONS = 40;
   // The reward model's own: at the default 3e-4 the 8,192-token reward model reached 0.75-0.79
   // held out in 300 steps, at 1e-3 0.84 (0.82 at 6e-4).
   private static final double RM_LEARNING_RATE = 1e-3;
@@ -64,20 +64,17 @@ record DemoPlan(String name, Map<String, Object> common, Map<String, Map<String,
     s.put(COLLECT, Map.of("rlhf4j.collect.prompts", 8000));
     s.put(RM, Map.of("rlhf4j.reward.steps", 1000, "rlhf4j.reward.batch-size", 32,
         "rlhf4j.optimizer.learning-rate", RM_LEARNING_RATE));
-    // 100 iterations won 0.82 on one collection and 0.68 on another (distinct-2 barely moved);
-    // with faster steps, 150 won 0.94 keeping distinct-2 0.42 of 0.68 (200: 0.90, 0.36)
-    s.put(PPO, Map.of("rlhf4j.ppo.iterations", 150, "rlhf4j.ppo.kl-coef", KL_COEF,
-        "rlhf4j.ppo.entropy-coef", ENTROPY_BONUS));
+    s.put(PPO, ppo(KL_COEF));
     s.put(DPO, Map.of("rlhf4j.dpo.steps", 800, "rlhf4j.dpo.batch-size", 32,
         "rlhf4j.dpo.beta", 0.5));
     s.put(EVAL, Map.of("rlhf4j.eval.prompts", 200));
-    return new DemoPlan("full", COMMON, s, List.of(0.1, 0.4), List.of(0.1, 2.0));
+    return new DemoPlan("full", COMMON, s, List.of(0.2, 0.8), List.of(0.1, 2.0));
   }
 
   /**
-   * {@code --quick}: the full plan's SFT model, fewer comparisons and shorter runs after it; PPO's
-   * learning rate is doubled and DPO's β is TRL's 0.1 so that both move within the fewer steps,
-   * with RPO's NLL term so that DPO's completions stay text.
+   * {@code --quick}: the full plan's SFT model, fewer comparisons and shorter runs after it; PPO
+   * at a lower KL coefficient for its less certain reward model, and DPO's β is TRL's 0.1 so that
+   * it moves within the fewer steps, with RPO's NLL term so that its completions stay text.
    */
   static DemoPlan quick() {
     Map<String, Map<String, Object>> s = new LinkedHashMap<>();
@@ -86,21 +83,7 @@ record DemoPlan(String name, Map<String, Object> common, Map<String, Map<String,
     s.put(COLLECT, Map.of("rlhf4j.collect.prompts", 3000));
     s.put(RM, Map.of("rlhf4j.reward.steps", 300, "rlhf4j.reward.batch-size", 32,
         "rlhf4j.optimizer.learning-rate", RM_LEARNING_RATE));
-    // Run synchronously (credits = one batch, no lag), so that a seed gives one model on a
-    // machine: asynchronous, which policy version samples what depends on thread timing, and two
-    // runs of the same settings won 0.885 and 0.723. Three seeds per setting (BENCHMARKS.md,
-    // session 7): 60 batches of 32 at temperature 0.7 kept distinct-2 0.29, 0.33 and 0.44 of the
-    // SFT model's 0.68 (half is 0.34); sampled at temperature 1 the policy learns from more
-    // varied responses (6 tokens long, not 3.5), and 40 batches of 64 won 0.85 to 0.89 keeping
-    // 0.38 to 0.51 (30 batches: won 0.67 to 0.94, the reward is found at a seed's own moment)
-    s.put(PPO, Map.ofEntries(Map.entry("rlhf4j.ppo.iterations", 40),
-        Map.entry("rlhf4j.ppo.batch-size", QUICK_PPO_BATCH),
-        Map.entry("rlhf4j.ppo.temperature", 1.0),
-        Map.entry("rlhf4j.async.max-in-flight", QUICK_PPO_BATCH),
-        Map.entry("rlhf4j.async.max-lag", 0),
-        Map.entry("rlhf4j.optimizer.learning-rate", 6e-4),
-        Map.entry("rlhf4j.ppo.kl-coef", QUICK_KL_COEF),
-        Map.entry("rlhf4j.ppo.entropy-coef", QUICK_ENTROPY_BONUS)));
+    s.put(PPO, ppo(QUICK_KL_COEF));
     // at β 0.1 plain DPO freed enough probability mass that 41% of its completions (2,048
     // tokens, all sampled) were bytes that are not text; RPO's NLL term kept them text. With
     // 8,192 tokens sampled from the top 50, α 0.2 held DPO at the SFT model (win 0.67, KL 1.4);
@@ -113,6 +96,18 @@ record DemoPlan(String name, Map<String, Object> common, Map<String, Map<String,
         "rlhf4j.optimizer.learning-rate", 6e-4));
     s.put(EVAL, Map.of("rlhf4j.eval.prompts", 200));
     return new DemoPlan("quick", COMMON, s, List.of(), List.of());
+  }
+
+  /** PPO's stage settings at KL coefficient {@code klCoef} (see above for the rest). */
+  private static Map<String, Object> ppo(double klCoef) {
+    return Map.ofEntries(Map.entry("rlhf4j.ppo.iterations", PPO_ITERATIONS),
+        Map.entry("rlhf4j.ppo.batch-size", PPO_BATCH),
+        Map.entry("rlhf4j.ppo.temperature", 1.0),
+        Map.entry("rlhf4j.async.max-in-flight", PPO_BATCH),
+        Map.entry("rlhf4j.async.max-lag", 0),
+        Map.entry("rlhf4j.optimizer.learning-rate", 6e-4),
+        Map.entry("rlhf4j.ppo.kl-coef", klCoef),
+        Map.entry("rlhf4j.ppo.entropy-coef", 0.0));
   }
 
   /** The settings of {@code stage}: the common ones and its own. */
