@@ -80,7 +80,7 @@ public final class NodeOverhead {
     try {
       for (int i = 0; i < nodes; i++) {
         started.add(ActorSystem.create(RolloutNode.create("node-" + i, 1, 1,
-            PpoPipeline.DISPATCHER_NAME), PpoPipeline.SYSTEM, ClusterNodeConfig.of("127.0.0.1", 0,
+            PpoPipeline.DISPATCHER), PpoPipeline.SYSTEM, ClusterNodeConfig.of("127.0.0.1", 0,
             List.of("pekko://" + PpoPipeline.SYSTEM + "@127.0.0.1:" + port),
             ConfigFactory.load())));
       }

@@ -27,7 +27,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code rlhf4j bench ...}: throughput under the PyTorch peer's protocol, one JSON line each. */
-@Command(name = "bench", description = "Measure throughput the way ../shared/bench/torch_gpt_bench.py does.",
+@Command(name = "bench", description = "Measure throughput as the PyTorch peer described in BENCHMARKS.md does.",
     mixinStandardHelpOptions = true, subcommands = {BenchCommand.Train.class, BenchCommand.Generate.class,
         BenchCommand.Pipeline.class, BenchCommand.Broadcast.class})
 final class BenchCommand {

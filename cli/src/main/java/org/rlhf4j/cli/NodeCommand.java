@@ -72,7 +72,7 @@ final class NodeCommand implements Callable<Integer> {
     String seed = "pekko://" + PpoPipeline.SYSTEM + "@" + learner.host() + ":" + learner.port();
     ActorSystem<Object> system = ActorSystem.create(RolloutNode.create(
         name != null ? name : self.host() + ":" + self.port(), workers, threads,
-        PpoPipeline.DISPATCHER_NAME, Duration.ofSeconds(joinTimeoutSeconds), why::set),
+        PpoPipeline.DISPATCHER, Duration.ofSeconds(joinTimeoutSeconds), why::set),
         PpoPipeline.SYSTEM, ClusterNodeConfig.of(self.host(), self.port(), List.of(seed),
             config.load().clusterTls(), System::getenv,
             ConfigFactory.load(NodeCommand.class.getClassLoader())));

@@ -99,7 +99,8 @@ public final class ConfigLoader {
 
   private static Config parseFile(Path file) {
     if (!Files.isRegularFile(file)) {
-      throw new InvalidConfigException(file.toString(), "(file)", "no such file");
+      throw InvalidConfigException.unreadable(file.toString(), "no such file (a HOCON "
+          + "configuration file was expected)");
     }
     try {
       return ConfigFactory.parseFile(file.toFile(), ConfigParseOptions.defaults()
@@ -109,7 +110,7 @@ public final class ConfigLoader {
     } catch (ConfigException.Parse e) {
       throw new InvalidConfigException(file.toString(), "(syntax)", e.getMessage());
     } catch (ConfigException e) {
-      throw new InvalidConfigException(file.toString(), "(file)", e.getMessage());
+      throw InvalidConfigException.unreadable(file.toString(), e.getMessage());
     }
   }
 

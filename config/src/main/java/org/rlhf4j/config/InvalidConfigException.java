@@ -11,7 +11,17 @@ public final class InvalidConfigException extends RuntimeException {
     this.key = key;
   }
 
-  /** The full key path, such as {@code rlhf4j.model.layers}. */
+  /** A configuration file that cannot be read at all: {@code "path: problem"}, no key. */
+  public static InvalidConfigException unreadable(String file, String problem) {
+    return new InvalidConfigException(file + ": " + problem);
+  }
+
+  private InvalidConfigException(String message) {
+    super(message);
+    this.key = "";
+  }
+
+  /** The full key path, such as {@code rlhf4j.model.layers}; empty for a file that cannot be read. */
   public String key() {
     return key;
   }

@@ -234,7 +234,8 @@ class ConfigLoaderTest {
     Path missing = dir.resolve("nope.conf");
     InvalidConfigException e = assertThrows(InvalidConfigException.class,
         () -> ConfigLoader.load(missing));
-    assertEquals(missing + ": (file): no such file", e.getMessage());
+    assertEquals(missing + ": no such file (a HOCON configuration file was expected)",
+        e.getMessage());
   }
 
   @Test

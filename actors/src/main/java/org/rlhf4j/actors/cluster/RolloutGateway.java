@@ -1,5 +1,7 @@
 package org.rlhf4j.actors.cluster;
 
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -68,7 +70,7 @@ public final class RolloutGateway {
 
   /** An actor name for worker {@code i} of a node, unique across the node's restarts. */
   private static String proxyName(String nodeId, int i, int round) {
-    return java.net.URLEncoder.encode(nodeId, java.nio.charset.StandardCharsets.UTF_8)
+    return URLEncoder.encode(nodeId, StandardCharsets.UTF_8)
         + "-worker-" + i + "-" + round;
   }
 }

@@ -59,9 +59,8 @@ import org.rlhf4j.rollout.SamplingSettings;
 public final class PpoPipeline {
   /** The run's message log, under the run directory. */
   public static final String LOG = "messages.r4jlog";
-  static final String DISPATCHER = "rlhf4j-compute-dispatcher";
-  /** The dispatcher of the actors that compute, for rollout nodes. */
-  public static final String DISPATCHER_NAME = DISPATCHER;
+  /** The dispatcher of every actor that computes, here and on rollout nodes (reference.conf). */
+  public static final String DISPATCHER = "rlhf4j-compute-dispatcher";
   /** The actor system's name: a rollout node's must be the same to join the learner's cluster. */
   public static final String SYSTEM = "rlhf4j-ppo";
   // the broadcast bench's best for G (BENCHMARKS.md, session 6): 192 KiB, 16 in flight per node
