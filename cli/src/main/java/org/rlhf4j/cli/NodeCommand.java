@@ -68,7 +68,7 @@ final class NodeCommand implements Callable<Integer> {
     HostPort learner = HostPort.parse("--join", join);
     HostPort self = HostPort.parse("--listen", listen);
     PrintWriter err = spec.commandLine().getErr();
-    AtomicReference<String> why = new AtomicReference<>("stopped");
+    AtomicReference<RolloutNode.Ending> why = new AtomicReference<>();
     String seed = "pekko://" + PpoPipeline.SYSTEM + "@" + learner.host() + ":" + learner.port();
     ActorSystem<Object> system = ActorSystem.create(RolloutNode.create(
         name != null ? name : self.host() + ":" + self.port(), workers, threads,
@@ -79,8 +79,10 @@ final class NodeCommand implements Callable<Integer> {
     err.println("rlhf4j: node " + system.address() + " joining " + seed);
     err.flush();
     system.getWhenTerminated().toCompletableFuture().get();
-    err.println("rlhf4j: node stopped: " + why.get());
+    // no ending: the actor system stopped on its own (e.g. the node was downed)
+    err.println("rlhf4j: node stopped: " + (why.get() == null ? "its actor system ended"
+        : why.get()));
     err.flush();
-    return why.get().startsWith("no learner") ? 1 : 0;
+    return why.get() == RolloutNode.Ending.NO_LEARNER ? 1 : 0;
   }
 }

@@ -63,7 +63,7 @@ class DemoCommandTest {
     // intervals (the completions must not contradict them), as the SFT model's real words below
     // (a PPO run here wrote 4 of 200 once, 1% over 400). Both keep the half of the SFT
     // model's distinct-2: the quick plan's PPO held it for every seed of BENCHMARKS.md's sweep
-    // (session 7, 0.56 to 0.80 of it)
+    // (session 7: 0.56 to 0.75 of it; the demo itself 0.80)
     double sftInvalid = summary.get("sft_invalid_text").asDouble();
     double sftReal = summary.get("sft_real_words").asDouble();
     double sftDistinct2 = summary.get("sft_distinct2").asDouble();

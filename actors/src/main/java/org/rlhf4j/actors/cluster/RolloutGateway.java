@@ -54,7 +54,7 @@ public final class RolloutGateway {
           // a node that says hello again restarted: its old proxies saw it go and stopped
           int round = hellos.merge(hello.getNodeId(), 1, Integer::sum);
           for (int i = 0; i < hello.getWorkers(); i++) {
-            String workerId = hello.getNodeId() + "/worker-" + i;
+            String workerId = RolloutNode.workerId(hello.getNodeId(), i);
             context.spawn(RemoteWorkerProxy.create(workerId, node, coordinator, scorer,
                 context.getSelf().narrow()), proxyName(hello.getNodeId(), i, round));
           }

@@ -3,7 +3,9 @@ package org.rlhf4j.actors.cluster;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -39,10 +41,34 @@ public final class RolloutNode {
 
   private enum JoinTimeout { INSTANCE }
 
+  /** Why a node stopped. */
+  public enum Ending {
+    /** No learner answered within the join timeout: a failure. */
+    NO_LEARNER("no learner answered within the join timeout"),
+    /** The learner left the cluster: its run is over. */
+    LEARNER_LEFT("the learner left the cluster (its run ended or it stopped)");
+
+    private final String reason;
+
+    Ending(String reason) {
+      this.reason = reason;
+    }
+
+    @Override
+    public String toString() {
+      return reason;
+    }
+  }
+
+  /** The id of a node's {@code i}-th worker, as the learner's gateway names its proxy too. */
+  static String workerId(String nodeId, int i) {
+    return nodeId + "/worker-" + i;
+  }
+
   /** A node {@code nodeId} with {@code workers} workers of {@code threads} tensor threads each. */
   public static Behavior<Object> create(String nodeId, int workers, int threads,
       String dispatcher) {
-    return create(nodeId, workers, threads, dispatcher, null, reason -> { });
+    return create(nodeId, workers, threads, dispatcher, null, ending -> { });
   }
 
   /**
@@ -51,7 +77,7 @@ public final class RolloutNode {
    * over).
    */
   public static Behavior<Object> create(String nodeId, int workers, int threads,
-      String dispatcher, Duration joinTimeout, Consumer<String> ended) {
+      String dispatcher, Duration joinTimeout, Consumer<Ending> ended) {
     return Behaviors.setup(context -> {
       context.getSystem().receptionist().tell(Receptionist.subscribe(RolloutGateway.KEY,
           context.messageAdapter(Receptionist.Listing.class, Gateways::new)));
@@ -72,13 +98,12 @@ public final class RolloutNode {
     private final int workers;
     private final int threads;
     private final String dispatcher;
-    private final Consumer<String> ended;
+    private final Consumer<Ending> ended;
     private final List<PromptBatch> early = new ArrayList<>();
     private boolean greeted;
-    private boolean setUp;
 
     Waiting(ActorContext<Object> context, String nodeId, int workers, int threads,
-        String dispatcher, Consumer<String> ended) {
+        String dispatcher, Consumer<Ending> ended) {
       this.context = context;
       this.ended = ended;
       this.nodeId = nodeId;
@@ -105,17 +130,13 @@ public final class RolloutNode {
           })
           .onMessage(RolloutSetup.class, this::setUp)
           .onMessage(JoinTimeout.class, t -> {
-            if (setUp) {
-              return Behaviors.same();
-            }
-            ended.accept("no learner answered within the join timeout");
+            ended.accept(Ending.NO_LEARNER);
             return Behaviors.stopped();
           })
           .build();
     }
 
     private Behavior<Object> setUp(RolloutSetup setup) {
-      setUp = true;
       Set<Head> heads = EnumSet.noneOf(Head.class);
       setup.getModelHeadsList().forEach(h -> heads.add(Head.valueOf(h)));
       Gpt model = new Gpt(new ModelConfig(setup.getVocabSize(), setup.getContextLength(),
@@ -123,10 +144,10 @@ public final class RolloutNode {
           heads, Kernels.named(setup.getKernels()));
       SamplingSettings sampling = new SamplingSettings(setup.getTemperature(), 0, 1.0, false,
           setup.getResponseLength(), setup.getStopIdsList().stream().mapToInt(i -> i).toArray());
-      List<ActorRef<NodeWorker.Command>> children = new ArrayList<>();
+      Map<String, ActorRef<NodeWorker.Command>> children = new HashMap<>();
       for (int i = 0; i < workers; i++) {
-        String workerId = nodeId + "/worker-" + i;
-        children.add(context.spawn(NodeWorker.create(workerId, sampling, setup.getPadId(),
+        String id = workerId(nodeId, i);
+        children.put(id, context.spawn(NodeWorker.create(id, sampling, setup.getPadId(),
             threads), "worker-" + i, DispatcherSelector.fromConfig(dispatcher)));
       }
       ActorRef<Object> self = context.getSelf();
@@ -143,12 +164,12 @@ public final class RolloutNode {
           .onMessage(NewVersion.class, v -> {
             PolicySnapshot snapshot = new PolicySnapshot(model, v.version().params(),
                 v.version().version());
-            children.forEach(c -> c.tell(new NodeWorker.Use(snapshot)));
+            children.values().forEach(c -> c.tell(new NodeWorker.Use(snapshot)));
             return Behaviors.same();
           })
           .onMessage(Gateways.class, g -> {
             if (g.listing().getServiceInstances(RolloutGateway.KEY).isEmpty()) {
-              ended.accept("the learner left the cluster (its run ended or it stopped)");
+              ended.accept(Ending.LEARNER_LEFT);
               return Behaviors.stopped();
             }
             return Behaviors.same();
@@ -157,24 +178,16 @@ public final class RolloutNode {
           .build();
     }
 
-    private void route(List<ActorRef<NodeWorker.Command>> children, PromptBatch b) {
-      String prefix = nodeId + "/worker-";
-      String id = b.getWorkerId();
-      int i = -1;
-      if (id.startsWith(prefix)) {
-        try {
-          i = Integer.parseInt(id.substring(prefix.length()));
-        } catch (NumberFormatException e) {
-          i = -1;
-        }
-      }
-      if (i < 0 || i >= children.size()) {
+    private void route(Map<String, ActorRef<NodeWorker.Command>> children, PromptBatch b) {
+      ActorRef<NodeWorker.Command> worker = children.get(b.getWorkerId());
+      if (worker == null) {
         ActorRefResolver.get(context.getSystem()).resolveActorRef(b.getReplyTo())
-            .tell(RolloutBatch.newBuilder().setBatchId(b.getBatchId()).setWorkerId(id)
-                .setError("node " + nodeId + " has no worker " + id).build());
+            .tell(RolloutBatch.newBuilder().setBatchId(b.getBatchId())
+                .setWorkerId(b.getWorkerId())
+                .setError("node " + nodeId + " has no worker " + b.getWorkerId()).build());
         return;
       }
-      children.get(i).tell(new NodeWorker.Sample(b));
+      worker.tell(new NodeWorker.Sample(b));
     }
   }
 }

@@ -241,11 +241,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     // a worker that gives up after its restarts must end the run, not leave it waiting
     getContext().watch(m.worker());
     // a worker that announces itself again was restarted; whatever it was generating is gone
-    for (Outstanding o : List.copyOf(outstanding.values())) {
-      if (o.worker.equals(m.workerId()) && o.stage == Stage.GENERATING) {
-        lose(o.work.id(), 0);
-      }
-    }
+    loseGeneratingOn(m.workerId());
     m.worker().tell(new RolloutWorker.UseWeights(latest));
     idle.put(m.workerId(), true);
     issue();
@@ -261,11 +257,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     idle.remove(m.workerId());
     getContext().getLog().warn("rollout worker {} left ({}); re-issuing its work", m.workerId(),
         m.reason());
-    for (Outstanding o : List.copyOf(outstanding.values())) {
-      if (o.worker.equals(m.workerId()) && o.stage == Stage.GENERATING) {
-        lose(o.work.id(), 0);
-      }
-    }
+    loseGeneratingOn(m.workerId());
     issue();
     return closeIfDrained();
   }
@@ -311,6 +303,15 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
         + settings.bounds().stallTimeout().toSeconds() + " s (rlhf4j.async.stall-timeout-seconds)"
         + "; outstanding: " + (busy.length() == 0 ? "nothing" : busy) + "; idle workers: "
         + idle.keySet()));
+  }
+
+  /** The items {@code workerId} was still sampling will never come: re-issue them. */
+  private void loseGeneratingOn(String workerId) {
+    for (Outstanding o : List.copyOf(outstanding.values())) {
+      if (o.worker.equals(workerId) && o.stage == Stage.GENERATING) {
+        lose(o.work.id(), 0);
+      }
+    }
   }
 
   private void lose(long workId, int rolloutsLost) {
