@@ -8,7 +8,10 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.rlhf4j.actors.cluster.ClusterNodeConfig;
+import org.rlhf4j.actors.cluster.JoiningNode;
+import org.rlhf4j.actors.cluster.NodeGateway;
 import org.rlhf4j.actors.cluster.RolloutNode;
+import org.rlhf4j.actors.cluster.ScorerNode;
 import org.rlhf4j.actors.ppo.PpoPipeline;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -16,15 +19,21 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code rlhf4j node}: rollout workers on this machine for a learner started with --listen. */
+/** {@code rlhf4j node}: rollout workers or a reward scorer for a learner started with --listen. */
 @Command(name = "node", mixinStandardHelpOptions = true,
     description = "Joins the cluster of a PPO learner started with `rlhf4j ppo --listen` and "
-        + "samples rollouts for it: the learner sends the policy's shape, its weights and the "
-        + "work, so no run directory or model is needed here. Ends when the learner's run ends. "
-        + "--config holds rlhf4j.cluster.tls when the cluster runs over TLS.")
+        + "samples rollouts for it (--role rollout) or scores them with the reward model and "
+        + "the reference policy (--role scorer): the learner sends the models' shapes, their "
+        + "weights and the work, so no run directory or model is needed here. Ends when the "
+        + "learner's run ends. --config holds rlhf4j.cluster.tls when the cluster runs over TLS.",
+    footerHeading = "%nExamples:%n",
+    footer = {"  rlhf4j ppo ... --listen 0.0.0.0:25520          # machine A: the learner",
+        "  rlhf4j node --join A:25520 --workers 2         # machine B: two rollout workers",
+        "  rlhf4j node --role scorer --join A:25520       # machine C: a reward scorer"})
 final class NodeCommand implements Callable<Integer> {
   @Option(names = "--role", paramLabel = "ROLE", defaultValue = "rollout",
-      description = "What this node does: rollout (sampling workers).")
+      description = "What this node does: rollout (sampling workers) or scorer (reward model "
+          + "and reference log-probs). Default: ${DEFAULT-VALUE}.")
   String role;
 
   @Option(names = "--join", paramLabel = "HOST:PORT", required = true,
@@ -37,11 +46,11 @@ final class NodeCommand implements Callable<Integer> {
   String listen;
 
   @Option(names = "--workers", paramLabel = "N", defaultValue = "2",
-      description = "Rollout workers on this node.")
+      description = "Rollout workers on this node (--role rollout). Default: ${DEFAULT-VALUE}.")
   int workers;
 
   @Option(names = "--threads", paramLabel = "N", defaultValue = "1",
-      description = "Tensor threads per worker.")
+      description = "Tensor threads per worker, or of the scorer. Default: ${DEFAULT-VALUE}.")
   int threads;
 
   @Option(names = "--name", paramLabel = "ID",
@@ -49,7 +58,8 @@ final class NodeCommand implements Callable<Integer> {
   String name;
 
   @Option(names = "--join-timeout", paramLabel = "SECONDS", defaultValue = "120",
-      description = "Give up when no learner answers within this many seconds.")
+      description = "Give up when no learner answers within this many seconds. "
+          + "Default: ${DEFAULT-VALUE}.")
   int joinTimeoutSeconds;
 
   @Mixin ConfigOption config;
@@ -58,9 +68,9 @@ final class NodeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (!role.equals("rollout")) {
-      throw new UserInputException("--role " + role + ": expected rollout (scorer nodes are "
-          + "not built yet; the learner scores its rollouts itself)");
+    if (!role.equals(NodeGateway.ROLLOUT) && !role.equals(NodeGateway.SCORER)) {
+      throw new UserInputException("--role " + role + ": expected " + NodeGateway.ROLLOUT
+          + " or " + NodeGateway.SCORER);
     }
     if (workers < 1 || threads < 1 || joinTimeoutSeconds < 1) {
       throw new UserInputException("--workers, --threads and --join-timeout must be at least 1");
@@ -68,11 +78,13 @@ final class NodeCommand implements Callable<Integer> {
     HostPort learner = HostPort.parse("--join", join);
     HostPort self = HostPort.parse("--listen", listen);
     PrintWriter err = spec.commandLine().getErr();
-    AtomicReference<RolloutNode.Ending> why = new AtomicReference<>();
+    AtomicReference<JoiningNode.Ending> why = new AtomicReference<>();
     String seed = "pekko://" + PpoPipeline.SYSTEM + "@" + learner.host() + ":" + learner.port();
-    ActorSystem<Object> system = ActorSystem.create(RolloutNode.create(
-        name != null ? name : self.host() + ":" + self.port(), workers, threads,
-        PpoPipeline.DISPATCHER, Duration.ofSeconds(joinTimeoutSeconds), why::set),
+    String id = name != null ? name : self.host() + ":" + self.port();
+    Duration joinTimeout = Duration.ofSeconds(joinTimeoutSeconds);
+    ActorSystem<Object> system = ActorSystem.create(role.equals(NodeGateway.SCORER)
+        ? ScorerNode.create(id, threads, PpoPipeline.DISPATCHER, joinTimeout, why::set)
+        : RolloutNode.create(id, workers, threads, PpoPipeline.DISPATCHER, joinTimeout, why::set),
         PpoPipeline.SYSTEM, ClusterNodeConfig.of(self.host(), self.port(), List.of(seed),
             config.load().clusterTls(), System::getenv,
             ConfigFactory.load(NodeCommand.class.getClassLoader())));
@@ -83,6 +95,7 @@ final class NodeCommand implements Callable<Integer> {
     err.println("rlhf4j: node stopped: " + (why.get() == null ? "its actor system ended"
         : why.get()));
     err.flush();
-    return why.get() == RolloutNode.Ending.NO_LEARNER ? 1 : 0;
+    return why.get() == JoiningNode.Ending.NO_LEARNER || why.get() == JoiningNode.Ending.FAILED
+        ? 1 : 0;
   }
 }

@@ -60,9 +60,10 @@ class Rlhf4jCommandTest {
     assertEquals(2, badPort.exit());
     assertTrue(badPort.err().contains("the port must be a number from 0 to 65535"),
         badPort.err());
-    Run scorer = run("node", "--join", "127.0.0.1:25520", "--role", "scorer");
-    assertEquals(2, scorer.exit());
-    assertTrue(scorer.err().contains("--role scorer: expected rollout"), scorer.err());
+    Run badRole = run("node", "--join", "127.0.0.1:25520", "--role", "critic");
+    assertEquals(2, badRole.exit());
+    assertTrue(badRole.err().contains("--role critic: expected rollout or scorer"),
+        badRole.err());
   }
 
   @Test

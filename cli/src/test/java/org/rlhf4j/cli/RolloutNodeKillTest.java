@@ -16,10 +16,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A learner and two rollout nodes, each a JVM of its own on 127.0.0.1 started as a user would
- * ({@code rlhf4j ppo --listen}, {@code rlhf4j node --join}); one node is killed with
- * {@code kill -9} while both sample. The run finishes on the other node with a balanced ledger,
- * no rollout id delivered twice, and its message log replays to its final weights.
+ * A learner, two rollout nodes and a scorer node, each a JVM of its own on 127.0.0.1 started as
+ * a user would ({@code rlhf4j ppo --listen}, {@code rlhf4j node --join}, {@code --role scorer});
+ * the learner neither samples nor scores. One rollout node is killed with {@code kill -9} while
+ * both sample. The run finishes on the other node with a balanced ledger, no rollout id
+ * delivered twice, and its message log replays to its final weights.
  */
 class RolloutNodeKillTest {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -74,7 +75,8 @@ class RolloutNodeKillTest {
         rlhf4j.reward { steps = 2, batch-size = 4 }
         rlhf4j.ppo { iterations = 300, batch-size = 4, minibatches = 2, epochs = 1,
           response-length = 4, checkpoint-every = 100 }
-        rlhf4j.async { workers = 0, prompts-per-work = 2, stall-timeout-seconds = 120 }
+        rlhf4j.async { workers = 0, local-scorer = false, prompts-per-work = 2,
+          stall-timeout-seconds = 120 }
         """);
     TinyData.models(dir, config);
 
@@ -91,6 +93,10 @@ class RolloutNodeKillTest {
         started.add(start(name, List.of("node", "--join", "127.0.0.1:" + port, "--listen",
             "127.0.0.1:0", "--workers", "1", "--name", name, "--join-timeout", "90")));
       }
+      Process scorer = start("scorer", List.of("node", "--role", "scorer", "--join",
+          "127.0.0.1:" + port, "--listen", "127.0.0.1:0", "--name", "scorer",
+          "--join-timeout", "90"));
+      started.add(scorer);
       long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
       awaitBothSampling(out.resolve("metrics.jsonl"), learner, deadline);
       Process killed = started.get(1);
@@ -104,6 +110,10 @@ class RolloutNodeKillTest {
       assertTrue(survivor.waitFor(1, TimeUnit.MINUTES), "node-b did not stop after the run: "
           + log("node-b"));
       assertEquals(0, survivor.exitValue(), log("node-b"));
+      assertTrue(scorer.waitFor(1, TimeUnit.MINUTES), "the scorer did not stop after the run: "
+          + log("scorer"));
+      // the learner has no scorer of its own: the run could end only through this node
+      assertEquals(0, scorer.exitValue(), log("scorer"));
     } finally {
       for (Process p : started) {
         p.destroyForcibly();

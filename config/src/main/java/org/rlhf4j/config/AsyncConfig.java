@@ -5,12 +5,14 @@ package org.rlhf4j.config;
  * broadcast period, work-item size, the crash-injection switch, and the bounds that end a run
  * which cannot go on.
  *
+ * @param localScorer whether the learner's process scores rollouts itself; off leaves the scoring
+ *     to scorer nodes ({@code rlhf4j node --role scorer})
  * @param maxInFlight rollouts issued but not yet consumed by the learner; 0 means twice the PPO
  *     batch size (see {@link #credits})
  * @param workAttempts failures of one work item after which the run ends instead of re-issuing it
  * @param stallTimeoutSeconds the run ends when no policy update happens for this long
  */
-public record AsyncConfig(int workers, int maxLag, int maxInFlight, int weightSyncEvery,
+public record AsyncConfig(int workers, boolean localScorer, int maxLag, int maxInFlight, int weightSyncEvery,
     int promptsPerWork, int crashEvery, int workAttempts, int stallTimeoutSeconds) {
 
   /** The credit budget for PPO batches of {@code batchSize} rollouts. */

@@ -109,6 +109,7 @@ public record RlhfConfig(RunConfig run, RuntimeConfig runtime, ModelConfig model
         s.intIn("rlhf4j.log.max-record-bytes", 1024, Integer.MAX_VALUE)));
     AsyncConfig async = s.section("rlhf4j.async", () -> new AsyncConfig(
         s.intIn("rlhf4j.async.workers", 0, 1024),
+        s.bool("rlhf4j.async.local-scorer"),
         s.intIn("rlhf4j.async.max-lag", 0, 1_000_000),
         s.intIn("rlhf4j.async.max-in-flight", 0, 1 << 24),
         s.intIn("rlhf4j.async.weight-sync-every", 1, 1_000_000),

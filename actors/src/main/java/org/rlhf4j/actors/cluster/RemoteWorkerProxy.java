@@ -24,7 +24,7 @@ final class RemoteWorkerProxy {
 
   static Behavior<RolloutWorker.Command> create(String workerId, ActorRef<Object> node,
       ActorRef<Coordinator.Command> coordinator, ActorRef<RewardScorer.Command> scorer,
-      ActorRef<RolloutGateway.Publish> gateway) {
+      ActorRef<NodeGateway.Publish> gateway) {
     return Behaviors.<Object>setup(context -> {
       context.watch(node);
       String self = ActorRefResolver.get(context.getSystem())
@@ -34,7 +34,7 @@ final class RemoteWorkerProxy {
       return Behaviors.receive(Object.class)
           .onMessage(RolloutWorker.UseWeights.class, m -> {
             state.version = m.snapshot().version();
-            gateway.tell(new RolloutGateway.Publish(m.snapshot()));
+            gateway.tell(new NodeGateway.Publish(m.snapshot()));
             return Behaviors.same();
           })
           .onMessage(RolloutWorker.Generate.class, m -> {

@@ -12,9 +12,9 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.rlhf4j.config.ModelConfig;
 import org.rlhf4j.model.Gpt;
 import org.rlhf4j.model.Head;
@@ -27,38 +27,15 @@ import org.rlhf4j.rollout.PolicySnapshot;
 import org.rlhf4j.rollout.SamplingSettings;
 
 /**
- * A rollout node's root actor: finds the learner's {@link RolloutGateway}, says hello, builds the
- * policy's model from the {@link RolloutSetup} it gets back, receives the weights (one
- * {@link WeightsReceiver} per node, one snapshot shared by its workers) and hands each
- * {@link PromptBatch} to the {@link NodeWorker} it names. A node needs no run directory.
+ * A rollout node's role actor (under {@link JoiningNode}): builds the policy's model from the
+ * {@link RolloutSetup} the learner sends, receives the weights (one {@link WeightsReceiver} per
+ * node, one snapshot shared by its workers) and hands each {@link PromptBatch} to the
+ * {@link NodeWorker} it names. A node needs no run directory.
  */
 public final class RolloutNode {
   private RolloutNode() {}
 
-  private record Gateways(Receptionist.Listing listing) {}
-
   private record NewVersion(WeightsReceiver.Versioned version) {}
-
-  private enum JoinTimeout { INSTANCE }
-
-  /** Why a node stopped. */
-  public enum Ending {
-    /** No learner answered within the join timeout: a failure. */
-    NO_LEARNER("no learner answered within the join timeout"),
-    /** The learner left the cluster: its run is over. */
-    LEARNER_LEFT("the learner left the cluster (its run ended or it stopped)");
-
-    private final String reason;
-
-    Ending(String reason) {
-      this.reason = reason;
-    }
-
-    @Override
-    public String toString() {
-      return reason;
-    }
-  }
 
   /** The id of a node's {@code i}-th worker, as the learner's gateway names its proxy too. */
   static String workerId(String nodeId, int i) {
@@ -73,70 +50,50 @@ public final class RolloutNode {
 
   /**
    * A node that stops, telling {@code ended} why, when no learner has answered within
-   * {@code joinTimeout} (null: it waits) or when the learner it worked for leaves (its run is
-   * over).
+   * {@code joinTimeout} (null: it waits), when the learner it worked for leaves (its run is
+   * over) or when it fails.
    */
   public static Behavior<Object> create(String nodeId, int workers, int threads,
-      String dispatcher, Duration joinTimeout, Consumer<Ending> ended) {
-    return Behaviors.setup(context -> {
-      context.getSystem().receptionist().tell(Receptionist.subscribe(RolloutGateway.KEY,
-          context.messageAdapter(Receptionist.Listing.class, Gateways::new)));
-      return Behaviors.withTimers(timers -> {
-        if (joinTimeout != null) {
-          timers.startSingleTimer(JoinTimeout.INSTANCE, joinTimeout);
-        }
-        return new RolloutNode.Waiting(context, nodeId, workers, threads, dispatcher, ended)
-            .behavior();
-      });
-    });
+      String dispatcher, Duration joinTimeout, Consumer<JoiningNode.Ending> ended) {
+    NodeHello hello = NodeHello.newBuilder().setNodeId(nodeId).setWorkers(workers)
+        .setRole(NodeGateway.ROLLOUT).build();
+    return JoiningNode.create(hello, joined -> Behaviors.setup(context ->
+        new Waiting(context, nodeId, workers, threads, dispatcher, joined).behavior()),
+        Props.empty(), joinTimeout, ended);
   }
 
-  /** Before the setup: says hello to the first gateway it sees and keeps early work. */
+  /** Before the setup: keeps early work. */
   private static final class Waiting {
     private final ActorContext<Object> context;
     private final String nodeId;
     private final int workers;
     private final int threads;
     private final String dispatcher;
-    private final Consumer<Ending> ended;
+    private final ActorRef<JoiningNode.Joined> joined;
     private final List<PromptBatch> early = new ArrayList<>();
-    private boolean greeted;
 
     Waiting(ActorContext<Object> context, String nodeId, int workers, int threads,
-        String dispatcher, Consumer<Ending> ended) {
+        String dispatcher, ActorRef<JoiningNode.Joined> joined) {
       this.context = context;
-      this.ended = ended;
       this.nodeId = nodeId;
       this.workers = workers;
       this.threads = threads;
       this.dispatcher = dispatcher;
+      this.joined = joined;
     }
 
     Behavior<Object> behavior() {
       return Behaviors.receive(Object.class)
-          .onMessage(Gateways.class, g -> {
-            Set<ActorRef<NodeHello>> gateways = g.listing().getServiceInstances(RolloutGateway.KEY);
-            if (!greeted && !gateways.isEmpty()) {
-              greeted = true;
-              gateways.iterator().next().tell(NodeHello.newBuilder().setNodeId(nodeId)
-                  .setWorkers(workers).setReplyTo(ActorRefResolver.get(context.getSystem())
-                      .toSerializationFormat(context.getSelf())).build());
-            }
-            return Behaviors.same();
-          })
           .onMessage(PromptBatch.class, b -> {
             early.add(b); // the setup and the work come from different actors, in any order
             return Behaviors.same();
           })
           .onMessage(RolloutSetup.class, this::setUp)
-          .onMessage(JoinTimeout.class, t -> {
-            ended.accept(Ending.NO_LEARNER);
-            return Behaviors.stopped();
-          })
           .build();
     }
 
     private Behavior<Object> setUp(RolloutSetup setup) {
+      joined.tell(JoiningNode.Joined.INSTANCE);
       Set<Head> heads = EnumSet.noneOf(Head.class);
       setup.getModelHeadsList().forEach(h -> heads.add(Head.valueOf(h)));
       Gpt model = new Gpt(new ModelConfig(setup.getVocabSize(), setup.getContextLength(),
@@ -167,14 +124,6 @@ public final class RolloutNode {
             children.values().forEach(c -> c.tell(new NodeWorker.Use(snapshot)));
             return Behaviors.same();
           })
-          .onMessage(Gateways.class, g -> {
-            if (g.listing().getServiceInstances(RolloutGateway.KEY).isEmpty()) {
-              ended.accept(Ending.LEARNER_LEFT);
-              return Behaviors.stopped();
-            }
-            return Behaviors.same();
-          })
-          .onMessage(JoinTimeout.class, t -> Behaviors.same())
           .build();
     }
 

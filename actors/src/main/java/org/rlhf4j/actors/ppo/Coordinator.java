@@ -55,6 +55,12 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   /** Work item {@code workId} died with a failed actor; {@code rolloutsLost} had been produced. */
   public record WorkLost(long workId, int rolloutsLost, String reason) implements Command {}
 
+  /**
+   * The scorer node holding work item {@code workId}'s {@code rolloutsLost} rollouts left the
+   * cluster or died: the item is re-issued under the same ids, without counting as a failure.
+   */
+  public record ScoringGone(long workId, int rolloutsLost, String reason) implements Command {}
+
   /** The learner took work item {@code workId}'s rollouts and returns {@code credits}. */
   public record Consumed(long workId, int rollouts, long credits) implements Command {}
 
@@ -216,6 +222,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
         .onMessage(WorkerGone.class, this::workerGone)
         .onMessage(WorkDone.class, this::workDone)
         .onMessage(WorkLost.class, this::workLost)
+        .onMessage(ScoringGone.class, this::scoringGone)
         .onMessage(Consumed.class, this::consumed)
         .onMessage(NewPolicy.class, this::newPolicy)
         .onMessage(RoundDone.class, this::roundDone)
@@ -286,6 +293,13 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
           + failed + " times (rlhf4j.async.work-attempts = " + settings.bounds().workAttempts()
           + "); the last time: " + m.reason()));
     }
+    getContext().getLog().warn("work item {} lost ({}); re-issuing it", m.workId(), m.reason());
+    lose(m.workId(), m.rolloutsLost());
+    issue();
+    return closeIfDrained();
+  }
+
+  private Behavior<Command> scoringGone(ScoringGone m) {
     getContext().getLog().warn("work item {} lost ({}); re-issuing it", m.workId(), m.reason());
     lose(m.workId(), m.rolloutsLost());
     issue();

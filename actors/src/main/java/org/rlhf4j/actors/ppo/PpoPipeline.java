@@ -24,7 +24,7 @@ import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.rlhf4j.actors.cluster.ClusterNodeConfig;
-import org.rlhf4j.actors.cluster.RolloutGateway;
+import org.rlhf4j.actors.cluster.NodeGateway;
 import org.rlhf4j.config.ConfigLoader;
 import org.rlhf4j.config.ModelConfig;
 import org.rlhf4j.config.RlhfConfig;
@@ -147,6 +147,11 @@ public final class PpoPipeline {
       throw new IllegalArgumentException("rlhf4j.async.workers = 0 needs rollout nodes: run "
           + "with --listen HOST:PORT and start `rlhf4j node` on other machines");
     }
+    if (!c.async().localScorer() && listen == null) {
+      throw new IllegalArgumentException("rlhf4j.async.local-scorer = false needs scorer nodes: "
+          + "run with --listen HOST:PORT and start `rlhf4j node --role scorer` on other "
+          + "machines");
+    }
     Path out = spec.out();
     int credits = c.async().credits(c.ppo().batchSize());
     if (credits < c.ppo().batchSize()) {
@@ -240,8 +245,8 @@ public final class PpoPipeline {
       }
       Learner.Settings learnerSettings = new Learner.Settings(c.ppo().iterations(),
           c.async().weightSyncEvery(), spec.threads().learner());
-      Coordinator.Roles roles = roles(spec, recorder, learnerSettings, scoring, workerSettings,
-          listen == null ? null : setup(spec));
+      Coordinator.Roles roles = roles(spec, recorder, learnerSettings, scoring, reference,
+          workerSettings, listen == null ? null : setup(spec));
       long total = c.ppo().iterations();
       Coordinator.RoundObserver observer = (version, m) -> {
         metrics.write(version - 1, m);
@@ -312,20 +317,37 @@ public final class PpoPipeline {
   }
 
   private static Coordinator.Roles roles(Spec spec, LearnerRecorder recorder,
-      Learner.Settings learnerSettings, RolloutScoring scoring,
+      Learner.Settings learnerSettings, RolloutScoring scoring, ParameterStore reference,
       RolloutWorker.Settings workerSettings, RolloutSetup nodes) {
     return new Coordinator.Roles() {
+      private ActorRef<Learner.Command> learner;
+      private ActorRef<Object> pool;
+
       @Override
       public ActorRef<Learner.Command> learner(ActorContext<Coordinator.Command> ctx) {
-        return ctx.spawn(Learner.create(ctx.getSelf(), recorder, learnerSettings), "learner",
+        learner = ctx.spawn(Learner.create(ctx.getSelf(), recorder, learnerSettings), "learner",
             DispatcherSelector.fromConfig(DISPATCHER));
+        return learner;
       }
 
       @Override
       public ActorRef<RewardScorer.Command> scorer(ActorContext<Coordinator.Command> ctx,
           ActorRef<Learner.Command> l) {
+        if (nodes == null) {
+          return localScorer(ctx, l, null);
+        }
+        // scorer nodes may join: the workers' batches go through a pool
+        pool = ctx.spawn(ScorerPool.create(), "scorers");
+        if (spec.config().async().localScorer()) {
+          localScorer(ctx, l, pool);
+        }
+        return pool.narrow();
+      }
+
+      private ActorRef<RewardScorer.Command> localScorer(ActorContext<Coordinator.Command> ctx,
+          ActorRef<Learner.Command> l, ActorRef<Object> inPool) {
         return ctx.spawn(RewardScorer.create(ctx.getSelf(), l, scoring,
-            spec.threads().scorer(), spec.faults()), "scorer",
+            spec.threads().scorer(), spec.faults(), inPool), "scorer",
             DispatcherSelector.fromConfig(DISPATCHER));
       }
 
@@ -338,8 +360,11 @@ public final class PpoPipeline {
               spec.faults()), id, DispatcherSelector.fromConfig(DISPATCHER));
         }
         if (nodes != null) {
-          ctx.spawn(RolloutGateway.create(ctx.getSelf(), scorer, nodes, WEIGHT_CHUNK_BYTES,
-              WEIGHT_WINDOW), "rollout-gateway");
+          NodeGateway.Scorers scorers = new NodeGateway.Scorers(pool, learner,
+              spec.rewardModel(), spec.reward(), spec.policyModel(), reference,
+              spec.config().ppo().temperature(), spec.padId(), spec.kernels());
+          ctx.spawn(NodeGateway.create(ctx.getSelf(), scorer, nodes, scorers,
+              WEIGHT_CHUNK_BYTES, WEIGHT_WINDOW), "node-gateway");
         }
       }
     };

@@ -31,26 +31,41 @@ public final class RewardScorer extends AbstractBehavior<RewardScorer.Command> {
   private final RolloutScoring scoring;
   private final int threads;
   private final FaultInjection faults;
+  private final ActorRef<Object> pool;
   private Score inProgress;
 
   /** A scorer restarted by its supervisor whenever it fails. */
   public static Behavior<Command> create(ActorRef<Coordinator.Command> coordinator,
       ActorRef<Learner.Command> learner, RolloutScoring scoring, int threads,
       FaultInjection faults) {
+    return create(coordinator, learner, scoring, threads, faults, null);
+  }
+
+  /**
+   * A scorer in a {@link ScorerPool} (null: none), which it joins at start and tells each time
+   * it has finished a batch.
+   */
+  public static Behavior<Command> create(ActorRef<Coordinator.Command> coordinator,
+      ActorRef<Learner.Command> learner, RolloutScoring scoring, int threads,
+      FaultInjection faults, ActorRef<Object> pool) {
     return Behaviors.supervise(Behaviors.<Command>setup(ctx ->
-        new RewardScorer(ctx, coordinator, learner, scoring, threads, faults)))
+        new RewardScorer(ctx, coordinator, learner, scoring, threads, faults, pool)))
         .onFailure(Restarts.STRATEGY);
   }
 
   private RewardScorer(ActorContext<Command> ctx, ActorRef<Coordinator.Command> coordinator,
       ActorRef<Learner.Command> learner, RolloutScoring scoring, int threads,
-      FaultInjection faults) {
+      FaultInjection faults, ActorRef<Object> pool) {
     super(ctx);
     this.coordinator = coordinator;
     this.learner = learner;
     this.scoring = scoring;
     this.threads = threads;
     this.faults = faults;
+    this.pool = pool;
+    if (pool != null) {
+      pool.tell(new ScorerPool.Ready(ctx.getSelf()));
+    }
   }
 
   @Override
@@ -79,6 +94,10 @@ public final class RewardScorer extends AbstractBehavior<RewardScorer.Command> {
           "reward scorer failed: " + e.getMessage()));
       inProgress = null;
       throw e;
+    } finally {
+      if (pool != null) {
+        pool.tell(new ScorerPool.Freed(getContext().getSelf()));
+      }
     }
     inProgress = null;
     return this;

@@ -19,6 +19,7 @@ import org.apache.pekko.actor.ExtendedActorSystem;
 import org.apache.pekko.serialization.ByteBufferSerializer;
 import org.apache.pekko.serialization.SerializerWithStringManifest;
 import org.rlhf4j.protocol.pb.Credit;
+import org.rlhf4j.protocol.pb.FrozenModelChunk;
 import org.rlhf4j.protocol.pb.LogRecord;
 import org.rlhf4j.protocol.pb.Metrics;
 import org.rlhf4j.protocol.pb.NodeHello;
@@ -27,7 +28,11 @@ import org.rlhf4j.protocol.pb.PromptBatch;
 import org.rlhf4j.protocol.pb.Rollout;
 import org.rlhf4j.protocol.pb.RolloutBatch;
 import org.rlhf4j.protocol.pb.RolloutSetup;
+import org.rlhf4j.protocol.pb.ScoreRequest;
+import org.rlhf4j.protocol.pb.ScoredBatch;
 import org.rlhf4j.protocol.pb.ScoredRollout;
+import org.rlhf4j.protocol.pb.ScorerReady;
+import org.rlhf4j.protocol.pb.ScorerSetup;
 import org.rlhf4j.protocol.pb.Tensor;
 import org.rlhf4j.protocol.pb.WeightsUpdate;
 
@@ -85,7 +90,12 @@ public final class ProtobufSerializer extends SerializerWithStringManifest imple
       new Registration(LogRecord.class, "LogRecord", LogRecord.parser()),
       new Registration(RolloutBatch.class, "RolloutBatch", RolloutBatch.parser()),
       new Registration(NodeHello.class, "NodeHello", NodeHello.parser()),
-      new Registration(RolloutSetup.class, "RolloutSetup", RolloutSetup.parser()));
+      new Registration(RolloutSetup.class, "RolloutSetup", RolloutSetup.parser()),
+      new Registration(ScorerSetup.class, "ScorerSetup", ScorerSetup.parser()),
+      new Registration(FrozenModelChunk.class, "FrozenModelChunk", FrozenModelChunk.parser()),
+      new Registration(ScorerReady.class, "ScorerReady", ScorerReady.parser()),
+      new Registration(ScoreRequest.class, "ScoreRequest", ScoreRequest.parser()),
+      new Registration(ScoredBatch.class, "ScoredBatch", ScoredBatch.parser()));
 
   private static final Map<Class<?>, String> MANIFEST_BY_TYPE = new LinkedHashMap<>();
   private static final Map<String, Parser<? extends Message>> PARSER_BY_MANIFEST = new LinkedHashMap<>();

@@ -18,7 +18,7 @@ import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.rlhf4j.actors.cluster.ClusterNodeConfig;
-import org.rlhf4j.actors.cluster.RolloutGateway;
+import org.rlhf4j.actors.cluster.NodeGateway;
 import org.rlhf4j.actors.cluster.RolloutNode;
 import org.rlhf4j.config.RlhfConfig;
 import org.rlhf4j.learner.async.Ledger;
@@ -92,16 +92,16 @@ class RolloutNodeRunTest {
    */
   private static Behavior<Object> silentNode(CompletableFuture<PromptBatch> taken) {
     return Behaviors.setup(context -> {
-      context.getSystem().receptionist().tell(Receptionist.subscribe(RolloutGateway.KEY,
+      context.getSystem().receptionist().tell(Receptionist.subscribe(NodeGateway.KEY,
           context.messageAdapter(Receptionist.Listing.class, l -> l)));
       String self = ActorRefResolver.get(context.getSystem())
           .toSerializationFormat(context.getSelf());
       boolean[] greeted = {false};
       return Behaviors.receiveMessage(m -> {
         if (m instanceof Receptionist.Listing l && !greeted[0]
-            && !l.getServiceInstances(RolloutGateway.KEY).isEmpty()) {
+            && !l.getServiceInstances(NodeGateway.KEY).isEmpty()) {
           greeted[0] = true;
-          l.getServiceInstances(RolloutGateway.KEY).iterator().next().tell(
+          l.getServiceInstances(NodeGateway.KEY).iterator().next().tell(
               NodeHello.newBuilder().setNodeId("node-a").setWorkers(1).setReplyTo(self).build());
         } else if (m instanceof PromptBatch b) {
           taken.complete(b);

@@ -36,6 +36,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.rlhf4j.protocol.pb.Credit;
+import org.rlhf4j.protocol.pb.FrozenModelChunk;
 import org.rlhf4j.protocol.pb.LogRecord;
 import org.rlhf4j.protocol.pb.Metrics;
 import org.rlhf4j.protocol.pb.NodeHello;
@@ -44,7 +45,11 @@ import org.rlhf4j.protocol.pb.PromptBatch;
 import org.rlhf4j.protocol.pb.Rollout;
 import org.rlhf4j.protocol.pb.RolloutBatch;
 import org.rlhf4j.protocol.pb.RolloutSetup;
+import org.rlhf4j.protocol.pb.ScoreRequest;
+import org.rlhf4j.protocol.pb.ScoredBatch;
 import org.rlhf4j.protocol.pb.ScoredRollout;
+import org.rlhf4j.protocol.pb.ScorerReady;
+import org.rlhf4j.protocol.pb.ScorerSetup;
 import org.rlhf4j.protocol.pb.Tensor;
 import org.rlhf4j.protocol.pb.WeightsUpdate;
 
@@ -82,6 +87,11 @@ class ProtobufSerializerTest {
     manifests.put(RolloutBatch.class, "RolloutBatch");
     manifests.put(NodeHello.class, "NodeHello");
     manifests.put(RolloutSetup.class, "RolloutSetup");
+    manifests.put(ScorerSetup.class, "ScorerSetup");
+    manifests.put(FrozenModelChunk.class, "FrozenModelChunk");
+    manifests.put(ScorerReady.class, "ScorerReady");
+    manifests.put(ScoreRequest.class, "ScoreRequest");
+    manifests.put(ScoredBatch.class, "ScoredBatch");
     return manifests;
   }
 

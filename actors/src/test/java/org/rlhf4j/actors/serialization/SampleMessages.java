@@ -10,15 +10,21 @@ import java.util.zip.CRC32C;
 import org.rlhf4j.protocol.pb.Credit;
 import org.rlhf4j.protocol.pb.DType;
 import org.rlhf4j.protocol.pb.FinishReason;
+import org.rlhf4j.protocol.pb.FrozenModelChunk;
 import org.rlhf4j.protocol.pb.LogRecord;
 import org.rlhf4j.protocol.pb.Metrics;
+import org.rlhf4j.protocol.pb.ModelShape;
 import org.rlhf4j.protocol.pb.NodeHello;
 import org.rlhf4j.protocol.pb.Prompt;
 import org.rlhf4j.protocol.pb.PromptBatch;
 import org.rlhf4j.protocol.pb.Rollout;
 import org.rlhf4j.protocol.pb.RolloutBatch;
 import org.rlhf4j.protocol.pb.RolloutSetup;
+import org.rlhf4j.protocol.pb.ScoreRequest;
+import org.rlhf4j.protocol.pb.ScoredBatch;
 import org.rlhf4j.protocol.pb.ScoredRollout;
+import org.rlhf4j.protocol.pb.ScorerReady;
+import org.rlhf4j.protocol.pb.ScorerSetup;
 import org.rlhf4j.protocol.pb.Tensor;
 import org.rlhf4j.protocol.pb.WeightsUpdate;
 
@@ -154,11 +160,45 @@ final class SampleMessages {
         .setResponseLength(16).addStopIds(3).setPadId(0).build();
   }
 
+  static ModelShape modelShape(String... heads) {
+    return ModelShape.newBuilder().setVocabSize(8192).setContextLength(128).setDModel(128)
+        .setAttentionHeads(4).setLayers(2).setLayerNormEpsilon(1e-5)
+        .addAllHeads(List.of(heads)).setRewardPooling("last").build();
+  }
+
+  static ScorerSetup scorerSetup() {
+    return ScorerSetup.newBuilder().setRewardModel(modelShape("REWARD"))
+        .setReferenceModel(modelShape("LM")).setTemperature(0.7).setPadId(0)
+        .setKernels("fast").setReplyTo("pekko://rlhf4j@127.0.0.1:25520/user/gateway/scorer#7")
+        .build();
+  }
+
+  static FrozenModelChunk frozenModelChunk() {
+    return FrozenModelChunk.newBuilder().setModel("reward").setChunk(weightsUpdate()).build();
+  }
+
+  static ScorerReady scorerReady() {
+    return ScorerReady.newBuilder().setNodeId("node-c")
+        .setReplyTo("pekko://rlhf4j@127.0.0.1:25522/user/node/role#5").build();
+  }
+
+  static ScoreRequest scoreRequest() {
+    return ScoreRequest.newBuilder().setWorkId(17).addRollouts(rollout(16))
+        .addRollouts(rollout(3)).setReplyTo("pekko://rlhf4j@127.0.0.1:25520/user/scorer#7")
+        .build();
+  }
+
+  static ScoredBatch scoredBatch() {
+    return ScoredBatch.newBuilder().setWorkId(17).addScored(scoredRollout())
+        .addScored(scoredRollout()).build();
+  }
+
   /** One message of every registered type. */
   static List<Message> all() {
     Random rng = new Random(5);
     return List.of(prompt(1001, 9, rng), promptBatch(), rollout(64), scoredRollout(),
         floatTensor("h.0.mlp.c_fc.weight", rng, 16, 64), weightsUpdate(), credit(), metrics(), logRecord(),
-        rolloutBatch(), nodeHello(), rolloutSetup());
+        rolloutBatch(), nodeHello(), rolloutSetup(), scorerSetup(), frozenModelChunk(),
+        scorerReady(), scoreRequest(), scoredBatch());
   }
 }

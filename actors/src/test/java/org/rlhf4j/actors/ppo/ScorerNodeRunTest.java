@@ -1,0 +1,167 @@
+package org.rlhf4j.actors.ppo;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorRefResolver;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.rlhf4j.actors.cluster.ClusterNodeConfig;
+import org.rlhf4j.actors.cluster.NodeGateway;
+import org.rlhf4j.actors.cluster.RolloutNode;
+import org.rlhf4j.actors.cluster.ScorerNode;
+import org.rlhf4j.config.RlhfConfig;
+import org.rlhf4j.learner.async.Ledger;
+import org.rlhf4j.protocol.pb.Credit;
+import org.rlhf4j.protocol.pb.FrozenModelChunk;
+import org.rlhf4j.protocol.pb.NodeHello;
+import org.rlhf4j.protocol.pb.ScoreRequest;
+import org.rlhf4j.protocol.pb.ScorerReady;
+import org.rlhf4j.protocol.pb.ScorerSetup;
+
+/**
+ * PPO with scorer nodes: the learner keeps no scorer of its own, and a node in another actor
+ * system of this JVM, joined through Artery TCP on 127.0.0.1, receives the reward model and the
+ * reference policy from it and scores every batch.
+ */
+class ScorerNodeRunTest {
+  private static final String SYNC = "async { max-in-flight = 8, max-lag = 0, "
+      + "stall-timeout-seconds = 60 }, ppo.iterations = 3";
+
+  @TempDir
+  Path dir;
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  private static <T> ActorSystem<T> node(Behavior<T> root, int learnerPort) {
+    return ActorSystem.create(root, PpoPipeline.SYSTEM, ClusterNodeConfig.of("127.0.0.1", 0,
+        List.of("pekko://" + PpoPipeline.SYSTEM + "@127.0.0.1:" + learnerPort),
+        ConfigFactory.load()));
+  }
+
+  private static CompletableFuture<PpoPipeline.Outcome> learner(RlhfConfig c, Path out,
+      int port) {
+    return CompletableFuture.supplyAsync(() -> {
+      try {
+        return PpoPipeline.run(TinyRun.spec(c, out, FaultInjection.none()), (s, t, n, v) -> { },
+            m -> { }, new PpoPipeline.Listen("127.0.0.1", port));
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    });
+  }
+
+  private static void stop(ActorSystem<?> system) throws Exception {
+    if (system != null) {
+      system.terminate();
+      system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void aSynchronousRunSampledAndScoredOnNodesEndsWithTheWeightsOfALocalRun() throws Exception {
+    PpoPipeline.Outcome local = PpoPipeline.run(TinyRun.spec(TinyRun.config(SYNC),
+        dir.resolve("local"), FaultInjection.none()), (s, t, n, v) -> { }, m -> { });
+
+    int port = freePort();
+    // the learner alone: every rollout is sampled on one node and scored on the other
+    CompletableFuture<PpoPipeline.Outcome> remote = learner(TinyRun.config(SYNC
+        + ", async { workers = 0, local-scorer = false }"), dir.resolve("remote"), port);
+    ActorSystem<Object> scorer = node(ScorerNode.create("node-s", 1, PpoPipeline.DISPATCHER,
+        null, e -> { }), port);
+    ActorSystem<Object> sampler = node(RolloutNode.create("node-r", 2, 1,
+        PpoPipeline.DISPATCHER), port);
+    try {
+      PpoPipeline.Outcome outcome = remote.get(120, TimeUnit.SECONDS);
+      assertEquals(3, outcome.result().version());
+      assertEquals(local.result().weightsSha256(), outcome.result().weightsSha256(),
+          "the scorer node scored differently from the learner's own scorer");
+      Ledger ledger = outcome.result().learner();
+      assertEquals(24, ledger.trained());
+      assertEquals(0, ledger.duplicates() + ledger.droppedStale() + ledger.rejected());
+    } finally {
+      stop(sampler);
+      stop(scorer);
+    }
+  }
+
+  /**
+   * A scorer node that takes both models, says it is ready, takes its first batch and never
+   * answers: the test stops it holding that batch.
+   */
+  private static Behavior<Object> silentScorer(CompletableFuture<ScoreRequest> taken) {
+    return Behaviors.setup(context -> {
+      context.getSystem().receptionist().tell(Receptionist.subscribe(NodeGateway.KEY,
+          context.messageAdapter(Receptionist.Listing.class, l -> l)));
+      ActorRefResolver refs = ActorRefResolver.get(context.getSystem());
+      String self = refs.toSerializationFormat(context.getSelf());
+      boolean[] greeted = {false};
+      AtomicReference<ActorRef<Object>> proxy = new AtomicReference<>();
+      return Behaviors.receiveMessage(m -> {
+        if (m instanceof Receptionist.Listing l && !greeted[0]
+            && !l.getServiceInstances(NodeGateway.KEY).isEmpty()) {
+          greeted[0] = true;
+          l.getServiceInstances(NodeGateway.KEY).iterator().next().tell(NodeHello.newBuilder()
+              .setNodeId("node-a").setRole(NodeGateway.SCORER).setReplyTo(self).build());
+        } else if (m instanceof ScorerSetup s) {
+          proxy.set(refs.resolveActorRef(s.getReplyTo()));
+          // ready before the models arrive: it never scores anything
+          proxy.get().tell(ScorerReady.newBuilder().setNodeId("node-a").setReplyTo(self).build());
+        } else if (m instanceof FrozenModelChunk) {
+          proxy.get().tell(Credit.newBuilder().setConsumerId(self)
+              .setAmount(1).build());
+        } else if (m instanceof ScoreRequest r) {
+          taken.complete(r);
+        }
+        return Behaviors.same();
+      });
+    });
+  }
+
+  @Test
+  void batchesHeldByAScorerNodeThatLeavesAreReissuedAndTheRunFinishes() throws Exception {
+    int port = freePort();
+    CompletableFuture<PpoPipeline.Outcome> run = learner(TinyRun.config(
+        "async { workers = 2, local-scorer = false, max-in-flight = 8, "
+            + "stall-timeout-seconds = 60 }, ppo.iterations = 3"), dir.resolve("run"), port);
+    CompletableFuture<ScoreRequest> taken = new CompletableFuture<>();
+    ActorSystem<Object> silent = node(silentScorer(taken), port);
+    ActorSystem<Object> working = null;
+    try {
+      ScoreRequest held = taken.get(60, TimeUnit.SECONDS);
+      working = node(ScorerNode.create("node-s", 1, PpoPipeline.DISPATCHER, null, e -> { }),
+          port);
+      stop(silent);
+      PpoPipeline.Outcome outcome = run.get(120, TimeUnit.SECONDS);
+      assertEquals(3, outcome.result().version());
+      assertTrue(outcome.result().reissued() >= 1, "the held batch was not re-issued: "
+          + outcome.result());
+      Ledger ledger = outcome.result().learner();
+      assertEquals(0, ledger.duplicates(), "a rollout id was delivered twice");
+      assertEquals(24, ledger.trained());
+      assertTrue(held.getRolloutsCount() > 0);
+      assertEquals(Set.of("worker-0", "worker-1"), outcome.result().tokensPerSecond().keySet());
+    } finally {
+      stop(silent);
+      stop(working);
+    }
+  }
+}
