@@ -9,6 +9,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -49,7 +50,7 @@ public final class BroadcastThroughput {
     ParameterLayout layout = GptLayout.of(shape.model(), EnumSet.noneOf(Head.class));
     List<ActorSystem<?>> systems = new ArrayList<>();
     try {
-      ActorSystem<Void> learner = system("learner");
+      ActorSystem<Void> learner = system("learner", Behaviors.empty());
       systems.add(learner);
       Cluster seed = Cluster.get(learner);
       seed.manager().tell(Join.create(seed.selfMember().address()));
@@ -58,17 +59,23 @@ public final class BroadcastThroughput {
         arrivals.add(new ArrayList<>());
       }
       for (int n = 0; n < nodes; n++) {
-        ActorSystem<Void> node = system("node-" + n);
-        systems.add(node);
-        Cluster.get(node).manager().tell(Join.create(seed.selfMember().address()));
         List<CompletableFuture<String>> mine = new ArrayList<>();
         for (int v = 0; v < 2; v++) {
           CompletableFuture<String> f = new CompletableFuture<>();
           arrivals.get(v).add(f);
           mine.add(f);
         }
-        node.systemActorOf(WeightsReceiver.create(layout, got -> mine.get((int) got.version())
-            .complete(got.params().sha256())), "receiver", Props.empty());
+        // the receiver where a rollout node has it, so it uses the same lane
+        ActorSystem<Void> node = system("node-" + n, Behaviors.setup(ctx -> {
+          ctx.spawn(Behaviors.setup(role -> {
+            role.spawn(WeightsReceiver.create(layout, got -> mine.get((int) got.version())
+                .complete(got.params().sha256())), "weights");
+            return Behaviors.empty();
+          }), "rollout");
+          return Behaviors.empty();
+        }));
+        systems.add(node);
+        Cluster.get(node).manager().tell(Join.create(seed.selfMember().address()));
       }
       ClusterMembers.awaitUp(seed, nodes + 1, Duration.ofSeconds(BOUND_SECONDS));
       ActorRef<WeightsBroadcaster.Command> broadcaster = learner.systemActorOf(
@@ -100,8 +107,8 @@ public final class BroadcastThroughput {
     }
   }
 
-  private static ActorSystem<Void> system(String name) {
-    return ActorSystem.create(Behaviors.empty(), "rlhf4j", ClusterNodeConfig.of("127.0.0.1", 0,
+  private static ActorSystem<Void> system(String name, Behavior<Void> guardian) {
+    return ActorSystem.create(guardian, "rlhf4j", ClusterNodeConfig.of("127.0.0.1", 0,
         List.of(), ConfigFactory.parseString("pekko.cluster.jmx.multi-mbeans-in-same-jvm = on\n"
             + "pekko.loglevel = WARNING").withFallback(ConfigFactory.load())));
   }

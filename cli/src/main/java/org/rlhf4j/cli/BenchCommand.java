@@ -115,6 +115,9 @@ final class BenchCommand {
           + "is timed. Prints {\"config\", \"bytes\", \"nodes\", \"seconds\", "
           + "\"mb_per_s\"} (10^6 bytes delivered per second, all nodes together).")
   static final class Broadcast implements Callable<Integer> {
+    // Artery's large frame (2 MiB, reference.conf) less room for names, offsets and framing
+    private static final int MAX_CHUNK_BYTES = 7 << 18;
+
     @Option(names = "--config", paramLabel = "S|M|G", defaultValue = "S",
         description = "The peer's model shape (default ${DEFAULT-VALUE}).")
     String config;
@@ -123,8 +126,9 @@ final class BenchCommand {
         description = "Rollout nodes (default ${DEFAULT-VALUE}).")
     int nodes;
 
-    @Option(names = "--chunk-bytes", paramLabel = "BYTES", defaultValue = "65536",
-        description = "Tensor bytes per chunk (default ${DEFAULT-VALUE}).")
+    @Option(names = "--chunk-bytes", paramLabel = "BYTES", defaultValue = "1048576",
+        description = "Tensor bytes per chunk, at most 1.75 MiB (Artery's large frames hold "
+            + "2 MiB); default ${DEFAULT-VALUE}, as PPO sends.")
     int chunkBytes;
 
     @Option(names = "--window", paramLabel = "N", defaultValue = "16",
@@ -136,9 +140,10 @@ final class BenchCommand {
     @Override
     public Integer call() throws Exception {
       PeerShape shape = shape(config, 1);
-      if (nodes < 1 || chunkBytes < Float.BYTES || window < 1) {
+      if (nodes < 1 || chunkBytes < Float.BYTES || chunkBytes > MAX_CHUNK_BYTES || window < 1) {
         throw new UserInputException("--nodes and --window: expected at least 1, --chunk-bytes "
-            + "at least 4; got " + nodes + ", " + window + " and " + chunkBytes);
+            + "4 to " + MAX_CHUNK_BYTES + " (a larger chunk would exceed Artery's frame and be "
+            + "dropped); got " + nodes + ", " + window + " and " + chunkBytes);
       }
       spec.commandLine().getErr().printf("bench broadcast: config %s to %d node(s), chunks of %d "
           + "bytes, %d in flight...%n", shape, nodes, chunkBytes, window);

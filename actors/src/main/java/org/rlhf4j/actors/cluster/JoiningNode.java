@@ -58,8 +58,9 @@ public final class JoiningNode {
       Function<ActorRef<Joined>, Behavior<Object>> role, Props roleProps, Duration joinTimeout,
       Consumer<Ending> ended) {
     return Behaviors.setup(context -> {
-      ActorRef<Object> roleActor = context.spawn(role.apply(context.getSelf().narrow()), "role",
-          roleProps);
+      // named after its role: Artery's large-message lane is chosen by path (reference.conf)
+      ActorRef<Object> roleActor = context.spawn(role.apply(context.getSelf().narrow()),
+          hello.getRole(), roleProps);
       context.watch(roleActor);
       context.getSystem().receptionist().tell(Receptionist.subscribe(NodeGateway.KEY,
           context.messageAdapter(Receptionist.Listing.class, Gateways::new)));

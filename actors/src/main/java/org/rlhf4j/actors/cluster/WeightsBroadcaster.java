@@ -1,7 +1,6 @@
 package org.rlhf4j.actors.cluster;
 
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -44,7 +43,7 @@ public final class WeightsBroadcaster {
 
   /** One receiver's stream: the chunks it still needs and how many are unacknowledged. */
   private static final class Stream {
-    List<WeightsUpdate> chunks = List.of();
+    WeightChunks chunks;
     int next;
     int inFlight;
   }
@@ -53,7 +52,7 @@ public final class WeightsBroadcaster {
   private final int chunkBytes;
   private final int window;
   private final Map<ActorRef<WeightsUpdate>, Stream> streams = new HashMap<>();
-  private List<WeightsUpdate> newest = List.of();
+  private WeightChunks newest; // cut as the fastest receiver needs them
 
   private WeightsBroadcaster(ActorContext<Command> context, int chunkBytes, int window) {
     this.context = context;
@@ -84,7 +83,7 @@ public final class WeightsBroadcaster {
   private Behavior<Command> behavior() {
     return Behaviors.receive(Command.class)
         .onMessage(Broadcast.class, b -> {
-          newest = WeightChunks.of(b.params(), b.version(), chunkBytes);
+          newest = new WeightChunks(b.params(), b.version(), chunkBytes);
           streams.forEach((receiver, stream) -> restart(receiver, stream));
           return Behaviors.same();
         })
@@ -125,7 +124,8 @@ public final class WeightsBroadcaster {
   }
 
   private void pump(ActorRef<WeightsUpdate> receiver, Stream stream) {
-    while (stream.inFlight < window && stream.next < stream.chunks.size()) {
+    while (stream.chunks != null && stream.inFlight < window
+        && stream.next < stream.chunks.count()) {
       receiver.tell(stream.chunks.get(stream.next++));
       stream.inFlight++;
     }

@@ -63,8 +63,9 @@ public final class PpoPipeline {
   public static final String DISPATCHER = "rlhf4j-compute-dispatcher";
   /** The actor system's name: a rollout node's must be the same to join the learner's cluster. */
   public static final String SYSTEM = "rlhf4j-ppo";
-  // the broadcast bench's best for G (BENCHMARKS.md, session 6): 192 KiB, 16 in flight per node
-  private static final int WEIGHT_CHUNK_BYTES = 196_608;
+  // on Artery's large-message lane (frames of 2 MiB); the broadcast bench's choice for G
+  // (BENCHMARKS.md, session 8): 1 MiB, 16 in flight per node
+  private static final int WEIGHT_CHUNK_BYTES = 1 << 20;
   private static final int WEIGHT_WINDOW = 16;
   private static final ObjectMapper JSON = new ObjectMapper()
       .enable(SerializationFeature.INDENT_OUTPUT);

@@ -1,10 +1,13 @@
 package org.rlhf4j.actors.weights;
 
 import java.nio.ByteBuffer;
+import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.BitSet;
+import java.util.HexFormat;
 import java.util.Optional;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.factory.Nd4j;
 import org.rlhf4j.model.ParameterLayout;
 import org.rlhf4j.model.ParameterSpec;
 import org.rlhf4j.model.ParameterStore;
@@ -25,7 +28,11 @@ public final class WeightAssembly {
   private ParameterStore store;
   private BitSet received;
   private int chunks;
-  private String sha256;
+  private String sha256; // from the last chunk, once it arrived
+  // the SHA-256 of the bytes written so far, while they arrive in order (the sender's order);
+  // pieces out of order turn it off and the whole store is hashed at the end
+  private MessageDigest inOrder;
+  private long hashedBytes;
 
   /** An assembly of parameters laid out as {@code layout}. */
   public WeightAssembly(ParameterLayout layout) {
@@ -55,8 +62,8 @@ public final class WeightAssembly {
       start(chunk);
     }
     try {
-      if (chunk.getChunks() != chunks || !chunk.getSha256().equals(sha256)) {
-        throw corrupt(chunk, "its version's chunk count or SHA-256 differs from its first chunk's");
+      if (chunk.getChunks() != chunks) {
+        throw corrupt(chunk, "its version's chunk count differs from its first chunk's");
       }
       if (received.get(chunk.getChunk())) {
         return Optional.empty();
@@ -65,12 +72,16 @@ public final class WeightAssembly {
         write(chunk, t);
       }
       received.set(chunk.getChunk());
+      if (chunk.getChunk() == chunks - 1) {
+        sha256 = chunk.getSha256();
+      }
       if (received.cardinality() < chunks) {
         return Optional.empty();
       }
-      if (!store.sha256().equals(sha256)) {
-        throw corrupt(chunk, "the assembled version's SHA-256 is " + store.sha256() + ", not "
-            + sha256);
+      String got = inOrder != null && hashedBytes == layout.totalSize() * Float.BYTES
+          ? HexFormat.of().formatHex(inOrder.digest()) : store.sha256();
+      if (!got.equals(sha256)) {
+        throw corrupt(chunk, "the assembled version's SHA-256 is " + got + ", not " + sha256);
       }
       ParameterStore done = store;
       delivered = v;
@@ -85,9 +96,13 @@ public final class WeightAssembly {
   private void start(WeightsUpdate chunk) {
     version = chunk.getVersion();
     chunks = chunk.getChunks();
-    sha256 = chunk.getSha256();
+    sha256 = null;
+    inOrder = WeightChunks.sha256();
+    hashedBytes = 0;
     received = new BitSet(chunks);
-    store = ParameterStore.zeros(layout, DataType.FLOAT);
+    // not zeroed: every element is written before the version's SHA-256 lets it out
+    store = ParameterStore.wrap(layout, Nd4j.createUninitialized(DataType.FLOAT,
+        layout.totalSize()));
   }
 
   private void write(WeightsUpdate chunk, Tensor t) {
@@ -110,9 +125,15 @@ public final class WeightAssembly {
       throw corrupt(chunk, "tensor " + t.getName() + " piece at element " + t.getOffset()
           + " fails its CRC32C");
     }
+    long at = (spec.offset() + t.getOffset()) * Float.BYTES;
     ByteBuffer target = WeightChunks.littleEndian(store);
-    t.getData().copyTo(target.position(Math.toIntExact((spec.offset() + t.getOffset())
-        * Float.BYTES)));
+    t.getData().copyTo(target.position(Math.toIntExact(at)));
+    if (inOrder != null && at == hashedBytes) {
+      inOrder.update(t.getData().asReadOnlyByteBuffer());
+      hashedBytes += bytes;
+    } else {
+      inOrder = null;
+    }
   }
 
   private static CorruptWeightsException corrupt(WeightsUpdate chunk, String what) {

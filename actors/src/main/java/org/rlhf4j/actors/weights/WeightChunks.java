@@ -1,9 +1,13 @@
 package org.rlhf4j.actors.weights;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.zip.CRC32C;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -14,14 +18,24 @@ import org.rlhf4j.protocol.pb.Tensor;
 import org.rlhf4j.protocol.pb.WeightsUpdate;
 
 /**
- * Cuts a policy version into {@code WeightsUpdate} chunks of bounded size: the parameters'
- * float32 tensors in layout order, a tensor larger than what is left of a chunk split into
- * pieces, each piece CRC32C-checked, every chunk carrying the version's SHA-256. Artery drops a
- * message above its frame size with only a log line, so nothing on the wire may depend on a
- * whole model fitting one.
+ * Cuts a policy version into {@code WeightsUpdate} chunks of bounded size, on demand and in
+ * order: the parameters' float32 tensors in layout order, a tensor larger than what is left of a
+ * chunk split into pieces, each piece CRC32C-checked; the version's SHA-256, computed as the
+ * chunks are cut, travels in the last chunk, so the first chunks can be on the wire before the
+ * last is cut. Artery drops a message above its frame size with only a log line, so nothing on
+ * the wire may depend on a whole model fitting one. Owned by one actor; the parameters must not
+ * change while it cuts them.
  */
 public final class WeightChunks {
-  private WeightChunks() {}
+  private final ParameterStore params;
+  private final long version;
+  private final int maxChunkBytes;
+  private final int count;
+  private final List<WeightsUpdate> cut = new ArrayList<>();
+  private final MessageDigest sha256 = sha256();
+  private final ByteBuffer flat;
+  private int spec;
+  private long done; // elements of the current spec already cut
 
   /**
    * The chunks of {@code params} as version {@code version}, each holding at most
@@ -29,7 +43,7 @@ public final class WeightChunks {
    *
    * @throws IllegalArgumentException when the parameters are not float32 or the size is below 4
    */
-  public static List<WeightsUpdate> of(ParameterStore params, long version, int maxChunkBytes) {
+  public WeightChunks(ParameterStore params, long version, int maxChunkBytes) {
     if (params.dtype() != DataType.FLOAT) {
       throw new IllegalArgumentException("weights travel as float32, got " + params.dtype());
     }
@@ -37,36 +51,75 @@ public final class WeightChunks {
       throw new IllegalArgumentException("a chunk must hold at least one float, got "
           + maxChunkBytes + " bytes");
     }
-    ByteBuffer flat = littleEndian(params);
-    List<List<Tensor>> pieces = new ArrayList<>();
-    List<Tensor> current = new ArrayList<>();
-    long room = maxChunkBytes / Float.BYTES; // floats left in the current chunk
-    for (ParameterSpec spec : params.layout().specs()) {
-      long done = 0;
-      while (done < spec.size()) {
-        if (room == 0) {
-          pieces.add(current);
-          current = new ArrayList<>();
-          room = maxChunkBytes / Float.BYTES;
-        }
-        long n = Math.min(spec.size() - done, room);
-        byte[] data = new byte[Math.toIntExact(n * Float.BYTES)];
-        flat.get(Math.toIntExact((spec.offset() + done) * Float.BYTES), data);
-        current.add(piece(spec, done, data));
-        done += n;
-        room -= n;
+    this.params = params;
+    this.version = version;
+    this.maxChunkBytes = maxChunkBytes;
+    long perChunk = maxChunkBytes / Float.BYTES;
+    this.count = Math.toIntExact(Math.max(1,
+        (params.layout().totalSize() + perChunk - 1) / perChunk));
+    this.flat = littleEndian(params);
+  }
+
+  /** Every chunk of {@code params} as version {@code version}, cut at once. */
+  public static List<WeightsUpdate> of(ParameterStore params, long version, int maxChunkBytes) {
+    WeightChunks chunks = new WeightChunks(params, version, maxChunkBytes);
+    List<WeightsUpdate> all = new ArrayList<>(chunks.count());
+    for (int i = 0; i < chunks.count(); i++) {
+      all.add(chunks.get(i));
+    }
+    return all;
+  }
+
+  /** How many chunks the version has. */
+  public int count() {
+    return count;
+  }
+
+  /** The version these chunks carry. */
+  public long version() {
+    return version;
+  }
+
+  /** Chunk {@code i}, cutting it and those before it if not cut yet. */
+  public WeightsUpdate get(int i) {
+    while (cut.size() <= i) {
+      cutNext();
+    }
+    return cut.get(i);
+  }
+
+  private void cutNext() {
+    List<ParameterSpec> specs = params.layout().specs();
+    List<Tensor> pieces = new ArrayList<>();
+    long room = maxChunkBytes / Float.BYTES; // floats left in this chunk
+    while (room > 0 && spec < specs.size()) {
+      ParameterSpec s = specs.get(spec);
+      long n = Math.min(s.size() - done, room);
+      byte[] data = new byte[Math.toIntExact(n * Float.BYTES)];
+      flat.get(Math.toIntExact((s.offset() + done) * Float.BYTES), data);
+      sha256.update(data);
+      pieces.add(piece(s, done, data));
+      done += n;
+      room -= n;
+      if (done == s.size()) {
+        spec++;
+        done = 0;
       }
     }
-    if (!current.isEmpty()) {
-      pieces.add(current);
+    WeightsUpdate.Builder chunk = WeightsUpdate.newBuilder().setVersion(version)
+        .setChunk(cut.size()).setChunks(count).addAllTensors(pieces);
+    if (cut.size() == count - 1) {
+      chunk.setSha256(HexFormat.of().formatHex(sha256.digest()));
     }
-    String sha256 = params.sha256();
-    List<WeightsUpdate> chunks = new ArrayList<>(pieces.size());
-    for (int i = 0; i < pieces.size(); i++) {
-      chunks.add(WeightsUpdate.newBuilder().setVersion(version).setChunk(i)
-          .setChunks(pieces.size()).setSha256(sha256).addAllTensors(pieces.get(i)).build());
+    cut.add(chunk.build());
+  }
+
+  static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
     }
-    return chunks;
   }
 
   /** CRC32C of {@code data}. */
@@ -85,7 +138,8 @@ public final class WeightChunks {
   }
 
   private static Tensor piece(ParameterSpec spec, long offset, byte[] data) {
-    ByteString bytes = ByteString.copyFrom(data);
+    // no copy: data is this chunk's own array and nothing writes it after this
+    ByteString bytes = UnsafeByteOperations.unsafeWrap(data);
     Tensor.Builder t = Tensor.newBuilder().setName(spec.name()).setDtype(DType.DTYPE_F32)
         .setOffset(offset).setData(bytes).setCrc32C(crc32c(bytes));
     for (long d : spec.shape()) {

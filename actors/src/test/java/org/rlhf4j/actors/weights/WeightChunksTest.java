@@ -51,6 +51,21 @@ class WeightChunksTest {
   }
 
   @Test
+  void chunksAreCutOnDemandAndTheLastCarriesTheVersionsSha() {
+    ParameterStore sent = params(8);
+    WeightChunks chunks = new WeightChunks(sent, 3, CHUNK_BYTES);
+    List<WeightsUpdate> all = WeightChunks.of(sent, 3, CHUNK_BYTES);
+    assertEquals(all.size(), chunks.count());
+    // the first chunk can go before the rest is cut: it cannot know the whole version's hash
+    assertEquals(all.get(0), chunks.get(0));
+    for (int i = 0; i < all.size() - 1; i++) {
+      assertTrue(all.get(i).getSha256().isEmpty(), "chunk " + i + " names a hash");
+    }
+    assertEquals(sent.sha256(), all.get(all.size() - 1).getSha256());
+    assertEquals(all.get(all.size() - 1), chunks.get(chunks.count() - 1));
+  }
+
+  @Test
   void aFlippedByteDropsTheVersionAndTheNextOneStillArrives() {
     ParameterStore v1 = params(1);
     List<WeightsUpdate> chunks = WeightChunks.of(v1, 1, CHUNK_BYTES);
