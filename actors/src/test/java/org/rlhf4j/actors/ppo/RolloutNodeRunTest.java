@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -22,8 +23,11 @@ import org.rlhf4j.actors.cluster.NodeGateway;
 import org.rlhf4j.actors.cluster.RolloutNode;
 import org.rlhf4j.config.RlhfConfig;
 import org.rlhf4j.learner.async.Ledger;
+import org.rlhf4j.protocol.MessageLogReader;
+import org.rlhf4j.protocol.pb.LogRecord;
 import org.rlhf4j.protocol.pb.NodeHello;
 import org.rlhf4j.protocol.pb.PromptBatch;
+import org.rlhf4j.protocol.pb.ScoredRollout;
 
 /**
  * PPO with rollout nodes: a learner listening on 127.0.0.1 and nodes in other actor systems of
@@ -80,10 +84,40 @@ class RolloutNodeRunTest {
       Ledger ledger = outcome.result().learner();
       assertEquals(24, ledger.trained());
       assertEquals(0, ledger.duplicates() + ledger.droppedStale() + ledger.rejected());
+      assertBehaviourMatchesTheLearnersRecomputation(dir.resolve("remote")
+          .resolve(PpoPipeline.LOG));
     } finally {
       node.terminate();
       node.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
     }
+  }
+
+  /**
+   * The learner's scorer recomputes the log-probs of every response under the reference policy,
+   * which is policy version 0: for the rollouts a node sampled from version 0, they must be the
+   * node's behaviour log-probs.
+   */
+  private static void assertBehaviourMatchesTheLearnersRecomputation(Path log)
+      throws IOException {
+    int compared = 0;
+    try (MessageLogReader reader = MessageLogReader.open(log)) {
+      for (Optional<LogRecord> r = reader.next(); r.isPresent(); r = reader.next()) {
+        if (!r.get().hasScoredRollout()
+            || r.get().getScoredRollout().getRollout().getPolicyVersion() != 0) {
+          continue;
+        }
+        ScoredRollout s = r.get().getScoredRollout();
+        assertTrue(s.getRollout().getWorkerId().startsWith("node-b/"), s.getRollout()
+            .getWorkerId());
+        assertEquals(s.getReferenceLogprobsCount(), s.getRollout().getBehaviourLogprobsCount());
+        for (int t = 0; t < s.getReferenceLogprobsCount(); t++) {
+          assertEquals(s.getReferenceLogprobs(t), s.getRollout().getBehaviourLogprobs(t), 1e-5,
+              "rollout " + s.getRollout().getRolloutId() + ", token " + t);
+          compared++;
+        }
+      }
+    }
+    assertTrue(compared > 0, "no rollout of version 0 in the log");
   }
 
   /**
