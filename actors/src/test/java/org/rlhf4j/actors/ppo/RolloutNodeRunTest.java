@@ -3,11 +3,8 @@ package org.rlhf4j.actors.ppo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.typesafe.config.ConfigFactory;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -18,10 +15,8 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.rlhf4j.actors.cluster.ClusterNodeConfig;
 import org.rlhf4j.actors.cluster.NodeGateway;
 import org.rlhf4j.actors.cluster.RolloutNode;
-import org.rlhf4j.config.RlhfConfig;
 import org.rlhf4j.learner.async.Ledger;
 import org.rlhf4j.protocol.MessageLogReader;
 import org.rlhf4j.protocol.pb.LogRecord;
@@ -40,39 +35,15 @@ class RolloutNodeRunTest {
   @TempDir
   Path dir;
 
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
-
-  private static <T> ActorSystem<T> node(Behavior<T> root, int learnerPort) {
-    return ActorSystem.create(root, PpoPipeline.SYSTEM, ClusterNodeConfig.of("127.0.0.1", 0,
-        List.of("pekko://" + PpoPipeline.SYSTEM + "@127.0.0.1:" + learnerPort),
-        ConfigFactory.load()));
-  }
-
-  private static CompletableFuture<PpoPipeline.Outcome> learner(RlhfConfig c, Path out,
-      int port) {
-    return CompletableFuture.supplyAsync(() -> {
-      try {
-        return PpoPipeline.run(TinyRun.spec(c, out, FaultInjection.none()), (s, t, n, v) -> { },
-            m -> { }, new PpoPipeline.Listen("127.0.0.1", port));
-      } catch (IOException e) {
-        throw new java.io.UncheckedIOException(e);
-      }
-    });
-  }
-
   @Test
   void aSynchronousRunSampledOnARolloutNodeEndsWithTheWeightsOfLocalWorkers() throws Exception {
     PpoPipeline.Outcome local = PpoPipeline.run(TinyRun.spec(TinyRun.config(SYNC),
         dir.resolve("local"), FaultInjection.none()), (s, t, n, v) -> { }, m -> { });
 
-    int port = freePort();
-    CompletableFuture<PpoPipeline.Outcome> remote = learner(
+    int port = NodeRuns.freePort();
+    CompletableFuture<PpoPipeline.Outcome> remote = NodeRuns.learner(
         TinyRun.config(SYNC + ", async.workers = 0"), dir.resolve("remote"), port);
-    ActorSystem<Object> node = node(RolloutNode.create("node-b", 2, 1,
+    ActorSystem<Object> node = NodeRuns.node(RolloutNode.create("node-b", 2, 1,
         PpoPipeline.DISPATCHER), port);
     try {
       PpoPipeline.Outcome outcome = remote.get(120, TimeUnit.SECONDS);
@@ -87,8 +58,7 @@ class RolloutNodeRunTest {
       assertBehaviourMatchesTheLearnersRecomputation(dir.resolve("remote")
           .resolve(PpoPipeline.LOG));
     } finally {
-      node.terminate();
-      node.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      NodeRuns.stop(node);
     }
   }
 
@@ -147,20 +117,19 @@ class RolloutNodeRunTest {
 
   @Test
   void workHeldByANodeThatLeavesIsReissuedUnderItsIdsAndTheRunFinishes() throws Exception {
-    int port = freePort();
+    int port = NodeRuns.freePort();
     // one batch of credits: the first batch cannot fill without the held item's rollouts
-    CompletableFuture<PpoPipeline.Outcome> run = learner(TinyRun.config(
+    CompletableFuture<PpoPipeline.Outcome> run = NodeRuns.learner(TinyRun.config(
         "async { workers = 0, max-in-flight = 8, stall-timeout-seconds = 60 }, "
             + "ppo.iterations = 3"), dir.resolve("run"), port);
     // the learner has no worker of its own, so the first item goes to the silent node
     CompletableFuture<PromptBatch> taken = new CompletableFuture<>();
-    ActorSystem<Object> silent = node(silentNode(taken), port);
+    ActorSystem<Object> silent = NodeRuns.node(silentNode(taken), port);
     ActorSystem<Object> working = null;
     try {
       PromptBatch held = taken.get(60, TimeUnit.SECONDS);
-      working = node(RolloutNode.create("node-b", 1, 1, PpoPipeline.DISPATCHER), port);
-      silent.terminate();
-      silent.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      working = NodeRuns.node(RolloutNode.create("node-b", 1, 1, PpoPipeline.DISPATCHER), port);
+      NodeRuns.stop(silent);
       PpoPipeline.Outcome outcome = run.get(120, TimeUnit.SECONDS);
       assertEquals(3, outcome.result().version());
       assertTrue(outcome.result().reissued() >= 1, "the held item was not re-issued: "
@@ -172,11 +141,8 @@ class RolloutNodeRunTest {
           outcome.result().tokensPerSecond().keySet());
       assertEquals(0, held.getBatchId(), "the first item went elsewhere");
     } finally {
-      silent.terminate();
-      if (working != null) {
-        working.terminate();
-        working.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
-      }
+      NodeRuns.stop(silent);
+      NodeRuns.stop(working);
     }
   }
 }

@@ -3,11 +3,7 @@ package org.rlhf4j.actors.ppo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.typesafe.config.ConfigFactory;
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -20,11 +16,9 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.rlhf4j.actors.cluster.ClusterNodeConfig;
 import org.rlhf4j.actors.cluster.NodeGateway;
 import org.rlhf4j.actors.cluster.RolloutNode;
 import org.rlhf4j.actors.cluster.ScorerNode;
-import org.rlhf4j.config.RlhfConfig;
 import org.rlhf4j.learner.async.Ledger;
 import org.rlhf4j.protocol.pb.Credit;
 import org.rlhf4j.protocol.pb.FrozenModelChunk;
@@ -45,49 +39,18 @@ class ScorerNodeRunTest {
   @TempDir
   Path dir;
 
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
-
-  private static <T> ActorSystem<T> node(Behavior<T> root, int learnerPort) {
-    return ActorSystem.create(root, PpoPipeline.SYSTEM, ClusterNodeConfig.of("127.0.0.1", 0,
-        List.of("pekko://" + PpoPipeline.SYSTEM + "@127.0.0.1:" + learnerPort),
-        ConfigFactory.load()));
-  }
-
-  private static CompletableFuture<PpoPipeline.Outcome> learner(RlhfConfig c, Path out,
-      int port) {
-    return CompletableFuture.supplyAsync(() -> {
-      try {
-        return PpoPipeline.run(TinyRun.spec(c, out, FaultInjection.none()), (s, t, n, v) -> { },
-            m -> { }, new PpoPipeline.Listen("127.0.0.1", port));
-      } catch (IOException e) {
-        throw new java.io.UncheckedIOException(e);
-      }
-    });
-  }
-
-  private static void stop(ActorSystem<?> system) throws Exception {
-    if (system != null) {
-      system.terminate();
-      system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
-    }
-  }
-
   @Test
   void aSynchronousRunSampledAndScoredOnNodesEndsWithTheWeightsOfALocalRun() throws Exception {
     PpoPipeline.Outcome local = PpoPipeline.run(TinyRun.spec(TinyRun.config(SYNC),
         dir.resolve("local"), FaultInjection.none()), (s, t, n, v) -> { }, m -> { });
 
-    int port = freePort();
+    int port = NodeRuns.freePort();
     // the learner alone: every rollout is sampled on one node and scored on the other
-    CompletableFuture<PpoPipeline.Outcome> remote = learner(TinyRun.config(SYNC
+    CompletableFuture<PpoPipeline.Outcome> remote = NodeRuns.learner(TinyRun.config(SYNC
         + ", async { workers = 0, local-scorer = false }"), dir.resolve("remote"), port);
-    ActorSystem<Object> scorer = node(ScorerNode.create("node-s", 1, PpoPipeline.DISPATCHER,
-        null, e -> { }), port);
-    ActorSystem<Object> sampler = node(RolloutNode.create("node-r", 2, 1,
+    ActorSystem<Object> scorer = NodeRuns.node(ScorerNode.create("node-s", 1,
+        PpoPipeline.DISPATCHER, null, e -> { }), port);
+    ActorSystem<Object> sampler = NodeRuns.node(RolloutNode.create("node-r", 2, 1,
         PpoPipeline.DISPATCHER), port);
     try {
       PpoPipeline.Outcome outcome = remote.get(120, TimeUnit.SECONDS);
@@ -98,8 +61,8 @@ class ScorerNodeRunTest {
       assertEquals(24, ledger.trained());
       assertEquals(0, ledger.duplicates() + ledger.droppedStale() + ledger.rejected());
     } finally {
-      stop(sampler);
-      stop(scorer);
+      NodeRuns.stop(sampler);
+      NodeRuns.stop(scorer);
     }
   }
 
@@ -138,18 +101,18 @@ class ScorerNodeRunTest {
 
   @Test
   void batchesHeldByAScorerNodeThatLeavesAreReissuedAndTheRunFinishes() throws Exception {
-    int port = freePort();
-    CompletableFuture<PpoPipeline.Outcome> run = learner(TinyRun.config(
+    int port = NodeRuns.freePort();
+    CompletableFuture<PpoPipeline.Outcome> run = NodeRuns.learner(TinyRun.config(
         "async { workers = 2, local-scorer = false, max-in-flight = 8, "
             + "stall-timeout-seconds = 60 }, ppo.iterations = 3"), dir.resolve("run"), port);
     CompletableFuture<ScoreRequest> taken = new CompletableFuture<>();
-    ActorSystem<Object> silent = node(silentScorer(taken), port);
+    ActorSystem<Object> silent = NodeRuns.node(silentScorer(taken), port);
     ActorSystem<Object> working = null;
     try {
       ScoreRequest held = taken.get(60, TimeUnit.SECONDS);
-      working = node(ScorerNode.create("node-s", 1, PpoPipeline.DISPATCHER, null, e -> { }),
-          port);
-      stop(silent);
+      working = NodeRuns.node(ScorerNode.create("node-s", 1, PpoPipeline.DISPATCHER, null,
+          e -> { }), port);
+      NodeRuns.stop(silent);
       PpoPipeline.Outcome outcome = run.get(120, TimeUnit.SECONDS);
       assertEquals(3, outcome.result().version());
       assertTrue(outcome.result().reissued() >= 1, "the held batch was not re-issued: "
@@ -160,8 +123,8 @@ class ScorerNodeRunTest {
       assertTrue(held.getRolloutsCount() > 0);
       assertEquals(Set.of("worker-0", "worker-1"), outcome.result().tokensPerSecond().keySet());
     } finally {
-      stop(silent);
-      stop(working);
+      NodeRuns.stop(silent);
+      NodeRuns.stop(working);
     }
   }
 }
