@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
     description = "RLHF for the JVM: SFT, reward models, asynchronous PPO and DPO on an actor system.",
     subcommands = {DemoCommand.class, TrainCommands.Sft.class, TrainCommands.RewardModel.class,
         TrainCommands.Dpo.class, PpoCommand.class, NodeCommand.class, ReplayCommand.class, CollectCommand.class, EvalCommand.class,
-        GenerateCommand.class,
+        GenerateCommand.class, ExportCommand.class,
         org.rlhf4j.cli.report.ReportCommand.class, ConfigCommand.class, LogCommand.class, BenchCommand.class,
         CommandLine.HelpCommand.class})
 public final class Rlhf4j {

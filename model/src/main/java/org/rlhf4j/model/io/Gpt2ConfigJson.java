@@ -18,8 +18,34 @@ public final class Gpt2ConfigJson {
 
   /** The config.json text Hugging Face's {@code GPT2LMHeadModel} loads. */
   public static String toJson(ModelConfig c) {
+    return toJson(c, shape("GPT2LMHeadModel", c));
+  }
+
+  /**
+   * The config.json text of a reward model as Hugging Face's
+   * {@code GPT2ForSequenceClassification} with one label (TRL's reward models): it scores the
+   * last token that is not {@code padId}.
+   */
+  public static String toRewardModelJson(ModelConfig c, int padId) {
+    ObjectNode n = shape("GPT2ForSequenceClassification", c);
+    n.put("num_labels", 1);
+    n.putObject("id2label").put("0", "LABEL_0");
+    n.putObject("label2id").put("LABEL_0", 0);
+    n.put("pad_token_id", padId);
+    return toJson(c, n);
+  }
+
+  private static String toJson(ModelConfig c, ObjectNode n) {
+    try {
+      return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(n) + "\n";
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static ObjectNode shape(String architecture, ModelConfig c) {
     ObjectNode n = JSON.createObjectNode();
-    n.putArray("architectures").add("GPT2LMHeadModel");
+    n.putArray("architectures").add(architecture);
     n.put("model_type", "gpt2");
     n.put("vocab_size", c.vocabSize());
     n.put("n_positions", c.contextLength());
@@ -31,11 +57,7 @@ public final class Gpt2ConfigJson {
     n.put("activation_function", "gelu_new");
     n.put("layer_norm_epsilon", c.layerNormEpsilon());
     n.put("tie_word_embeddings", true);
-    try {
-      return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(n) + "\n";
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException(e);
-    }
+    return n;
   }
 
   /** Reads and validates {@code file}; every problem names the file and the key. */

@@ -3,11 +3,14 @@ package org.rlhf4j.model.io;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.rlhf4j.model.Head;
 import org.rlhf4j.model.ParameterLayout;
 import org.rlhf4j.model.ParameterSpec;
 import org.rlhf4j.model.ParameterStore;
@@ -25,9 +28,27 @@ public final class Gpt2Weights {
   /** Writes {@code params} under GPT-2's names (no prefix, as the official files do). */
   public static void write(Path file, ParameterStore params, Map<String, String> metadata)
       throws IOException {
+    write(file, params, metadata, false);
+  }
+
+  /**
+   * Writes {@code params} under GPT-2's names; with {@code prefixBody} the transformer's tensors
+   * carry {@code transformer.} and the heads do not, as a model with a head saves them (Hugging
+   * Face then loads the heads too, not only the body).
+   */
+  public static void write(Path file, ParameterStore params, Map<String, String> metadata,
+      boolean prefixBody) throws IOException {
+    Set<String> heads = new HashSet<>();
+    for (Head h : Head.values()) {
+      heads.add(h.weightName());
+      if (h.biasName() != null) {
+        heads.add(h.biasName());
+      }
+    }
     LinkedHashMap<String, INDArray> tensors = new LinkedHashMap<>();
     for (ParameterSpec s : params.layout().specs()) {
-      tensors.put(s.name(), params.get(s.name()));
+      boolean body = !heads.contains(s.name());
+      tensors.put(prefixBody && body ? PREFIX + s.name() : s.name(), params.get(s.name()));
     }
     Map<String, String> meta = new LinkedHashMap<>();
     meta.put("format", "pt");
