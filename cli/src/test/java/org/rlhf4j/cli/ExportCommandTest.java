@@ -58,6 +58,23 @@ class ExportCommandTest {
   }
 
   @Test
+  void aCheckpointTrainedFromAHuggingFaceDirectoryOfAnotherVocabularyLoadsAgain() {
+    // the exported learned BPE is not GPT-2's vocabulary: the checkpoint must carry it
+    Path hf = dir.resolve("hf-for-init");
+    assertEquals(0, Rlhf4jCommandTest.run("export", "--model",
+        dir.resolve("sft/model").toString(), "--out", hf.toString()).exit());
+    String config = dir.resolve("tiny.conf").toString();
+    String data = dir.resolve("sft.jsonl").toString();
+    Rlhf4jCommandTest.Run first = Rlhf4jCommandTest.run("sft", "--data", data, "--config",
+        config, "--init", hf.toString(), "--out", dir.resolve("from-hf").toString());
+    assertEquals(0, first.exit(), first.err());
+    Rlhf4jCommandTest.Run again = Rlhf4jCommandTest.run("sft", "--data", data, "--config",
+        config, "--init", dir.resolve("from-hf/model").toString(), "--out",
+        dir.resolve("from-checkpoint").toString());
+    assertEquals(0, again.exit(), again.err());
+  }
+
+  @Test
   void aRewardModelExportsAsASequenceClassifier() throws IOException {
     Path out = dir.resolve("hf-rm");
     Rlhf4jCommandTest.Run r = Rlhf4jCommandTest.run("export", "--model",

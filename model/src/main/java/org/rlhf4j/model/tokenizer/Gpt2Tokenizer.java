@@ -1,5 +1,8 @@
 package org.rlhf4j.model.tokenizer;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -46,8 +49,19 @@ public final class Gpt2Tokenizer implements Tokenizer {
     static final String HUGGING_FACE_SOURCE = "huggingface";
     static final String LEARNED_SOURCE = "learned";
 
-    /** Key of a learned tokenizer's {@link #describe()} holding its merges, one "left right" per line. */
+    /**
+     * Key of {@link #describe()} holding the merges, one "left right" per line, of a learned
+     * tokenizer and of one read from Hugging Face files that is not GPT-2's.
+     */
     public static final String MERGES_KEY = "merges";
+
+    /**
+     * Key of {@link #describe()} holding, for a tokenizer read from Hugging Face files that is not
+     * GPT-2's, its tokens by id as a JSON array: a checkpoint then rebuilds it without the files.
+     */
+    public static final String VOCAB_KEY = "vocab";
+
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     // UNICODE_CHARACTER_CLASS makes \s match all Unicode white space, as in tiktoken's regex engine.
     static final Pattern PRE_TOKENIZER = Pattern.compile(
@@ -114,6 +128,9 @@ public final class Gpt2Tokenizer implements Tokenizer {
         if (LEARNED_SOURCE.equals(description.get(SOURCE_KEY))) {
             return learnedFromDescription(description);
         }
+        if (description.containsKey(VOCAB_KEY)) {
+            return listedFromDescription(description);
+        }
         Gpt2Tokenizer r50k = r50kBase();
         String fingerprint = description.get(VOCAB_SHA256_KEY);
         if (fingerprint != null && !fingerprint.equals(r50k.vocabSha256())) {
@@ -122,6 +139,26 @@ public final class Gpt2Tokenizer implements Tokenizer {
                     + "; load it from its files with Gpt2Tokenizer.fromHuggingFace");
         }
         return r50k;
+    }
+
+    private static Gpt2Tokenizer listedFromDescription(Map<String, String> description) {
+        List<String> tokens;
+        try {
+            tokens = List.of(JSON.readValue(description.get(VOCAB_KEY), String[].class));
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("the description's '" + VOCAB_KEY
+                    + "' is not a JSON array of tokens: " + e.getOriginalMessage());
+        }
+        String merges = description.getOrDefault(MERGES_KEY, "");
+        List<String> lines = merges.isEmpty() ? List.of() : List.of(merges.split("\n", -1));
+        Gpt2Tokenizer rebuilt = new Gpt2Tokenizer(HuggingFaceFiles.fromLists(
+                "the checkpoint's tokenizer", tokens, lines), HUGGING_FACE_SOURCE);
+        String fingerprint = description.get(VOCAB_SHA256_KEY);
+        if (fingerprint != null && !fingerprint.equals(rebuilt.vocabSha256())) {
+            throw new IllegalArgumentException("expected the vocabulary " + VOCAB_SHA256_KEY + "="
+                    + fingerprint + " from the description, but it gives " + rebuilt.vocabSha256());
+        }
+        return rebuilt;
     }
 
     private static Gpt2Tokenizer learnedFromDescription(Map<String, String> description) {
@@ -213,13 +250,22 @@ public final class Gpt2Tokenizer implements Tokenizer {
         d.put(SOURCE_KEY, source);
         d.put(VOCAB_SIZE_KEY, Integer.toString(vocabSize()));
         d.put(VOCAB_SHA256_KEY, vocabSha256());
-        if (LEARNED_SOURCE.equals(source)) {
+        boolean notGpt2s = HUGGING_FACE_SOURCE.equals(source)
+                && !vocabSha256().equals(r50kBase().vocabSha256());
+        if (LEARNED_SOURCE.equals(source) || notGpt2s) {
             String[] tokens = tables.tokensById();
             StringJoiner lines = new StringJoiner("\n");
             for (BpeTables.Merge merge : tables.merges()) {
                 lines.add(tokens[merge.left()] + " " + tokens[merge.right()]);
             }
             d.put(MERGES_KEY, lines.toString());
+            if (notGpt2s) {
+                try {
+                    d.put(VOCAB_KEY, JSON.writeValueAsString(tokens));
+                } catch (JsonProcessingException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
         }
         return Collections.unmodifiableMap(d);
     }

@@ -168,6 +168,23 @@ final class HuggingFaceFiles {
         }
     }
 
+    /**
+     * Tables from a vocabulary listed by id and merges as "left right" lines, as a checkpoint's
+     * tokenizer description stores a Hugging Face tokenizer's; {@code source} names it in errors.
+     */
+    static BpeTables fromLists(String source, List<String> tokensById, List<String> mergeLines) {
+        Map<String, Integer> vocab = new LinkedHashMap<>();
+        for (int id = 0; id < tokensById.size(); id++) {
+            vocab.put(tokensById.get(id), id);
+        }
+        List<BpeTables.Merge> merges = new ArrayList<>(mergeLines.size());
+        for (int i = 0; i < mergeLines.size(); i++) {
+            merges.add(parseTextMerge(mergeLines.get(i), vocab, source + ", merge " + (i + 1),
+                    "the vocabulary"));
+        }
+        return new BpeTables(source, vocab, merges);
+    }
+
     private static List<BpeTables.Merge> readMergesTxt(Path file, Map<String, Integer> vocab, String vocabName) {
         List<BpeTables.Merge> merges = new ArrayList<>(vocab.size());
         try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {

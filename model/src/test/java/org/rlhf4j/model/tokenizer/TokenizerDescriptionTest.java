@@ -35,6 +35,27 @@ class TokenizerDescriptionTest {
     }
 
     @Test
+    void aHuggingFaceTokenizerThatIsNotGpt2sIsRebuiltFromItsDescriptionAlone(
+            @TempDir Path directory) {
+        // files of another vocabulary, ids in an order no replay of its merges would give
+        Gpt2Tokenizer.learn(java.util.List.of("the cat sat on the mat", "a cat, a hat"), 280)
+                .writeVocabAndMerges(directory);
+        Gpt2Tokenizer fromFiles = Gpt2Tokenizer.fromHuggingFace(directory);
+        Map<String, String> description = fromFiles.describe();
+        assertEquals("huggingface", description.get("source"));
+        assertTrue(description.containsKey(Gpt2Tokenizer.VOCAB_KEY), description.keySet()
+                .toString());
+        Tokenizer rebuilt = Tokenizer.fromDescription(Map.copyOf(description));
+        for (String text : new String[] {"the cat sat", "a hat on a mat", "dog 🐕"}) {
+            assertArrayEquals(fromFiles.encode(text), rebuilt.encode(text), text);
+        }
+        assertEquals(fromFiles.vocabSize(), rebuilt.vocabSize());
+        Map<String, String> tampered = new HashMap<>(description);
+        tampered.put(Gpt2Tokenizer.VOCAB_SHA256_KEY, "0".repeat(64));
+        assertThrows(IllegalArgumentException.class, () -> Tokenizer.fromDescription(tampered));
+    }
+
+    @Test
     void gpt2LoadedFromFilesIsRebuiltAsR50k(@TempDir Path directory) {
         Gpt2Tokenizer.r50kBase().writeVocabAndMerges(directory);
         Gpt2Tokenizer fromFiles = Gpt2Tokenizer.fromHuggingFace(directory);
@@ -52,12 +73,17 @@ class TokenizerDescriptionTest {
     }
 
     @Test
-    void anotherBpeVocabularyIsRefusedRatherThanRebuiltAsR50k(@TempDir Path directory) throws IOException {
+    void anotherVocabularyDescribedWithoutItsTokensIsRefusedRatherThanRebuiltAsR50k(
+            @TempDir Path directory) throws IOException {
         Gpt2Tokenizer tiny = Gpt2Tokenizer.fromVocabAndMerges(
                 TinyBpeFiles.writeVocabJson(directory, TinyBpeFiles.vocab()),
                 TinyBpeFiles.writeMergesTxt(directory, TinyBpeFiles.MERGES));
+        // as checkpoints written before descriptions carried the tokens
+        Map<String, String> older = new HashMap<>(tiny.describe());
+        older.remove(Gpt2Tokenizer.VOCAB_KEY);
+        older.remove(Gpt2Tokenizer.MERGES_KEY);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> Tokenizer.fromDescription(tiny.describe()));
+                () -> Tokenizer.fromDescription(older));
         assertTrue(e.getMessage().startsWith("expected GPT-2's vocabulary"), e.getMessage());
     }
 
