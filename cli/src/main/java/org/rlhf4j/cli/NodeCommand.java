@@ -80,7 +80,7 @@ final class NodeCommand implements Callable<Integer> {
     PrintWriter err = spec.commandLine().getErr();
     AtomicReference<JoiningNode.Ending> why = new AtomicReference<>();
     String seed = "pekko://" + PpoPipeline.SYSTEM + "@" + learner.host() + ":" + learner.port();
-    String id = name != null ? name : self.host() + ":" + self.port();
+    String id = name; // null: the node's address, its port known once it is bound
     Duration joinTimeout = Duration.ofSeconds(joinTimeoutSeconds);
     ActorSystem<Object> system = ActorSystem.create(role.equals(NodeGateway.SCORER)
         ? ScorerNode.create(id, threads, PpoPipeline.DISPATCHER, joinTimeout, why::set)

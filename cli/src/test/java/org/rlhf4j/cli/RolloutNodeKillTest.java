@@ -94,8 +94,7 @@ class RolloutNodeKillTest {
             "127.0.0.1:0", "--workers", "1", "--name", name, "--join-timeout", "90")));
       }
       Process scorer = start("scorer", List.of("node", "--role", "scorer", "--join",
-          "127.0.0.1:" + port, "--listen", "127.0.0.1:0", "--name", "scorer",
-          "--join-timeout", "90"));
+          "127.0.0.1:" + port, "--listen", "127.0.0.1:0", "--join-timeout", "90"));
       started.add(scorer);
       long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
       awaitBothSampling(out.resolve("metrics.jsonl"), learner, deadline);
@@ -114,6 +113,9 @@ class RolloutNodeKillTest {
           + log("scorer"));
       // the learner has no scorer of its own: the run could end only through this node
       assertEquals(0, scorer.exitValue(), log("scorer"));
+      // named by its address (port 0 given): the learner says who scores
+      assertTrue(log("learner").matches("(?s).*scorer node 127\\.0\\.0\\.1:[1-9][0-9]* has "
+          + "both models.*"), log("learner"));
     } finally {
       for (Process p : started) {
         p.destroyForcibly();

@@ -2,7 +2,8 @@ package org.rlhf4j.actors.cluster;
 
 import java.time.Duration;
 import java.util.function.Consumer;
-import java.util.function.Function;
+import java.util.function.BiFunction;
+import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.actor.typed.Behavior;
@@ -51,21 +52,25 @@ public final class JoiningNode {
 
   /**
    * A node that introduces itself with {@code hello} (its reply-to set to the role actor that
-   * {@code role} makes, on {@code roleProps}) and tells {@code ended} why it stopped; with a
-   * null {@code joinTimeout} it waits for a learner for ever.
+   * {@code role} makes from the node's id, on {@code roleProps}) and tells {@code ended} why it
+   * stopped; with a null {@code joinTimeout} it waits for a learner for ever. A hello without a
+   * node id names the node by its address.
    */
   public static Behavior<Object> create(NodeHello hello,
-      Function<ActorRef<Joined>, Behavior<Object>> role, Props roleProps, Duration joinTimeout,
-      Consumer<Ending> ended) {
+      BiFunction<String, ActorRef<Joined>, Behavior<Object>> role, Props roleProps,
+      Duration joinTimeout, Consumer<Ending> ended) {
     return Behaviors.setup(context -> {
+      Address self = context.getSystem().address();
+      String nodeId = hello.getNodeId().isEmpty()
+          ? self.getHost().orElse("local") + ":" + self.getPort().orElse(0) : hello.getNodeId();
       // named after its role: Artery's large-message lane is chosen by path (reference.conf)
-      ActorRef<Object> roleActor = context.spawn(role.apply(context.getSelf().narrow()),
-          hello.getRole(), roleProps);
+      ActorRef<Object> roleActor = context.spawn(role.apply(nodeId,
+          context.getSelf().narrow()), hello.getRole(), roleProps);
       context.watch(roleActor);
       context.getSystem().receptionist().tell(Receptionist.subscribe(NodeGateway.KEY,
           context.messageAdapter(Receptionist.Listing.class, Gateways::new)));
-      NodeHello greeting = hello.toBuilder().setReplyTo(ActorRefResolver.get(context.getSystem())
-          .toSerializationFormat(roleActor)).build();
+      NodeHello greeting = hello.toBuilder().setNodeId(nodeId).setReplyTo(
+          ActorRefResolver.get(context.getSystem()).toSerializationFormat(roleActor)).build();
       return Behaviors.withTimers(timers -> {
         if (joinTimeout != null) {
           timers.startSingleTimer(JoinTimeout.INSTANCE, joinTimeout);

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.actor.typed.Behavior;
@@ -79,11 +80,12 @@ public final class NodeGateway {
   /**
    * A gateway that registers rollout nodes' workers with {@code coordinator} and sends their
    * rollouts to {@code scorer}, lets scorer nodes join {@code scorers}' pool, and cuts weights
-   * into chunks of {@code chunkBytes}, {@code window} in flight per node.
+   * into chunks of {@code chunkBytes}, {@code window} in flight per node; {@code notices} hears
+   * nodes join and leave.
    */
   public static Behavior<NodeHello> create(ActorRef<Coordinator.Command> coordinator,
       ActorRef<RewardScorer.Command> scorer, RolloutSetup setup,
-      Scorers scorers, int chunkBytes, int window) {
+      Scorers scorers, int chunkBytes, int window, Consumer<String> notices) {
     return Behaviors.<Object>setup(context -> {
       context.getSystem().receptionist().tell(Receptionist.register(KEY,
           context.getSelf().narrow()));
@@ -91,7 +93,7 @@ public final class NodeGateway {
           WeightsBroadcaster.create(chunkBytes, window), "weights");
       ActorRefResolver refs = ActorRefResolver.get(context.getSystem());
       RemoteScorerProxy.Roles scorerRoles = new RemoteScorerProxy.Roles(scorers.pool(),
-          scorers.learner(), coordinator);
+          scorers.learner(), coordinator, notices);
       ScorerSetup scorerSetup = scorers.setup();
       Map<String, Integer> hellos = new HashMap<>();
       long[] published = {-1};
@@ -114,6 +116,8 @@ public final class NodeGateway {
             return Behaviors.same();
           }
           node.tell(setup);
+          notices.accept("rollout node " + hello.getNodeId() + " joined with "
+              + hello.getWorkers() + " worker(s)");
           for (int i = 0; i < hello.getWorkers(); i++) {
             String workerId = RolloutNode.workerId(hello.getNodeId(), i);
             context.spawn(RemoteWorkerProxy.create(workerId, node, coordinator, scorer,

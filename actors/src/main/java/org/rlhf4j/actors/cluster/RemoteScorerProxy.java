@@ -3,6 +3,7 @@ package org.rlhf4j.actors.cluster;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorRefResolver;
@@ -33,7 +34,7 @@ final class RemoteScorerProxy {
 
   /** What a proxy needs from the learner's side. */
   record Roles(ActorRef<Object> pool, ActorRef<Learner.Command> learner,
-      ActorRef<Coordinator.Command> coordinator) {}
+      ActorRef<Coordinator.Command> coordinator, Consumer<String> notices) {}
 
   static Behavior<RewardScorer.Command> create(String nodeId, ActorRef<Object> node,
       ScorerSetup setup, Supplier<List<FrozenModelChunk>> models, int window, Roles roles) {
@@ -88,7 +89,7 @@ final class RemoteScorerProxy {
             return Behaviors.same();
           })
           .onSignal(Terminated.class, t -> {
-            context.getLog().warn("scorer node {} left before it was ready", nodeId);
+            roles.notices().accept("scorer node " + nodeId + " left before it was ready");
             return Behaviors.ignore();
           })
           .build();
@@ -124,6 +125,7 @@ final class RemoteScorerProxy {
 
     Behavior<Object> behavior() {
       roles.pool().tell(new ScorerPool.Ready(asScorer));
+      roles.notices().accept("scorer node " + nodeId + " has both models and scores");
       return Behaviors.receive(Object.class)
           .onMessage(RewardScorer.Score.class, s -> {
             held.put(s.workId(), s.rollouts().size());
@@ -157,7 +159,7 @@ final class RemoteScorerProxy {
       held.forEach((workId, rollouts) ->
           roles.coordinator().tell(new Coordinator.ScoringGone(workId, rollouts, reason)));
       held.clear();
-      context.getLog().warn("{}; its batches are re-issued", reason);
+      roles.notices().accept(reason + "; its batches are re-issued");
       // batches the pool sent before it heard are re-issued too
       return Behaviors.receive(Object.class)
           .onMessage(RewardScorer.Score.class, s -> {

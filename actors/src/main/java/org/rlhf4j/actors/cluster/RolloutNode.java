@@ -42,7 +42,10 @@ public final class RolloutNode {
     return nodeId + "/worker-" + i;
   }
 
-  /** A node {@code nodeId} with {@code workers} workers of {@code threads} tensor threads each. */
+  /**
+   * A node {@code nodeId} (null: named by its address) with {@code workers} workers of
+   * {@code threads} tensor threads each.
+   */
   public static Behavior<Object> create(String nodeId, int workers, int threads,
       String dispatcher) {
     return create(nodeId, workers, threads, dispatcher, null, ending -> { });
@@ -55,10 +58,10 @@ public final class RolloutNode {
    */
   public static Behavior<Object> create(String nodeId, int workers, int threads,
       String dispatcher, Duration joinTimeout, Consumer<JoiningNode.Ending> ended) {
-    NodeHello hello = NodeHello.newBuilder().setNodeId(nodeId).setWorkers(workers)
-        .setRole(NodeGateway.ROLLOUT).build();
-    return JoiningNode.create(hello, joined -> Behaviors.setup(context ->
-        new Waiting(context, nodeId, workers, threads, dispatcher, joined).behavior()),
+    NodeHello hello = NodeHello.newBuilder().setNodeId(nodeId == null ? "" : nodeId)
+        .setWorkers(workers).setRole(NodeGateway.ROLLOUT).build();
+    return JoiningNode.create(hello, (id, joined) -> Behaviors.setup(context ->
+        new Waiting(context, id, workers, threads, dispatcher, joined).behavior()),
         Props.empty(), joinTimeout, ended);
   }
 

@@ -41,18 +41,19 @@ public final class ScorerNode {
   private ScorerNode() {}
 
   /**
-   * A scorer node {@code nodeId} computing with {@code threads} tensor threads on
-   * {@code dispatcher}; it stops, telling {@code ended} why, as {@link JoiningNode} says.
+   * A scorer node {@code nodeId} (null: named by its address) computing with {@code threads}
+   * tensor threads on {@code dispatcher}; it stops, telling {@code ended} why, as
+   * {@link JoiningNode} says.
    */
   public static Behavior<Object> create(String nodeId, int threads, String dispatcher,
       Duration joinTimeout, Consumer<JoiningNode.Ending> ended) {
-    NodeHello hello = NodeHello.newBuilder().setNodeId(nodeId).setRole(NodeGateway.SCORER)
-        .build();
-    return JoiningNode.create(hello, joined -> Behaviors.setup(context ->
+    NodeHello hello = NodeHello.newBuilder().setNodeId(nodeId == null ? "" : nodeId)
+        .setRole(NodeGateway.SCORER).build();
+    return JoiningNode.create(hello, (id, joined) -> Behaviors.setup(context ->
         Behaviors.receive(Object.class)
             .onMessage(ScorerSetup.class, s -> {
               joined.tell(JoiningNode.Joined.INSTANCE);
-              return new Loading(context, nodeId, threads, s).behavior();
+              return new Loading(context, id, threads, s).behavior();
             })
             .build()),
         DispatcherSelector.fromConfig(dispatcher), joinTimeout, ended);

@@ -247,7 +247,7 @@ public final class PpoPipeline {
       Learner.Settings learnerSettings = new Learner.Settings(c.ppo().iterations(),
           c.async().weightSyncEvery(), spec.threads().learner());
       Coordinator.Roles roles = roles(spec, recorder, learnerSettings, scoring, reference,
-          workerSettings, listen == null ? null : setup(spec));
+          workerSettings, listen == null ? null : setup(spec), notices);
       long total = c.ppo().iterations();
       Coordinator.RoundObserver observer = (version, m) -> {
         metrics.write(version - 1, m);
@@ -263,7 +263,13 @@ public final class PpoPipeline {
         // the learner is the cluster's first member; nodes join it as their seed
         Cluster cluster = Cluster.get(system);
         cluster.manager().tell(Join.create(cluster.selfMember().address()));
-        notices.accept("listening for rollout nodes at " + cluster.selfMember().address());
+        String at = cluster.selfMember().address().toString();
+        String hostPort = at.substring(at.indexOf('@') + 1);
+        notices.accept("listening for nodes at " + at
+            + (c.async().workers() == 0 ? "; no local rollout workers: start `rlhf4j node "
+                + "--join " + hostPort + "`" : "")
+            + (c.async().localScorer() ? "" : "; no local scorer: start `rlhf4j node --role "
+                + "scorer --join " + hostPort + "`"));
       }
       try {
         // bounded: the coordinator stops the system when the run ends, fails or stalls
@@ -319,7 +325,7 @@ public final class PpoPipeline {
 
   private static Coordinator.Roles roles(Spec spec, LearnerRecorder recorder,
       Learner.Settings learnerSettings, RolloutScoring scoring, ParameterStore reference,
-      RolloutWorker.Settings workerSettings, RolloutSetup nodes) {
+      RolloutWorker.Settings workerSettings, RolloutSetup nodes, Consumer<String> notices) {
     return new Coordinator.Roles() {
       private ActorRef<Learner.Command> learner;
       private ActorRef<Object> pool;
@@ -365,7 +371,7 @@ public final class PpoPipeline {
               spec.rewardModel(), spec.reward(), spec.policyModel(), reference,
               spec.config().ppo().temperature(), spec.padId(), spec.kernels());
           ctx.spawn(NodeGateway.create(ctx.getSelf(), scorer, nodes, scorers,
-              WEIGHT_CHUNK_BYTES, WEIGHT_WINDOW), "node-gateway");
+              WEIGHT_CHUNK_BYTES, WEIGHT_WINDOW, notices), "node-gateway");
         }
       }
     };
