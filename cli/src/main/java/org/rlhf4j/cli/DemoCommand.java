@@ -49,7 +49,7 @@ import picocli.CommandLine.Spec;
  * the same comparisons, an evaluation of every model against the SFT model, and the report.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-    description = "The whole pipeline on the built-in sentiment task (about 6 minutes on 2 "
+    description = "The whole pipeline on the built-in sentiment task (about 7½ minutes on 2 "
         + "cores): a BPE learned from the corpus and SFT, comparisons (K = 4, "
         + "simulated human), reward model, PPO through the actors and DPO on the same "
         + "comparisons (each also at other KL coefficients / β for the reward–KL frontier), "
@@ -64,7 +64,7 @@ import picocli.CommandLine.Spec;
 final class DemoCommand implements Callable<Integer> {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  @Option(names = "--quick", description = "The same stages, shorter (about 2 minutes).")
+  @Option(names = "--quick", description = "The same stages, shorter (about 3 minutes).")
   boolean quick;
 
   @Option(names = "--name", paramLabel = "NAME", defaultValue = "demo",
@@ -76,7 +76,8 @@ final class DemoCommand implements Callable<Integer> {
   Path out;
 
   @Option(names = "--resume", description = "Continue the demo in the run directory: finished "
-      + "stages are kept, a stopped one continues from its last checkpoint (PPO starts over).")
+      + "stages are kept, a stopped one continues from its newest checkpoint (PPO's too, which "
+      + "needs the options the demo started with).")
   boolean resume;
 
   @Option(names = "--workers", paramLabel = "N", description = "PPO rollout workers, each "
