@@ -29,17 +29,25 @@ import picocli.CommandLine.Spec;
 /** {@code rlhf4j bench ...}: throughput under the PyTorch peer's protocol, one JSON line each. */
 @Command(name = "bench", description = "Measure throughput as the PyTorch peer described in BENCHMARKS.md does.",
     mixinStandardHelpOptions = true, subcommands = {BenchCommand.Train.class, BenchCommand.Generate.class,
-        BenchCommand.Pipeline.class, BenchCommand.Broadcast.class})
+        BenchCommand.Pipeline.class, BenchCommand.Broadcast.class},
+    footerHeading = "%nExamples:%n",
+    footer = {"  rlhf4j bench train --size M --threads 2",
+        "  rlhf4j bench pipeline        # after rlhf4j demo, on its models"})
 final class BenchCommand {
 
   /** {@code rlhf4j bench train}: forward + backward + AdamW tokens per second. */
   @Command(name = "train", mixinStandardHelpOptions = true,
       description = "Training tokens/s (forward + backward + AdamW, float32) on the peer's shapes; "
-          + "prints {\"config\", \"params\", \"threads\", \"train_tokens_per_s\"}.")
+          + "prints {\"config\", \"params\", \"threads\", \"train_tokens_per_s\"} (config: "
+          + "the size).",
+      footerHeading = "%nExamples:%n",
+      footer = {"  rlhf4j bench train --size S",
+          "  rlhf4j bench train --size M --threads 2 --profile"})
   static final class Train implements Callable<Integer> {
     @Mixin Shape bench;
 
-    @Option(names = "--profile", description = "Also print milliseconds per step by kernel to stderr.")
+    @Option(names = "--profile",
+        description = "Also print milliseconds per step by kernel to stderr.")
     boolean profile;
 
     @Mixin KernelsOption kernels;
@@ -49,7 +57,7 @@ final class BenchCommand {
     @Override
     public Integer call() {
       PeerShape shape = bench.shape();
-      spec.commandLine().getErr().printf("bench train: config %s, %d thread(s), %s kernels, "
+      spec.commandLine().getErr().printf("bench train: size %s, %d thread(s), %s kernels, "
           + "measuring for %.0f s...%n", shape, bench.threads, kernels.name, bench.seconds);
       spec.commandLine().getErr().flush();
       TrainThroughput.Result r = TrainThroughput.run(shape, bench.threads, bench.seconds, kernels.create());
@@ -82,7 +90,10 @@ final class BenchCommand {
   @Command(name = "generate", mixinStandardHelpOptions = true,
       description = "Generation tokens/s (batch 16, 16-token prompt, 64 new tokens, multinomial "
           + "sampling, KV cache) on the peer's shapes; prints {\"config\", \"params\", "
-          + "\"threads\", \"gen_tokens_per_s\"}.")
+          + "\"threads\", \"gen_tokens_per_s\"} (config: the size).",
+      footerHeading = "%nExamples:%n",
+      footer = {"  rlhf4j bench generate --size S",
+          "  rlhf4j bench generate --size M --threads 2"})
   static final class Generate implements Callable<Integer> {
     @Mixin Shape bench;
 
@@ -93,7 +104,7 @@ final class BenchCommand {
     @Override
     public Integer call() {
       PeerShape shape = bench.shape();
-      spec.commandLine().getErr().printf("bench generate: config %s, %d thread(s), %s kernels, "
+      spec.commandLine().getErr().printf("bench generate: size %s, %d thread(s), %s kernels, "
           + "measuring for %.0f s...%n", shape, bench.threads, kernels.name, bench.seconds);
       spec.commandLine().getErr().flush();
       GenerateThroughput.Result r = GenerateThroughput.run(shape, bench.threads, bench.seconds,
@@ -113,39 +124,41 @@ final class BenchCommand {
           + "nodes (actor systems of this JVM in one Pekko cluster on 127.0.0.1, so every byte "
           + "crosses Artery's TCP), chunked, acknowledged and checked; the second of two versions "
           + "is timed. Prints {\"config\", \"bytes\", \"nodes\", \"seconds\", "
-          + "\"mb_per_s\"} (10^6 bytes delivered per second, all nodes together).")
+          + "\"mb_per_s\"} (config: the size; 10^6 bytes delivered per second, all nodes "
+          + "together).",
+      footerHeading = "%nExamples:%n",
+      footer = {"  rlhf4j bench broadcast --size S --nodes 1",
+          "  RLHF4J_JAVA_OPTS=-Xmx6g rlhf4j bench broadcast --size G --nodes 2"})
   static final class Broadcast implements Callable<Integer> {
     // Artery's large frame (2 MiB, reference.conf) less room for names, offsets and framing
     private static final int MAX_CHUNK_BYTES = 7 << 18;
 
-    @Option(names = "--config", paramLabel = "S|M|G", defaultValue = "S",
-        description = "The peer's model shape (default ${DEFAULT-VALUE}).")
-    String config;
+    @Mixin Size size;
 
     @Option(names = "--nodes", paramLabel = "N", defaultValue = "2",
-        description = "Rollout nodes (default ${DEFAULT-VALUE}).")
+        description = "Rollout nodes. Default: ${DEFAULT-VALUE}.")
     int nodes;
 
     @Option(names = "--chunk-bytes", paramLabel = "BYTES", defaultValue = "1048576",
         description = "Tensor bytes per chunk, at most 1.75 MiB (Artery's large frames hold "
-            + "2 MiB); default ${DEFAULT-VALUE}, as PPO sends.")
+            + "2 MiB). Default: ${DEFAULT-VALUE}, as PPO sends.")
     int chunkBytes;
 
     @Option(names = "--window", paramLabel = "N", defaultValue = "16",
-        description = "Unacknowledged chunks per node (default ${DEFAULT-VALUE}).")
+        description = "Unacknowledged chunks per node. Default: ${DEFAULT-VALUE}.")
     int window;
 
     @Spec CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
-      PeerShape shape = shape(config, 1);
+      PeerShape shape = size.shape();
       if (nodes < 1 || chunkBytes < Float.BYTES || chunkBytes > MAX_CHUNK_BYTES || window < 1) {
         throw new UserInputException("--nodes and --window: expected at least 1, --chunk-bytes "
             + "4 to " + MAX_CHUNK_BYTES + " (a larger chunk would exceed Artery's frame and be "
             + "dropped); got " + nodes + ", " + window + " and " + chunkBytes);
       }
-      spec.commandLine().getErr().printf("bench broadcast: config %s to %d node(s), chunks of %d "
+      spec.commandLine().getErr().printf("bench broadcast: size %s to %d node(s), chunks of %d "
           + "bytes, %d in flight...%n", shape, nodes, chunkBytes, window);
       spec.commandLine().getErr().flush();
       BroadcastThroughput.Result r = BroadcastThroughput.run(shape, nodes, chunkBytes, window);
@@ -164,53 +177,58 @@ final class BenchCommand {
           + "the same number of updates from the same SFT model and reward model (defaults: "
           + "those of `rlhf4j demo`); the synchronous arm runs each phase at its best measured "
           + "thread count. Prints {\"sync_seconds\", \"async_seconds\", \"speedup\", thread "
-          + "settings, each arm's final gold reward}.")
+          + "settings, each arm's final gold reward}.",
+      footerHeading = "%nExamples:%n",
+      footer = {"  rlhf4j bench pipeline        # after rlhf4j demo, on its models",
+          "  rlhf4j bench pipeline --workers 2 --nodes 1 --set ppo.iterations=20"})
   static final class Pipeline implements Callable<Integer> {
     @Option(names = "--init", paramLabel = "DIR", defaultValue = "runs/demo/sft/model",
-        description = "The SFT policy (default ${DEFAULT-VALUE}).")
+        description = "The SFT policy. Default: ${DEFAULT-VALUE}.")
     Path init;
 
     @Option(names = "--reward-model", paramLabel = "DIR", defaultValue = "runs/demo/rm/model",
-        description = "The reward model (default ${DEFAULT-VALUE}).")
+        description = "The reward model. Default: ${DEFAULT-VALUE}.")
     Path rewardModel;
 
-    @Option(names = "--async-workers", paramLabel = "N", defaultValue = "1",
-        description = "Rollout workers of the asynchronous arm (default ${DEFAULT-VALUE}).")
-    int asyncWorkers;
+    @Option(names = "--workers", paramLabel = "N", defaultValue = "1",
+        description = "Rollout workers of the asynchronous arm. Default: ${DEFAULT-VALUE}.")
+    int workers;
 
     @Option(names = "--nodes", paramLabel = "N",
-        description = "Instead of the two arms: one asynchronous run whose --async-workers "
+        description = "Instead of the two arms: one asynchronous run whose --workers "
             + "workers include N on rollout nodes of one worker each (actor systems of this JVM "
             + "joined over Artery on 127.0.0.1). Prints {nodes, local_workers, versions, "
             + "seconds, rollouts_per_s}.")
     Integer nodes;
 
     @Option(names = "--eval-prompts", paramLabel = "N", defaultValue = "256",
-        description = "Held-out prompts for each arm's gold reward (default ${DEFAULT-VALUE}).")
+        description = "Held-out prompts for each arm's gold reward. Default: ${DEFAULT-VALUE}.")
     int evalPrompts;
 
     @Option(names = "--out", paramLabel = "DIR",
-        description = "Where both runs go (default runs/bench/pipeline-<time>).")
+        description = "Where both runs go. Default: runs/bench/pipeline-<time>.")
     Path out;
 
-    @Mixin ConfigOption config;
+    @Mixin SeededConfigOption config;
     @Mixin KernelsOption kernels;
     @Spec CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
-      if (nodes != null && (nodes < 0 || nodes > asyncWorkers)) {
-        throw new UserInputException("--nodes " + nodes + ": expected 0 to --async-workers ("
-            + asyncWorkers + ")");
+      if (nodes != null && (nodes < 0 || nodes > workers)) {
+        throw new UserInputException("--nodes " + nodes + ": expected 0 to --workers ("
+            + workers + ")");
       }
+      RlhfConfig c = config.load();
       if (!Files.exists(init) || !Files.exists(rewardModel)) {
         throw new UserInputException((Files.exists(init) ? rewardModel : init)
             + ": no such model; run `bin/rlhf4j demo` first or pass --init and --reward-model");
       }
-      if (asyncWorkers < 1 || evalPrompts < 1) {
-        throw new UserInputException("--async-workers and --eval-prompts must be at least 1");
+      if (workers < 1 || evalPrompts < 1) {
+        throw new UserInputException("--workers and --eval-prompts must be at least 1");
       }
-      RlhfConfig c = config.load();
+      ModelSource.requireModelDirectory(init, "--init");
+      ModelSource.requireModelDirectory(rewardModel, "--reward-model");
       Kernels k = kernels.create();
       PpoModels models = PpoModels.load(c, init, rewardModel, k);
       List<String> prompts = SentimentTask.get().trainPrompts();
@@ -219,7 +237,7 @@ final class BenchCommand {
               java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
       if (nodes != null) {
         NodeOverhead.Result r = NodeOverhead.run(c, (config, runDir, threads) -> models.spec(
-            config, prompts, runDir, kernels.name, threads), dir, asyncWorkers, nodes,
+            config, prompts, runDir, kernels.name, threads), dir, workers, nodes,
             spec.commandLine().getErr());
         spec.commandLine().getOut().println(r.json());
         spec.commandLine().getOut().flush();
@@ -232,7 +250,7 @@ final class BenchCommand {
       PipelineBench.Result r = PipelineBench.run(c,
           (config, runDir, threads) -> models.spec(config, prompts, runDir, kernels.name,
               threads),
-          dir, asyncWorkers, policy -> GoldReward.of(PolicySamples.draw(policy, evalIds,
+          dir, workers, policy -> GoldReward.of(PolicySamples.draw(policy, evalIds,
               tokenizer, plan).samples(), SentimentTask.get().labeler(),
               ScoredText.PROMPT_AND_RESPONSE), spec.commandLine().getErr());
       spec.commandLine().getOut().println(r.json());
@@ -241,33 +259,49 @@ final class BenchCommand {
     }
   }
 
-  /** The options every benchmark takes: the peer's model shape, threads and measuring time. */
+  /** The throughput benchmarks' options: the peer's model size, threads and measuring time. */
   static final class Shape {
-    @Option(names = "--config", defaultValue = "S",
-        description = "S, M or G (default ${DEFAULT-VALUE}).")
-    String config;
+    @Mixin Size size;
 
-    @Option(names = "--threads", defaultValue = "1",
-        description = "Tensor threads (default ${DEFAULT-VALUE}).")
+    @Option(names = "--threads", paramLabel = "N", defaultValue = "1",
+        description = "Tensor threads. Default: ${DEFAULT-VALUE}.")
     int threads;
 
-    @Option(names = "--seconds", defaultValue = "8",
-        description = "Minimum measuring time (default ${DEFAULT-VALUE}).")
+    @Option(names = "--seconds", paramLabel = "SECONDS", defaultValue = "8",
+        description = "Minimum measuring time. Default: ${DEFAULT-VALUE}.")
     double seconds;
 
     PeerShape shape() {
-      return BenchCommand.shape(config, threads);
+      if (threads < 1) {
+        throw new UserInputException("--threads: expected at least 1, got " + threads);
+      }
+      return size.shape();
     }
   }
 
-  static PeerShape shape(String config, int threads) {
-    if (threads < 1) {
-      throw new UserInputException("--threads: expected at least 1, got " + threads);
-    }
-    try {
-      return PeerShape.parse(config);
-    } catch (IllegalArgumentException e) {
-      throw new UserInputException("--config: " + e.getMessage());
+  /**
+   * The peer's model size. It was --config before --config meant a HOCON file in every command;
+   * an old command line is refused with the new spelling rather than read as a file.
+   */
+  static final class Size {
+    @Option(names = "--size", paramLabel = "S|M|G", defaultValue = "S",
+        description = "The PyTorch peer's model size: S, M or G (GPT-2 small's). "
+            + "Default: ${DEFAULT-VALUE}.")
+    String size;
+
+    @Option(names = "--config", paramLabel = "S|M|G", hidden = true)
+    String config;
+
+    PeerShape shape() {
+      if (config != null) {
+        throw new UserInputException("--config " + config + ": the model size is --size S|M|G "
+            + "(--config names a HOCON file elsewhere); did you mean --size " + config + "?");
+      }
+      try {
+        return PeerShape.parse(size);
+      } catch (IllegalArgumentException e) {
+        throw new UserInputException("--size " + size + ": expected S, M or G");
+      }
     }
   }
 }

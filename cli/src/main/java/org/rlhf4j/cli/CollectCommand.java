@@ -24,21 +24,30 @@ import picocli.CommandLine.Spec;
 /** {@code rlhf4j collect}: K samples per prompt from a policy, ranked, as preference JSONL. */
 @Command(name = "collect", mixinStandardHelpOptions = true,
     description = "Collect comparisons for the task: K responses per training prompt from --init, "
-        + "ranked by a simulated human (Bradley-Terry on gold scores; rlhf4j.collect), all "
-        + "K·(K−1)/2 pairs written as {\"prompt\",\"chosen\",\"rejected\"} JSONL.")
+        + "ranked by a simulated human (Plackett–Luce on gold scores: it picks the best with "
+        + "probability softmax(score / T), then the best of the rest, and so on; "
+        + "rlhf4j.collect), all K·(K−1)/2 pairs written as {\"prompt\",\"chosen\",\"rejected\"} "
+        + "JSONL.",
+    footerHeading = "%nExamples:%n",
+    footer = {
+        "  rlhf4j collect --task sentiment --init runs/demo/sft/model \\",
+        "      --out comparisons.jsonl",
+        "  rlhf4j collect --task sentiment --init runs/demo/sft/model \\",
+        "      --out noisy.jsonl --set collect.human-temperature=0.5 --seed 7"})
 final class CollectCommand implements Callable<Integer> {
-  @Option(names = "--task", required = true, description = "The task: sentiment.")
+  @Option(names = "--task", paramLabel = "NAME", required = true,
+      description = "The task: sentiment.")
   String task;
 
   @Option(names = "--init", paramLabel = "DIR", required = true,
-      description = "The policy to sample from (usually the SFT model).")
+      description = "The policy to sample from (usually the SFT model, its run's DIR/model).")
   Path init;
 
   @Option(names = "--out", paramLabel = "FILE", required = true,
       description = "The preference JSONL to write (atomically).")
   Path out;
 
-  @Mixin ConfigOption config;
+  @Mixin SeededConfigOption config;
   @Mixin KernelsOption kernels;
   @Spec CommandSpec spec;
 
@@ -49,6 +58,7 @@ final class CollectCommand implements Callable<Integer> {
     }
     RlhfConfig c = config.load();
     OutputPaths.requireWritableFile(out, "--out");
+    ModelSource.requireModelDirectory(init, "--init");
     TensorThreads.bindCurrentThread(c.runtime().threadsPerModel());
     ModelSource m = ModelSource.load(init, c, ModelSource.none(), kernels.create());
     CollectedComparisons.Summary s = collect(c, m, out, spec);

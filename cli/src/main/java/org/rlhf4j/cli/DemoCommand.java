@@ -14,7 +14,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import org.rlhf4j.actors.ppo.PpoPipeline;
@@ -50,39 +49,46 @@ import picocli.CommandLine.Spec;
  * the same comparisons, an evaluation of every model against the SFT model, and the report.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-    description = "The whole pipeline on the built-in sentiment task (about 6 minutes on 2 "
+    description = "The whole pipeline on the built-in sentiment task (about 7½ minutes on 2 "
         + "cores): a BPE learned from the corpus and SFT, comparisons (K = 4, "
         + "simulated human), reward model, PPO through the actors and DPO on the same "
         + "comparisons (each also at other KL coefficients / β for the reward–KL frontier), "
         + "evaluation against the SFT model with the gold labeler, and report.html. Everything "
-        + "goes under runs/NAME (or --out); --resume continues a stopped demo.")
+        + "goes under runs/NAME (or --out); --resume continues a stopped demo. The demo's "
+        + "own settings (DemoPlan) go beneath --config's file; --set and --seed over it.",
+    footerHeading = "%nExamples:%n",
+    footer = {
+        "  rlhf4j demo --quick",
+        "  rlhf4j demo --name seed7 --seed 7 --set ppo.kl-coef=0.2",
+        "  rlhf4j demo --resume"})
 final class DemoCommand implements Callable<Integer> {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  @Option(names = "--quick", description = "The same stages, shorter (about 2 minutes).")
+  @Option(names = "--quick", description = "The same stages, shorter (about 3 minutes).")
   boolean quick;
 
-  @Option(names = "--name", defaultValue = "demo",
-      description = "The run's name: it goes to runs/NAME (default ${DEFAULT-VALUE}).")
+  @Option(names = "--name", paramLabel = "NAME", defaultValue = "demo",
+      description = "The run's name: it goes to runs/NAME. Default: ${DEFAULT-VALUE}.")
   String name;
 
-  @Option(names = "--out", paramLabel = "DIR", description = "The run directory (default "
-      + "runs/NAME).")
+  @Option(names = "--out", paramLabel = "DIR",
+      description = "The run directory. Default: runs/NAME.")
   Path out;
 
   @Option(names = "--resume", description = "Continue the demo in the run directory: finished "
-      + "stages are kept, a stopped one continues from its last checkpoint (PPO starts over).")
+      + "stages are kept, a stopped one continues from its newest checkpoint (PPO's too, which "
+      + "needs the options the demo started with).")
   boolean resume;
 
-  @Option(names = "--workers", paramLabel = "N", description = "PPO rollout workers "
-      + "(rlhf4j.async.workers).")
+  @Option(names = "--workers", paramLabel = "N", description = "PPO rollout workers, each "
+      + "sampling on its own thread. Default: ${bundle:default.rlhf4j.async.workers}.")
   Integer workers;
 
   @Option(names = "--stop-after", paramLabel = "STAGE", hidden = true,
       description = "Stop after this stage, as if killed there (for tests of --resume).")
   String stopAfter;
 
-  @Mixin ConfigOption config;
+  @Mixin SeededConfigOption config;
   @Mixin KernelsOption kernels;
   @Spec CommandSpec spec;
 
@@ -103,6 +109,11 @@ final class DemoCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     plan = quick ? DemoPlan.quick() : DemoPlan.full();
+    // every stage's configuration is checked before the run directory is made
+    for (String stageName : List.of(DemoPlan.SFT, DemoPlan.COLLECT, DemoPlan.RM, DemoPlan.PPO,
+        DemoPlan.DPO, DemoPlan.EVAL)) {
+      stage(stageName);
+    }
     dir = out != null ? out : Path.of("runs", name);
     OutputPaths.requireWritableDirectory(dir, "--out");
     // held until the demo ends: a second demo (or another run) into it is refused
@@ -369,14 +380,14 @@ final class DemoCommand implements Callable<Integer> {
     return dir.resolve("report.html");
   }
 
-  /** The configuration of {@code stage}: the plan's settings beneath the user's file. */
+  /**
+   * The configuration of {@code stage}: the plan's settings beneath the user's file, --set and
+   * --seed over it, and --workers over all.
+   */
   private RlhfConfig stage(String stageName) {
-    Map<String, Object> under = new LinkedHashMap<>(plan.of(stageName));
-    if (workers != null) {
-      under.put("rlhf4j.async.workers", workers);
-    }
-    return ConfigLoader.load(Optional.ofNullable(config.file), under,
-        "the demo's " + plan.name() + " plan");
+    RlhfConfig c = config.load(plan.of(stageName), "the demo's " + plan.name() + " plan");
+    return workers == null ? c : ConfigLoader.withOverrides(c,
+        Map.of("rlhf4j.async.workers", workers), "--workers " + workers);
   }
 
   private void notice(String message) {

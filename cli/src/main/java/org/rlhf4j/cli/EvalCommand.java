@@ -42,9 +42,19 @@ import picocli.CommandLine.Spec;
         + "mean gold (VADER) reward, sequence KL(π‖π_ref) by sampling, text quality (invalid "
         + "text, distinct-1/2, real words), the reference's NLL per token of the samples, win "
         + "rate against a baseline, reward-model score and accuracy on held-out comparisons; "
-        + "prints a table and writes JSON. Without --task, what needs no gold labeler.")
+        + "prints a table and writes JSON. Without --task, what needs no gold labeler.",
+    footerHeading = "%nExamples:%n",
+    footer = {
+        "  rlhf4j eval --task sentiment --policy runs/demo/ppo/model \\",
+        "      --baseline runs/demo/sft/model",
+        "  rlhf4j eval --task sentiment --policy runs/demo/ppo/model \\",
+        "      --reward-model runs/demo/rm/model \\",
+        "      --comparisons runs/demo/comparisons.jsonl",
+        "  rlhf4j eval --prompts prompts.jsonl --policy runs/demo/dpo/model \\",
+        "      --reference runs/demo/sft/model --set eval.top-k=50 --seed 7"})
 final class EvalCommand implements Callable<Integer> {
-  @Option(names = "--task", description = "The task whose gold labeler judges: sentiment. "
+  @Option(names = "--task", paramLabel = "NAME",
+      description = "The task whose gold labeler judges: sentiment. "
       + "Without --prompts its held-out prompts are used.")
   String task;
 
@@ -53,12 +63,13 @@ final class EvalCommand implements Callable<Integer> {
   Path promptsFile;
 
   @Option(names = "--policy", paramLabel = "DIR", required = true,
-      description = "The policy checkpoint to evaluate.")
+      description = "The policy to evaluate: a run's DIR/model or a Hugging Face GPT-2 "
+          + "directory.")
   Path policy;
 
   @Option(names = "--reference", paramLabel = "DIR",
-      description = "The reference for the KL and the NLL (default: --baseline, else the policy "
-          + "itself).")
+      description = "The reference for the KL and the NLL. Default: --baseline, else the "
+          + "policy itself.")
   Path reference;
 
   @Option(names = "--baseline", paramLabel = "DIR",
@@ -76,10 +87,11 @@ final class EvalCommand implements Callable<Integer> {
   Path comparisons;
 
   @Option(names = "--out", paramLabel = "FILE",
-      description = "Where to write the JSON report (default runs/<rlhf4j.run.name>/eval.json).")
+      description = "Where to write the JSON report. Default: "
+          + "runs/<rlhf4j.run.name>/eval.json.")
   Path out;
 
-  @Mixin ConfigOption config;
+  @Mixin SeededConfigOption config;
   @Mixin KernelsOption kernels;
   @Spec CommandSpec spec;
 
@@ -100,6 +112,16 @@ final class EvalCommand implements Callable<Integer> {
     // every input is checked before the evaluation, which samples for minutes
     Path file = out != null ? out : Path.of("runs", c.run().name(), "eval.json");
     OutputPaths.requireWritableFile(file, "--out");
+    ModelSource.requireModelDirectory(policy, "--policy");
+    if (reference != null) {
+      ModelSource.requireModelDirectory(reference, "--reference");
+    }
+    if (baseline != null) {
+      ModelSource.requireModelDirectory(baseline, "--baseline");
+    }
+    if (rewardModel != null) {
+      ModelSource.requireModelDirectory(rewardModel, "--reward-model");
+    }
     TrainingData.Source<String> promptTexts = promptsFile != null ? userPrompts(promptsFile)
         : TrainingData.Source.task(SentimentTask.NAME, SentimentTask.get().evalPrompts().stream()
             .limit(c.eval().prompts()).toList());

@@ -46,13 +46,11 @@ import picocli.CommandLine.Spec;
     footerHeading = "%nExamples:%n",
     footer = {
         "  rlhf4j generate --model runs/demo/ppo/model --prompt \"the movie was\" \\",
-        "      --samples 3",
+        "      --samples 3 --seed 7",
         "  rlhf4j generate --model runs/demo/sft/model --prompts prompts.jsonl \\",
         "      --temperature 0.7 --top-k 50 --out completions.jsonl",
         "  rlhf4j generate --model gpt2/ --prompt \"Hello, I'm a language model,\" \\",
-        "      --greedy --max-new-tokens 20",
-        "  rlhf4j generate --model runs/demo/dpo/model --prompts prompts.jsonl \\",
-        "      | jq -r .completion"})
+        "      --greedy --max-new-tokens 20"})
 final class GenerateCommand implements Callable<Integer> {
   /** Rows sampled at once: bounds the KV cache's memory, as an evaluation's batches do. */
   static final int BATCH_ROWS = 64;
@@ -72,26 +70,26 @@ final class GenerateCommand implements Callable<Integer> {
   Path promptsFile;
 
   @Option(names = "--samples", paramLabel = "N", defaultValue = "1",
-      description = "Completions per prompt (default ${DEFAULT-VALUE}).")
+      description = "Completions per prompt. Default: ${DEFAULT-VALUE}.")
   int samples;
 
   @Option(names = "--max-new-tokens", paramLabel = "N", defaultValue = "64",
       description = "At most this many new tokens per completion, the EOS included; prompt + "
-          + "completion must fit the model's context (default ${DEFAULT-VALUE}).")
+          + "completion must fit the model's context. Default: ${DEFAULT-VALUE}.")
   int maxNewTokens;
 
   @Option(names = "--temperature", paramLabel = "T", defaultValue = "1.0",
-      description = "Sampling temperature, > 0 (default ${DEFAULT-VALUE}).")
+      description = "Sampling temperature, > 0. Default: ${DEFAULT-VALUE}.")
   double temperature;
 
   @Option(names = "--top-k", paramLabel = "K", defaultValue = "0",
-      description = "Sample from the K most likely tokens only; 0 = all (default "
-          + "${DEFAULT-VALUE}; Hugging Face's generate uses 50).")
+      description = "Sample from the K most likely tokens only; 0 = all (Hugging Face's "
+          + "generate uses 50). Default: ${DEFAULT-VALUE}.")
   int topK;
 
   @Option(names = "--top-p", paramLabel = "P", defaultValue = "1.0",
       description = "Sample from the smallest set of most likely tokens holding probability P, "
-          + "in (0, 1]; 1 = all (default ${DEFAULT-VALUE}).")
+          + "in (0, 1]; 1 = all. Default: ${DEFAULT-VALUE}.")
   double topP;
 
   @Option(names = "--greedy",
@@ -99,16 +97,12 @@ final class GenerateCommand implements Callable<Integer> {
           + "completion per prompt; no --temperature, --top-k or --top-p).")
   boolean greedy;
 
-  @Option(names = "--seed", paramLabel = "N", defaultValue = "1234",
-      description = "Seed of the sampler (default ${DEFAULT-VALUE}).")
-  long seed;
-
   @Option(names = "--out", paramLabel = "FILE",
       description = "Write the JSONL to FILE (replaced atomically when done, as eval and collect "
-          + "replace theirs) instead of stdout.")
+          + "replace theirs). Default: stdout.")
   Path out;
 
-  @Mixin ConfigOption config;
+  @Mixin SeededConfigOption config;
   @Mixin KernelsOption kernels;
   @Spec CommandSpec spec;
 
@@ -125,6 +119,7 @@ final class GenerateCommand implements Callable<Integer> {
       OutputPaths.requireWritableFile(out, "--out");
     }
     RlhfConfig c = config.load();
+    ModelSource.requireModelDirectory(model, "--model");
     TensorThreads.bindCurrentThread(c.runtime().threadsPerModel());
     ModelSource m = ModelSource.load(model, c, ModelSource.none(), kernels.create());
     List<int[]> ids = p.texts().stream().map(t -> Tokenized.prompt(t, m.tokenizer())).toList();
@@ -137,14 +132,16 @@ final class GenerateCommand implements Callable<Integer> {
     PrintWriter stdout = spec.commandLine().getOut();
     int rows = p.texts().size() * samples;
     if (out == null) {
-      generate(policy, m.tokenizer(), p.texts(), ids, s, stdout, progress(false, rows));
+      generate(policy, m.tokenizer(), p.texts(), ids, s, c.run().seed(), stdout,
+          progress(false, rows));
       return 0;
     }
     int[] written = new int[1];
     Files.createDirectories(out.toAbsolutePath().getParent());
     AtomicFiles.writeAtomically(out, temp -> {
       try (Writer w = Files.newBufferedWriter(temp, StandardCharsets.UTF_8)) {
-        written[0] = generate(policy, m.tokenizer(), p.texts(), ids, s, w, progress(true, rows));
+        written[0] = generate(policy, m.tokenizer(), p.texts(), ids, s, c.run().seed(), w,
+            progress(true, rows));
       }
     });
     stdout.println(JSON.writeValueAsString(JSON.createObjectNode().put("file", out.toString())
@@ -204,12 +201,12 @@ final class GenerateCommand implements Callable<Integer> {
 
   /**
    * Samples {@code samples} completions of each prompt in batches of {@link #BATCH_ROWS} rows
-   * from one engine seeded with {@code --seed}, writing each batch's lines as it ends; stops early
-   * when {@code sink} is a closed stdout (a reader such as {@code head} has had enough). Returns
-   * the lines written.
+   * from one engine seeded with {@code seed} (--seed), writing each batch's lines as it ends;
+   * stops early when {@code sink} is a closed stdout (a reader such as {@code head} has had
+   * enough). Returns the lines written.
    */
   private int generate(PolicySnapshot policy, Tokenizer tokenizer, List<String> texts,
-      List<int[]> ids, SamplingSettings s, Writer sink, ProgressListener progress)
+      List<int[]> ids, SamplingSettings s, long seed, Writer sink, ProgressListener progress)
       throws IOException {
     int total = texts.size() * samples;
     GenerationEngine engine = new GenerationEngine(seed, tokenizer.padId());

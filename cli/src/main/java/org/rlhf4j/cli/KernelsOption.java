@@ -5,8 +5,9 @@ import picocli.CommandLine.Option;
 
 /** The {@code --kernels} option: the CPU fast path or the portable ND4J reference. */
 final class KernelsOption {
-  @Option(names = "--kernels", defaultValue = "vector",
-      description = "vector (CPU fast path, default) or nd4j (portable reference, also for CUDA).")
+  @Option(names = "--kernels", paramLabel = "NAME", defaultValue = "vector",
+      description = "vector (the CPU fast path) or nd4j (the portable reference, also for "
+          + "CUDA). Default: ${DEFAULT-VALUE}.")
   String name;
 
   Kernels create() {

@@ -14,13 +14,17 @@ import picocli.CommandLine.Spec;
 
 /** {@code rlhf4j log ...}: work with message logs. */
 @Command(name = "log", description = "Inspect message logs.", mixinStandardHelpOptions = true,
-    subcommands = {LogCommand.Inspect.class})
+    subcommands = {LogCommand.Inspect.class},
+    footerHeading = "%nExamples:%n",
+    footer = {"  rlhf4j log inspect runs/demo/ppo/messages.r4jlog"})
 final class LogCommand {
 
   /** {@code rlhf4j log inspect FILE}: counts records by type and verifies every checksum. */
   @Command(name = "inspect", mixinStandardHelpOptions = true,
       description = "Count a message log's records by type and verify every CRC32C; "
-          + "exit 2 with the offset of the first corrupted record.")
+          + "exit 2 with the offset of the first corrupted record.",
+      footerHeading = "%nExamples:%n",
+      footer = {"  rlhf4j log inspect runs/demo/ppo/messages.r4jlog"})
   static final class Inspect implements Callable<Integer> {
     @Parameters(paramLabel = "FILE", description = "The message log.")
     Path file;

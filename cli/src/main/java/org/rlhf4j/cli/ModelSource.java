@@ -70,20 +70,52 @@ record ModelSource(Gpt gpt, ParameterStore params, Tokenizer tokenizer) {
     return new ModelSource(gpt, withHeads(gpt, hf.params(), config.run().seed()), tokenizer);
   }
 
-  /**
-   * {@code dir} must be a model directory; a run directory (what a trainer's --out names) is
-   * refused with the path of its model.
-   */
+  /** {@link #requireModelDirectory(Path, String)} for a path no option named. */
   static void requireModelDirectory(Path dir) {
+    requireModelDirectory(dir, "");
+  }
+
+  /**
+   * {@code dir}, given as {@code option}, must be a model directory (an rlhf4j checkpoint has
+   * rlhf4j.json, a Hugging Face one config.json). A run directory, what a trainer's --out names,
+   * is the usual mistake: it is refused with the path of its model, or of the models below it.
+   */
+  static void requireModelDirectory(Path dir, String option) {
+    String given = option.isEmpty() ? dir.toString() : option + " " + dir;
     if (!Files.isDirectory(dir)) {
-      throw new UserInputException(dir + ": no such directory (expected an rlhf4j checkpoint or a "
-          + "Hugging Face GPT-2 directory)");
+      throw new UserInputException(given + ": no such directory (expected a model: a run's "
+          + "DIR/model, an rlhf4j checkpoint or a Hugging Face GPT-2 directory)");
     }
-    boolean model = Files.exists(dir.resolve("config.json"))
-        || Files.exists(dir.resolve("rlhf4j.json"));
-    if (!model && Files.isDirectory(dir.resolve("model"))) {
-      throw new UserInputException(dir + " is a run directory; its model is "
+    if (isModel(dir)) {
+      return;
+    }
+    if (isModel(dir.resolve("model"))) {
+      throw new UserInputException(given + " is a run directory, not a model; its model is "
           + dir.resolve("model"));
+    }
+    if (Files.isDirectory(dir.resolve("checkpoints"))) {
+      throw new UserInputException(given + " is a run directory without its model: the run "
+          + "stopped before its end (--resume finishes it); its checkpoints are in "
+          + dir.resolve("checkpoints"));
+    }
+    List<Path> below = modelsBelow(dir);
+    throw new UserInputException(given + ": not a model (no rlhf4j.json or config.json)"
+        + (below.isEmpty() ? "; expected a run's DIR/model, an rlhf4j checkpoint or a Hugging "
+            + "Face GPT-2 directory" : "; the models below it: " + below.stream()
+            .map(Path::toString).collect(java.util.stream.Collectors.joining(", "))));
+  }
+
+  private static boolean isModel(Path dir) {
+    return Files.exists(dir.resolve("rlhf4j.json")) || Files.exists(dir.resolve("config.json"));
+  }
+
+  /** The models of the runs in {@code dir} (a demo's directory holds sft/model, ppo/model...). */
+  private static List<Path> modelsBelow(Path dir) {
+    try (var children = Files.list(dir)) {
+      return children.map(c -> c.resolve("model")).filter(ModelSource::isModel).sorted()
+          .toList();
+    } catch (IOException e) {
+      return List.of(); // unreadable: the message without the list is still right
     }
   }
 

@@ -25,11 +25,12 @@ import picocli.CommandLine.Spec;
         + "samples rollouts for it (--role rollout) or scores them with the reward model and "
         + "the reference policy (--role scorer): the learner sends the models' shapes, their "
         + "weights and the work, so no run directory or model is needed here. Ends when the "
-        + "learner's run ends. --config holds rlhf4j.cluster.tls when the cluster runs over TLS.",
+        + "learner's run ends. --config (or --set) holds rlhf4j.cluster.tls when the cluster "
+        + "runs over TLS.",
     footerHeading = "%nExamples:%n",
-    footer = {"  rlhf4j ppo ... --listen 0.0.0.0:25520          # machine A: the learner",
-        "  rlhf4j node --join A:25520 --workers 2         # machine B: two rollout workers",
-        "  rlhf4j node --role scorer --join A:25520       # machine C: a reward scorer"})
+    footer = {"  rlhf4j ppo ... --listen 0.0.0.0:25520       # machine A: the learner",
+        "  rlhf4j node --join A:25520 --workers 2      # machine B: 2 rollout workers",
+        "  rlhf4j node --role scorer --join A:25520    # machine C: a reward scorer"})
 final class NodeCommand implements Callable<Integer> {
   @Option(names = "--role", paramLabel = "ROLE", defaultValue = "rollout",
       description = "What this node does: rollout (sampling workers) or scorer (reward model "
@@ -42,7 +43,8 @@ final class NodeCommand implements Callable<Integer> {
 
   @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = "0.0.0.0:0",
       description = "Where this node listens for the learner (port 0: any free port; "
-          + "0.0.0.0 binds every interface and advertises this machine's address).")
+          + "0.0.0.0 binds every interface and advertises this machine's address). "
+          + "Default: ${DEFAULT-VALUE}.")
   String listen;
 
   @Option(names = "--workers", paramLabel = "N", defaultValue = "2",
@@ -54,7 +56,7 @@ final class NodeCommand implements Callable<Integer> {
   int threads;
 
   @Option(names = "--name", paramLabel = "ID",
-      description = "The node's name in the learner's metrics (default: its address).")
+      description = "The node's name in the learner's metrics. Default: its address.")
   String name;
 
   @Option(names = "--join-timeout", paramLabel = "SECONDS", defaultValue = "120",

@@ -11,6 +11,7 @@ import java.util.concurrent.Callable;
 import org.rlhf4j.actors.cluster.ClusterNodeConfig;
 import org.rlhf4j.actors.ppo.PpoPipeline;
 import org.rlhf4j.config.ConfigLoader;
+import org.rlhf4j.config.Overrides;
 import org.rlhf4j.config.RlhfConfig;
 import org.rlhf4j.model.kernels.Kernels;
 import org.rlhf4j.tasks.data.JsonlReader;
@@ -26,20 +27,40 @@ import picocli.CommandLine.Spec;
     description = "PPO (rlhf4j.ppo: GAE with a critic, GRPO or RLOO) on prompts from --data "
         + "({\"prompt\"} JSONL) or --task, against the reward model in --reward-model, through "
         + "the actors: rollout workers sample while the learner trains (rlhf4j.async). Writes "
-        + "the final policy, metrics.jsonl, the message log and summary.json to --out.")
+        + "the final policy, metrics.jsonl, the message log and summary.json to --out.",
+    footerHeading = "%nExamples:%n",
+    footer = {"  rlhf4j ppo --task sentiment --init runs/mine/sft/model \\",
+        "      --reward-model runs/mine/rm/model --out runs/mine/ppo",
+        "  rlhf4j ppo --task sentiment --init runs/mine/sft/model \\",
+        "      --reward-model runs/mine/rm/model --out runs/mine/ppo --resume",
+        "  rlhf4j ppo --data prompts.jsonl --init runs/mine/sft/model \\",
+        "      --reward-model runs/mine/rm/model --quick --sync --set ppo.kl-coef=0.1"})
 final class PpoCommand implements Callable<Integer> {
   @Mixin TrainingOptions options;
 
   @Option(names = "--reward-model", paramLabel = "DIR", required = true,
-      description = "The reward model: a checkpoint written by `rlhf4j rm` (its model/ directory).")
+      description = "The reward model: the model of an `rlhf4j rm` run (RUN/model).")
   Path rewardModel;
 
+  @Option(names = "--resume",
+      description = "Continue the stopped run in --out: the learner from its newest checkpoint "
+          + "(policy, critic, optimizers, KL controller; one every "
+          + "rlhf4j.ppo.checkpoint-every versions), then the message log after it. The "
+          + "configuration and --init must be the run's own (the same --config and --set, or "
+          + "--config OUT/config.conf).")
+  void resume(boolean resume) {
+    options.resume = resume;
+  }
+
   @Option(names = "--workers", paramLabel = "N",
-      description = "Rollout workers (rlhf4j.async.workers).")
+      description = "Rollout workers in this process, each sampling on its own thread (0: "
+          + "only rollout nodes sample, see --listen). "
+          + "Default: ${bundle:default.rlhf4j.async.workers}.")
   Integer workers;
 
   @Option(names = "--max-lag", paramLabel = "VERSIONS",
-      description = "Drop rollouts more than this many policy versions old (rlhf4j.async.max-lag).")
+      description = "Drop a rollout sampled more than this many policy versions ago. "
+          + "Default: ${bundle:default.rlhf4j.async.max-lag}.")
   Integer maxLag;
 
   @Option(names = "--sync",
@@ -48,19 +69,21 @@ final class PpoCommand implements Callable<Integer> {
   boolean sync;
 
   @Option(names = "--listen", paramLabel = "HOST:PORT",
-      description = "Also take rollout workers on other machines (`rlhf4j node --join "
-          + "HOST:PORT`): listen for them here (0.0.0.0 binds every interface).")
+      description = "Also take rollout workers and reward scorers on other machines (`rlhf4j "
+          + "node --join HOST:PORT`): listen for them here (0.0.0.0 binds every interface).")
   String listen;
 
   @Option(names = "--quick",
-      description = "A short run (a minute or two): " + QuickRun.PPO_DESCRIPTION + ".")
+      description = "A short run (a minute or two): " + QuickRun.PPO_DESCRIPTION + "; --set "
+          + "still applies over it.")
   boolean quick;
 
   @Spec CommandSpec spec;
 
   @Override
   public Integer call() throws Exception {
-    RlhfConfig c = effectiveConfig(options.config.load());
+    RlhfConfig c = effectiveConfig(options.config.load(quick
+        ? Overrides.none().with(QuickRun.PPO, "--quick") : Overrides.none()));
     Kernels kernels = options.kernels.create();
     PpoPipeline.Spec run = spec(c, kernels, options.out(c, "ppo")).resuming(options.resume);
     PpoPipeline.Listen nodes = null;
@@ -89,11 +112,8 @@ final class PpoCommand implements Callable<Integer> {
   }
 
   /** The loaded configuration with this command's options on top. */
-  RlhfConfig effectiveConfig(RlhfConfig loaded) {
+  private RlhfConfig effectiveConfig(RlhfConfig loaded) {
     Map<String, Object> overrides = new LinkedHashMap<>();
-    if (quick) {
-      overrides.putAll(QuickRun.PPO);
-    }
     if (workers != null) {
       overrides.put("rlhf4j.async.workers", workers);
     }
@@ -119,7 +139,8 @@ final class PpoCommand implements Callable<Integer> {
   }
 
   private PpoPipeline.Spec spec(RlhfConfig c, Kernels kernels, Path out) throws Exception {
-    OutputPaths.requireWritableDirectory(out, "--out");
+    options.checkOut(c, "ppo");
+    ModelSource.requireModelDirectory(rewardModel, "--reward-model");
     TrainingData.Source<String> prompts = options.usesTask()
         ? TrainingData.Source.task("sentiment", SentimentTask.get().trainPrompts())
         : promptsOf(options.data());

@@ -21,7 +21,9 @@ import picocli.CommandLine.Spec;
         + "SHA-256 of the weights it rebuilt. Every record's checksum and sequence number is "
         + "checked; with DIR/summary.json the result must equal its weights_sha256 (exit 1 and "
         + "both hashes if not). A log without the run's end (a run that was stopped) replays to "
-        + "where it ends, and says so.")
+        + "where it ends, and says so.",
+    footerHeading = "%nExamples:%n",
+    footer = {"  rlhf4j replay runs/demo/ppo"})
 final class ReplayCommand implements Callable<Integer> {
   @Parameters(paramLabel = "DIR", description = "The run directory of `rlhf4j ppo`.")
   Path dir;

@@ -17,7 +17,11 @@ import picocli.CommandLine.Command;
         TrainCommands.Dpo.class, PpoCommand.class, NodeCommand.class, ReplayCommand.class, CollectCommand.class, EvalCommand.class,
         GenerateCommand.class, ExportCommand.class,
         org.rlhf4j.cli.report.ReportCommand.class, ConfigCommand.class, LogCommand.class, BenchCommand.class,
-        CommandLine.HelpCommand.class})
+        CommandLine.HelpCommand.class},
+    footerHeading = "%nExamples:%n",
+    footer = {"  rlhf4j demo --quick                # every stage, then runs/demo/report.html",
+        "  rlhf4j generate --model runs/demo/ppo/model --prompt \"the movie was\"",
+        "  rlhf4j ppo --help                  # each command's options and examples"})
 public final class Rlhf4j {
 
   public static void main(String[] args) {
@@ -27,6 +31,7 @@ public final class Rlhf4j {
   /** The configured command line, shared by {@link #main} and the tests. */
   public static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new Rlhf4j());
+    cl.setResourceBundle(new ConfigDefaults());
     cl.setExecutionExceptionHandler(new BadInputHandler());
     return cl;
   }

@@ -19,6 +19,7 @@ import org.rlhf4j.tasks.sentiment.SentimentTask;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** The synchronous trainers: {@code rlhf4j sft}, {@code rlhf4j rm}, {@code rlhf4j dpo}. */
@@ -27,10 +28,20 @@ final class TrainCommands {
 
   /** {@code rlhf4j sft}: supervised fine-tuning on {"prompt","completion"} or {"text"} lines. */
   @Command(name = "sft", mixinStandardHelpOptions = true,
-      description = "Supervised fine-tuning on JSONL of {\"prompt\",\"completion\"} or {\"text\"}.")
+      description = "Supervised fine-tuning on JSONL of {\"prompt\",\"completion\"} or {\"text\"}.",
+      footerHeading = "%nExamples:%n",
+      footer = {"  rlhf4j sft --task sentiment --out runs/mine/sft",
+          "  rlhf4j sft --task sentiment --out runs/mine/sft --resume",
+          "  rlhf4j sft --data sft.jsonl --init gpt2/ --set sft.steps=100 --seed 7"})
   static final class Sft implements Callable<Integer> {
     @Mixin TrainingOptions options;
     @Spec CommandSpec spec;
+
+    @Option(names = "--resume", description = "Continue the stopped run in --out from its newest "
+        + "checkpoint (model, optimizer and step; one every rlhf4j.sft.checkpoint-every steps).")
+    void resume(boolean resume) {
+      options.resume = resume;
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -62,10 +73,21 @@ final class TrainCommands {
   /** {@code rlhf4j rm}: a Bradley–Terry reward model on {"prompt","chosen","rejected"} lines. */
   @Command(name = "rm", mixinStandardHelpOptions = true,
       description = "Train a reward model on JSONL of {\"prompt\",\"chosen\",\"rejected\"} "
-          + "(optional \"margin\"); reports held-out accuracy.")
+          + "(optional \"margin\"); reports held-out accuracy. With --task, the comparisons "
+          + "are collected from --init first, as `rlhf4j collect` does, into "
+          + "OUT/comparisons.jsonl.",
+      footerHeading = "%nExamples:%n",
+      footer = {"  rlhf4j rm --task sentiment --init runs/mine/sft/model --out runs/mine/rm",
+          "  rlhf4j rm --data prefs.jsonl --init runs/mine/sft/model --set reward.steps=500"})
   static final class RewardModel implements Callable<Integer> {
     @Mixin TrainingOptions options;
     @Spec CommandSpec spec;
+
+    @Option(names = "--resume", description = "Continue the stopped run in --out from its newest "
+        + "checkpoint (model, optimizer and step; one every rlhf4j.reward.checkpoint-every steps).")
+    void resume(boolean resume) {
+      options.resume = resume;
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -94,10 +116,20 @@ final class TrainCommands {
   /** {@code rlhf4j dpo}: Direct Preference Optimization and its family against a frozen reference. */
   @Command(name = "dpo", mixinStandardHelpOptions = true,
       description = "DPO (sigmoid, hinge, ipo, kto_pair, robust; rlhf4j.dpo) on JSONL of "
-          + "{\"prompt\",\"chosen\",\"rejected\"}; the reference is the starting model.")
+          + "{\"prompt\",\"chosen\",\"rejected\"}; the reference is the starting model.",
+      footerHeading = "%nExamples:%n",
+      footer = {"  rlhf4j dpo --data runs/mine/rm/comparisons.jsonl \\",
+          "      --init runs/mine/sft/model --out runs/mine/dpo",
+          "  rlhf4j dpo --task sentiment --init runs/mine/sft/model --set dpo.beta=0.2"})
   static final class Dpo implements Callable<Integer> {
     @Mixin TrainingOptions options;
     @Spec CommandSpec spec;
+
+    @Option(names = "--resume", description = "Continue the stopped run in --out from its newest "
+        + "checkpoint (model, optimizer and step; one every rlhf4j.dpo.checkpoint-every steps).")
+    void resume(boolean resume) {
+      options.resume = resume;
+    }
 
     @Override
     public Integer call() throws Exception {

@@ -27,18 +27,19 @@ final class TrainingOptions {
   Source source;
 
   @Option(names = "--out", paramLabel = "DIR",
-      description = "Run directory (default runs/<rlhf4j.run.name>/<command>).")
+      description = "Run directory. Default: runs/<rlhf4j.run.name>/${COMMAND-NAME}.")
   Path out;
 
-  @Option(names = "--resume", description = "Continue the run in --out from its newest checkpoint.")
+  /** Set by each command's own --resume, whose help says what that command's checkpoint holds. */
   boolean resume;
 
   @Option(names = "--init", paramLabel = "DIR",
-      description = "Start from an rlhf4j checkpoint or a Hugging Face GPT-2 directory "
-          + "(default: a fresh model shaped by rlhf4j.model, byte tokenizer).")
+      description = "Start from an rlhf4j model (a run's DIR/model) or a Hugging Face GPT-2 "
+          + "directory. Default: a fresh model shaped by rlhf4j.model, with the tokenizer "
+          + "rlhf4j.tokenizer.kind names.")
   Path init;
 
-  @Mixin ConfigOption config;
+  @Mixin SeededConfigOption config;
 
   @Mixin KernelsOption kernels;
 
@@ -47,9 +48,15 @@ final class TrainingOptions {
     return out != null ? out : Path.of("runs", c.run().name(), stage);
   }
 
-  /** The run directory must be a directory this process can write in, checked before any work. */
+  /**
+   * Checked before any work: the run directory must be a directory this process can write in,
+   * and --init a model.
+   */
   void checkOut(RlhfConfig c, String stage) {
     OutputPaths.requireWritableDirectory(out(c, stage), "--out");
+    if (init != null) {
+      ModelSource.requireModelDirectory(init, "--init");
+    }
   }
 
   /** With --resume, the run in {@code out} must be of {@code model}'s shape. */

@@ -144,7 +144,26 @@ class BadInputCommandsTest {
   void evalOfARunDirectoryNamesItsModel() {
     Rlhf4jCommandTest.Run r = eval("--policy", run.toString(), "--out",
         dir.resolve("eval-run.json").toString());
-    assertOneLine(r, run + " is a run directory; its model is " + run.resolve("model"));
+    assertOneLine(r, "--policy " + run + " is a run directory, not a model; its model is "
+        + run.resolve("model"));
+  }
+
+  @Test
+  void evalOfADirectoryOfRunsListsTheModelsBelowIt() {
+    Rlhf4jCommandTest.Run r = eval("--policy", run.resolve("model").toString(), "--baseline",
+        dir.toString(), "--out", dir.resolve("eval-runs.json").toString());
+    assertOneLine(r, "--baseline " + dir + ": not a model (no rlhf4j.json or config.json); the "
+        + "models below it: " + run.resolve("model"));
+  }
+
+  @Test
+  void aRunStoppedBeforeItsModelPointsAtItsCheckpoints() throws IOException {
+    Path stopped = Files.createDirectories(dir.resolve("stopped/checkpoints")).getParent();
+    Rlhf4jCommandTest.Run r = sft("--out", dir.resolve("from-stopped").toString(), "--init",
+        stopped.toString());
+    assertOneLine(r, "--init " + stopped + " is a run directory without its model",
+        "--resume finishes it", stopped.resolve("checkpoints").toString());
+    assertFalse(Files.exists(dir.resolve("from-stopped")), "the run directory was made");
   }
 
   @Test

@@ -116,6 +116,8 @@ class GenerateCommandTest {
     Rlhf4jCommandTest.Run second = generate(options);
     assertEquals(0, first.exit(), first.err());
     assertEquals(first.out(), second.out());
+    assertEquals(first.out(), generate("--prompts", prompts(), "--samples", "3",
+        "--max-new-tokens", "8", "--set", "run.seed=7").out(), "--seed is rlhf4j.run.seed");
     options[options.length - 1] = "8";
     assertNotEquals(first.out(), generate(options).out());
   }
@@ -259,7 +261,8 @@ class GenerateCommandTest {
     Rlhf4jCommandTest.Run r = Rlhf4jCommandTest.run("generate", "--model", run.toString(),
         "--prompt", "q1 ");
     assertEquals(2, r.exit(), r.err());
-    assertTrue(r.err().contains(run + " is a run directory; its model is " + model), r.err());
+    assertTrue(r.err().contains("--model " + run + " is a run directory, not a model; its model "
+        + "is " + model), r.err());
   }
 
   @Test
@@ -298,8 +301,8 @@ class GenerateCommandTest {
   void helpShowsTheDefaultsAndExamples() {
     Rlhf4jCommandTest.Run r = Rlhf4jCommandTest.run("generate", "--help");
     assertEquals(0, r.exit());
-    assertTrue(r.out().contains("(default 64)") && r.out().contains("(default 1234)")
-        && r.out().contains("Examples:"), r.out());
+    assertTrue(r.out().contains("Default: 64.") && r.out().contains("Default: rlhf4j.run.seed, "
+        + "1234.") && r.out().contains("Examples:"), r.out());
     assertFalse(r.out().contains("${DEFAULT-VALUE}"), r.out());
   }
 }

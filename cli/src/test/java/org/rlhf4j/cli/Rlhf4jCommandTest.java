@@ -1,6 +1,7 @@
 package org.rlhf4j.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -8,8 +9,13 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.rlhf4j.protocol.FlushPolicy;
 import org.rlhf4j.protocol.MessageLogWriter;
 import org.rlhf4j.protocol.pb.Credit;
@@ -68,9 +74,9 @@ class Rlhf4jCommandTest {
 
   @Test
   void benchPipelineRefusesMoreNodesThanWorkers() {
-    Run r = run("bench", "pipeline", "--async-workers", "2", "--nodes", "3");
+    Run r = run("bench", "pipeline", "--workers", "2", "--nodes", "3");
     assertEquals(2, r.exit());
-    assertTrue(r.err().contains("--nodes 3: expected 0 to --async-workers (2)"), r.err());
+    assertTrue(r.err().contains("--nodes 3: expected 0 to --workers (2)"), r.err());
   }
 
   @Test
@@ -215,7 +221,7 @@ class Rlhf4jCommandTest {
 
   @Test
   void benchGeneratePrintsOneJsonLineWithThePeersKeys() throws Exception {
-    Run r = run("bench", "generate", "--config", "S", "--seconds", "0");
+    Run r = run("bench", "generate", "--size", "S", "--seconds", "0");
     assertEquals(0, r.exit(), r.err());
     var json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.out());
     assertEquals("S", json.get("config").asText());
@@ -226,7 +232,7 @@ class Rlhf4jCommandTest {
 
   @Test
   void benchTrainPrintsOneJsonLineWithThePeersKeys() throws Exception {
-    Run r = run("bench", "train", "--config", "s", "--seconds", "0", "--threads", "2");
+    Run r = run("bench", "train", "--size", "s", "--seconds", "0", "--threads", "2");
     assertEquals(0, r.exit(), r.err());
     var json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.out());
     assertEquals(445_952, json.get("params").asLong());
@@ -236,7 +242,7 @@ class Rlhf4jCommandTest {
 
   @Test
   void benchBroadcastSendsAVersionThroughAClusterAndPrintsItsRate() throws Exception {
-    Run r = run("bench", "broadcast", "--config", "S", "--nodes", "1", "--chunk-bytes", "16384");
+    Run r = run("bench", "broadcast", "--size", "S", "--nodes", "1", "--chunk-bytes", "16384");
     assertEquals(0, r.exit(), r.err());
     var json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.out());
     assertEquals(445_952L * 4, json.get("bytes").asLong());
@@ -249,9 +255,86 @@ class Rlhf4jCommandTest {
   }
 
   @Test
-  void benchRejectsAnUnknownConfigWithExitTwo() {
-    Run r = run("bench", "train", "--config", "XL");
+  void benchRejectsAnUnknownSizeWithExitTwo() {
+    Run r = run("bench", "train", "--size", "XL");
     assertEquals(2, r.exit());
-    assertEquals("rlhf4j: --config: unknown config 'XL', expected S, M or G\n", r.err());
+    assertEquals("rlhf4j: --size XL: expected S, M or G\n", r.err());
+  }
+
+  @Test
+  void benchRefusesTheOldConfigSpellingOfTheSizeWithTheNewOne() {
+    for (String bench : List.of("train", "generate", "broadcast")) {
+      Run r = run("bench", bench, "--config", "G");
+      assertEquals(2, r.exit(), r.err());
+      assertEquals("rlhf4j: --config G: the model size is --size S|M|G (--config names a HOCON "
+          + "file elsewhere); did you mean --size G?\n", r.err());
+      assertEquals("", r.out(), "nothing was measured");
+    }
+  }
+
+  @Test
+  void configShowPutsSetAndSeedOverTheFileAndSaysWhereEachCameFrom() throws IOException {
+    Path file = dir.resolve("my.conf");
+    Files.writeString(file, "rlhf4j.ppo { kl-coef = 0.3, epochs = 2 }\n");
+    Run r = run("config", "show", "--config", file.toString(), "--set", "ppo.kl-coef=0.2",
+        "--set", "rlhf4j.ppo.advantage=rloo", "--seed", "9");
+    assertEquals(0, r.exit(), r.err());
+    assertTrue(r.out().contains("# set in --set ppo.kl-coef=0.2 (default 0.05)\n"
+        + "        kl-coef=0.2\n"), r.out());
+    assertTrue(r.out().contains("advantage=rloo"), r.out());
+    assertTrue(r.out().contains("# set in " + file + ":1 (default 4)\n        epochs=2\n"),
+        r.out());
+    assertTrue(r.out().contains("# set in --seed 9 (default 1234)\n        seed=9\n"), r.out());
+  }
+
+  /** Every training and evaluation command with the options it needs to reach its work. */
+  static Stream<List<String>> trainingAndEvaluationCommands() {
+    return Stream.of(List.of("sft", "--task", "sentiment"),
+        List.of("rm", "--task", "sentiment", "--init", "nowhere"),
+        List.of("dpo", "--task", "sentiment", "--init", "nowhere"),
+        List.of("ppo", "--task", "sentiment", "--reward-model", "nowhere"),
+        List.of("collect", "--task", "sentiment", "--init", "nowhere"),
+        List.of("eval", "--task", "sentiment", "--policy", "nowhere"),
+        List.of("generate", "--model", "nowhere", "--prompt", "hi"),
+        List.of("demo", "--quick"),
+        List.of("bench", "pipeline", "--init", "nowhere"));
+  }
+
+  @ParameterizedTest
+  @MethodSource("trainingAndEvaluationCommands")
+  void aSetOfAnUnknownKeyIsOneLineNamingTheNearestKeyBeforeAnyWork(List<String> command) {
+    Run r = runIn(command, "--set", "ppo.kl-cof=0.2");
+    assertEquals(2, r.exit(), r.err());
+    assertEquals("rlhf4j: --set ppo.kl-cof=0.2: rlhf4j.ppo.kl-cof: unknown key (did you mean "
+        + "rlhf4j.ppo.kl-coef?); every setting is listed in reference.conf (bin/rlhf4j config "
+        + "show)\n", r.err());
+    assertFalse(Files.exists(dir.resolve("out")), "the command wrote before checking");
+  }
+
+  @ParameterizedTest
+  @MethodSource("trainingAndEvaluationCommands")
+  void aSetOrSeedOfABadValueIsOneLineSayingWhatWasExpected(List<String> command) {
+    Run word = runIn(command, "--set", "rlhf4j.ppo.kl-coef=big");
+    assertEquals(2, word.exit(), word.err());
+    assertEquals("rlhf4j: --set rlhf4j.ppo.kl-coef=big: rlhf4j.ppo.kl-coef: expected a number in "
+        + "[0.0, 1000000.0], got \"big\"\n", word.err());
+    Run seed = runIn(command, "--seed", "-1");
+    assertEquals(2, seed.exit(), seed.err());
+    assertEquals("rlhf4j: --seed -1: rlhf4j.run.seed: value -1 is out of range: expected an "
+        + "integer from 0 to 9223372036854775807\n", seed.err());
+    assertFalse(Files.exists(dir.resolve("out")), "the command wrote before checking");
+  }
+
+  /** {@code command} writing under dir/out (which a refusal must not create), and {@code more}. */
+  private Run runIn(List<String> command, String... more) {
+    // collect, eval and generate write a file, the others a run directory
+    String out = switch (command.get(0)) {
+      case "collect", "eval", "generate" -> "out/" + command.get(0) + ".json";
+      default -> "out";
+    };
+    List<String> args = new ArrayList<>(command);
+    args.addAll(List.of("--out", dir.resolve(out).toString()));
+    args.addAll(List.of(more));
+    return run(args.toArray(String[]::new));
   }
 }

@@ -77,6 +77,19 @@ class TrainCommandsTest {
   }
 
   @Test
+  void setAndSeedGoOverTheFileAndIntoTheRunsConfiguration() throws IOException {
+    JsonNode out = ok("sft", "--data", dir.resolve("sft.jsonl").toString(), "--config",
+        config.toString(), "--set", "sft.steps=2", "--set", "rlhf4j.sft.checkpoint-every=1",
+        "--seed", "42", "--out", dir.resolve("sft-set").toString());
+    assertEquals(2, out.get("steps").asInt(), "the file's 4 steps stood");
+    assertTrue(Files.exists(dir.resolve("sft-set/checkpoints/step-1")), "checkpoint-every 1");
+    String conf = Files.readString(dir.resolve("sft-set/config.conf"));
+    assertTrue(conf.contains("# set in --set sft.steps=2 (default 300)\n        steps=2\n"),
+        conf);
+    assertTrue(conf.contains("# set in --seed 42 (default 1234)\n        seed=42\n"), conf);
+  }
+
+  @Test
   void aFreshModelWithBpeLearnsItsTokenizerFromTheSftTextsAndItsCheckpointCarriesIt()
       throws IOException {
     Path conf = tinyConfigWith("bpe.conf",
@@ -142,8 +155,12 @@ class TrainCommandsTest {
   void ppoSyncTrainsAgainstTheRewardModel() throws IOException {
     JsonNode out = ok("ppo", "--sync", "--data", dir.resolve("prompts.jsonl").toString(),
         "--config", config.toString(), "--out", dir.resolve("ppo").toString(), "--init",
-        dir.resolve("sft/model").toString(), "--reward-model", dir.resolve("rm/model").toString());
+        dir.resolve("sft/model").toString(), "--reward-model", dir.resolve("rm/model").toString(),
+        "--set", "ppo.kl-coef=0.2", "--seed", "7");
     assertEquals(2, out.get("iterations").asInt());
+    String conf = Files.readString(dir.resolve("ppo/config.conf"));
+    assertTrue(conf.contains("# set in --set ppo.kl-coef=0.2 (default 0.05)\n"), conf);
+    assertTrue(conf.contains("# set in --seed 7 (default 1234)\n        seed=7\n"), conf);
     assertEquals(8, out.get("trained").asInt());
     assertTrue(Files.exists(dir.resolve("ppo/model/model.safetensors")));
     JsonNode summary = new ObjectMapper().readTree(dir.resolve("ppo/summary.json").toFile());

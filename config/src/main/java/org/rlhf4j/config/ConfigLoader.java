@@ -32,6 +32,11 @@ public final class ConfigLoader {
     return file.map(ConfigLoader::load).orElseGet(ConfigLoader::defaults);
   }
 
+  /** {@code overrides} over the user's file (if any) over the defaults, validated. */
+  public static RlhfConfig load(Optional<Path> file, Overrides overrides) {
+    return load(file, Map.of(), "", overrides);
+  }
+
   /**
    * The user's file (if any) over {@code underlay} over the defaults, validated: a command's own
    * defaults (the demo's stage settings, say) that the user's file still overrides.
@@ -39,11 +44,20 @@ public final class ConfigLoader {
    * @param underlay full keys to numbers, booleans or strings, described as {@code origin}
    */
   public static RlhfConfig load(Optional<Path> file, Map<String, ?> underlay, String origin) {
+    return load(file, underlay, origin, Overrides.none());
+  }
+
+  /**
+   * {@code overrides} over the user's file (if any) over {@code underlay} over the defaults,
+   * validated: the command line beats the file, which beats a command's own defaults.
+   */
+  public static RlhfConfig load(Optional<Path> file, Map<String, ?> underlay, String origin,
+      Overrides overrides) {
     Config under = ConfigFactory.parseMap(underlay, origin);
     rejectUnknownKeys(under, reference());
     Config user = file.map(ConfigLoader::parseFile).orElse(ConfigFactory.empty());
     rejectUnknownKeys(user, reference());
-    return fromUser(user.withFallback(under));
+    return fromUser(overrides.over(user).withFallback(under));
   }
 
   /** {@code file} over the defaults, validated. */
@@ -128,7 +142,7 @@ public final class ConfigLoader {
   }
 
   /** Every key under rlhf4j in {@code user} must exist in reference.conf; other roots pass through. */
-  private static void rejectUnknownKeys(Config user, Config reference) {
+  static void rejectUnknownKeys(Config user, Config reference) {
     if (!user.root().containsKey(ROOT)) {
       return;
     }

@@ -11,9 +11,12 @@ public final class InvalidConfigException extends RuntimeException {
     this.key = key;
   }
 
-  /** A configuration file that cannot be read at all: {@code "path: problem"}, no key. */
-  public static InvalidConfigException unreadable(String file, String problem) {
-    return new InvalidConfigException(file + ": " + problem);
+  /**
+   * A configuration that cannot be read at all (a file, a {@code --set} without {@code =}):
+   * {@code "where: problem"}, no key.
+   */
+  public static InvalidConfigException unreadable(String where, String problem) {
+    return new InvalidConfigException(where + ": " + problem);
   }
 
   private InvalidConfigException(String message) {
