@@ -114,9 +114,12 @@ final class DemoCommand implements Callable<Integer> {
   private int demo() throws IOException {
     state = DemoState.open(dir, resume);
     k = kernels.create();
-    RlhfConfig base = stage(DemoPlan.EVAL);
-    TensorThreads.bindCurrentThread(base.runtime().threadsPerModel());
-    AtomicFiles.writeString(dir.resolve("config.conf"), ConfigLoader.render(base));
+    Map<String, RlhfConfig> stages = new LinkedHashMap<>();
+    DemoPlan.STAGES.forEach(s -> stages.put(s, stage(s)));
+    TensorThreads.bindCurrentThread(stages.get(DemoPlan.EVAL).runtime().threadsPerModel());
+    // each stage writes its own effective configuration; this one says what they shared
+    AtomicFiles.writeString(dir.resolve("config.conf"),
+        DemoConfigFile.render(plan.name(), stages, plan.origin()));
     long start = System.nanoTime();
     try {
       run();
@@ -247,6 +250,7 @@ final class DemoCommand implements Callable<Integer> {
     Map<String, Path> models = models();
     Path evalDir = dir.resolve("eval");
     Files.createDirectories(evalDir);
+    AtomicFiles.writeString(evalDir.resolve("config.conf"), ConfigLoader.render(c));
     for (Map.Entry<String, Path> m : models.entrySet()) {
       once("eval/" + m.getKey(), () -> {
         PrintWriter err = spec.commandLine().getErr();
@@ -375,8 +379,7 @@ final class DemoCommand implements Callable<Integer> {
     if (workers != null) {
       under.put("rlhf4j.async.workers", workers);
     }
-    return ConfigLoader.load(Optional.ofNullable(config.file), under,
-        "the demo's " + plan.name() + " plan");
+    return ConfigLoader.load(Optional.ofNullable(config.file), under, plan.origin());
   }
 
   private void notice(String message) {
