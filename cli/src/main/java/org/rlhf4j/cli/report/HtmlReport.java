@@ -34,6 +34,7 @@ public final class HtmlReport {
       .sample pre { white-space: pre-wrap; word-break: break-word; margin: 0.2em 0 0.6em;
                     background: #f8f8f8; padding: 0.4em; }
       .label { font-weight: 600; font-size: 0.9em; color: #444; }
+      .ctl { color: #8a3b12; background: #f6e3d8; border-radius: 2px; }
       """;
 
   /** A part of the report after the summary. */
@@ -129,7 +130,8 @@ public final class HtmlReport {
 
   private static void appendFigure(StringBuilder html, Figure f) {
     html.append("<h2>").append(escape(f.heading())).append("</h2>\n<figure>\n")
-        .append("<img alt=\"").append(escape(f.heading())).append("\" src=\"data:image/png;base64,")
+        .append("<img alt=\"").append(HtmlText.attribute(f.heading()))
+        .append("\" src=\"data:image/png;base64,")
         .append(Base64.getEncoder().encodeToString(f.png())).append("\">\n")
         .append("<figcaption>").append(escape(f.caption())).append("</figcaption>\n</figure>\n");
   }
@@ -171,26 +173,8 @@ public final class HtmlReport {
         || (cell.length() > 1 && cell.charAt(0) == '-' && Character.isDigit(cell.charAt(1))));
   }
 
-  /**
-   * Escapes the five characters with a meaning in HTML text and attribute values, and shows a
-   * control character (which HTML forbids, and a sampled completion may hold) as its Unicode
-   * control picture, so {@code U+0015} reads as {@code ␕}.
-   */
+  /** {@code text} as HTML text: see {@link HtmlText#escape}. */
   static String escape(String text) {
-    StringBuilder out = new StringBuilder(text.length() + 16);
-    for (int i = 0; i < text.length(); i++) {
-      char c = text.charAt(i);
-      switch (c) {
-        case '&' -> out.append("&amp;");
-        case '<' -> out.append("&lt;");
-        case '>' -> out.append("&gt;");
-        case '"' -> out.append("&quot;");
-        case '\'' -> out.append("&#39;");
-        case '\t', '\n', '\r' -> out.append(c);
-        case '\u007f' -> out.append('\u2421');
-        default -> out.append(c < 0x20 ? (char) (0x2400 + c) : c);
-      }
-    }
-    return out.toString();
+    return HtmlText.escape(text);
   }
 }

@@ -74,9 +74,29 @@ class HtmlReportTest {
     assertTrue(page.contains(">ppo&lt;</div>"), page);
   }
 
+  /** What {@link HtmlText#escape} marks as a control character shown as {@code shown}. */
+  private static String ctl(String shown) {
+    return "<span class=\"ctl\">" + shown + "</span>";
+  }
+
   @Test
-  void controlCharactersShowAsTheirPictures() {
-    assertEquals("a\u2415b\u2400c\u2421 \t\n", HtmlReport.escape("a\u0015b\u0000c\u007f \t\n"));
+  void controlCharactersShowAsTheirEscapes() {
+    assertEquals("a" + ctl("\\u0015") + "b" + ctl("\\u0000") + "c" + ctl("\\u007f") + " "
+        + ctl("\\t") + ctl("\\n") + "\n", HtmlText.escape("a\u0015b\u0000c\u007f \t\n"));
+  }
+
+  @Test
+  void aCarriageReturnAndOtherLineBreakersShowInsteadOfBreakingTheLine() {
+    String shown = HtmlText.escape("one\rtwo\u0085three\u2028four\u202efive");
+    assertEquals("one" + ctl("\\r") + "two" + ctl("\\u0085") + "three" + ctl("\\u2028")
+        + "four" + ctl("\\u202e") + "five", shown);
+    for (char c : shown.toCharArray()) {
+      assertTrue(c >= 0x20 && c != 0x7f && !(c >= 0x80 && c <= 0x9f)
+          && Character.getType(c) != Character.LINE_SEPARATOR
+          && Character.getType(c) != Character.PARAGRAPH_SEPARATOR
+          && Character.getType(c) != Character.FORMAT, "left in: " + (int) c);
+    }
+    assertEquals("a\\rb &amp; c", HtmlText.attribute("a\rb & c"), "no markup in an attribute");
   }
 
   @Test
