@@ -285,7 +285,10 @@ final class DemoCommand implements Callable<Integer> {
     return m;
   }
 
-  /** Completions of the same held-out prompts by the SFT, PPO and DPO models. */
+  /**
+   * Completions of the same held-out prompts by the SFT, PPO and DPO models, each with the gold
+   * score the evaluation gives it (of the prompt and the completion together).
+   */
   private void writeSamples(Map<String, Path> models, SentimentTask task, RlhfConfig c,
       SamplingPlan sampling) throws IOException {
     List<String> texts = task.evalPrompts().stream().limit(SAMPLE_PROMPTS).toList();
@@ -300,7 +303,10 @@ final class DemoCommand implements Callable<Integer> {
     for (int i = 0; i < texts.size(); i++) {
       ObjectNode line = JSON.createObjectNode().put("prompt", texts.get(i));
       for (Map.Entry<String, List<PolicySamples.Sample>> e : by.entrySet()) {
-        line.put(e.getKey(), e.getValue().get(i).responseText());
+        PolicySamples.Sample sample = e.getValue().get(i);
+        line.putObject(e.getKey()).put(ReportCommand.SAMPLE_TEXT, sample.responseText())
+            .put(ReportCommand.SAMPLE_GOLD, task.labeler().score(
+                ScoredText.PROMPT_AND_RESPONSE.of(sample)));
       }
       lines.append(JSON.writeValueAsString(line)).append('\n');
     }
