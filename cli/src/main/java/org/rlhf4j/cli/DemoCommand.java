@@ -8,6 +8,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
@@ -120,6 +121,7 @@ final class DemoCommand implements Callable<Integer> {
     // each stage writes its own effective configuration; this one says what they shared
     AtomicFiles.writeString(dir.resolve("config.conf"),
         DemoConfigFile.render(plan.name(), stages, plan.origin()));
+    state.started(CommandText.of(spec), SourceCommit.ofRunningCode());
     long start = System.nanoTime();
     try {
       run();
@@ -351,6 +353,13 @@ final class DemoCommand implements Callable<Integer> {
     s.put("ppo_text_quality", ppo.path("text_quality").asText());
     s.put("dpo_text_quality", dpo.path("text_quality").asText());
     s.put("plan", plan.name());
+    // how to reproduce it: the first command decided the plan; a resume may have run other code
+    JsonNode invocations = state.invocations();
+    s.put("command", invocations.path(0).path("command").asText(SourceCommit.UNKNOWN));
+    s.put("commit", invocations.path(0).path("commit").asText(SourceCommit.UNKNOWN));
+    List<JsonNode> resumed = new ArrayList<>();
+    invocations.forEach(resumed::add);
+    s.put("resumed", resumed.subList(Math.min(1, resumed.size()), resumed.size()));
     s.put("seconds", seconds);
     Map<String, Double> stages = new LinkedHashMap<>();
     for (String stageName : List.of(DemoPlan.SFT, DemoPlan.COLLECT, DemoPlan.RM, "ppo", "dpo")) {
