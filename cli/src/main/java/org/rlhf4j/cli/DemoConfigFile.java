@@ -84,6 +84,6 @@ final class DemoConfigFile {
         + (differences.isEmpty() ? ".\n"
             : ", except\n# these, which the stages set differently and this file leaves out:\n"
                 + differences)
-        + "# Given back to the same plan with --config, this file runs the same stages.\n";
+        + "# Given back to the same plan with --config, this file runs the same stages.\n\n";
   }
 }
