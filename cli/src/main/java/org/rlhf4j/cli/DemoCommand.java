@@ -8,6 +8,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
@@ -125,9 +126,13 @@ final class DemoCommand implements Callable<Integer> {
   private int demo() throws IOException {
     state = DemoState.open(dir, resume);
     k = kernels.create();
-    RlhfConfig base = stage(DemoPlan.EVAL);
-    TensorThreads.bindCurrentThread(base.runtime().threadsPerModel());
-    AtomicFiles.writeString(dir.resolve("config.conf"), ConfigLoader.render(base));
+    Map<String, RlhfConfig> stages = new LinkedHashMap<>();
+    DemoPlan.STAGES.forEach(s -> stages.put(s, stage(s)));
+    TensorThreads.bindCurrentThread(stages.get(DemoPlan.EVAL).runtime().threadsPerModel());
+    // each stage writes its own effective configuration; this one says what they shared
+    AtomicFiles.writeString(dir.resolve("config.conf"),
+        DemoConfigFile.render(plan.name(), stages, plan.origin()));
+    state.started(CommandText.of(spec), SourceCommit.ofRunningCode());
     long start = System.nanoTime();
     try {
       run();
@@ -258,6 +263,7 @@ final class DemoCommand implements Callable<Integer> {
     Map<String, Path> models = models();
     Path evalDir = dir.resolve("eval");
     Files.createDirectories(evalDir);
+    AtomicFiles.writeString(evalDir.resolve("config.conf"), ConfigLoader.render(c));
     for (Map.Entry<String, Path> m : models.entrySet()) {
       once("eval/" + m.getKey(), () -> {
         PrintWriter err = spec.commandLine().getErr();
@@ -292,7 +298,10 @@ final class DemoCommand implements Callable<Integer> {
     return m;
   }
 
-  /** Completions of the same held-out prompts by the SFT, PPO and DPO models. */
+  /**
+   * Completions of the same held-out prompts by the SFT, PPO and DPO models, each with the gold
+   * score the evaluation gives it (of the prompt and the completion together).
+   */
   private void writeSamples(Map<String, Path> models, SentimentTask task, RlhfConfig c,
       SamplingPlan sampling) throws IOException {
     List<String> texts = task.evalPrompts().stream().limit(SAMPLE_PROMPTS).toList();
@@ -307,7 +316,10 @@ final class DemoCommand implements Callable<Integer> {
     for (int i = 0; i < texts.size(); i++) {
       ObjectNode line = JSON.createObjectNode().put("prompt", texts.get(i));
       for (Map.Entry<String, List<PolicySamples.Sample>> e : by.entrySet()) {
-        line.put(e.getKey(), e.getValue().get(i).responseText());
+        PolicySamples.Sample sample = e.getValue().get(i);
+        line.putObject(e.getKey()).put(ReportCommand.SAMPLE_TEXT, sample.responseText())
+            .put(ReportCommand.SAMPLE_GOLD, task.labeler().score(
+                ScoredText.PROMPT_AND_RESPONSE.of(sample)));
       }
       lines.append(JSON.writeValueAsString(line)).append('\n');
     }
@@ -352,6 +364,13 @@ final class DemoCommand implements Callable<Integer> {
     s.put("ppo_text_quality", ppo.path("text_quality").asText());
     s.put("dpo_text_quality", dpo.path("text_quality").asText());
     s.put("plan", plan.name());
+    // how to reproduce it: the first command decided the plan; a resume may have run other code
+    JsonNode invocations = state.invocations();
+    s.put("command", invocations.path(0).path("command").asText(SourceCommit.UNKNOWN));
+    s.put("commit", invocations.path(0).path("commit").asText(SourceCommit.UNKNOWN));
+    List<JsonNode> resumed = new ArrayList<>();
+    invocations.forEach(resumed::add);
+    s.put("resumed", resumed.subList(Math.min(1, resumed.size()), resumed.size()));
     s.put("seconds", seconds);
     Map<String, Double> stages = new LinkedHashMap<>();
     for (String stageName : List.of(DemoPlan.SFT, DemoPlan.COLLECT, DemoPlan.RM, "ppo", "dpo")) {
@@ -385,7 +404,7 @@ final class DemoCommand implements Callable<Integer> {
    * --seed over it, and --workers over all.
    */
   private RlhfConfig stage(String stageName) {
-    RlhfConfig c = config.load(plan.of(stageName), "the demo's " + plan.name() + " plan");
+    RlhfConfig c = config.load(plan.of(stageName), plan.origin());
     return workers == null ? c : ConfigLoader.withOverrides(c,
         Map.of("rlhf4j.async.workers", workers), "--workers " + workers);
   }

@@ -23,6 +23,8 @@ record DemoPlan(String name, Map<String, Object> common, Map<String, Map<String,
   static final String PPO = "ppo";
   static final String DPO = "dpo";
   static final String EVAL = "eval";
+  /** The stages in pipeline order, each with its own configuration. */
+  static final List<String> STAGES = List.of(SFT, COLLECT, RM, PPO, DPO, EVAL);
 
   // Whole words from a learned BPE: with bytes the small model wrote pseudo-words, 89% of sampled
   // pairs tied at a gold score of 0, and the reward model reached 0.68 held-out (0.84 with 2,048
@@ -108,6 +110,11 @@ record DemoPlan(String name, Map<String, Object> common, Map<String, Map<String,
         Map.entry("rlhf4j.optimizer.learning-rate", 6e-4),
         Map.entry("rlhf4j.ppo.kl-coef", klCoef),
         Map.entry("rlhf4j.ppo.entropy-coef", 0.0));
+  }
+
+  /** How a stage's configuration names these settings, e.g. {@code the demo's quick plan}. */
+  String origin() {
+    return "the demo's " + name + " plan";
   }
 
   /** The settings of {@code stage}: the common ones and its own. */

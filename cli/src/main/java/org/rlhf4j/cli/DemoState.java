@@ -11,10 +11,12 @@ import org.rlhf4j.model.io.AtomicFiles;
 
 /**
  * Which demo stages have finished and what they measured, in {@code OUT/demo-state.json}: a stage
- * is recorded only after its outputs are complete, so a resumed demo skips exactly those.
+ * is recorded only after its outputs are complete, so a resumed demo skips exactly those. Beside
+ * them, {@value #INVOCATIONS} lists the command of each start and resume with its commit.
  */
 final class DemoState {
   static final String FILE = "demo-state.json";
+  static final String INVOCATIONS = "invocations";
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final Path file;
@@ -51,6 +53,21 @@ final class DemoState {
   void finish(String stage, JsonNode result) throws IOException {
     stages.set(stage, result);
     AtomicFiles.writeString(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(stages));
+  }
+
+  /**
+   * Records that {@code command} started or resumed the demo from {@code commit}: a resumed
+   * demo's models come from every invocation, which may not have run the same code.
+   */
+  void started(String command, String commit) throws IOException {
+    stages.withArrayProperty(INVOCATIONS).addObject().put("command", command)
+        .put("commit", commit);
+    AtomicFiles.writeString(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(stages));
+  }
+
+  /** Each invocation's {@code command} and {@code commit}, first to last. */
+  JsonNode invocations() {
+    return stages.path(INVOCATIONS);
   }
 
   /** An empty result object to fill. */

@@ -10,8 +10,12 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.jsoup.Jsoup;
+import org.jsoup.nodes.Element;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.rlhf4j.config.ConfigLoader;
+import org.rlhf4j.config.RlhfConfig;
 
 /**
  * The CI smoke test of the main job: {@code rlhf4j demo --quick}, stopped after the reward model
@@ -92,11 +96,41 @@ class DemoCommandTest {
     assertEquals(tokenizer, new ObjectMapper().readTree(out.resolve("sft/model/rlhf4j.json")
         .toFile()).get("tokenizer"));
 
+    // how to run it again (issue 18): the first command and its commit, then the resume
+    assertEquals("rlhf4j demo --quick --out " + out + " --stop-after rm",
+        summary.get("command").asText());
+    assertTrue(summary.get("commit").asText().matches("[0-9a-f]{40}( with uncommitted changes)?"
+        + "|unknown"), summary.toString());
+    assertEquals("rlhf4j demo --quick --out " + out + " --resume",
+        summary.get("resumed").get(0).get("command").asText());
+    // the top-level config.conf says what each stage ran, not the defaults
+    RlhfConfig top = ConfigLoader.load(out.resolve("config.conf"));
+    assertEquals(ConfigLoader.load(out.resolve("sft/config.conf")).sft(), top.sft());
+    assertEquals(ConfigLoader.load(out.resolve("rm/config.conf")).reward(), top.reward());
+    assertEquals(ConfigLoader.load(out.resolve("ppo/config.conf")).ppo(), top.ppo());
+    assertEquals(ConfigLoader.load(out.resolve("dpo/config.conf")).dpo(), top.dpo());
+    assertEquals(ConfigLoader.load(out.resolve("eval/config.conf")).eval(), top.eval());
+    // each sample with its gold reward
+    for (String line : Files.readAllLines(out.resolve("samples.jsonl"))) {
+      JsonNode sample = new ObjectMapper().readTree(line);
+      for (String model : List.of("sft", "ppo", "dpo")) {
+        assertTrue(sample.path(model).path("gold_reward").isNumber(), line);
+      }
+    }
+
     String html = Files.readString(out.resolve("report.html"));
     assertTrue(html.contains("Reward–KL frontier"), "no frontier in the report");
     assertTrue(html.contains("Reward–diversity frontier"), "no distinct-2 frontier");
-    assertTrue(html.contains("<td>text_quality</td>"), "no text-quality verdict in the table");
     assertTrue(html.contains("Sample completions"), "no samples in the report");
+    // one row per model, named with its setting, and the text verdict's column
+    Element results = Jsoup.parse(html).select("h2").stream()
+        .filter(h -> h.text().startsWith("Results")).findFirst().orElseThrow()
+        .nextElementSibling().selectFirst("table");
+    assertEquals(List.of("SFT", "DPO β = 0.1", "PPO KL coef = 0.3"), results.select("tr")
+        .stream().filter(tr -> !tr.select("td").isEmpty())
+        .map(tr -> tr.selectFirst("td").text()).toList());
+    assertTrue(results.select("th").eachText().stream().anyMatch(t -> t.startsWith("text")),
+        "no text-quality verdict in the table");
     assertTrue(Files.exists(out.resolve("report/ppo-policy-lag.png")));
     assertTrue(Files.exists(out.resolve("ppo/summary.json")));
     assertTrue(Files.exists(out.resolve("ppo/messages.r4jlog")));

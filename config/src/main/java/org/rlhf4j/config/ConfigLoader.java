@@ -12,6 +12,7 @@ import com.typesafe.config.ConfigValueType;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -90,7 +91,18 @@ public final class ConfigLoader {
 
   /** The effective configuration under {@code rlhf4j}, as HOCON with each default's comment. */
   public static String render(RlhfConfig config) {
+    return render(config, List.of());
+  }
+
+  /**
+   * {@link #render(RlhfConfig)} without the settings {@code leftOut} (full keys): a file that
+   * sums up several configurations leaves out what they do not share.
+   */
+  public static String render(RlhfConfig config, Collection<String> leftOut) {
     Config shown = config.source().getConfig(ROOT).atKey(ROOT);
+    for (String key : leftOut) {
+      shown = shown.withoutPath(key);
+    }
     Config reference = reference();
     for (Map.Entry<String, ConfigValue> e : shown.entrySet()) {
       ConfigValue value = e.getValue();

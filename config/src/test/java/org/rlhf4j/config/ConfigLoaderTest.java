@@ -76,6 +76,16 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void settingsLeftOutOfARenderingAreMissingFromItAndTheRestStays() {
+    String shown = ConfigLoader.render(ConfigLoader.defaults(),
+        java.util.List.of("rlhf4j.optimizer.learning-rate"));
+    assertFalse(shown.contains("learning-rate="), shown);
+    assertTrue(shown.contains("warmup-steps=20"), shown);
+    assertTrue(ConfigLoader.parse(shown, "rendered").optimizer().learningRate() > 0,
+        "what is left out falls back to its default when the file is read");
+  }
+
+  @Test
   void anUnknownKeyIsNamedWithItsFileLineAndTheNearestKnownKey() throws IOException {
     Path file = write("rlhf4j {\n  model {\n    layer = 3\n  }\n}\n");
     InvalidConfigException e = assertThrows(InvalidConfigException.class,

@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -19,7 +18,8 @@ import org.rlhf4j.cli.UserInputException;
 /**
  * One {@code rlhf4j eval} report: a flat JSON object of measures, each estimate followed by its
  * 95% interval under {@code <key>_ci_low} and {@code <key>_ci_high}; an undefined value is
- * {@code null}.
+ * {@code null}. Flat: a JSON object holding an object or an array (the demo's
+ * {@code summary.json}, with its stage timings) is not an eval report.
  *
  * @param label how the report names it, e.g. {@code eval} or {@code ppo/eval}
  * @param fields the JSON object's fields in file order
@@ -31,6 +31,10 @@ record EvalReport(String label, Map<String, JsonNode> fields) {
   static final String RM_ACCURACY = "rm_accuracy";
   static final String INVALID_TEXT = "invalid_text";
   static final String DISTINCT2 = "distinct2";
+  static final String REAL_WORDS = "real_words";
+  static final String SFT_NLL = "sft_nll";
+  static final String RM_SCORE = "rm_score";
+  static final String PROMPTS = "prompts";
   /** {@code "ok"} or {@code "degraded: ..."}: the policy's text against its baseline's. */
   static final String TEXT_QUALITY = "text_quality";
   static final String DEGRADED = "degraded";
@@ -49,7 +53,7 @@ record EvalReport(String label, Map<String, JsonNode> fields) {
 
   /**
    * Reads {@code file} if it is an eval report; empty for any other JSON value (an array, an
-   * object without a measure such as a model's {@code config.json}).
+   * object without a measure such as a model's {@code config.json}, an object that is not flat).
    *
    * @throws UserInputException naming the file when it is not JSON at all
    */
@@ -64,6 +68,11 @@ record EvalReport(String label, Map<String, JsonNode> fields) {
     if (root == null || !root.isObject() || MEASURES.stream().noneMatch(root::has)) {
       return Optional.empty();
     }
+    for (JsonNode value : root) {
+      if (value.isContainerNode()) {
+        return Optional.empty();
+      }
+    }
     Map<String, JsonNode> fields = new LinkedHashMap<>();
     for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> field = it.next();
@@ -72,41 +81,42 @@ record EvalReport(String label, Map<String, JsonNode> fields) {
     return Optional.of(new EvalReport(label, fields));
   }
 
-  /** The keys that are not an interval bound of another key, in file order. */
-  List<String> measures() {
-    List<String> out = new ArrayList<>();
-    for (String key : fields.keySet()) {
-      if (!isBoundOfAnother(key, LOW) && !isBoundOfAnother(key, HIGH)) {
-        out.add(key);
-      }
-    }
-    return out;
-  }
-
-  private boolean isBoundOfAnother(String key, String suffix) {
-    return key.endsWith(suffix)
-        && fields.containsKey(key.substring(0, key.length() - suffix.length()));
+  /**
+   * {@code measure}'s value as a table cell: {@code 0.4321}, {@code n/a} when null and
+   * {@code —} when the report lacks it.
+   */
+  String value(String measure) {
+    JsonNode value = fields.get(measure);
+    return value == null ? "—" : text(value);
   }
 
   /**
-   * {@code measure} as a table cell: {@code 0.4321 [0.4012, 0.4630]}, {@code 0.5 [n/a]} when a
-   * bound is undefined, {@code n/a} for a null value and {@code —} when the report lacks it.
+   * {@code measure}'s 95% interval as a table cell, {@code [0.401, 0.463]}, or {@code [n/a]}
+   * when a bound is undefined; empty when the report gives the measure no interval.
    */
-  String cell(String measure) {
-    JsonNode value = fields.get(measure);
-    if (value == null) {
-      return "—";
-    }
-    String text = text(value);
+  Optional<String> interval(String measure) {
     JsonNode low = fields.get(measure + LOW);
     JsonNode high = fields.get(measure + HIGH);
     if (low == null && high == null) {
-      return text;
+      return Optional.empty();
     }
     if (number(low).isPresent() && number(high).isPresent()) {
-      return text + " [" + text(low) + ", " + text(high) + "]";
+      return Optional.of("[" + Decimals.format(low.asDouble(), 3) + ", "
+          + Decimals.format(high.asDouble(), 3) + "]");
     }
-    return text + " [n/a]";
+    return Optional.of("[n/a]");
+  }
+
+  /** Whether the report has {@code measure}. */
+  boolean has(String measure) {
+    return fields.containsKey(measure);
+  }
+
+  /** The {@code text_quality} verdict, {@code ok} or {@code degraded: ...}, when there is one. */
+  Optional<String> textVerdict() {
+    JsonNode verdict = fields.get(TEXT_QUALITY);
+    return verdict != null && verdict.isTextual() ? Optional.of(verdict.asText())
+        : Optional.empty();
   }
 
   /**
@@ -118,23 +128,18 @@ record EvalReport(String label, Map<String, JsonNode> fields) {
     return verdict != null && verdict.isTextual() && verdict.asText().startsWith(DEGRADED);
   }
 
-  /** The report on the reward–KL plane, when it has both a gold reward and a KL. */
-  Optional<Plots.FrontierPoint> frontierPoint() {
-    return frontierPoint(KL);
-  }
-
   /**
    * The report on the plane of gold reward against {@code xMeasure} (e.g. {@code kl},
-   * {@code distinct2}), when it has both; labelled {@value #DEGRADED_MARK} after its label when
-   * its text degraded.
+   * {@code distinct2}), when it has both, named {@code name} in the legend ({@code DPO β = 0.1}),
+   * with {@value #DEGRADED_MARK} after it when its text degraded.
    */
-  Optional<Plots.FrontierPoint> frontierPoint(String xMeasure) {
+  Optional<Plots.FrontierPoint> frontierPoint(String name, String xMeasure) {
     Optional<Double> x = number(fields.get(xMeasure));
     Optional<Double> reward = number(fields.get(GOLD_REWARD));
     if (x.isEmpty() || reward.isEmpty()) {
       return Optional.empty();
     }
-    return Optional.of(new Plots.FrontierPoint(label + (textDegraded() ? DEGRADED_MARK : ""),
+    return Optional.of(new Plots.FrontierPoint(name + (textDegraded() ? DEGRADED_MARK : ""),
         x.get(), bound(xMeasure + LOW), bound(xMeasure + HIGH), reward.get(),
         bound(GOLD_REWARD + LOW), bound(GOLD_REWARD + HIGH)));
   }

@@ -107,7 +107,7 @@ public final class Plots {
    * the reference, distinct-2), with 95% intervals on both axes. A NaN bound (an interval one
    * observation cannot give, or a measure without one) leaves that interval out.
    *
-   * @param label how the point is named in the legend, e.g. the eval report's file name
+   * @param label how the point is named in the legend, e.g. {@code DPO β = 0.1}
    * @param x the x measure, e.g. the mean sequence KL(π‖π_ref) in nats
    * @param reward the mean gold reward
    */
@@ -172,9 +172,10 @@ public final class Plots {
 
   /**
    * The points of each method swept at several coefficients, in order of x: a method is the
-   * label's first word's last path segment up to its first '-' ({@code eval/ppo-kl0.01} is a
-   * {@code ppo} point, as are {@code eval/ppo} and {@code eval/ppo (text degraded)}); methods
-   * with one point are left out.
+   * label's first word's last path segment up to its first '-' ({@code PPO KL coef = 0.2} is a
+   * {@code PPO} point, as is {@code PPO KL coef = 0.8 (text degraded)}; a report whose stage the
+   * run does not tell keeps its file's name, {@code eval/ppo-kl0.01} a {@code ppo} point);
+   * methods with one point are left out.
    */
   static Map<String, List<FrontierPoint>> sweeps(List<FrontierPoint> points) {
     Map<String, List<FrontierPoint>> byMethod = new TreeMap<>();

@@ -1,7 +1,11 @@
 package org.rlhf4j.cli.report;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -10,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalDouble;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -26,13 +31,18 @@ import picocli.CommandLine.Spec;
  * directory into {@code RUN_DIR/report/*.png} and one self-contained {@code RUN_DIR/report.html}.
  *
  * <p>The stages are the immediate subdirectories holding a {@code metrics.jsonl}, recognised by
- * their metrics (SFT, reward model, DPO, PPO); eval reports are the {@code *.json} files in
- * {@code RUN_DIR} and its immediate subdirectories that hold an eval measure. Charts render
- * headless ({@link Plots} sets {@code java.awt.headless=true}).
+ * their metrics (SFT, reward model, DPO, PPO), and those one level further down (a sweep's runs,
+ * {@code sweep/ppo-kl0.2}), which are listed but not drawn; eval reports are the {@code *.json}
+ * files in {@code RUN_DIR} and its immediate subdirectories that hold an eval measure. The page
+ * opens with how to run it again ({@link RunRecord}) and the results ({@link ResultsTable}).
+ * Charts render headless ({@link Plots} sets {@code java.awt.headless=true}).
  */
 @Command(name = "report", mixinStandardHelpOptions = true,
     description = "Draw a run directory's training curves and eval results: RUN_DIR/report/*.png "
-        + "and one self-contained RUN_DIR/report.html; prints the HTML's path.")
+        + "and one self-contained RUN_DIR/report.html; prints the HTML's path.",
+    footerHeading = "%nExamples:%n",
+    footer = {"  rlhf4j report runs/demo",
+        "  rlhf4j report runs/x/ppo --smoothing 0"})
 public final class ReportCommand implements Callable<Integer> {
   static final String METRICS_FILE = "metrics.jsonl";
   static final String FIGURE_DIRECTORY = "report";
@@ -42,6 +52,9 @@ public final class ReportCommand implements Callable<Integer> {
    * label ({@code "sft"}, {@code "ppo"}, ...), drawn as a section of the page when present.
    */
   public static final String SAMPLES_FILE = "samples.jsonl";
+  /** A sample's completion: {@code {"text": ..., "gold_reward": ...}} (or the text alone). */
+  public static final String SAMPLE_TEXT = "text";
+  public static final String SAMPLE_GOLD = "gold_reward";
 
   @Parameters(paramLabel = "RUN_DIR",
       description = "The run directory; its subdirectories (sft, rm, dpo, ppo, ...) each hold a "
@@ -50,13 +63,10 @@ public final class ReportCommand implements Callable<Integer> {
 
   @Option(names = "--smoothing", paramLabel = "W", defaultValue = "0.6",
       description = "Weight of the past in the EMA drawn over each raw training curve, in [0, 1); "
-          + "0 draws the raw curves only (default: ${DEFAULT-VALUE}, TensorBoard's).")
+          + "0 draws the raw curves only. Default: ${DEFAULT-VALUE}, TensorBoard's.")
   double smoothing;
 
   @Spec CommandSpec spec;
-
-  /** One stage directory's metrics. */
-  private record StageRun(String directory, TrainingStage stage, MetricsSeries metrics) {}
 
   @Override
   public Integer call() throws IOException {
@@ -64,45 +74,54 @@ public final class ReportCommand implements Callable<Integer> {
       throw new UserInputException("--smoothing: expected an EMA weight in [0, 1), got "
           + smoothing);
     }
-    // 1. find the stages and the eval reports
+    // 1. find the stages, the eval reports and what trained each evaluated model
     List<StageRun> stages = readStages();
-    List<EvalReport> evals = readEvals();
-    // 2. draw each stage's curves
+    List<EvaluatedModel> models = EvaluatedModel.of(readEvals(), stages);
+    RunRecord record = RunRecord.read(runDir, stages);
     Path figures = runDir.resolve(FIGURE_DIRECTORY);
     Files.createDirectories(figures);
+    // 2. how to run it again, then what came out
     HtmlReport html = new HtmlReport("rlhf4j report: " + runDir.toAbsolutePath().normalize()
-        .getFileName(), summary(stages, evals));
-    for (StageRun run : stages) {
-      drawStage(run, figures, html);
+        .getFileName()).facts("", record.header());
+    record.addStageTable(html);
+    if (!models.isEmpty()) {
+      ResultsTable.addTo(html, models);
     }
-    // 3. the reward–KL and reward–diversity frontiers and the table of eval results
-    List<Plots.FrontierPoint> points = frontier(evals, EvalReport.KL);
+    // 3. the reward–KL and reward–diversity frontiers, and samples
+    List<Plots.FrontierPoint> points = frontier(models, EvalReport.KL);
     if (!points.isEmpty()) {
       Path png = figures.resolve("frontier.png");
       Plots.frontier(png, "Gold reward against KL to the reference", "KL(π‖π_ref) (nats)",
           points);
-      html.figure("Reward–KL frontier", png, "Each eval report's mean gold reward against its "
-          + "sequence KL(π‖π_ref), with 95% intervals on both; up and to the left is better."
+      html.figure("Reward–KL frontier", png, "Each evaluated model's mean gold reward against "
+          + "its sequence KL(π‖π_ref), with 95% intervals on both; up and to the left is better."
           + DEGRADED_NOTE);
     }
-    List<Plots.FrontierPoint> diversity = frontier(evals, EvalReport.DISTINCT2);
+    List<Plots.FrontierPoint> diversity = frontier(models, EvalReport.DISTINCT2);
     if (!diversity.isEmpty()) {
       Path png = figures.resolve("frontier-distinct2.png");
       Plots.frontier(png, "Gold reward against distinct-2", "distinct-2 (distinct word pairs / "
           + "word pairs)", diversity);
-      html.figure("Reward–diversity frontier", png, "Each eval report's mean gold reward "
+      html.figure("Reward–diversity frontier", png, "Each evaluated model's mean gold reward "
           + "against the distinct-2 of its completions (with the reward's 95% interval); up and "
           + "to the right is better. A policy that wins by repeating one phrase (mode collapse) "
           + "sits far left." + DEGRADED_NOTE);
     }
-    if (!evals.isEmpty()) {
-      evalTable(evals, html);
-    }
-    List<HtmlReport.Sample> samples = readSamples();
+    List<HtmlReport.Sample> samples = readSamples(models, stages);
     if (!samples.isEmpty()) {
-      html.samples("Sample completions of the same held-out prompts", samples);
+      html.samples("Sample completions of the same held-out prompts", "Each completion with "
+          + "its gold reward: the labeler's score of the prompt and the completion together, "
+          + "as the evaluation scores them. Control characters show as escapes (\\r, \\n).",
+          samples);
     }
-    // 4. the page
+    // 4. each stage's curves
+    for (StageRun run : stages) {
+      if (run.charted()) {
+        drawStage(run, figures, html);
+      }
+    }
+    // 5. the page
+    html.footer(footer(record, models));
     Path page = runDir.resolve(HTML_FILE);
     html.write(page);
     PrintWriter out = spec.commandLine().getOut();
@@ -118,11 +137,16 @@ public final class ReportCommand implements Callable<Integer> {
           + "dpo, ppo) hold " + METRICS_FILE);
     }
     List<StageRun> stages = new ArrayList<>();
-    for (Path dir : subdirectories()) {
-      Path file = dir.resolve(METRICS_FILE);
-      if (Files.isRegularFile(file)) {
-        MetricsSeries metrics = MetricsSeries.read(file);
-        stages.add(new StageRun(dir.getFileName().toString(), TrainingStage.of(metrics), metrics));
+    List<StageRun> deeper = new ArrayList<>();
+    for (Path dir : subdirectories(runDir)) {
+      if (Files.isRegularFile(dir.resolve(METRICS_FILE))) {
+        stages.add(stage(dir));
+      } else {
+        for (Path sub : subdirectories(dir)) {
+          if (Files.isRegularFile(sub.resolve(METRICS_FILE))) {
+            deeper.add(stage(sub));
+          }
+        }
       }
     }
     if (stages.isEmpty()) {
@@ -134,13 +158,23 @@ public final class ReportCommand implements Callable<Integer> {
       throw new UserInputException(runDir + ": no " + METRICS_FILE + " holds a numeric metric "
           + "yet; expected lines such as {\"step\": 1, \"time\": ..., \"train/loss\": 2.3}");
     }
-    stages.sort(Comparator.comparing(StageRun::stage).thenComparing(StageRun::directory));
+    Comparator<StageRun> order = Comparator.comparing(StageRun::stage)
+        .thenComparing(StageRun::directory);
+    stages.sort(order);
+    deeper.sort(order);
+    stages.addAll(deeper);
     return stages;
+  }
+
+  private StageRun stage(Path dir) throws IOException {
+    MetricsSeries metrics = MetricsSeries.read(dir.resolve(METRICS_FILE));
+    String relative = runDir.relativize(dir).toString().replace('\\', '/');
+    return new StageRun(relative, TrainingStage.of(metrics), metrics, StageRun.readConfig(dir));
   }
 
   private List<EvalReport> readEvals() throws IOException {
     List<Path> candidates = new ArrayList<>(jsonFiles(runDir));
-    for (Path dir : subdirectories()) {
+    for (Path dir : subdirectories(runDir)) {
       candidates.addAll(jsonFiles(dir));
     }
     List<EvalReport> evals = new ArrayList<>();
@@ -152,23 +186,24 @@ public final class ReportCommand implements Callable<Integer> {
     return evals;
   }
 
-  private List<HtmlReport.Sample> readSamples() throws IOException {
+  /** The samples, each completion under its model's name, in the file's order. */
+  private List<HtmlReport.Sample> readSamples(List<EvaluatedModel> models, List<StageRun> stages)
+      throws IOException {
     Path file = runDir.resolve(SAMPLES_FILE);
     if (!Files.isRegularFile(file)) {
       return List.of();
     }
-    com.fasterxml.jackson.databind.ObjectMapper json =
-        new com.fasterxml.jackson.databind.ObjectMapper();
+    ObjectMapper json = new ObjectMapper();
     List<HtmlReport.Sample> samples = new ArrayList<>();
-    List<String> lines = Files.readAllLines(file, java.nio.charset.StandardCharsets.UTF_8);
+    List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
     for (int i = 0; i < lines.size(); i++) {
       if (lines.get(i).isBlank()) {
         continue;
       }
-      com.fasterxml.jackson.databind.JsonNode line;
+      JsonNode line;
       try {
         line = json.readTree(lines.get(i));
-      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      } catch (JsonProcessingException e) {
         throw new UserInputException(file + ":" + (i + 1) + ": malformed JSON ("
             + e.getOriginalMessage() + "); expected {\"prompt\": ..., \"sft\": ..., ...}");
       }
@@ -176,10 +211,16 @@ public final class ReportCommand implements Callable<Integer> {
         throw new UserInputException(file + ":" + (i + 1) + ": expected an object with a text "
             + "\"prompt\" and one completion per model");
       }
-      Map<String, String> completions = new LinkedHashMap<>();
+      List<HtmlReport.Completion> completions = new ArrayList<>();
       line.fields().forEachRemaining(f -> {
         if (!f.getKey().equals("prompt")) {
-          completions.put(f.getKey(), f.getValue().asText());
+          // {"text": ..., "gold_reward": ...}, or the text alone (written before the score was)
+          JsonNode v = f.getValue();
+          JsonNode gold = v.path(SAMPLE_GOLD);
+          completions.add(new HtmlReport.Completion(
+              EvaluatedModel.nameOf(f.getKey(), models, stages),
+              v.isObject() ? v.path(SAMPLE_TEXT).asText() : v.asText(),
+              gold.isNumber() ? OptionalDouble.of(gold.asDouble()) : OptionalDouble.empty()));
         }
       });
       samples.add(new HtmlReport.Sample(line.get("prompt").asText(), completions));
@@ -187,8 +228,8 @@ public final class ReportCommand implements Callable<Integer> {
     return samples;
   }
 
-  private List<Path> subdirectories() throws IOException {
-    try (Stream<Path> children = Files.list(runDir)) {
+  private static List<Path> subdirectories(Path dir) throws IOException {
+    try (Stream<Path> children = Files.list(dir)) {
       return children.filter(Files::isDirectory).filter(p -> !hidden(p)).sorted().toList();
     }
   }
@@ -204,33 +245,16 @@ public final class ReportCommand implements Callable<Integer> {
     return p.getFileName().toString().startsWith(".");
   }
 
-  private Map<String, String> summary(List<StageRun> stages, List<EvalReport> evals) {
-    Map<String, String> summary = new LinkedHashMap<>();
-    summary.put("run directory", runDir.toAbsolutePath().normalize().toString());
-    for (StageRun run : stages) {
-      summary.put(run.directory() + "/" + METRICS_FILE, describe(run));
-    }
-    summary.put("eval reports", evals.isEmpty() ? "none found"
-        : evals.stream().map(e -> e.label() + ".json").collect(Collectors.joining(", ")));
-    summary.put("smoothing", smoothing == 0 ? "none" : "EMA with weight " + smoothing
-        + " drawn over each raw (faint) curve");
-    return summary;
-  }
-
-  private static String describe(StageRun run) {
-    double lastStep = run.metrics().lastStep();
-    if (Double.isNaN(lastStep)) {
-      return run.stage().displayName + ", no numeric metric yet";
-    }
-    String text = run.stage().displayName + ", up to step " + Decimals.format(lastStep);
-    Optional<Series> key = run.metrics().get(run.stage().keyMetric).filter(s -> s.size() > 0);
-    if (key.isPresent()) {
-      text += ", last " + key.get().name() + " " + Decimals.format(key.get().last());
-    }
-    if (run.stage() == TrainingStage.OTHER) {
-      text += " (metrics not recognised: " + String.join(", ", run.metrics().names()) + ")";
-    }
-    return text;
+  /** The run's timings and hashes, then where the page's data came from. */
+  private Map<String, Cell> footer(RunRecord record, List<EvaluatedModel> models) {
+    Map<String, Cell> footer = new LinkedHashMap<>(record.footer());
+    footer.put("eval reports", Cell.of(models.isEmpty() ? "none found"
+        : models.stream().map(m -> m.report().label() + ".json")
+            .collect(Collectors.joining(", "))));
+    footer.put("smoothing", Cell.of(smoothing == 0 ? "none" : "EMA with weight "
+        + Decimals.format(smoothing) + " drawn over each raw (faint) training curve"));
+    footer.put("run directory", Cell.code(runDir.toAbsolutePath().normalize().toString()));
+    return footer;
   }
 
   private void drawStage(StageRun run, Path figures, HtmlReport html) throws IOException {
@@ -253,33 +277,10 @@ public final class ReportCommand implements Callable<Integer> {
   /** What a frontier's caption says about points marked as degraded. */
   private static final String DEGRADED_NOTE = " A point marked" + EvalReport.DEGRADED_MARK
       + " writes worse than its baseline (more invalid text, fewer real words or less than half "
-      + "its distinct-2: the text_quality row of the table).";
+      + "its distinct-2: the text column of the results).";
 
-  private static List<Plots.FrontierPoint> frontier(List<EvalReport> evals, String x) {
-    return evals.stream().map(e -> e.frontierPoint(x)).flatMap(Optional::stream).toList();
-  }
-
-  private static void evalTable(List<EvalReport> evals, HtmlReport html) {
-    List<String> measures = new ArrayList<>(evals.stream().flatMap(e -> e.measures().stream())
-        .distinct().toList());
-    // the verdict on the text first: a win by destroying text must not hide below the numbers
-    if (measures.remove(EvalReport.TEXT_QUALITY)) {
-      measures.add(0, EvalReport.TEXT_QUALITY);
-    }
-    List<String> header = new ArrayList<>();
-    header.add("measure");
-    evals.forEach(e -> header.add(e.label() + ".json"
-        + (e.textDegraded() ? " \u26a0 text degraded" : "")));
-    List<List<String>> rows = new ArrayList<>();
-    for (String measure : measures) {
-      List<String> row = new ArrayList<>();
-      row.add(measure);
-      evals.forEach(e -> row.add(e.cell(measure)));
-      rows.add(row);
-    }
-    long degraded = evals.stream().filter(EvalReport::textDegraded).count();
-    html.table("Eval reports (value [95% interval])" + (degraded == 0 ? ""
-        : "; \u26a0 " + degraded + " of " + evals.size() + " write worse than their baseline"),
-        header, rows);
+  private static List<Plots.FrontierPoint> frontier(List<EvaluatedModel> models, String x) {
+    return models.stream().map(m -> m.report().frontierPoint(m.name(), x))
+        .flatMap(Optional::stream).toList();
   }
 }

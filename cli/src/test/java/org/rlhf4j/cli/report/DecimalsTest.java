@@ -14,6 +14,10 @@ class DecimalsTest {
     assertEquals("12.35", Decimals.format(12.345678));
     assertEquals("1235", Decimals.format(1234.5678));
     assertEquals("1.235e-05", Decimals.format(1.2345e-5));
+    assertEquals("0.0006", Decimals.format(6e-4), "not 0.00060 from Double.toString's 6.0E-4");
+    assertEquals("0.4230", Decimals.format(0.42303984), "a zero the rounding gives is a digit");
+    assertEquals("0.423", Decimals.format(0.42303984, 3));
+    assertEquals("1.23e-05", Decimals.format(1.2345e-5, 3));
     assertEquals("NaN", Decimals.format(Double.NaN));
   }
 }

@@ -98,6 +98,19 @@ class PlotsTest {
         .get("ppo"), "a mark after the label keeps the point in its method's sweep");
   }
 
+  @Test
+  void modelsNamedForPeopleFormTheirMethodsSweep() {
+    FrontierPoint sft = point("SFT", 0);
+    FrontierPoint ppo = point("PPO KL coef = 0.3", 9);
+    FrontierPoint ppoHighKl = point("PPO KL coef = 0.8 (text degraded)", 4);
+    FrontierPoint dpo = point("DPO β = 0.1", 6);
+    FrontierPoint dpoHighBeta = point("DPO β = 2", 1);
+    var sweeps = Plots.sweeps(List.of(sft, ppo, ppoHighKl, dpo, dpoHighBeta));
+    assertEquals(List.of("DPO", "PPO"), List.copyOf(sweeps.keySet()), sweeps.toString());
+    assertEquals(List.of(ppoHighKl, ppo), sweeps.get("PPO"));
+    assertEquals(List.of(dpoHighBeta, dpo), sweeps.get("DPO"));
+  }
+
   private static FrontierPoint point(String label, double kl) {
     return new FrontierPoint(label, kl, Double.NaN, Double.NaN, 0.1, Double.NaN, Double.NaN);
   }
