@@ -105,7 +105,6 @@ final class RemoteScorerProxy {
 
   /** The node is ready: batches out, scored batches in. */
   private static final class Scoring {
-    private final ActorContext<Object> context;
     private final String nodeId;
     private final ActorRef<Object> scorer;
     private final Roles roles;
@@ -114,7 +113,6 @@ final class RemoteScorerProxy {
     private final Map<Long, Integer> held = new LinkedHashMap<>();
 
     Scoring(ActorContext<Object> context, String nodeId, ActorRef<Object> scorer, Roles roles) {
-      this.context = context;
       this.nodeId = nodeId;
       this.scorer = scorer;
       this.roles = roles;
