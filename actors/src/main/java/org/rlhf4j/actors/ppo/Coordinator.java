@@ -313,7 +313,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
           .append(o.stage == Stage.GENERATING ? " generating on " + o.worker : " scoring or in "
               + "the learner");
     }
-    return fail(new PipelineFailedException("no policy update for "
+    return fail(new PipelineStalledException("no policy update for "
         + settings.bounds().stallTimeout().toSeconds() + " s (rlhf4j.async.stall-timeout-seconds)"
         + "; outstanding: " + (busy.length() == 0 ? "nothing" : busy) + "; idle workers: "
         + idle.keySet()));

@@ -168,6 +168,15 @@ public final class PpoPipeline {
     // held for the whole run: a second process, or another kind of run, is refused
     try (RunDirectory claimed = RunDirectory.claim(out, RunDirectory.PPO, spec.resume())) {
       return runClaimed(spec, progress, notices, credits, copies, promptsPerWork, listen);
+    } catch (PipelineStalledException e) {
+      String missing = listen == null ? "" : (c.async().workers() == 0
+          ? "; this learner has no rollout workers of its own: did a rollout node join?" : "")
+          + (c.async().localScorer() ? ""
+              : "; this learner has no scorer of its own: did a scorer node join?");
+      if (missing.isEmpty()) {
+        throw e;
+      }
+      throw new PipelineStalledException(e.getMessage() + missing);
     }
   }
 

@@ -1,11 +1,14 @@
 package org.rlhf4j.actors.ppo;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -64,6 +67,19 @@ class ScorerNodeRunTest {
       NodeRuns.stop(sampler);
       NodeRuns.stop(scorer);
     }
+  }
+
+  @Test
+  void aLearnerWithoutAScorerWhomNoScorerNodeJoinsStopsAtItsStallTimeoutSayingWhatIsMissing()
+      throws Exception {
+    CompletableFuture<PpoPipeline.Outcome> run = NodeRuns.learner(TinyRun.config(
+        "async { local-scorer = false, stall-timeout-seconds = 2 }, ppo.iterations = 2"),
+        dir.resolve("alone"), NodeRuns.freePort());
+    ExecutionException e = assertThrows(ExecutionException.class,
+        () -> run.get(60, TimeUnit.SECONDS));
+    assertInstanceOf(PipelineStalledException.class, e.getCause());
+    assertTrue(e.getCause().getMessage().contains("no scorer of its own: did a scorer node "
+        + "join?"), e.getCause().getMessage());
   }
 
   /**
