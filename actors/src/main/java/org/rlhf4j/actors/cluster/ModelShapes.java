@@ -10,10 +10,11 @@ import org.rlhf4j.model.kernels.Kernels;
 import org.rlhf4j.protocol.pb.ModelShape;
 
 /** A model's shape on the wire and back: a node builds the same parameter layout as the learner. */
-final class ModelShapes {
+public final class ModelShapes {
   private ModelShapes() {}
 
-  static ModelShape of(Gpt model) {
+  /** The shape of {@code model}. */
+  public static ModelShape of(Gpt model) {
     ModelConfig m = model.config();
     ModelShape.Builder b = ModelShape.newBuilder().setVocabSize(m.vocabSize())
         .setContextLength(m.contextLength()).setDModel(m.dModel())

@@ -2,11 +2,9 @@ package org.rlhf4j.actors.cluster;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.function.Consumer;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorRefResolver;
@@ -15,10 +13,7 @@ import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.rlhf4j.config.ModelConfig;
 import org.rlhf4j.model.Gpt;
-import org.rlhf4j.model.Head;
-import org.rlhf4j.model.kernels.Kernels;
 import org.rlhf4j.protocol.pb.NodeHello;
 import org.rlhf4j.protocol.pb.PromptBatch;
 import org.rlhf4j.protocol.pb.RolloutBatch;
@@ -97,11 +92,7 @@ public final class RolloutNode {
 
     private Behavior<Object> setUp(RolloutSetup setup) {
       joined.tell(JoiningNode.Joined.INSTANCE);
-      Set<Head> heads = EnumSet.noneOf(Head.class);
-      setup.getModelHeadsList().forEach(h -> heads.add(Head.valueOf(h)));
-      Gpt model = new Gpt(new ModelConfig(setup.getVocabSize(), setup.getContextLength(),
-          setup.getDModel(), setup.getLayers(), setup.getAttentionHeads(), setup.getLayerNormEpsilon()),
-          heads, Kernels.named(setup.getKernels()));
+      Gpt model = ModelShapes.model(setup.getPolicy(), setup.getKernels());
       SamplingSettings sampling = new SamplingSettings(setup.getTemperature(), 0, 1.0, false,
           setup.getResponseLength(), setup.getStopIdsList().stream().mapToInt(i -> i).toArray());
       Map<String, ActorRef<NodeWorker.Command>> children = new HashMap<>();

@@ -24,9 +24,9 @@ import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.rlhf4j.actors.cluster.ClusterNodeConfig;
+import org.rlhf4j.actors.cluster.ModelShapes;
 import org.rlhf4j.actors.cluster.NodeGateway;
 import org.rlhf4j.config.ConfigLoader;
-import org.rlhf4j.config.ModelConfig;
 import org.rlhf4j.config.RlhfConfig;
 import org.rlhf4j.learner.MetricsLog;
 import org.rlhf4j.learner.ProgressListener;
@@ -320,16 +320,10 @@ public final class PpoPipeline {
 
   /** What a rollout node needs to sample as the local workers do. */
   private static RolloutSetup setup(Spec spec) {
-    ModelConfig m = spec.policyModel().config();
-    RolloutSetup.Builder b = RolloutSetup.newBuilder().setVocabSize(m.vocabSize())
-        .setContextLength(m.contextLength()).setDModel(m.dModel())
-        .setAttentionHeads(m.heads()).setLayers(m.layers())
-        .setLayerNormEpsilon(m.layerNormEpsilon())
+    return RolloutSetup.newBuilder().setPolicy(ModelShapes.of(spec.policyModel()))
         .setTemperature(spec.config().ppo().temperature())
         .setResponseLength(spec.config().ppo().responseLength()).addStopIds(spec.eosId())
-        .setPadId(spec.padId()).setKernels(spec.kernels());
-    spec.policyModel().heads().forEach(h -> b.addModelHeads(h.name()));
-    return b.build();
+        .setPadId(spec.padId()).setKernels(spec.kernels()).build();
   }
 
   private static Coordinator.Roles roles(Spec spec, LearnerRecorder recorder,

@@ -155,9 +155,8 @@ final class SampleMessages {
   }
 
   static RolloutSetup rolloutSetup() {
-    return RolloutSetup.newBuilder().setVocabSize(8192).setContextLength(128).setDModel(128)
-        .setAttentionHeads(4).setLayers(2).setLayerNormEpsilon(1e-5).setTemperature(0.7)
-        .setResponseLength(16).addStopIds(3).setPadId(0).build();
+    return RolloutSetup.newBuilder().setPolicy(modelShape()).setTemperature(0.7)
+        .setResponseLength(16).addStopIds(3).setPadId(0).setKernels("vector").build();
   }
 
   static ModelShape modelShape(String... heads) {
