@@ -4,7 +4,7 @@ import com.typesafe.config.Config;
 
 /** The whole validated configuration of a run, one record per concern. */
 public record RlhfConfig(RunConfig run, RuntimeConfig runtime, ModelConfig model,
-    TokenizerConfig tokenizer,
+    TokenizerConfig tokenizer, LoraConfig lora,
     OptimizerConfig optimizer, SftConfig sft, RewardConfig reward, DpoConfig dpo, PpoConfig ppo,
     CollectConfig collect, EvalConfig eval, MessageLogConfig log, AsyncConfig async,
     ClusterTlsConfig clusterTls, Config source) {
@@ -26,6 +26,12 @@ public record RlhfConfig(RunConfig run, RuntimeConfig runtime, ModelConfig model
         s.doubleIn("rlhf4j.model.layer-norm-epsilon", 0, false, 1, true)));
     TokenizerConfig tokenizer = s.section("rlhf4j.tokenizer", () -> new TokenizerConfig(
         s.oneOf("rlhf4j.tokenizer.kind", "byte", "bpe")));
+    LoraConfig lora = s.section("rlhf4j.lora", () -> new LoraConfig(
+        s.bool("rlhf4j.lora.enabled"),
+        s.intIn("rlhf4j.lora.rank", 1, 1 << 16),
+        s.doubleIn("rlhf4j.lora.alpha", 0, false, 1e6, true),
+        s.doubleIn("rlhf4j.lora.dropout", 0, true, 1, false),
+        s.listOf("rlhf4j.lora.target-modules", LoraConfig.MODULES.toArray(String[]::new))));
     OptimizerConfig optimizer = s.section("rlhf4j.optimizer", () -> new OptimizerConfig(
         s.doubleIn("rlhf4j.optimizer.learning-rate", 0, false, 1, true),
         s.oneOf("rlhf4j.optimizer.schedule", "constant", "linear", "cosine"),
@@ -124,7 +130,7 @@ public record RlhfConfig(RunConfig run, RuntimeConfig runtime, ModelConfig model
         s.string("rlhf4j.cluster.tls.key-store-password-env"),
         s.string("rlhf4j.cluster.tls.trust-store-password-env")));
     s.requireAllRead();
-    return new RlhfConfig(run, runtime, model, tokenizer, optimizer, sft, reward, dpo, ppo, collect, eval,
+    return new RlhfConfig(run, runtime, model, tokenizer, lora, optimizer, sft, reward, dpo, ppo, collect, eval,
         log, async, clusterTls, resolved);
   }
 }

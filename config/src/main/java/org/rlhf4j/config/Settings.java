@@ -60,6 +60,27 @@ final class Settings {
     return v;
   }
 
+  /** A list of strings, each one of {@code allowed}; at least one. */
+  java.util.List<String> listOf(String key, String... allowed) {
+    java.util.List<String> v;
+    try {
+      read.add(key);
+      v = config.getStringList(key);
+    } catch (ConfigException e) {
+      throw invalid(key, "expected a list of strings, got " + render(key));
+    }
+    if (v.isEmpty()) {
+      throw invalid(key, "expected at least one of " + String.join(", ", allowed));
+    }
+    for (String item : v) {
+      if (!Arrays.asList(allowed).contains(item)) {
+        throw invalid(key, "\"" + item + "\" is not allowed: expected some of "
+            + String.join(", ", allowed));
+      }
+    }
+    return java.util.List.copyOf(v);
+  }
+
   boolean bool(String key) {
     try {
       read.add(key);

@@ -55,6 +55,12 @@ public final class ForwardPass {
     return lnf;
   }
 
+  /**
+   * One adapter's forward: its input (dropped out while training), the dropout's keep mask
+   * scaled by 1/(1 − p) or null, and {@code u = scale · input · Aᵀ}, (N, r).
+   */
+  record AdapterActivations(INDArray input, INDArray keep, INDArray u) {}
+
   /** What one block's forward keeps for its backward; also the decoder's reusable buffers. */
   static final class BlockActivations {
     INDArray ln1; // (N, C)
@@ -72,6 +78,9 @@ public final class ForwardPass {
     INDArray ln2Rstd; // (N)
     INDArray fc; // (N, 4C)
     INDArray gelu; // (N, 4C)
+    // per adapted linear layer (GptLayout.LINEARS order), what its adapter's backward needs
+    final AdapterActivations[] adapters = new AdapterActivations[GptLayout.LINEARS.size()];
+    long dropoutSeed; // the training pass's dropout masks derive from it
 
     /**
      * Buffers for a (B, T) pass attending over S keys; {@code k} and {@code v} are allocated only

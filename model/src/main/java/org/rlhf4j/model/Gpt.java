@@ -4,20 +4,25 @@ import static org.nd4j.linalg.indexing.NDArrayIndex.all;
 import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
 import static org.nd4j.linalg.indexing.NDArrayIndex.point;
 
+import java.util.Arrays;
 import java.util.EnumSet;
+import java.util.Optional;
 import java.util.Set;
+import java.util.SplittableRandom;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.rlhf4j.config.LoraConfig;
 import org.rlhf4j.config.ModelConfig;
+import org.rlhf4j.model.ForwardPass.AdapterActivations;
 import org.rlhf4j.model.ForwardPass.BlockActivations;
 import org.rlhf4j.model.kernels.Kernels;
 
 /**
  * A GPT-2 decoder-only transformer: token + learned position embeddings, pre-LayerNorm blocks
  * (causal self-attention, 4× tanh-GELU MLP), final LayerNorm, LM head tied to the token embedding,
- * optional value and reward heads (the reward pooled as {@link RewardPooling} says). Stateless:
- * parameters come in a {@link ParameterStore}.
+ * optional value and reward heads (the reward pooled as {@link RewardPooling} says), optional
+ * LoRA adapters ({@link LoraConfig}). Stateless: parameters come in a {@link ParameterStore}.
  */
 public final class Gpt {
   private final ModelConfig config;
@@ -25,6 +30,9 @@ public final class Gpt {
   private final Kernels kernels;
   private final ParameterLayout layout;
   private final RewardPooling rewardPooling;
+  private final LoraConfig lora; // null: no adapters
+  private final boolean adaptersOn; // false: the base model, adapters ignored
+  private final boolean dropoutOn; // adapter dropout, in training passes only
 
   /** A model whose reward head, if any, reads the last real token. */
   public Gpt(ModelConfig config, Set<Head> heads, Kernels kernels) {
@@ -32,11 +40,103 @@ public final class Gpt {
   }
 
   public Gpt(ModelConfig config, Set<Head> heads, Kernels kernels, RewardPooling rewardPooling) {
+    this(config, heads, kernels, rewardPooling, null);
+  }
+
+  /** A model with {@code lora}'s adapters when it is non-null and enabled. */
+  public Gpt(ModelConfig config, Set<Head> heads, Kernels kernels, RewardPooling rewardPooling,
+      LoraConfig lora) {
+    this(config, heads.isEmpty() ? EnumSet.noneOf(Head.class) : EnumSet.copyOf(heads), kernels,
+        rewardPooling, lora != null && lora.enabled() ? lora : null, true, false);
+  }
+
+  private Gpt(ModelConfig config, EnumSet<Head> heads, Kernels kernels,
+      RewardPooling rewardPooling, LoraConfig lora, boolean adaptersOn, boolean dropoutOn) {
     this.config = config;
-    this.heads = heads.isEmpty() ? EnumSet.noneOf(Head.class) : EnumSet.copyOf(heads);
+    this.heads = heads;
     this.kernels = kernels;
-    this.layout = GptLayout.of(config, this.heads);
+    this.layout = GptLayout.of(config, heads, lora);
     this.rewardPooling = rewardPooling;
+    this.lora = lora;
+    this.adaptersOn = adaptersOn && lora != null;
+    this.dropoutOn = dropoutOn && this.adaptersOn && lora.dropout() > 0;
+  }
+
+  /** The adapters' settings, when this model has adapters. */
+  public Optional<LoraConfig> lora() {
+    return Optional.ofNullable(lora);
+  }
+
+  /**
+   * The same model with its adapters switched off: the frozen base, reading the same store. It is
+   * LoRA's reference for the KL and for DPO, so that policy and reference are one set of weights.
+   */
+  public Gpt withoutAdapters() {
+    return new Gpt(config, heads, kernels, rewardPooling, lora, false, false);
+  }
+
+  /** The same model with adapter dropout on, for passes whose backward trains the adapters. */
+  public Gpt forTraining() {
+    return new Gpt(config, heads, kernels, rewardPooling, lora, adaptersOn, true);
+  }
+
+  /** This model without adapters: the layout of {@link #merged}. */
+  public Gpt base() {
+    return new Gpt(config, heads, kernels, rewardPooling, null, false, false);
+  }
+
+  /**
+   * The tensors an optimizer updates, as a view of {@code p}: everything without adapters; with
+   * them, only the heads and the adapters (a contiguous run at the end of the layout).
+   */
+  public ParameterStore trainable(ParameterStore p) {
+    String first = GptLayout.firstTrainable(layout);
+    return first == null ? p : p.suffix(first);
+  }
+
+  /** The layout of {@link #trainable}. */
+  public ParameterLayout trainableLayout() {
+    String first = GptLayout.firstTrainable(layout);
+    return first == null ? layout : layout.suffix(first);
+  }
+
+  /**
+   * {@code base} (this model's layout without adapters) plus fresh adapters, seeded: A from
+   * PEFT's uniform, B zero, so the result computes exactly what {@code base} does.
+   */
+  public ParameterStore withFreshAdapters(ParameterStore base, long seed) {
+    ParameterStore out = ParameterStore.zeros(layout, base.dtype());
+    for (ParameterSpec s : base.layout().specs()) {
+      out.get(s.name()).assign(base.get(s.name()));
+    }
+    ParameterInit.adapters(out, seed);
+    return out;
+  }
+
+  /**
+   * {@code p} with every adapter folded into its layer, {@code W + (α/r)·Aᵀ·Bᵀ} in Conv1D's
+   * (in, out) layout, as a store of {@link #base()}'s layout: sampling from it costs nothing
+   * extra per token. Without adapters, a copy of {@code p}.
+   */
+  public ParameterStore merged(ParameterStore p) {
+    ParameterStore out = ParameterStore.zeros(GptLayout.of(config, heads), p.dtype());
+    for (ParameterSpec s : out.layout().specs()) {
+      out.get(s.name()).assign(p.get(s.name()));
+    }
+    if (lora != null) {
+      for (int l = 0; l < config.layers(); l++) {
+        for (GptLayout.Linear linear : GptLayout.LINEARS) {
+          if (lora.targets(linear.path())) {
+            String module = GptLayout.block(l) + linear.path();
+            INDArray a = p.get(GptLayout.loraA(module)); // (r, in)
+            INDArray bUp = p.get(GptLayout.loraB(module)); // (out, r)
+            out.get(module + ".weight").addi(a.transpose().mmul(bUp.transpose())
+                .muli(lora.scale()));
+          }
+        }
+      }
+    }
+    return out;
   }
 
   /** How {@link Output#REWARDS} pools the reward head's per-token scores. */
@@ -94,8 +194,10 @@ public final class Gpt {
     INDArray[] inputs = new INDArray[config.layers() + 1];
     BlockActivations[] blocks = new BlockActivations[config.layers()];
     inputs[0] = x;
+    long dropoutSeed = dropoutOn ? Arrays.hashCode(batch.ids()) * 31L + b : 0;
     for (int l = 0; l < config.layers(); l++) {
       blocks[l] = BlockActivations.allocate(dt, config, b, t, t, true);
+      blocks[l].dropoutSeed = dropoutSeed * 1_000_003L + l;
       inputs[l + 1] = Nd4j.create(dt, n, c);
       blockForward(p, l, inputs[l], blocks[l], b, t, mask, -1, inputs[l + 1]);
     }
@@ -127,33 +229,36 @@ public final class Gpt {
     // 1. heads
     INDArray dlnf = Nd4j.zeros(dt, n, c); // (N, C)
     if (dlogits != null && pass.logitRows == null) {
-      kernels.matmulTransposedBackward(dlnf, grads.get("wte.weight"), dlogits, pass.lnf,
+      kernels.matmulTransposedBackward(dlnf, grad(grads, "wte.weight"), dlogits, pass.lnf,
           p.get("wte.weight"));
     } else if (dlogits != null && pass.logitRows.length > 0) {
       INDArray drows = Nd4j.zeros(dt, pass.logitRows.length, c); // (M, C)
-      kernels.matmulTransposedBackward(drows, grads.get("wte.weight"), dlogits, pass.lnfRows,
+      kernels.matmulTransposedBackward(drows, grad(grads, "wte.weight"), dlogits, pass.lnfRows,
           p.get("wte.weight"));
       kernels.embeddingBackward(dlnf, drows, pass.logitRows); // a row scatter-add
     }
     if (dvalues != null) {
       requireHead(Head.VALUE);
       INDArray dv = dvalues.reshape(n, 1); // (N, 1)
-      kernels.matmulTransposedBackward(dlnf, grads.get(Head.VALUE.weightName()), dv, pass.lnf,
+      kernels.matmulTransposedBackward(dlnf, grad(grads, Head.VALUE.weightName()), dv, pass.lnf,
           p.get(Head.VALUE.weightName()));
-      grads.get(Head.VALUE.biasName()).addi(dvalues.sum());
+      INDArray dbias = grad(grads, Head.VALUE.biasName());
+      if (dbias != null) {
+        dbias.addi(dvalues.sum());
+      }
     }
     if (drewards != null && rewardPooling == RewardPooling.SUM) {
       requireHead(Head.REWARD);
       // every real token's score carries its sequence's gradient
       INDArray dtokens = rewardMask(pass.batch, dt).muliColumnVector(drewards.reshape(b, 1))
           .reshape(n, 1); // (N, 1)
-      kernels.matmulTransposedBackward(dlnf, grads.get(Head.REWARD.weightName()), dtokens,
+      kernels.matmulTransposedBackward(dlnf, grad(grads, Head.REWARD.weightName()), dtokens,
           pass.lnf, p.get(Head.REWARD.weightName()));
     } else if (drewards != null) {
       requireHead(Head.REWARD);
       INDArray rows = Nd4j.pullRows(pass.lnf, 1, pass.rewardRows); // (B, C)
       INDArray drows = Nd4j.zeros(dt, b, c); // (B, C)
-      kernels.matmulTransposedBackward(drows, grads.get(Head.REWARD.weightName()),
+      kernels.matmulTransposedBackward(drows, grad(grads, Head.REWARD.weightName()),
           drewards.reshape(b, 1), rows, p.get(Head.REWARD.weightName()));
       for (int i = 0; i < b; i++) {
         dlnf.getRow(pass.rewardRows[i]).addi(drows.getRow(i));
@@ -161,15 +266,19 @@ public final class Gpt {
     }
     // 2. final LayerNorm
     INDArray dx = Nd4j.zeros(dt, n, c); // (N, C)
-    kernels.layerNormBackward(dx, grads.get("ln_f.weight"), grads.get("ln_f.bias"), dlnf,
+    kernels.layerNormBackward(dx, grad(grads, "ln_f.weight"), grad(grads, "ln_f.bias"), dlnf,
         pass.layerInputs[config.layers()], p.get("ln_f.weight"), pass.lnfMean, pass.lnfRstd);
     // 3. blocks, last to first
     for (int l = config.layers() - 1; l >= 0; l--) {
       dx = blockBackward(p, grads, l, pass.layerInputs[l], pass.blocks[l], dx, b, t);
     }
     // 4. embeddings
-    kernels.embeddingBackward(grads.get("wte.weight"), dx, batch.ids());
-    kernels.embeddingBackward(grads.get("wpe.weight"), dx, batch.positions());
+    if (grads.find("wte.weight") != null) {
+      kernels.embeddingBackward(grads.get("wte.weight"), dx, batch.ids());
+    }
+    if (grads.find("wpe.weight") != null) {
+      kernels.embeddingBackward(grads.get("wpe.weight"), dx, batch.positions());
+    }
   }
 
   /** A decoder for incremental generation over {@code batch} rows of up to {@code capacity} tokens. */
@@ -241,6 +350,7 @@ public final class Gpt {
         p.get(h + "ln_1.bias"), eps);
     kernels.matmulForward(a.qkv, a.ln1, p.get(h + "attn.c_attn.weight"),
         p.get(h + "attn.c_attn.bias"));
+    adapterForward(p, a, l, 0, a.ln1, a.qkv, cacheStart < 0);
     INDArray qkv5 = a.qkv.reshape(b, t, 3, nh, hs); // (B, T, 3, NH, HS)
     a.q.assign(headsFirst(qkv5, 0)); // (B, NH, T, HS)
     if (cacheStart < 0) {
@@ -261,14 +371,17 @@ public final class Gpt {
     }
     kernels.matmulForward(a.res2, a.attY, p.get(h + "attn.c_proj.weight"),
         p.get(h + "attn.c_proj.bias"));
+    adapterForward(p, a, l, 1, a.attY, a.res2, cacheStart < 0);
     a.res2.addi(x);
     // MLP
     kernels.layerNormForward(a.ln2, a.ln2Mean, a.ln2Rstd, a.res2, p.get(h + "ln_2.weight"),
         p.get(h + "ln_2.bias"), eps);
     kernels.matmulForward(a.fc, a.ln2, p.get(h + "mlp.c_fc.weight"), p.get(h + "mlp.c_fc.bias"));
+    adapterForward(p, a, l, 2, a.ln2, a.fc, cacheStart < 0);
     kernels.geluForward(a.gelu, a.fc);
     kernels.matmulForward(out, a.gelu, p.get(h + "mlp.c_proj.weight"),
         p.get(h + "mlp.c_proj.bias"));
+    adapterForward(p, a, l, 3, a.gelu, out, cacheStart < 0);
     out.addi(a.res2);
   }
 
@@ -284,20 +397,23 @@ public final class Gpt {
     // MLP: out = res2 + gelu(ln_2(res2) · W_fc + b_fc) · W_proj + b_proj
     INDArray dres2 = dout.dup(); // (N, C)
     INDArray dgelu = Nd4j.zeros(dt, n, 4 * c);
-    kernels.matmulBackward(dgelu, g.get(h + "mlp.c_proj.weight"), g.get(h + "mlp.c_proj.bias"),
+    kernels.matmulBackward(dgelu, grad(g, h + "mlp.c_proj.weight"), grad(g, h + "mlp.c_proj.bias"),
         dout, a.gelu, p.get(h + "mlp.c_proj.weight"));
+    adapterBackward(p, g, a, l, 3, dout, dgelu);
     INDArray dfc = Nd4j.zeros(dt, n, 4 * c);
     kernels.geluBackward(dfc, dgelu, a.fc);
     INDArray dln2 = Nd4j.zeros(dt, n, c);
-    kernels.matmulBackward(dln2, g.get(h + "mlp.c_fc.weight"), g.get(h + "mlp.c_fc.bias"), dfc,
+    kernels.matmulBackward(dln2, grad(g, h + "mlp.c_fc.weight"), grad(g, h + "mlp.c_fc.bias"), dfc,
         a.ln2, p.get(h + "mlp.c_fc.weight"));
-    kernels.layerNormBackward(dres2, g.get(h + "ln_2.weight"), g.get(h + "ln_2.bias"), dln2,
+    adapterBackward(p, g, a, l, 2, dfc, dln2);
+    kernels.layerNormBackward(dres2, grad(g, h + "ln_2.weight"), grad(g, h + "ln_2.bias"), dln2,
         a.res2, p.get(h + "ln_2.weight"), a.ln2Mean, a.ln2Rstd);
     // attention: res2 = x + attention(ln_1(x) · W_attn + b_attn) · W_proj + b_proj
     INDArray dx = dres2.dup();
     INDArray dattY = Nd4j.zeros(dt, n, c);
-    kernels.matmulBackward(dattY, g.get(h + "attn.c_proj.weight"), g.get(h + "attn.c_proj.bias"),
+    kernels.matmulBackward(dattY, grad(g, h + "attn.c_proj.weight"), grad(g, h + "attn.c_proj.bias"),
         dres2, a.attY, p.get(h + "attn.c_proj.weight"));
+    adapterBackward(p, g, a, l, 1, dres2, dattY);
     INDArray dy = dattY.reshape(b, t, nh, hs).permute(0, 2, 1, 3).dup('c'); // (B, NH, T, HS)
     INDArray dq = Nd4j.zeros(dt, b, nh, t, hs);
     INDArray dk = Nd4j.zeros(dt, b, nh, t, hs);
@@ -308,11 +424,90 @@ public final class Gpt {
     dqkv.get(all(), all(), point(1), all(), all()).assign(dk.permute(0, 2, 1, 3));
     dqkv.get(all(), all(), point(2), all(), all()).assign(dv.permute(0, 2, 1, 3));
     INDArray dln1 = Nd4j.zeros(dt, n, c);
-    kernels.matmulBackward(dln1, g.get(h + "attn.c_attn.weight"), g.get(h + "attn.c_attn.bias"),
-        dqkv.reshape(n, 3 * c), a.ln1, p.get(h + "attn.c_attn.weight"));
-    kernels.layerNormBackward(dx, g.get(h + "ln_1.weight"), g.get(h + "ln_1.bias"), dln1, x,
+    INDArray dqkvRows = dqkv.reshape(n, 3 * c);
+    kernels.matmulBackward(dln1, grad(g, h + "attn.c_attn.weight"), grad(g, h + "attn.c_attn.bias"),
+        dqkvRows, a.ln1, p.get(h + "attn.c_attn.weight"));
+    adapterBackward(p, g, a, l, 0, dqkvRows, dln1);
+    kernels.layerNormBackward(dx, grad(g, h + "ln_1.weight"), grad(g, h + "ln_1.bias"), dln1, x,
         p.get(h + "ln_1.weight"), a.ln1Mean, a.ln1Rstd);
     return dx;
+  }
+
+  /**
+   * Adds linear layer {@code slot}'s adapter to its output: {@code out += (α/r)·x·Aᵀ·Bᵀ}, x
+   * dropped out in a training pass ({@code mayDrop}: not the decoder's), keeping what the
+   * backward needs in {@code a}.
+   */
+  private void adapterForward(ParameterStore p, BlockActivations a, int l, int slot, INDArray x,
+      INDArray out, boolean mayDrop) {
+    String module = adaptedModule(l, slot);
+    if (module == null) {
+      return;
+    }
+    INDArray aDown = p.get(GptLayout.loraA(module)); // (r, in)
+    INDArray bUp = p.get(GptLayout.loraB(module)); // (out, r)
+    INDArray input = x;
+    INDArray keep = null;
+    if (dropoutOn && mayDrop) {
+      keep = dropoutKeep(x, a.dropoutSeed * 8 + slot);
+      input = x.mul(keep);
+    }
+    INDArray u = Nd4j.create(x.dataType(), x.size(0), lora.rank()); // (N, r)
+    kernels.matmulTransposedForward(u, input, aDown);
+    u.muli(lora.scale());
+    INDArray delta = out.ulike(); // (N, out)
+    kernels.matmulTransposedForward(delta, u, bUp);
+    out.addi(delta);
+    a.adapters[slot] = new AdapterActivations(input, keep, u);
+  }
+
+  /**
+   * Backward of {@link #adapterForward}: {@code dB += doutᵀ·u}, {@code dA += (α/r)·(dout·B)ᵀ·x}
+   * and {@code dx += (α/r)·dout·B·A}, masked as the forward dropped.
+   */
+  private void adapterBackward(ParameterStore p, ParameterStore g, BlockActivations a, int l,
+      int slot, INDArray dout, INDArray dx) {
+    String module = adaptedModule(l, slot);
+    if (module == null) {
+      return;
+    }
+    AdapterActivations act = a.adapters[slot];
+    INDArray du = act.u().ulike().assign(0); // (N, r)
+    kernels.matmulTransposedBackward(du, grad(g, GptLayout.loraB(module)), dout, act.u(),
+        p.get(GptLayout.loraB(module)));
+    du.muli(lora.scale());
+    INDArray dinput = act.keep() == null ? dx : dx.ulike().assign(0);
+    kernels.matmulTransposedBackward(dinput, grad(g, GptLayout.loraA(module)), du, act.input(),
+        p.get(GptLayout.loraA(module)));
+    if (act.keep() != null) {
+      dx.addi(dinput.muli(act.keep()));
+    }
+  }
+
+  /** Block {@code l}'s layer {@code slot} when it has an adapter in use, else null. */
+  private String adaptedModule(int l, int slot) {
+    if (!adaptersOn) {
+      return null;
+    }
+    String path = GptLayout.LINEARS.get(slot).path();
+    return lora.targets(path) ? GptLayout.block(l) + path : null;
+  }
+
+  /** Inverted dropout's mask shaped as {@code x}: 0 with probability p, else 1/(1 − p), seeded. */
+  private INDArray dropoutKeep(INDArray x, long seed) {
+    double rate = lora.dropout();
+    float kept = (float) (1.0 / (1.0 - rate));
+    SplittableRandom rng = new SplittableRandom(seed);
+    float[] mask = new float[Math.toIntExact(x.length())];
+    for (int i = 0; i < mask.length; i++) {
+      mask[i] = rng.nextDouble() < rate ? 0f : kept;
+    }
+    return Nd4j.createFromArray(mask).castTo(x.dataType()).reshape(x.shape());
+  }
+
+  /** {@code g}'s tensor of that name, or null when it is frozen (not in the gradient's layout). */
+  private static INDArray grad(ParameterStore g, String name) {
+    return g.find(name);
   }
 
   /** Slot {@code which} (0 q, 1 k, 2 v) of {@code (B, T, 3, NH, HS)} as a {@code (B, NH, T, HS)} view. */

@@ -22,7 +22,9 @@ public final class ParameterInit {
     for (ParameterSpec spec : layout.specs()) {
       String name = spec.name();
       INDArray view = store.get(name);
-      if (name.endsWith("ln_1.weight") || name.endsWith("ln_2.weight")
+      if (GptLayout.isAdapter(name)) {
+        initAdapter(store, spec, rng, dtype);
+      } else if (name.endsWith("ln_1.weight") || name.endsWith("ln_2.weight")
           || name.equals("ln_f.weight")) {
         view.assign(1.0);
       } else if (spec.shape().length >= 2) {
@@ -31,6 +33,35 @@ public final class ParameterInit {
       }
     }
     return store;
+  }
+
+  /**
+   * PEFT's adapter start: A from kaiming_uniform(a = √5), that is U(−1/√in, 1/√in); B zero, so
+   * the adapted model starts equal to its base.
+   */
+  static void initAdapter(ParameterStore store, ParameterSpec spec, SplittableRandom rng,
+      DataType dtype) {
+    if (!spec.name().endsWith(".lora_A.weight")) {
+      store.get(spec.name()).assign(0);
+      return;
+    }
+    double bound = 1.0 / Math.sqrt(spec.shape()[1]);
+    float[] values = new float[Math.toIntExact(spec.size())];
+    for (int i = 0; i < values.length; i++) {
+      values[i] = (float) ((2 * rng.nextDouble() - 1) * bound);
+    }
+    store.get(spec.name()).assign(Nd4j.createFromArray(values).castTo(dtype)
+        .reshape(spec.shape()));
+  }
+
+  /** Fresh adapters (A seeded, B zero) for every adapter tensor of {@code store}. */
+  public static void adapters(ParameterStore store, long seed) {
+    SplittableRandom rng = new SplittableRandom(seed);
+    for (ParameterSpec spec : store.layout().specs()) {
+      if (GptLayout.isAdapter(spec.name())) {
+        initAdapter(store, spec, rng, store.dtype());
+      }
+    }
   }
 
   private static INDArray gaussian(SplittableRandom rng, ParameterSpec spec, double std,

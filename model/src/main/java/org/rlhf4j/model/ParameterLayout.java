@@ -64,6 +64,21 @@ public final class ParameterLayout {
     return out;
   }
 
+  /**
+   * The tensors from {@code first} to the end, offsets counted from {@code first}'s: the layout of
+   * {@link ParameterStore#suffix}.
+   */
+  public ParameterLayout suffix(String first) {
+    long start = spec(first).offset();
+    List<ParameterSpec> out = new ArrayList<>();
+    for (ParameterSpec s : specs) {
+      if (s.offset() >= start) {
+        out.add(new ParameterSpec(s.name(), s.shape(), s.offset() - start));
+      }
+    }
+    return new ParameterLayout(out);
+  }
+
   @Override
   public boolean equals(Object o) {
     return o instanceof ParameterLayout l && l.specs.equals(specs);

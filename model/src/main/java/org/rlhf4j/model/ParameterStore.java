@@ -47,6 +47,18 @@ public final class ParameterStore {
     return new ParameterStore(layout, flat.reshape(flat.length()));
   }
 
+  /** The tensors from {@code first} to the end, as a store that views this one's buffer. */
+  public ParameterStore suffix(String first) {
+    ParameterLayout sub = layout.suffix(first);
+    long start = layout.spec(first).offset();
+    return new ParameterStore(sub, flat.get(NDArrayIndex.interval(start, layout.totalSize())));
+  }
+
+  /** The named tensor, or null when this store has none of that name. */
+  public INDArray find(String name) {
+    return views.get(name);
+  }
+
   public ParameterLayout layout() {
     return layout;
   }
