@@ -24,7 +24,7 @@ import org.rlhf4j.model.tokenizer.Tokenizer;
 /**
  * Where a command's starting model comes from: a fresh GPT-2 shaped by {@code rlhf4j.model} with
  * the tokenizer {@code rlhf4j.tokenizer} names, an rlhf4j checkpoint, or a Hugging Face GPT-2
- * directory.
+ * directory; with {@code rlhf4j.lora} on, plus fresh adapters.
  */
 record ModelSource(Gpt gpt, ParameterStore params, Tokenizer tokenizer) {
 
@@ -49,7 +49,7 @@ record ModelSource(Gpt gpt, ParameterStore params, Tokenizer tokenizer) {
             + " tokens");
       }
       MemoryBudget.check(m, heads, "rlhf4j.model");
-      Gpt gpt = new Gpt(m, heads, kernels, pooling(config));
+      Gpt gpt = new Gpt(m, heads, kernels, pooling(config), config.lora());
       return new ModelSource(gpt, gpt.initialParameters(config.run().seed(), DataType.FLOAT),
           tokenizer);
     }
@@ -58,15 +58,16 @@ record ModelSource(Gpt gpt, ParameterStore params, Tokenizer tokenizer) {
       MemoryBudget.check(Gpt2ConfigJson.read(init.resolve("config.json")), heads, init.toString());
     }
     if (Files.exists(init.resolve("rlhf4j.json"))) {
-      Checkpoint.Contents c = Checkpoint.load(init, DataType.FLOAT);
-      Gpt gpt = new Gpt(c.config(), heads, kernels, pooling(config));
+      // a model trained with adapters starts the next stage merged; new adapters, if on, start fresh
+      Checkpoint.Contents c = Checkpoint.load(init, DataType.FLOAT).merged();
+      Gpt gpt = new Gpt(c.config(), heads, kernels, pooling(config), config.lora());
       ParameterStore params = withHeads(gpt, c.params(), config.run().seed());
       return new ModelSource(gpt, params, Tokenizer.fromDescription(c.tokenizer()));
     }
     HuggingFaceGpt2.Imported hf = HuggingFaceGpt2.load(init, DataType.FLOAT);
     Tokenizer tokenizer = hf.tokenizer().orElseThrow(() -> new UserInputException(init
         + ": no tokenizer files (vocab.json + merges.txt or tokenizer.json)"));
-    Gpt gpt = new Gpt(hf.config(), heads, kernels, pooling(config));
+    Gpt gpt = new Gpt(hf.config(), heads, kernels, pooling(config), config.lora());
     return new ModelSource(gpt, withHeads(gpt, hf.params(), config.run().seed()), tokenizer);
   }
 

@@ -30,9 +30,12 @@ public final class DpoRun {
 
   public static TrainingRun.Result run(Spec spec, ProgressListener progress) throws IOException {
     RlhfConfig c = spec.config();
-    ParameterStore reference = spec.initial().copy(DataType.FLOAT);
     ParameterStore policy = spec.initial().copy(DataType.FLOAT);
-    OptimizerStep optimizer = new OptimizerStep(policy, c.optimizer(), c.dpo().steps(),
+    // with LoRA the reference is the policy's own base (adapters off): one model in memory, not two
+    ParameterStore reference = spec.gpt().lora().isPresent() ? policy
+        : spec.initial().copy(DataType.FLOAT);
+    OptimizerStep optimizer = new OptimizerStep(spec.gpt().trainable(policy), c.optimizer(),
+        c.dpo().steps(),
         spec.gpt().kernels());
     DpoTrainer trainer = new DpoTrainer(spec.gpt(), policy, reference, optimizer,
         objective(c.dpo()), c.dpo().maxLength(), spec.tokenizer().padId(),

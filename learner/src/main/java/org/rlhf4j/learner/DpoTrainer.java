@@ -30,6 +30,7 @@ public final class DpoTrainer {
   private final Gpt gpt;
   private final ParameterStore policy;
   private final ParameterStore reference;
+  private final Gpt referenceGpt; // with LoRA, the policy's base: adapters off
   private final ParameterStore grads;
   private final OptimizerStep optimizer;
   private final DpoObjective objective;
@@ -73,22 +74,23 @@ public final class DpoTrainer {
           + rpoAlpha);
     }
     this.rpoAlpha = rpoAlpha;
-    this.gpt = gpt;
+    this.gpt = gpt.forTraining();
+    this.referenceGpt = gpt.withoutAdapters();
     this.policy = policy;
     this.reference = reference;
-    this.grads = policy.zerosLike();
+    this.grads = gpt.trainable(policy).zerosLike(); // with LoRA: the adapters only
     this.optimizer = optimizer;
     this.objective = objective;
     this.maxLength = Math.min(maxLength, gpt.config().contextLength());
     this.padId = padId;
     this.referenceCache = precomputeReference ? new IdentityHashMap<>() : null;
-    this.sharded = new ShardedGradient(policy, shards, threadsPerModel);
+    this.sharded = new ShardedGradient(grads, shards, threadsPerModel);
   }
 
   /** One update on {@code pairs}; returns the loss and TRL's rewards/ and logps/ metrics. */
   public Map<String, Double> step(List<PreferencePair> pairs, long step) {
     DpoObjective.Result r = gradients(pairs, grads);
-    OptimizerStep.Outcome outcome = optimizer.apply(policy, grads, r.loss(), step);
+    OptimizerStep.Outcome outcome = optimizer.apply(gpt.trainable(policy), grads, r.loss(), step);
     Map<String, Double> m = new LinkedHashMap<>();
     m.put(LOSS, r.loss());
     m.putAll(r.metrics().asMap());
@@ -166,8 +168,8 @@ public final class DpoTrainer {
         false, false);
     double[] policyLogps = batch.perSequence(eval.logprobs(), average); // (2P)
     double[] cached = cachedReference(pairs);
-    double[] referenceLogps = cached != null ? cached : batch.perSequence(PolicyEvaluation.of(gpt,
-        reference, batch.tokens(), batch.targets(), 1.0, false, false).logprobs(), average);
+    double[] referenceLogps = cached != null ? cached : batch.perSequence(PolicyEvaluation.of(
+        referenceGpt, reference, batch.tokens(), batch.targets(), 1.0, false, false).logprobs(), average);
     return new ShardPass(pairs, batch, eval, policyLogps, referenceLogps, cached == null);
   }
 

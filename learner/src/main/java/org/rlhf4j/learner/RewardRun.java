@@ -27,7 +27,8 @@ public final class RewardRun {
     List<PreferencePair> heldOut = new ArrayList<>();
     split(spec.pairs(), c.reward().evalFraction(), c.run().seed(), train, heldOut);
     ParameterStore params = spec.initial().copy(DataType.FLOAT);
-    OptimizerStep optimizer = new OptimizerStep(params, c.optimizer(), c.reward().steps(),
+    OptimizerStep optimizer = new OptimizerStep(spec.gpt().trainable(params), c.optimizer(),
+        c.reward().steps(),
         spec.gpt().kernels());
     RewardTrainer trainer = new RewardTrainer(spec.gpt(), params, optimizer, c.reward().maxLength(),
         spec.tokenizer().padId(), c.runtime().trainShards(), c.runtime().threadsPerModel());

@@ -47,11 +47,11 @@ public final class RewardTrainer {
     }
     this.gpt = gpt;
     this.params = params;
-    this.grads = params.zerosLike();
+    this.grads = gpt.trainable(params).zerosLike(); // with LoRA: the heads and adapters only
     this.optimizer = optimizer;
     this.maxLength = Math.min(maxLength, gpt.config().contextLength());
     this.padId = padId;
-    this.sharded = new ShardedGradient(params, shards, threadsPerModel);
+    this.sharded = new ShardedGradient(grads, shards, threadsPerModel);
   }
 
   /** One update on {@code pairs}; returns its metrics. */
@@ -79,7 +79,8 @@ public final class RewardTrainer {
     List<Supplier<ShardPass>> forwards = new ArrayList<>();
     for (List<PreferencePair> part : sharded.split(pairs)) {
       forwards.add(() -> {
-        ForwardPass pass = gpt.forward(params, batchOf(part), EnumSet.of(Output.REWARDS));
+        ForwardPass pass = gpt.forTraining().forward(params, batchOf(part),
+            EnumSet.of(Output.REWARDS));
         return new ShardPass(pass, pass.rewards().castTo(DataType.DOUBLE).toDoubleVector());
       });
     }

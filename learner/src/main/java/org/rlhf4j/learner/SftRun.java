@@ -24,7 +24,8 @@ public final class SftRun {
   static TrainingRun.Stage stage(Spec spec) {
     RlhfConfig c = spec.config();
     ParameterStore params = spec.initial().copy(DataType.FLOAT);
-    OptimizerStep optimizer = new OptimizerStep(params, c.optimizer(), c.sft().steps(),
+    OptimizerStep optimizer = new OptimizerStep(spec.gpt().trainable(params), c.optimizer(),
+        c.sft().steps(),
         spec.gpt().kernels());
     SftTrainer trainer = new SftTrainer(spec.gpt(), params, optimizer, c.sft(), spec.data(),
         c.run().seed(), spec.tokenizer().padId(), c.runtime().trainShards(),

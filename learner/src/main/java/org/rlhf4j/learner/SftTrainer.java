@@ -46,9 +46,9 @@ public final class SftTrainer {
   /** A trainer computing each batch's gradient in {@code shards} shards on their own threads. */
   public SftTrainer(Gpt gpt, ParameterStore params, OptimizerStep optimizer, SftConfig config,
       List<Example> data, long seed, int padId, int shards, int threadsPerModel) {
-    this.gpt = gpt;
+    this.gpt = gpt.forTraining();
     this.params = params;
-    this.grads = params.zerosLike();
+    this.grads = gpt.trainable(params).zerosLike(); // with LoRA: the heads and adapters only
     this.optimizer = optimizer;
     this.config = config;
     this.maxLength = Math.min(config.maxLength(), gpt.config().contextLength());
@@ -57,7 +57,7 @@ public final class SftTrainer {
             e -> Math.min(maxLength, e.prompt().length + e.completion().length))
         : new StepBatches<>(data, config.batchSize(), seed);
     this.padId = padId;
-    this.sharded = new ShardedGradient(params, shards, threadsPerModel);
+    this.sharded = new ShardedGradient(grads, shards, threadsPerModel);
   }
 
   /** Trains on the batch of step {@code step} (0-based) and returns its metrics. */
@@ -78,7 +78,7 @@ public final class SftTrainer {
       });
     }
     double loss = sharded.run(grads, work).stream().mapToDouble(Double::doubleValue).sum();
-    OptimizerStep.Outcome outcome = optimizer.apply(params, grads, loss, step);
+    OptimizerStep.Outcome outcome = optimizer.apply(gpt.trainable(params), grads, loss, step);
     Map<String, Double> metrics = new LinkedHashMap<>();
     metrics.put(LOSS, loss);
     metrics.put(TOKENS, (double) tokens);

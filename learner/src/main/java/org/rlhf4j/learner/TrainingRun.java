@@ -83,7 +83,7 @@ public final class TrainingRun {
     Checkpoint.Contents done = stage.checkpoint(total);
     Path model = out.resolve("model");
     Checkpoint.save(model, new Checkpoint.Contents(done.config(), done.heads(), done.params(),
-        Optional.empty(), total, done.tokenizer(), done.state()));
+        Optional.empty(), total, done.tokenizer(), done.state(), done.lora()));
     return new Result(model, total, last);
   }
 
@@ -100,7 +100,7 @@ public final class TrainingRun {
     return new Checkpoint.Contents(gpt.config(), gpt.heads(), params,
         Optional.of(new Checkpoint.OptimizerState(optimizer.adamw().firstMoments(),
             optimizer.adamw().secondMoments(), optimizer.adamw().step())),
-        step, tokenizer, state);
+        step, tokenizer, state, gpt.lora().orElse(null));
   }
 
   /** Restores a single-model stage. */

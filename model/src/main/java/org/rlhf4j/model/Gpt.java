@@ -119,25 +119,9 @@ public final class Gpt {
    * extra per token. Without adapters, a copy of {@code p}.
    */
   public ParameterStore merged(ParameterStore p) {
-    ParameterStore out = ParameterStore.zeros(GptLayout.of(config, heads), p.dtype());
-    for (ParameterSpec s : out.layout().specs()) {
-      out.get(s.name()).assign(p.get(s.name()));
-    }
-    if (lora != null) {
-      for (int l = 0; l < config.layers(); l++) {
-        for (GptLayout.Linear linear : GptLayout.LINEARS) {
-          if (lora.targets(linear.path())) {
-            String module = GptLayout.block(l) + linear.path();
-            INDArray a = p.get(GptLayout.loraA(module)); // (r, in)
-            INDArray bUp = p.get(GptLayout.loraB(module)); // (out, r)
-            out.get(module + ".weight").addi(a.transpose().mmul(bUp.transpose())
-                .muli(lora.scale()));
-          }
-        }
-      }
-    }
-    return out;
+    return LoraWeights.merge(config, heads, lora, p);
   }
+
 
   /** How {@link Output#REWARDS} pools the reward head's per-token scores. */
   public RewardPooling rewardPooling() {

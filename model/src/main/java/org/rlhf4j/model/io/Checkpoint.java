@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
@@ -22,9 +23,11 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.rlhf4j.config.LoraConfig;
 import org.rlhf4j.config.ModelConfig;
 import org.rlhf4j.model.GptLayout;
 import org.rlhf4j.model.Head;
+import org.rlhf4j.model.LoraWeights;
 import org.rlhf4j.model.ParameterLayout;
 import org.rlhf4j.model.ParameterSpec;
 import org.rlhf4j.model.ParameterStore;
@@ -58,10 +61,35 @@ public final class Checkpoint {
    */
   public record Contents(ModelConfig config, Set<Head> heads, ParameterStore params,
       Optional<OptimizerState> optimizer, long step, Map<String, String> tokenizer,
-      Map<String, String> state) {
+      Map<String, String> state, LoraConfig lora) {
     public Contents {
       tokenizer = Map.copyOf(tokenizer);
       state = Map.copyOf(state);
+      lora = lora != null && lora.enabled() ? lora : null;
+    }
+
+    /** Contents of a model without adapters. */
+    public Contents(ModelConfig config, Set<Head> heads, ParameterStore params,
+        Optional<OptimizerState> optimizer, long step, Map<String, String> tokenizer,
+        Map<String, String> state) {
+      this(config, heads, params, optimizer, step, tokenizer, state, null);
+    }
+
+    /** The adapters' settings when the model has LoRA adapters. */
+    public Optional<LoraConfig> adapters() {
+      return Optional.ofNullable(lora);
+    }
+
+    /**
+     * The model to use: with adapters, their layers merged ({@link LoraWeights#merge}) and the
+     * optimizer state dropped (it belongs to the adapters); without, these contents.
+     */
+    public Contents merged() {
+      if (lora == null) {
+        return this;
+      }
+      return new Contents(config, heads, LoraWeights.merge(config, heads, lora, params),
+          Optional.empty(), step, tokenizer, state, null);
     }
 
     /** Contents without trainer state. */
@@ -147,7 +175,8 @@ public final class Checkpoint {
         throw new CheckpointFormatException(metaFile, "unknown head \"" + h.asText() + "\"");
       }
     }
-    ParameterLayout layout = GptLayout.of(config, heads);
+    LoraConfig lora = readLora(metaFile, meta.path("lora"));
+    ParameterLayout layout = GptLayout.of(config, heads, lora);
     Path modelFile = dir.resolve(MODEL);
     ParameterStore params = Gpt2Weights.read(modelFile, layout, dtype);
     String expected = meta.path("weights_sha256").asText("");
@@ -157,7 +186,9 @@ public final class Checkpoint {
     }
     Optional<OptimizerState> optimizer = Optional.empty();
     if (Files.exists(dir.resolve(OPTIMIZER))) {
-      optimizer = Optional.of(readOptimizer(dir.resolve(OPTIMIZER), layout, dtype));
+      String first = GptLayout.firstTrainable(layout);
+      optimizer = Optional.of(readOptimizer(dir.resolve(OPTIMIZER),
+          first == null ? layout : layout.suffix(first), dtype));
     }
     Map<String, String> tokenizer = new LinkedHashMap<>();
     meta.path("tokenizer").properties().forEach(e -> tokenizer.put(e.getKey(),
@@ -165,7 +196,22 @@ public final class Checkpoint {
     Map<String, String> state = new LinkedHashMap<>();
     meta.path("state").properties().forEach(e -> state.put(e.getKey(), e.getValue().asText()));
     return new Contents(config, heads, params, optimizer, meta.path("step").asLong(), tokenizer,
-        state);
+        state, lora);
+  }
+
+  /** The "lora" object of rlhf4j.json (PEFT's key names), or null when absent. */
+  private static LoraConfig readLora(Path file, JsonNode node) throws CheckpointFormatException {
+    if (node.isMissingNode() || node.isNull()) {
+      return null;
+    }
+    List<String> targets = new ArrayList<>();
+    node.path("target_modules").forEach(t -> targets.add(t.asText()));
+    try {
+      return new LoraConfig(true, node.path("r").asInt(-1), node.path("lora_alpha").asDouble(-1),
+          node.path("lora_dropout").asDouble(0), targets);
+    } catch (IllegalArgumentException e) {
+      throw new CheckpointFormatException(file, "key \"lora\": " + e.getMessage());
+    }
   }
 
   private static String metadata(Contents c) throws JsonProcessingException {
@@ -180,6 +226,13 @@ public final class Checkpoint {
     c.tokenizer().forEach(tok::put);
     ObjectNode state = n.putObject("state");
     c.state().forEach(state::put);
+    if (c.lora() != null) {
+      ObjectNode lora = n.putObject("lora");
+      lora.put("r", c.lora().rank());
+      lora.put("lora_alpha", c.lora().alpha());
+      lora.put("lora_dropout", c.lora().dropout());
+      c.lora().targetModules().forEach(lora.putArray("target_modules")::add);
+    }
     return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(n) + "\n";
   }
 
