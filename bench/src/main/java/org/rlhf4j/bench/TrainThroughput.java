@@ -5,10 +5,12 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.rlhf4j.config.LoraConfig;
 import org.rlhf4j.model.AdamW;
 import org.rlhf4j.model.Gpt;
 import org.rlhf4j.model.Head;
 import org.rlhf4j.model.LanguageModelLoss;
+import org.rlhf4j.model.RewardPooling;
 import org.rlhf4j.model.ParameterStore;
 import org.rlhf4j.model.TensorThreads;
 import org.rlhf4j.model.TokenBatch;
@@ -17,23 +19,40 @@ import org.rlhf4j.model.kernels.Kernels;
 /**
  * Training throughput under the peer's protocol: random tokens (B, T + 1), next-token
  * cross-entropy, forward + backward + AdamW (lr 1e-4, PyTorch's AdamW defaults), float32; two
- * warm-up steps, then at least {@code seconds} and three steps.
+ * warm-up steps, then at least {@code seconds} and three steps. With LoRA, only the adapters
+ * train (PEFT's c_attn target, α = r) and AdamW's moments cover only them.
  */
 public final class TrainThroughput {
   /** One measurement, with per-kernel milliseconds per step when profiled. */
-  public record Result(PeerShape shape, long params, int threads, double tokensPerSecond,
-      double secondsPerStep, Map<String, Double> kernelMillisPerStep, long opsPerStep,
-      double microsPerTinyOp) {}
+  public record Result(PeerShape shape, long params, long trainableParams, int threads,
+      double tokensPerSecond, double secondsPerStep, Map<String, Double> kernelMillisPerStep,
+      long opsPerStep, double microsPerTinyOp) {
+    /** Bytes of AdamW's two float32 moments. */
+    public long optimizerBytes() {
+      return 2 * 4 * trainableParams;
+    }
+  }
 
   private TrainThroughput() {}
 
+  /** Full fine-tuning. */
   public static Result run(PeerShape shape, int threads, double seconds, Kernels kernels) {
+    return run(shape, threads, seconds, kernels, 0);
+  }
+
+  /** With {@code loraRank} > 0, LoRA of that rank; 0 trains every parameter. */
+  public static Result run(PeerShape shape, int threads, double seconds, Kernels kernels,
+      int loraRank) {
     TensorThreads.bindCurrentThread(threads);
     KernelProfile profile = new KernelProfile(kernels);
-    Gpt gpt = new Gpt(shape.model(), EnumSet.noneOf(Head.class), profile);
+    LoraConfig lora = loraRank == 0 ? null
+        : new LoraConfig(true, loraRank, loraRank, 0.0, java.util.List.of("c_attn"));
+    Gpt gpt = new Gpt(shape.model(), EnumSet.noneOf(Head.class), profile, RewardPooling.LAST,
+        lora);
     ParameterStore params = gpt.initialParameters(0, DataType.FLOAT);
-    ParameterStore grads = params.zerosLike();
-    AdamW adamw = new AdamW(params, new AdamW.Settings(0.9, 0.999, 1e-8, 0.01), profile);
+    ParameterStore trainable = gpt.trainable(params);
+    ParameterStore grads = trainable.zerosLike();
+    AdamW adamw = new AdamW(trainable, new AdamW.Settings(0.9, 0.999, 1e-8, 0.01), profile);
     int b = shape.trainBatch();
     int t = shape.trainLength();
     SplittableRandom rng = new SplittableRandom(0);
@@ -53,7 +72,7 @@ public final class TrainThroughput {
     Runnable step = () -> {
       grads.zero();
       LanguageModelLoss.mean(gpt, params, batch, targets).backward(grads);
-      adamw.update(params, grads, 1e-4);
+      adamw.update(trainable, grads, 1e-4);
     };
     step.run();
     step.run();
@@ -70,7 +89,8 @@ public final class TrainThroughput {
       perStep.put(e.getKey(), e.getValue()[0] / 1e6 / steps);
     }
     long ops = OpCount.of(step);
-    return new Result(shape, params.layout().totalSize(), threads, (double) steps * b * t / elapsed,
+    return new Result(shape, params.layout().totalSize(), trainable.layout().totalSize(), threads,
+        (double) steps * b * t / elapsed,
         elapsed / steps, perStep, ops, OpCount.microsPerTinyOp());
   }
 }

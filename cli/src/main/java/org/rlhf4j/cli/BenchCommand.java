@@ -38,11 +38,12 @@ final class BenchCommand {
   /** {@code rlhf4j bench train}: forward + backward + AdamW tokens per second. */
   @Command(name = "train", mixinStandardHelpOptions = true,
       description = "Training tokens/s (forward + backward + AdamW, float32) on the peer's shapes; "
-          + "prints {\"config\", \"params\", \"threads\", \"train_tokens_per_s\"} (config: "
-          + "the size).",
+          + "prints {\"config\", \"params\", \"trainable_params\", \"optimizer_bytes\", "
+          + "\"lora_rank\", \"threads\", \"train_tokens_per_s\"} (config: the size).",
       footerHeading = "%nExamples:%n",
       footer = {"  rlhf4j bench train --size S",
-          "  rlhf4j bench train --size M --threads 2 --profile"})
+          "  rlhf4j bench train --size M --threads 2 --profile",
+          "  rlhf4j bench train --size G --lora-rank 8"})
   static final class Train implements Callable<Integer> {
     @Mixin Shape bench;
 
@@ -50,21 +51,32 @@ final class BenchCommand {
         description = "Also print milliseconds per step by kernel to stderr.")
     boolean profile;
 
+    @Option(names = "--lora-rank", paramLabel = "R", defaultValue = "0",
+        description = "Train LoRA adapters of rank R on c_attn (alpha = R) instead of every "
+            + "parameter; 0 trains every parameter. Default: ${DEFAULT-VALUE}.")
+    int loraRank;
+
     @Mixin KernelsOption kernels;
 
     @Spec CommandSpec spec;
 
     @Override
     public Integer call() {
+      if (loraRank < 0) {
+        throw new UserInputException("--lora-rank: expected 0 (full fine-tuning) or a rank of at "
+            + "least 1, got " + loraRank);
+      }
       PeerShape shape = bench.shape();
       spec.commandLine().getErr().printf("bench train: size %s, %d thread(s), %s kernels, "
           + "measuring for %.0f s...%n", shape, bench.threads, kernels.name, bench.seconds);
       spec.commandLine().getErr().flush();
-      TrainThroughput.Result r = TrainThroughput.run(shape, bench.threads, bench.seconds, kernels.create());
+      TrainThroughput.Result r = TrainThroughput.run(shape, bench.threads, bench.seconds, kernels.create(),
+          loraRank);
       PrintWriter out = spec.commandLine().getOut();
-      out.printf(Locale.ROOT, "{\"config\": \"%s\", \"params\": %d, \"threads\": %d, "
-          + "\"train_tokens_per_s\": %d}%n", shape, r.params(), r.threads(),
-          Math.round(r.tokensPerSecond()));
+      out.printf(Locale.ROOT, "{\"config\": \"%s\", \"params\": %d, \"trainable_params\": %d, "
+          + "\"optimizer_bytes\": %d, \"lora_rank\": %d, \"threads\": %d, "
+          + "\"train_tokens_per_s\": %d}%n", shape, r.params(), r.trainableParams(),
+          r.optimizerBytes(), loraRank, r.threads(), Math.round(r.tokensPerSecond()));
       out.flush();
       if (profile) {
         PrintWriter err = spec.commandLine().getErr();

@@ -241,6 +241,23 @@ class Rlhf4jCommandTest {
   }
 
   @Test
+  void benchTrainWithLoraTrainsAndStoresMomentsForTheAdaptersOnly() throws Exception {
+    Run r = run("bench", "train", "--size", "S", "--seconds", "0", "--lora-rank", "8");
+    assertEquals(0, r.exit(), r.err());
+    var json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.out());
+    // 2 blocks × c_attn's A (8 × 128) and B (384 × 8)
+    long adapters = 2 * (8 * 128 + 384 * 8);
+    assertEquals(445_952 + adapters, json.get("params").asLong());
+    assertEquals(adapters, json.get("trainable_params").asLong());
+    assertEquals(2 * 4 * adapters, json.get("optimizer_bytes").asLong());
+    assertEquals(8, json.get("lora_rank").asInt());
+    assertTrue(json.get("train_tokens_per_s").asLong() > 0, r.out());
+    Run bad = run("bench", "train", "--size", "S", "--lora-rank", "-1");
+    assertEquals(2, bad.exit());
+    assertTrue(bad.err().contains("--lora-rank"), bad.err());
+  }
+
+  @Test
   void benchBroadcastSendsAVersionThroughAClusterAndPrintsItsRate() throws Exception {
     Run r = run("bench", "broadcast", "--size", "S", "--nodes", "1", "--chunk-bytes", "16384");
     assertEquals(0, r.exit(), r.err());
