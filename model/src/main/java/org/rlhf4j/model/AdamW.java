@@ -49,6 +49,11 @@ public final class AdamW {
 
   /** Applies one update with learning rate {@code lr}; returns the step number (1-based). */
   public long update(ParameterStore params, ParameterStore grads, double lr) {
+    if (!params.layout().equals(m.layout()) || !grads.layout().equals(m.layout())) {
+      // with LoRA, a whole model's store where only its trainable view belongs
+      throw new IllegalArgumentException("parameters and gradients must have the layout this "
+          + "optimizer was built for (" + m.layout().specs().size() + " tensors)");
+    }
     step++;
     kernels.adamwUpdate(params.flat(), grads.flat(), m.flat(), v.flat(), decayMask, step, lr,
         settings.beta1(), settings.beta2(), settings.eps(), settings.weightDecay());
