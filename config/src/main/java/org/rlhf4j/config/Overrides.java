@@ -34,8 +34,8 @@ public final class Overrides {
 
   /**
    * These settings, then one {@code --set KEY=VALUE}: KEY as in reference.conf with or without
-   * its {@code rlhf4j.} prefix; VALUE a number, {@code true} or {@code false}, or a string
-   * (quoted as in HOCON, or not). An unknown key is refused here, a bad value when loaded.
+   * its {@code rlhf4j.} prefix; VALUE a number, {@code true} or {@code false}, a list in HOCON's
+   * brackets ({@code [c_attn, c_fc]}), or a string (quoted as in HOCON, or not). An unknown key is refused here, a bad value when loaded.
    *
    * @throws InvalidConfigException if there is no {@code =} or no key, or the key is not a path
    */
@@ -84,6 +84,18 @@ public final class Overrides {
   private static Object value(String text, String origin, String key) {
     if (text.equals("true") || text.equals("false")) {
       return Boolean.valueOf(text);
+    }
+    if (text.startsWith("[")) {
+      try {
+        var parsed = ConfigFactory.parseString("v = " + text).getValue("v");
+        if (parsed.valueType() == ConfigValueType.LIST) {
+          return parsed.unwrapped();
+        }
+      } catch (ConfigException e) {
+        // unbalanced brackets: said below
+      }
+      throw new InvalidConfigException(origin, key, "expected a list such as [c_attn, c_fc], got "
+          + text);
     }
     if (NUMBER.matcher(text).matches() || text.startsWith("\"")) {
       try {

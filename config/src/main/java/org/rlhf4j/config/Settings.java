@@ -67,7 +67,8 @@ final class Settings {
       read.add(key);
       v = config.getStringList(key);
     } catch (ConfigException e) {
-      throw invalid(key, "expected a list of strings, got " + render(key));
+      throw invalid(key, "expected a list of strings such as [" + allowed[0] + "], got "
+          + render(key));
     }
     if (v.isEmpty()) {
       throw invalid(key, "expected at least one of " + String.join(", ", allowed));

@@ -71,6 +71,27 @@ class OverridesTest {
   }
 
   @Test
+  void loraSettingsTakeAListOfPeftModuleNamesAndRefuseOthers() {
+    RlhfConfig c = ConfigLoader.load(Optional.empty(), Overrides.none().set("lora.enabled=true")
+        .set("lora.rank=16").set("lora.target-modules=[c_attn, mlp.c_proj]"));
+    assertTrue(c.lora().enabled());
+    assertEquals(2.0 * 8 / 16, 2 * c.lora().scale(), "alpha 8 (PEFT's default) over rank 16");
+    assertEquals(java.util.List.of("c_attn", "mlp.c_proj"), c.lora().targetModules());
+    assertTrue(c.lora().targets("attn.c_attn") && c.lora().targets("mlp.c_proj"));
+    assertTrue(!c.lora().targets("attn.c_proj"), "mlp.c_proj names only the MLP's projection");
+    InvalidConfigException unknown = assertThrows(InvalidConfigException.class,
+        () -> ConfigLoader.load(Optional.empty(), Overrides.none().set("lora.target-modules=[q_proj]")));
+    assertTrue(unknown.getMessage().startsWith("--set lora.target-modules=[q_proj]: "
+        + "rlhf4j.lora.target-modules: \"q_proj\" is not allowed: expected some of c_attn, "),
+        unknown.getMessage());
+    InvalidConfigException single = assertThrows(InvalidConfigException.class,
+        () -> ConfigLoader.load(Optional.empty(), Overrides.none().set("lora.target-modules=c_fc")));
+    assertTrue(single.getMessage().contains("expected a list of strings such as [c_attn]"),
+        single.getMessage());
+    assertThrows(InvalidConfigException.class, () -> Overrides.none().set("lora.target-modules=[c_fc"));
+  }
+
+  @Test
   void anAssignmentWithoutKeyOrValueOrWithASectionIsRefused() {
     assertEquals("--set ppo.kl-coef: expected KEY=VALUE, such as --set ppo.kl-coef=0.1 (every "
         + "KEY is listed by bin/rlhf4j config show)", assertThrows(InvalidConfigException.class,
