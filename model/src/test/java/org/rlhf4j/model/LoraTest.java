@@ -108,6 +108,25 @@ class LoraTest {
   }
 
   @Test
+  void theFastKernelsInFloatGiveTheReferenceKernelsAdapterGradients() {
+    Gpt exact = tiny(EnumSet.of(Head.VALUE), EVERY_LAYER);
+    Gpt fast = new Gpt(TINY, EnumSet.of(Head.VALUE), new VectorKernels(), RewardPooling.LAST,
+        EVERY_LAYER);
+    ParameterStore p = params(exact, 11);
+    ParameterStore pf = p.copy(DataType.FLOAT);
+    TokenBatch batch = TokenBatch.leftPadded(SEQUENCES, 0);
+    int[] targets = GptTest.nextTokenTargets(batch);
+    ParameterStore g = exact.trainable(p).zerosLike();
+    LanguageModelLoss.mean(exact, p, batch, targets).backward(g);
+    ParameterStore gf = fast.trainable(pf).zerosLike();
+    LanguageModelLoss.mean(fast, pf, batch, targets).backward(gf);
+    for (ParameterSpec s : g.layout().specs()) {
+      double scale = Math.max(g.get(s.name()).amaxNumber().doubleValue(), 1e-12);
+      assertEquals(0.0, maxDiff(g.get(s.name()), gf.get(s.name())) / scale, 1e-4, s.name());
+    }
+  }
+
+  @Test
   void mergedWeightsComputeWhatTheAdaptersDo() {
     Gpt gpt = tiny(EnumSet.of(Head.VALUE), EVERY_LAYER);
     ParameterStore p = params(gpt, 5);
