@@ -32,6 +32,7 @@ public final class DpoTrainer {
   private final ParameterStore reference;
   private final Gpt referenceGpt; // with LoRA, the policy's base: adapters off
   private final ParameterStore grads;
+  private final ParameterStore trainable; // what the optimizer updates: a view of policy
   private final OptimizerStep optimizer;
   private final DpoObjective objective;
   private final int maxLength;
@@ -78,7 +79,8 @@ public final class DpoTrainer {
     this.referenceGpt = gpt.withoutAdapters();
     this.policy = policy;
     this.reference = reference;
-    this.grads = gpt.trainable(policy).zerosLike(); // with LoRA: the adapters only
+    this.trainable = gpt.trainable(policy);
+    this.grads = trainable.zerosLike(); // with LoRA: the adapters only
     this.optimizer = optimizer;
     this.objective = objective;
     this.maxLength = Math.min(maxLength, gpt.config().contextLength());
@@ -90,7 +92,7 @@ public final class DpoTrainer {
   /** One update on {@code pairs}; returns the loss and TRL's rewards/ and logps/ metrics. */
   public Map<String, Double> step(List<PreferencePair> pairs, long step) {
     DpoObjective.Result r = gradients(pairs, grads);
-    OptimizerStep.Outcome outcome = optimizer.apply(gpt.trainable(policy), grads, r.loss(), step);
+    OptimizerStep.Outcome outcome = optimizer.apply(trainable, grads, r.loss(), step);
     Map<String, Double> m = new LinkedHashMap<>();
     m.put(LOSS, r.loss());
     m.putAll(r.metrics().asMap());

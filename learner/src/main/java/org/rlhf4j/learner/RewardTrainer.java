@@ -29,6 +29,7 @@ public final class RewardTrainer {
   private final Gpt gpt;
   private final ParameterStore params;
   private final ParameterStore grads;
+  private final ParameterStore trainable; // what the optimizer updates: a view of params
   private final OptimizerStep optimizer;
   private final int maxLength;
   private final int padId;
@@ -47,7 +48,8 @@ public final class RewardTrainer {
     }
     this.gpt = gpt;
     this.params = params;
-    this.grads = gpt.trainable(params).zerosLike(); // with LoRA: the heads and adapters only
+    this.trainable = gpt.trainable(params);
+    this.grads = trainable.zerosLike(); // with LoRA: the heads and adapters only
     this.optimizer = optimizer;
     this.maxLength = Math.min(maxLength, gpt.config().contextLength());
     this.padId = padId;
@@ -57,7 +59,7 @@ public final class RewardTrainer {
   /** One update on {@code pairs}; returns its metrics. */
   public Map<String, Double> step(List<PreferencePair> pairs, long step) {
     BradleyTerryObjective.Result r = gradients(pairs, grads);
-    OptimizerStep.Outcome outcome = optimizer.apply(gpt.trainable(params), grads, r.loss(), step);
+    OptimizerStep.Outcome outcome = optimizer.apply(trainable, grads, r.loss(), step);
     Map<String, Double> m = new LinkedHashMap<>();
     m.put(LOSS, r.loss());
     m.put(ACCURACY, r.accuracy());

@@ -31,6 +31,7 @@ public final class SftTrainer {
   private final Gpt gpt;
   private final ParameterStore params;
   private final ParameterStore grads;
+  private final ParameterStore trainable; // what the optimizer updates: a view of params
   private final OptimizerStep optimizer;
   private final SftConfig config;
   private final StepBatches<Example> batches;
@@ -48,7 +49,8 @@ public final class SftTrainer {
       List<Example> data, long seed, int padId, int shards, int threadsPerModel) {
     this.gpt = gpt.forTraining();
     this.params = params;
-    this.grads = gpt.trainable(params).zerosLike(); // with LoRA: the heads and adapters only
+    this.trainable = gpt.trainable(params);
+    this.grads = trainable.zerosLike(); // with LoRA: the heads and adapters only
     this.optimizer = optimizer;
     this.config = config;
     this.maxLength = Math.min(config.maxLength(), gpt.config().contextLength());
@@ -78,7 +80,7 @@ public final class SftTrainer {
       });
     }
     double loss = sharded.run(grads, work).stream().mapToDouble(Double::doubleValue).sum();
-    OptimizerStep.Outcome outcome = optimizer.apply(gpt.trainable(params), grads, loss, step);
+    OptimizerStep.Outcome outcome = optimizer.apply(trainable, grads, loss, step);
     Map<String, Double> metrics = new LinkedHashMap<>();
     metrics.put(LOSS, loss);
     metrics.put(TOKENS, (double) tokens);

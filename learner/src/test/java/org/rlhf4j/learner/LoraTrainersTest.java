@@ -13,6 +13,7 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.DoubleSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -29,6 +30,8 @@ import org.rlhf4j.model.ParameterSpec;
 import org.rlhf4j.model.ParameterStore;
 import org.rlhf4j.model.RewardPooling;
 import org.rlhf4j.model.io.Checkpoint;
+import org.rlhf4j.model.kernels.FiniteDifferences;
+import org.rlhf4j.model.kernels.Nd4jKernels;
 import org.rlhf4j.model.kernels.VectorKernels;
 
 /** SFT, reward model and DPO with LoRA: only adapters and heads train, the base stays as it was. */
@@ -139,6 +142,28 @@ class LoraTrainersTest {
     assertNotEquals(base.sha256(), gpt.merged(policy).sha256(), "the adapters learned");
     // the reference (adapters off) is still the starting model
     assertEquals(base.sha256(), gpt.base().merged(baseOnly(gpt, policy)).sha256());
+  }
+
+  @Test
+  void loraDpoAndRpoGradientsMatchFiniteDifferencesWithTheBaseAsReference() {
+    Gpt gpt = new Gpt(SMALL, EnumSet.noneOf(Head.class), new Nd4jKernels(), RewardPooling.LAST,
+        LORA);
+    ParameterStore policy = gpt.initialParameters(5, DataType.DOUBLE);
+    policy.flat().addi(FiniteDifferences.random(6, 0.3, policy.flat().length()));
+    List<PreferencePair> batch = pairs(3, 8);
+    for (double rpoAlpha : new double[] {0, 0.5}) {
+      DpoTrainer trainer = new DpoTrainer(gpt, policy, policy,
+          new OptimizerStep(gpt.trainable(policy), OPTIMIZER, 1, gpt.kernels()),
+          DpoObjective.sigmoid(0.5), 24, 0, true, rpoAlpha, 2, 1);
+      ParameterStore g = gpt.trainable(policy).zerosLike();
+      trainer.gradients(batch, g);
+      DoubleSupplier loss = () -> trainer.gradients(batch, gpt.trainable(policy).zerosLike())
+          .loss();
+      for (ParameterSpec s : g.layout().specs()) {
+        FiniteDifferences.check("rpo " + rpoAlpha + " " + s.name(), policy.get(s.name()),
+            g.get(s.name()), loss, 8, 9, 1e-6);
+      }
+    }
   }
 
   /** The base tensors of {@code p}, as a store without adapters. */
