@@ -57,7 +57,7 @@ public final class RewardTrainer {
   /** One update on {@code pairs}; returns its metrics. */
   public Map<String, Double> step(List<PreferencePair> pairs, long step) {
     BradleyTerryObjective.Result r = gradients(pairs, grads);
-    OptimizerStep.Outcome outcome = optimizer.apply(params, grads, r.loss(), step);
+    OptimizerStep.Outcome outcome = optimizer.apply(gpt.trainable(params), grads, r.loss(), step);
     Map<String, Double> m = new LinkedHashMap<>();
     m.put(LOSS, r.loss());
     m.put(ACCURACY, r.accuracy());
