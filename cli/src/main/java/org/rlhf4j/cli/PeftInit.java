@@ -37,11 +37,7 @@ final class PeftInit {
    */
   static ModelSource.Loaded merge(Path base, Path adapterDir, Set<Head> heads)
       throws IOException {
-    if (!Files.isDirectory(adapterDir) || !PeftAdapter.isAdapter(adapterDir)) {
-      throw new UserInputException("--adapter " + adapterDir + ": no " + PeftAdapter.CONFIG
-          + " (expected a PEFT LoRA adapter directory, such as `rlhf4j export` writes for a "
-          + "model trained with rlhf4j.lora)");
-    }
+    requireAdapter(adapterDir);
     if (PeftAdapter.isAdapter(base)) {
       throw new UserInputException("--init " + base + " is an adapter itself; with --adapter, "
           + "--init names the base model the adapter was trained on");
@@ -59,6 +55,15 @@ final class PeftInit {
       tokenizer = Optional.of(Gpt2Tokenizer.fromHuggingFace(adapterDir));
     }
     return new ModelSource.Loaded(b.config(), all, merged, tokenizer);
+  }
+
+  /** {@code dir}, given as --adapter, must hold a PEFT adapter. */
+  static void requireAdapter(Path dir) {
+    if (!Files.isDirectory(dir) || !PeftAdapter.isAdapter(dir)) {
+      throw new UserInputException("--adapter " + dir + ": no " + PeftAdapter.CONFIG
+          + " (expected a PEFT LoRA adapter directory, such as `rlhf4j export` writes for a "
+          + "model trained with rlhf4j.lora)");
+    }
   }
 
   /** The local model directory {@code settings} name as the adapter's base. */

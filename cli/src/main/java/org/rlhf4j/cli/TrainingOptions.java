@@ -65,7 +65,7 @@ final class TrainingOptions {
 
   /**
    * Checked before any work: the run directory must be a directory this process can write in,
-   * and --init a model.
+   * --init a model and --adapter an adapter.
    */
   void checkOut(RlhfConfig c, String stage) {
     OutputPaths.requireWritableDirectory(out(c, stage), "--out");
@@ -74,6 +74,9 @@ final class TrainingOptions {
     } else if (adapter != null) {
       throw new UserInputException("--adapter " + adapter + " needs --init BASE, the model the "
           + "adapter was trained on");
+    }
+    if (adapter != null) {
+      PeftInit.requireAdapter(adapter);
     }
   }
 
