@@ -61,7 +61,7 @@ final class ExportCommand implements Callable<Integer> {
 
   @Option(names = "--merge",
       description = "For a model trained with LoRA adapters: write the adapters merged into "
-          + "the weights (W + (alpha/r)·(BA)ᵀ), a plain Hugging Face model, instead of a PEFT "
+          + "the weights (W + alpha/r * (BA)^T), a plain Hugging Face model, instead of a PEFT "
           + "adapter and its base. A model without adapters exports the same either way.")
   boolean merge;
 
