@@ -63,8 +63,8 @@ final class EvalCommand implements Callable<Integer> {
   Path promptsFile;
 
   @Option(names = "--policy", paramLabel = "DIR", required = true,
-      description = "The policy to evaluate: a run's DIR/model or a Hugging Face GPT-2 "
-          + "directory.")
+      description = "The policy to evaluate: a run's DIR/model, a Hugging Face GPT-2 "
+          + "directory or a PEFT LoRA adapter directory (merged into its base).")
   Path policy;
 
   @Option(names = "--reference", paramLabel = "DIR",

@@ -56,8 +56,9 @@ final class GenerateCommand implements Callable<Integer> {
   static final int BATCH_ROWS = 64;
 
   @Option(names = "--model", paramLabel = "DIR", required = true,
-      description = "The model: an rlhf4j checkpoint (a training command's DIR/model) or a "
-          + "Hugging Face GPT-2 directory (config.json, model.safetensors, tokenizer files).")
+      description = "The model: an rlhf4j checkpoint (a training command's DIR/model), a "
+          + "Hugging Face GPT-2 directory (config.json, model.safetensors, tokenizer files) or "
+          + "a PEFT LoRA adapter directory (merged into the base its adapter_config.json names).")
   Path model;
 
   @Option(names = "--prompt", paramLabel = "TEXT",

@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.rlhf4j.config.ModelConfig;
@@ -16,6 +17,7 @@ import org.rlhf4j.model.RewardPooling;
 import org.rlhf4j.model.io.Checkpoint;
 import org.rlhf4j.model.io.Gpt2ConfigJson;
 import org.rlhf4j.model.io.HuggingFaceGpt2;
+import org.rlhf4j.model.io.PeftAdapter;
 import org.rlhf4j.model.kernels.Kernels;
 import org.rlhf4j.model.tokenizer.ByteTokenizer;
 import org.rlhf4j.model.tokenizer.Gpt2Tokenizer;
@@ -23,15 +25,26 @@ import org.rlhf4j.model.tokenizer.Tokenizer;
 
 /**
  * Where a command's starting model comes from: a fresh GPT-2 shaped by {@code rlhf4j.model} with
- * the tokenizer {@code rlhf4j.tokenizer} names, an rlhf4j checkpoint, or a Hugging Face GPT-2
- * directory; with {@code rlhf4j.lora} on, plus fresh adapters.
+ * the tokenizer {@code rlhf4j.tokenizer} names, an rlhf4j checkpoint, a Hugging Face GPT-2
+ * directory, or a PEFT adapter merged into its base ({@link PeftInit}); with {@code rlhf4j.lora}
+ * on, plus fresh adapters.
  */
 record ModelSource(Gpt gpt, ParameterStore params, Tokenizer tokenizer) {
 
-  /** Loads {@code init} (a checkpoint or Hugging Face directory) or builds a fresh model. */
+  /**
+   * A model as read from its directory, before it is given the heads and adapters a command
+   * trains: adapters found there are already merged.
+   */
+  record Loaded(ModelConfig config, Set<Head> heads, ParameterStore params,
+      Optional<Tokenizer> tokenizer) {}
+
+  /**
+   * Loads {@code init} (a checkpoint, a Hugging Face directory or a PEFT adapter directory) or
+   * builds a fresh model.
+   */
   static ModelSource load(Path init, RlhfConfig config, Set<Head> heads, Kernels kernels)
       throws IOException {
-    return load(init, config, heads, kernels, List.of());
+    return load(init, null, config, heads, kernels, List.of());
   }
 
   /**
@@ -40,7 +53,21 @@ record ModelSource(Gpt gpt, ParameterStore params, Tokenizer tokenizer) {
    */
   static ModelSource load(Path init, RlhfConfig config, Set<Head> heads, Kernels kernels,
       List<String> corpus) throws IOException {
+    return load(init, null, config, heads, kernels, corpus);
+  }
+
+  /**
+   * Like {@link #load(Path, RlhfConfig, Set, Kernels, List)}, with the PEFT adapter in
+   * {@code adapter} (null: none) merged into {@code init}'s model, in place of the base the
+   * adapter's own adapter_config.json names.
+   */
+  static ModelSource load(Path init, Path adapter, RlhfConfig config, Set<Head> heads,
+      Kernels kernels, List<String> corpus) throws IOException {
     if (init == null) {
+      if (adapter != null) {
+        throw new UserInputException("--adapter " + adapter + " needs --init BASE, the model "
+            + "the adapter was trained on");
+      }
       Tokenizer tokenizer = freshTokenizer(config, corpus);
       ModelConfig m = config.model();
       if (m.vocabSize() < tokenizer.vocabSize()) {
@@ -54,21 +81,30 @@ record ModelSource(Gpt gpt, ParameterStore params, Tokenizer tokenizer) {
           tokenizer);
     }
     requireModelDirectory(init);
-    if (Files.exists(init.resolve("config.json"))) {
-      MemoryBudget.check(Gpt2ConfigJson.read(init.resolve("config.json")), heads, init.toString());
-    }
-    if (Files.exists(init.resolve("rlhf4j.json"))) {
-      // a model trained with adapters starts the next stage merged; new adapters, if on, start fresh
-      Checkpoint.Contents c = Checkpoint.load(init, DataType.FLOAT).merged();
-      Gpt gpt = new Gpt(c.config(), heads, kernels, pooling(config), config.lora());
-      ParameterStore params = withHeads(gpt, c.params(), config.run().seed());
-      return new ModelSource(gpt, params, Tokenizer.fromDescription(c.tokenizer()));
-    }
-    HuggingFaceGpt2.Imported hf = HuggingFaceGpt2.load(init, DataType.FLOAT);
-    Tokenizer tokenizer = hf.tokenizer().orElseThrow(() -> new UserInputException(init
+    Loaded loaded = adapter != null ? PeftInit.merge(init, adapter, heads)
+        : PeftAdapter.isAdapter(init) ? PeftInit.merge(init, heads) : loadModel(init, heads);
+    Tokenizer tokenizer = loaded.tokenizer().orElseThrow(() -> new UserInputException(init
         + ": no tokenizer files (vocab.json + merges.txt or tokenizer.json)"));
-    Gpt gpt = new Gpt(hf.config(), heads, kernels, pooling(config), config.lora());
-    return new ModelSource(gpt, withHeads(gpt, hf.params(), config.run().seed()), tokenizer);
+    // a model trained with adapters starts the next stage merged; new adapters, if on, start fresh
+    Gpt gpt = new Gpt(loaded.config(), heads, kernels, pooling(config), config.lora());
+    return new ModelSource(gpt, withHeads(gpt, loaded.params(), config.run().seed()), tokenizer);
+  }
+
+  /**
+   * The model in {@code dir}, an rlhf4j checkpoint (its adapters merged) or a Hugging Face GPT-2
+   * directory, checked against the memory budget for a model with {@code heads}.
+   */
+  static Loaded loadModel(Path dir, Set<Head> heads) throws IOException {
+    if (Files.exists(dir.resolve("config.json"))) {
+      MemoryBudget.check(Gpt2ConfigJson.read(dir.resolve("config.json")), heads, dir.toString());
+    }
+    if (Files.exists(dir.resolve("rlhf4j.json"))) {
+      Checkpoint.Contents c = Checkpoint.load(dir, DataType.FLOAT).merged();
+      return new Loaded(c.config(), c.heads(), c.params(),
+          Optional.of(Tokenizer.fromDescription(c.tokenizer())));
+    }
+    HuggingFaceGpt2.Imported hf = HuggingFaceGpt2.load(dir, DataType.FLOAT);
+    return new Loaded(hf.config(), hf.heads(), hf.params(), hf.tokenizer());
   }
 
   /** {@link #requireModelDirectory(Path, String)} for a path no option named. */
@@ -78,7 +114,7 @@ record ModelSource(Gpt gpt, ParameterStore params, Tokenizer tokenizer) {
 
   /**
    * {@code dir}, given as {@code option}, must be a model directory (an rlhf4j checkpoint has
-   * rlhf4j.json, a Hugging Face one config.json). A run directory, what a trainer's --out names,
+   * rlhf4j.json, a Hugging Face one config.json, a PEFT adapter adapter_config.json). A run directory, what a trainer's --out names,
    * is the usual mistake: it is refused with the path of its model, or of the models below it.
    */
   static void requireModelDirectory(Path dir, String option) {
@@ -100,14 +136,17 @@ record ModelSource(Gpt gpt, ParameterStore params, Tokenizer tokenizer) {
           + dir.resolve("checkpoints"));
     }
     List<Path> below = modelsBelow(dir);
-    throw new UserInputException(given + ": not a model (no rlhf4j.json or config.json)"
+    throw new UserInputException(given + ": not a model (no rlhf4j.json, config.json or "
+        + PeftAdapter.CONFIG + ")"
         + (below.isEmpty() ? "; expected a run's DIR/model, an rlhf4j checkpoint or a Hugging "
-            + "Face GPT-2 directory" : "; the models below it: " + below.stream()
+            + "Face GPT-2 or PEFT adapter directory" : "; the models below it: " + below.stream()
             .map(Path::toString).collect(java.util.stream.Collectors.joining(", "))));
   }
 
-  private static boolean isModel(Path dir) {
-    return Files.exists(dir.resolve("rlhf4j.json")) || Files.exists(dir.resolve("config.json"));
+  /** Whether {@code dir} holds a model: a checkpoint, a Hugging Face model or a PEFT adapter. */
+  static boolean isModel(Path dir) {
+    return Files.exists(dir.resolve("rlhf4j.json")) || Files.exists(dir.resolve("config.json"))
+        || PeftAdapter.isAdapter(dir);
   }
 
   /** The models of the runs in {@code dir} (a demo's directory holds sft/model, ppo/model...). */

@@ -145,7 +145,7 @@ final class PpoCommand implements Callable<Integer> {
         ? TrainingData.Source.task("sentiment", SentimentTask.get().trainPrompts())
         : promptsOf(options.data());
     int threads = c.runtime().threadsPerModel();
-    return PpoModels.load(c, options.init, rewardModel, kernels)
+    return PpoModels.load(c, options.init, options.adapter, rewardModel, kernels)
         .spec(c, prompts.values(), prompts.where(), out, options.kernels.name,
             new PpoPipeline.Threads(threads, threads, threads));
   }

@@ -29,10 +29,19 @@ record PpoModels(ModelSource policy, Gpt rewardModel, ParameterStore reward, Gpt
   /** Loads the policy from {@code init} (a fresh model if null) and the reward model. */
   static PpoModels load(RlhfConfig c, Path init, Path rewardModel, Kernels kernels)
       throws IOException {
+    return load(c, init, null, rewardModel, kernels);
+  }
+
+  /**
+   * Like {@link #load(RlhfConfig, Path, Path, Kernels)}, with the PEFT adapter in {@code adapter}
+   * (null: none) merged into the policy from {@code init}.
+   */
+  static PpoModels load(RlhfConfig c, Path init, Path adapter, Path rewardModel,
+      Kernels kernels) throws IOException {
     boolean gae = c.ppo().advantage().equals("gae");
     boolean valueHead = gae && c.ppo().critic().equals("value-head");
     Set<Head> policyHeads = valueHead ? EnumSet.of(Head.VALUE) : EnumSet.noneOf(Head.class);
-    ModelSource policy = ModelSource.load(init, c, policyHeads, kernels);
+    ModelSource policy = ModelSource.load(init, adapter, c, policyHeads, kernels, List.of());
     Checkpoint.Contents rm = rewardCheckpoint(rewardModel);
     if (!rm.tokenizer().equals(policy.tokenizer().describe())) {
       throw new UserInputException(rewardModel + ": its tokenizer ("
@@ -61,7 +70,8 @@ record PpoModels(ModelSource policy, Gpt rewardModel, ParameterStore reward, Gpt
       throw new UserInputException(dir + ": not an rlhf4j checkpoint (no rlhf4j.json); "
           + "train one with `rlhf4j rm`");
     }
-    Checkpoint.Contents rm = Checkpoint.load(dir, DataType.FLOAT);
+    // a reward model trained with adapters scores with them merged
+    Checkpoint.Contents rm = Checkpoint.load(dir, DataType.FLOAT).merged();
     if (!rm.heads().contains(Head.REWARD)) {
       throw new UserInputException(dir + ": this checkpoint has no reward head (heads: "
           + (rm.heads().isEmpty() ? "none, a policy" : rm.heads()) + "); pass a reward model "

@@ -56,8 +56,8 @@ final class TrainCommands {
         TrainingData.Source<SftExample> raw = task ? TrainingData.Source.task("sentiment",
             SentimentTask.get().trainTexts().stream().map(SftExample::ofText).toList())
             : TrainingData.Source.file(data, JsonlReader.sft());
-        ModelSource m = ModelSource.load(options.init, c, ModelSource.none(),
-            options.kernels.create(), raw.values().stream().map(SftExample::text).toList());
+        ModelSource m = options.model(c, ModelSource.none(),
+            raw.values().stream().map(SftExample::text).toList());
         var examples = TrainingData.sft(raw, m.tokenizer(), c.sft(), m.gpt(), err(spec));
         options.checkResume(out.path(), m.gpt().config());
         r = SftRun.run(new SftRun.Spec(c, m.gpt(), m.params(), m.tokenizer(), examples.usable(),
@@ -97,8 +97,7 @@ final class TrainCommands {
       long dropped;
       try (RunDirectory out = options.claim(c, RunDirectory.RM)) {
         Path data = preferenceData(options, c, out.path(), spec);
-        ModelSource m = ModelSource.load(options.init, c, EnumSet.of(Head.REWARD),
-            options.kernels.create());
+        ModelSource m = options.model(c, EnumSet.of(Head.REWARD), List.of());
         var pairs = TrainingData.pairs(TrainingData.Source.file(data, JsonlReader.preferences()),
             m.tokenizer(), "rlhf4j.reward.max-length", c.reward().maxLength(), m.gpt(), err(spec));
         options.checkResume(out.path(), m.gpt().config());
@@ -139,8 +138,7 @@ final class TrainCommands {
       long dropped;
       try (RunDirectory out = options.claim(c, RunDirectory.DPO)) {
         Path data = preferenceData(options, c, out.path(), spec);
-        ModelSource m = ModelSource.load(options.init, c, ModelSource.none(),
-            options.kernels.create());
+        ModelSource m = options.model(c, ModelSource.none(), List.of());
         var pairs = TrainingData.pairs(TrainingData.Source.file(data, JsonlReader.preferences()),
             m.tokenizer(), "rlhf4j.dpo.max-length", c.dpo().maxLength(), m.gpt(), err(spec));
         options.checkResume(out.path(), m.gpt().config());
@@ -169,8 +167,7 @@ final class TrainCommands {
     }
     Path file = out.resolve("comparisons.jsonl");
     if (!(options.resume && java.nio.file.Files.exists(file))) {
-      ModelSource policy = ModelSource.load(options.init, c, ModelSource.none(),
-          options.kernels.create());
+      ModelSource policy = options.model(c, ModelSource.none(), List.of());
       CollectCommand.collect(c, policy, file, spec);
     }
     return file;

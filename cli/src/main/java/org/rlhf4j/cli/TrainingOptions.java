@@ -4,8 +4,11 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
 import org.rlhf4j.config.RlhfConfig;
 import org.rlhf4j.learner.RunDirectory;
+import org.rlhf4j.model.Head;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -34,14 +37,26 @@ final class TrainingOptions {
   boolean resume;
 
   @Option(names = "--init", paramLabel = "DIR",
-      description = "Start from an rlhf4j model (a run's DIR/model) or a Hugging Face GPT-2 "
-          + "directory. Default: a fresh model shaped by rlhf4j.model, with the tokenizer "
-          + "rlhf4j.tokenizer.kind names.")
+      description = "Start from an rlhf4j model (a run's DIR/model), a Hugging Face GPT-2 "
+          + "directory, or a PEFT LoRA adapter directory (adapter_config.json), merged into the "
+          + "local base its base_model_name_or_path names. Default: a fresh model shaped by "
+          + "rlhf4j.model, with the tokenizer rlhf4j.tokenizer.kind names.")
   Path init;
+
+  @Option(names = "--adapter", paramLabel = "ADAPTER_DIR",
+      description = "A PEFT LoRA adapter directory to merge into --init's model before "
+          + "training (--init BASE --adapter ADAPTER_DIR), whatever base the adapter's "
+          + "adapter_config.json names.")
+  Path adapter;
 
   @Mixin SeededConfigOption config;
 
   @Mixin KernelsOption kernels;
+
+  /** The starting model: --init (with --adapter merged in), or a fresh one when absent. */
+  ModelSource model(RlhfConfig c, Set<Head> heads, List<String> corpus) throws IOException {
+    return ModelSource.load(init, adapter, c, heads, kernels.create(), corpus);
+  }
 
   /** The run directory, defaulting to runs/NAME/STAGE. */
   Path out(RlhfConfig c, String stage) {
@@ -50,12 +65,18 @@ final class TrainingOptions {
 
   /**
    * Checked before any work: the run directory must be a directory this process can write in,
-   * and --init a model.
+   * --init a model and --adapter an adapter.
    */
   void checkOut(RlhfConfig c, String stage) {
     OutputPaths.requireWritableDirectory(out(c, stage), "--out");
     if (init != null) {
       ModelSource.requireModelDirectory(init, "--init");
+    } else if (adapter != null) {
+      throw new UserInputException("--adapter " + adapter + " needs --init BASE, the model the "
+          + "adapter was trained on");
+    }
+    if (adapter != null) {
+      PeftInit.requireAdapter(adapter);
     }
   }
 

@@ -152,7 +152,8 @@ class BadInputCommandsTest {
   void evalOfADirectoryOfRunsListsTheModelsBelowIt() {
     Rlhf4jCommandTest.Run r = eval("--policy", run.resolve("model").toString(), "--baseline",
         dir.toString(), "--out", dir.resolve("eval-runs.json").toString());
-    assertOneLine(r, "--baseline " + dir + ": not a model (no rlhf4j.json or config.json); the "
+    assertOneLine(r, "--baseline " + dir + ": not a model (no rlhf4j.json, config.json or "
+        + "adapter_config.json); the "
         + "models below it: " + run.resolve("model"));
   }
 

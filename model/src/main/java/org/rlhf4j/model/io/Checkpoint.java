@@ -92,6 +92,18 @@ public final class Checkpoint {
           Optional.empty(), step, tokenizer, state, null);
     }
 
+    /**
+     * The base model the adapters were trained on: the frozen body and the trained heads, the
+     * adapters left out (with none, these contents).
+     */
+    public Contents withoutAdapters() {
+      if (lora == null) {
+        return this;
+      }
+      return new Contents(config, heads, LoraWeights.merge(config, heads, null, params),
+          Optional.empty(), step, tokenizer, state, null);
+    }
+
     /** Contents without trainer state. */
     public Contents(ModelConfig config, Set<Head> heads, ParameterStore params,
         Optional<OptimizerState> optimizer, long step, Map<String, String> tokenizer) {
