@@ -22,7 +22,6 @@ import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.rlhf4j.actors.cluster.ClusterNodeConfig;
 import org.rlhf4j.actors.cluster.ModelShapes;
 import org.rlhf4j.actors.cluster.NodeGateway;
@@ -38,6 +37,7 @@ import org.rlhf4j.learner.async.Replay;
 import org.rlhf4j.learner.async.FreshLearner;
 import org.rlhf4j.learner.async.LearnerRecorder;
 import org.rlhf4j.learner.async.PpoLearner;
+import org.rlhf4j.learner.async.ReferencePolicy;
 import org.rlhf4j.learner.async.RolloutScoring;
 import org.rlhf4j.model.Gpt;
 import org.rlhf4j.model.ParameterStore;
@@ -226,9 +226,10 @@ public final class PpoPipeline {
         copies, credits, c.run().seed(), new Coordinator.Bounds(c.async().workAttempts(),
             Duration.ofSeconds(c.async().stallTimeoutSeconds())), start);
     PolicySnapshot initial = learner.snapshot();
-    ParameterStore reference = spec.initialPolicy().copy(DataType.FLOAT);
+    ReferencePolicy reference = ReferencePolicy.of(spec.policyModel(), spec.initialPolicy(),
+        learner);
     RolloutScoring scoring = new RolloutScoring(spec.rewardModel(), spec.reward(),
-        spec.policyModel(), reference, c.ppo().temperature(), spec.padId());
+        reference.model(), reference.params(), c.ppo().temperature(), spec.padId());
     RolloutWorker.Settings workerSettings = new RolloutWorker.Settings(new SamplingSettings(
         c.ppo().temperature(), 0, 1.0, false, c.ppo().responseLength(),
         new int[] {spec.eosId()}), spec.padId(), spec.threads().worker());
@@ -308,7 +309,7 @@ public final class PpoPipeline {
     Path model = out.resolve("model");
     Checkpoint.save(model, new Checkpoint.Contents(spec.policyModel().config(),
         spec.policyModel().heads(), learner.policyParams(), Optional.empty(), result.version(),
-        spec.tokenizer()));
+        spec.tokenizer(), Map.of(), spec.policyModel().lora().orElse(null)));
     Path summary = out.resolve("summary.json");
     Map<String, Object> s = summary(c, result, seconds);
     if (resuming) {
@@ -327,7 +328,7 @@ public final class PpoPipeline {
   }
 
   private static Coordinator.Roles roles(Spec spec, LearnerRecorder recorder,
-      Learner.Settings learnerSettings, RolloutScoring scoring, ParameterStore reference,
+      Learner.Settings learnerSettings, RolloutScoring scoring, ReferencePolicy reference,
       RolloutWorker.Settings workerSettings, RolloutSetup nodes, Consumer<String> notices) {
     return new Coordinator.Roles() {
       private ActorRef<Learner.Command> learner;
@@ -371,7 +372,7 @@ public final class PpoPipeline {
         }
         if (nodes != null) {
           NodeGateway.Scorers scorers = new NodeGateway.Scorers(pool, learner,
-              spec.rewardModel(), spec.reward(), spec.policyModel(), reference,
+              spec.rewardModel(), spec.reward(), reference.model(), reference.params(),
               spec.config().ppo().temperature(), spec.padId(), spec.kernels());
           ctx.spawn(NodeGateway.create(ctx.getSelf(), scorer, nodes, scorers,
               WEIGHT_CHUNK_BYTES, WEIGHT_WINDOW, notices), "node-gateway");

@@ -10,7 +10,9 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.zip.CRC32C;
+import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.rlhf4j.model.ParameterSpec;
 import org.rlhf4j.model.ParameterStore;
 import org.rlhf4j.protocol.pb.DType;
@@ -129,12 +131,20 @@ public final class WeightChunks {
     return (int) crc.getValue();
   }
 
-  /** The parameters' bytes, little-endian as the wire carries them. */
+  /**
+   * The parameters' bytes, little-endian as the wire carries them, from their first element
+   * (a store that views part of a larger one, such as a model's body, starts inside it).
+   */
   static ByteBuffer littleEndian(ParameterStore params) {
     if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
       throw new IllegalStateException("weights on the wire assume a little-endian machine");
     }
-    return params.flat().data().asNio().duplicate().order(ByteOrder.LITTLE_ENDIAN);
+    INDArray flat = params.flat();
+    // a view's own data() starts at its parent's start: address the parent at the offset
+    DataBuffer parent = flat.data().originalDataBuffer();
+    ByteBuffer all = (parent != null ? parent : flat.data()).asNio().duplicate();
+    all.position(Math.toIntExact(flat.offset() * Float.BYTES));
+    return all.slice().order(ByteOrder.LITTLE_ENDIAN);
   }
 
   private static Tensor piece(ParameterSpec spec, long offset, byte[] data) {
