@@ -54,7 +54,9 @@ import org.rlhf4j.rollout.SamplingSettings;
  * needs beyond the config), the initial policy and critic under {@code initial/}, the learner's
  * message log {@code messages.r4jlog}, {@code metrics.jsonl} per round, the final policy in
  * {@code model/} and {@code summary.json} (final weights' SHA-256, ledger, policy-lag histogram,
- * throughput). {@link PipelineReplay} rebuilds the final weights from the directory alone.
+ * throughput, the reference's weight bytes apart from the policy's). With LoRA the reference is
+ * the policy's own body, workers sample merged weights and nodes receive adapters only.
+ * {@link PipelineReplay} rebuilds the final weights from the directory alone.
  */
 public final class PpoPipeline {
   /** The run's message log, under the run directory. */
@@ -312,6 +314,8 @@ public final class PpoPipeline {
         spec.tokenizer(), Map.of(), spec.policyModel().lora().orElse(null)));
     Path summary = out.resolve("summary.json");
     Map<String, Object> s = summary(c, result, seconds);
+    // the memory LoRA saves: its reference reads the policy's own base (0 bytes apart)
+    s.put("reference_weights_bytes", reference.bytesApartFrom(learner.policyParams()));
     if (resuming) {
       s.put("resumed_from_version", startVersion);
     }

@@ -1,6 +1,8 @@
 package org.rlhf4j.learner.async;
 
+import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.rlhf4j.model.Gpt;
 import org.rlhf4j.model.ParameterStore;
 
@@ -23,5 +25,20 @@ public record ReferencePolicy(Gpt model, ParameterStore params) {
       return new ReferencePolicy(policyModel.body(), policyModel.bodyView(learner.policyParams()));
     }
     return new ReferencePolicy(policyModel, initialPolicy.copy(DataType.FLOAT));
+  }
+
+  /**
+   * Bytes of weights this reference holds apart from {@code policy}'s: 0 when it views the
+   * policy's own buffer (LoRA), a whole model's otherwise.
+   */
+  public long bytesApartFrom(ParameterStore policy) {
+    return root(params.flat()) == root(policy.flat()) ? 0
+        : params.flat().length() * params.dtype().width();
+  }
+
+  /** The buffer {@code a} lives in (a view's own data() is a wrapper of its parent's). */
+  private static DataBuffer root(INDArray a) {
+    DataBuffer parent = a.data().originalDataBuffer();
+    return parent != null ? parent : a.data();
   }
 }

@@ -91,6 +91,10 @@ class LoraPpoTest {
     ParameterStore reference = rig.reference().params();
     // structurally: the reference views the learner's buffer, and only its body
     assertSame(root(live.flat()), root(reference.flat()), "the reference has its own buffer");
+    assertEquals(0, new ReferencePolicy(rig.reference().model(), reference).bytesApartFrom(live));
+    ParameterStore copied = reference.copy();
+    assertEquals(copied.flat().length() * 4,
+        new ReferencePolicy(rig.reference().model(), copied).bytesApartFrom(live));
     assertEquals(GptLayout.of(TinySetup.SMALL, EnumSet.noneOf(Head.class)), reference.layout());
     assertTrue(rig.reference().model().lora().isEmpty());
     Gpt plain = new Gpt(TinySetup.SMALL, EnumSet.noneOf(Head.class), new VectorKernels());
