@@ -258,8 +258,11 @@ public final class PpoPipeline {
       }
       Learner.Settings learnerSettings = new Learner.Settings(c.ppo().iterations(),
           c.async().weightSyncEvery(), spec.threads().learner());
+      // LoRA: rollout nodes get the body once, which nothing writes, and versions as adapters
+      ParameterStore nodeBase = spec.policyModel().lora().isEmpty() ? null
+          : spec.policyModel().bodyView(learner.policyParams());
       Coordinator.Roles roles = roles(spec, recorder, learnerSettings, scoring, reference,
-          workerSettings, listen == null ? null : setup(spec), notices);
+          nodeBase, workerSettings, listen == null ? null : setup(spec), notices);
       long total = c.ppo().iterations();
       Coordinator.RoundObserver observer = (version, m) -> {
         metrics.write(version - 1, m);
@@ -333,7 +336,7 @@ public final class PpoPipeline {
 
   private static Coordinator.Roles roles(Spec spec, LearnerRecorder recorder,
       Learner.Settings learnerSettings, RolloutScoring scoring, ReferencePolicy reference,
-      RolloutWorker.Settings workerSettings, RolloutSetup nodes, Consumer<String> notices) {
+      ParameterStore nodeBase, RolloutWorker.Settings workerSettings, RolloutSetup nodes, Consumer<String> notices) {
     return new Coordinator.Roles() {
       private ActorRef<Learner.Command> learner;
       private ActorRef<Object> pool;
@@ -378,7 +381,7 @@ public final class PpoPipeline {
           NodeGateway.Scorers scorers = new NodeGateway.Scorers(pool, learner,
               spec.rewardModel(), spec.reward(), reference.model(), reference.params(),
               spec.config().ppo().temperature(), spec.padId(), spec.kernels());
-          ctx.spawn(NodeGateway.create(ctx.getSelf(), scorer, nodes, scorers,
+          ctx.spawn(NodeGateway.create(ctx.getSelf(), scorer, nodes, nodeBase, scorers,
               WEIGHT_CHUNK_BYTES, WEIGHT_WINDOW, notices), "node-gateway");
         }
       }

@@ -31,6 +31,7 @@ import org.rlhf4j.protocol.pb.WeightsUpdate;
 public final class WeightChunks {
   private final ParameterStore params;
   private final long version;
+  private final boolean base;
   private final int maxChunkBytes;
   private final int count;
   private final List<WeightsUpdate> cut = new ArrayList<>();
@@ -46,6 +47,14 @@ public final class WeightChunks {
    * @throws IllegalArgumentException when the parameters are not float32 or the size is below 4
    */
   public WeightChunks(ParameterStore params, long version, int maxChunkBytes) {
+    this(params, version, maxChunkBytes, false);
+  }
+
+  /**
+   * Like {@link #WeightChunks(ParameterStore, long, int)}; with {@code base} the chunks say they
+   * carry the frozen base that LoRA versions apply to, not a policy version.
+   */
+  public WeightChunks(ParameterStore params, long version, int maxChunkBytes, boolean base) {
     if (params.dtype() != DataType.FLOAT) {
       throw new IllegalArgumentException("weights travel as float32, got " + params.dtype());
     }
@@ -55,6 +64,7 @@ public final class WeightChunks {
     }
     this.params = params;
     this.version = version;
+    this.base = base;
     this.maxChunkBytes = maxChunkBytes;
     long perChunk = maxChunkBytes / Float.BYTES;
     this.count = Math.toIntExact(Math.max(1,
@@ -109,7 +119,7 @@ public final class WeightChunks {
       }
     }
     WeightsUpdate.Builder chunk = WeightsUpdate.newBuilder().setVersion(version)
-        .setChunk(cut.size()).setChunks(count).addAllTensors(pieces);
+        .setChunk(cut.size()).setChunks(count).setBase(base).addAllTensors(pieces);
     if (cut.size() == count - 1) {
       chunk.setSha256(HexFormat.of().formatHex(sha256.digest()));
     }
