@@ -54,6 +54,10 @@ import org.rlhf4j.rollout.PolicySnapshot;
  * {@code group-size}. After each round, members of incomplete groups that have fallen more than
  * {@code maxLag} behind are dropped as stale.
  *
+ * <p>With LoRA adapters on the policy (and the critic), only their heads and adapters train
+ * ({@code Gpt.trainable}); the body is never written, so the reference may read it in place
+ * ({@link ReferencePolicy}), and {@link #snapshot()} hands workers the merged weights.
+ *
  * <p>Deterministic: weights, ledger and metrics depend only on the initial weights (policy, critic
  * and optimizer state), the configuration, the seed and the sequence of offered messages, so a
  * message log replays bit for bit ({@link Replay}). Not thread-safe; an actor owns it. A
