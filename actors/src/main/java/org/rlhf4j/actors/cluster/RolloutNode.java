@@ -27,8 +27,8 @@ import org.rlhf4j.rollout.SamplingSettings;
  * A rollout node's role actor (under {@link JoiningNode}): builds the policy's model from the
  * {@link RolloutSetup} the learner sends, receives the weights (one {@link WeightsReceiver} per
  * node, one snapshot shared by its workers; with LoRA the body once and each version's adapters,
- * merged here) and hands each {@link PromptBatch} to the
- * {@link NodeWorker} it names. A node needs no run directory.
+ * merged here) and hands each {@link PromptBatch} to the {@link NodeWorker} it names. A node
+ * needs no run directory.
  */
 public final class RolloutNode {
   private RolloutNode() {}

@@ -19,8 +19,8 @@ import org.rlhf4j.protocol.pb.WeightsUpdate;
  * A rollout node's end of the weight broadcast: registers with the Receptionist under
  * {@link #KEY}, acknowledges every chunk to the {@link WeightsBroadcaster}, puts each policy
  * version back together and hands every whole, checked version to {@code use} (the node's
- * workers), with LoRA together with the frozen base it received first. A corrupt version is logged and dropped; the node keeps the weights it has and takes
- * the next version.
+ * workers), with LoRA together with the frozen base it received first. A corrupt version is
+ * logged and dropped; the node keeps the weights it has and takes the next version.
  */
 public final class WeightsReceiver {
   /** The key under which receivers are found, one per rollout node. */
