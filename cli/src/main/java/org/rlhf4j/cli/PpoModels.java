@@ -54,7 +54,11 @@ record PpoModels(ModelSource policy, Gpt rewardModel, ParameterStore reward, Gpt
     Gpt criticGpt = null;
     ParameterStore criticParams = null;
     if (gae && !valueHead) {
-      criticGpt = new Gpt(rm.config(), EnumSet.of(Head.VALUE), kernels);
+      // with rlhf4j.lora on, the critic gets its own adapters over the reward model's frozen
+      // body: "the base weights are frozen" holds for every model the run trains, and the
+      // critic's AdamW moments shrink from twice a model to twice its adapters and head
+      criticGpt = new Gpt(rm.config(), EnumSet.of(Head.VALUE), kernels, RewardPooling.LAST,
+          c.lora());
       criticParams = ModelSource.withHeads(criticGpt, rm.params(), c.run().seed());
     }
     return new PpoModels(policy, rewardGpt, rm.params(), criticGpt, criticParams);
@@ -62,7 +66,8 @@ record PpoModels(ModelSource policy, Gpt rewardModel, ParameterStore reward, Gpt
 
   /**
    * The reward model in {@code dir}: an rlhf4j checkpoint with a reward head, as `rlhf4j rm`
-   * writes (a policy has none; its score would be an untrained head's).
+   * writes (a policy has none; its score would be an untrained head's); one trained with LoRA
+   * comes merged, its adapters folded into its layers.
    */
   static Checkpoint.Contents rewardCheckpoint(Path dir) throws IOException {
     ModelSource.requireModelDirectory(dir);

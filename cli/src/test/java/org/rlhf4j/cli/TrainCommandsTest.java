@@ -176,6 +176,35 @@ class TrainCommandsTest {
 
   @Test
   @Order(5)
+  void ppoWithLoraTrainsAdaptersOnTheFrozenSftModelAndReplays() throws IOException {
+    for (String advantage : List.of("gae", "grpo")) {
+      Path out = dir.resolve("ppo-lora-" + advantage);
+      JsonNode done = ok("ppo", "--sync", "--data", dir.resolve("prompts.jsonl").toString(),
+          "--config", config.toString(), "--out", out.toString(), "--init",
+          dir.resolve("sft/model").toString(), "--reward-model",
+          dir.resolve("rm/model").toString(), "--set", "lora.enabled=true", "--set",
+          "lora.rank=2", "--set", "ppo.advantage=" + advantage, "--set", "ppo.group-size=2");
+      assertEquals(2, done.get("iterations").asInt());
+      org.rlhf4j.model.io.Checkpoint.Contents model =
+          checkpoint("ppo-lora-" + advantage + "/model");
+      assertEquals(2, model.adapters().orElseThrow().rank());
+      // the body is the SFT model's, bit for bit: only heads and adapters trained
+      org.rlhf4j.model.io.Checkpoint.Contents sft = checkpoint("sft/model");
+      for (var spec : sft.params().layout().specs()) {
+        assertEquals(0.0, sft.params().get(spec.name()).sub(model.params().get(spec.name()))
+            .amaxNumber().doubleValue(), advantage + ": " + spec.name() + " changed");
+      }
+      JsonNode summary = new ObjectMapper().readTree(out.resolve("summary.json").toFile());
+      assertEquals(0, summary.get("reference_weights_bytes").asLong());
+      Rlhf4jCommandTest.Run replay = Rlhf4jCommandTest.run("replay", out.toString());
+      assertEquals(0, replay.exit(), replay.err());
+      assertEquals(done.get("weights_sha256").asText(),
+          new ObjectMapper().readTree(replay.out()).get("weights_sha256").asText());
+    }
+  }
+
+  @Test
+  @Order(5)
   void anExistingRunNeedsResumeAndResumeFinishesIt() throws IOException {
     Rlhf4jCommandTest.Run again = Rlhf4jCommandTest.run("sft", "--data",
         dir.resolve("sft.jsonl").toString(), "--config", config.toString(), "--out",

@@ -111,12 +111,22 @@ public final class ConfigLoader {
         List<String> comments = new ArrayList<>(reference.hasPath(e.getKey())
             ? reference.getValue(e.getKey()).origin().comments() : List.of());
         comments.add("set in " + Settings.where(value.origin()) + " (default "
-            + (reference.hasPath(e.getKey()) ? reference.getValue(e.getKey()).render() : "none") + ")");
+            + (reference.hasPath(e.getKey()) ? oneLine(reference.getValue(e.getKey())) : "none")
+            + ")");
         shown = shown.withValue(e.getKey(), value.withOrigin(value.origin().withComments(comments)));
       }
     }
     return shown.root().render(ConfigRenderOptions.defaults().setOriginComments(false)
         .setComments(true).setJson(false).setFormatted(true));
+  }
+
+  /**
+   * {@code value} rendered on one line, for a comment: a list renders over several lines, and
+   * the lines after the first would leave the comment and break the file.
+   */
+  private static String oneLine(ConfigValue value) {
+    String shown = value.render();
+    return shown.contains("\n") ? value.render(ConfigRenderOptions.concise()) : shown;
   }
 
   static Config reference() {

@@ -76,6 +76,17 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void anOverriddenListRendersAsAFileThatReadsBack() {
+    RlhfConfig c = ConfigLoader.withOverrides(ConfigLoader.defaults(),
+        java.util.Map.of("rlhf4j.lora.target-modules", java.util.List.of("c_attn", "c_fc")),
+        "the command line");
+    String shown = ConfigLoader.render(c);
+    assertTrue(shown.contains("(default [\"c_attn\"])"), shown);
+    assertEquals(java.util.List.of("c_attn", "c_fc"),
+        ConfigLoader.parse(shown, "rendered").lora().targetModules());
+  }
+
+  @Test
   void settingsLeftOutOfARenderingAreMissingFromItAndTheRestStays() {
     String shown = ConfigLoader.render(ConfigLoader.defaults(),
         java.util.List.of("rlhf4j.optimizer.learning-rate"));

@@ -83,6 +83,11 @@ public final class PpoUpdate {
     return new Advantages(advantages, null);
   }
 
+  /**
+   * @param policy the policy's trainable tensors ({@code gpt.trainable(params)}: with LoRA a
+   *     view of its heads and adapters), which the gradients and the optimizer cover
+   * @param critic the separate critic's trainable tensors, or null without one
+   */
   public PpoUpdate(PpoObjective objective, ParameterStore policy, OptimizerStep policyOptimizer,
       ParameterStore critic, OptimizerStep criticOptimizer) {
     this.objective = objective;

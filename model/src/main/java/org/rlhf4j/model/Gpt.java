@@ -86,6 +86,22 @@ public final class Gpt {
   }
 
   /**
+   * This model without heads or adapters: GPT-2's body, the tensors LoRA freezes, with the LM
+   * head (tied to {@code wte}). Over {@link #bodyView} it computes the base model's logits.
+   */
+  public Gpt body() {
+    return new Gpt(config, EnumSet.noneOf(Head.class), kernels, rewardPooling, null, false, false);
+  }
+
+  /**
+   * The body's tensors (embeddings, blocks, final LayerNorm: the beginning of every layout) as a
+   * view of {@code p}. With LoRA nothing writes them, so readers on other threads may share it.
+   */
+  public ParameterStore bodyView(ParameterStore p) {
+    return p.prefix(GptLayout.of(config, EnumSet.noneOf(Head.class)));
+  }
+
+  /**
    * The tensors an optimizer updates, as a view of {@code p}: everything without adapters; with
    * them, only the heads and the adapters (a contiguous run at the end of the layout).
    */

@@ -6,6 +6,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -52,6 +53,19 @@ public final class ParameterStore {
     ParameterLayout sub = layout.suffix(first);
     long start = layout.spec(first).offset();
     return new ParameterStore(sub, flat.get(NDArrayIndex.interval(start, layout.totalSize())));
+  }
+
+  /**
+   * The first tensors of this store, laid out as {@code sub} (which must begin this store's
+   * layout), as a store that views this one's buffer.
+   */
+  public ParameterStore prefix(ParameterLayout sub) {
+    List<ParameterSpec> mine = layout.specs();
+    List<ParameterSpec> theirs = sub.specs();
+    if (theirs.size() > mine.size() || !mine.subList(0, theirs.size()).equals(theirs)) {
+      throw new IllegalArgumentException("the layout is not the beginning of this store's");
+    }
+    return new ParameterStore(sub, flat.get(NDArrayIndex.interval(0, sub.totalSize())));
   }
 
   /** The named tensor, or null when this store has none of that name. */
@@ -112,9 +126,13 @@ public final class ParameterStore {
   public String sha256() {
     try {
       MessageDigest md = MessageDigest.getInstance("SHA-256");
-      ByteBuffer bytes = flat.data().asNio().duplicate().order(ByteOrder.nativeOrder());
+      // a view's own data() starts at its parent's start: address the parent at the offset
+      org.nd4j.linalg.api.buffer.DataBuffer parent = flat.data().originalDataBuffer();
       int width = flat.dataType().width();
-      bytes.limit((int) (flat.length() * width));
+      ByteBuffer bytes = (parent != null ? parent : flat.data()).asNio().duplicate()
+          .order(ByteOrder.nativeOrder());
+      bytes.position(Math.toIntExact(flat.offset() * width));
+      bytes.limit(Math.toIntExact((flat.offset() + flat.length()) * width));
       if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
         throw new IllegalStateException("checksums assume a little-endian machine");
       }

@@ -5,9 +5,17 @@ import org.rlhf4j.model.ParameterStore;
 
 /**
  * A frozen policy: the model, a private copy of its weights and the version they were taken at.
- * Engines only read it, so any number of them may share one snapshot.
+ * Engines only read it, so any number of them may share one snapshot. A LoRA policy is sampled
+ * merged ({@code model} without adapters); {@code trainable} then holds a copy of its heads and
+ * adapters, all a node that already has the base needs to rebuild it, else null.
  */
-public record PolicySnapshot(Gpt model, ParameterStore params, long version) {
+public record PolicySnapshot(Gpt model, ParameterStore params, long version,
+    ParameterStore trainable) {
+
+  /** A snapshot of a model without adapters. */
+  public PolicySnapshot(Gpt model, ParameterStore params, long version) {
+    this(model, params, version, null);
+  }
 
   /** Copies {@code params}, so later training cannot change what the snapshot samples from. */
   public static PolicySnapshot freeze(Gpt model, ParameterStore params, long version) {

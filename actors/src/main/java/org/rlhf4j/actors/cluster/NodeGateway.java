@@ -86,11 +86,27 @@ public final class NodeGateway {
   public static Behavior<NodeHello> create(ActorRef<Coordinator.Command> coordinator,
       ActorRef<RewardScorer.Command> scorer, RolloutSetup setup,
       Scorers scorers, int chunkBytes, int window, Consumer<String> notices) {
+    return create(coordinator, scorer, setup, null, scorers, chunkBytes, window, notices);
+  }
+
+  /**
+   * Like {@link #create(ActorRef, ActorRef, RolloutSetup, Scorers, int, int, Consumer)} for a
+   * LoRA policy: each rollout node gets {@code base} (the policy's body, which nothing writes)
+   * once, and every policy version as the snapshot's trainable tensors only, which the node
+   * merges onto it; null {@code base} sends versions whole.
+   */
+  public static Behavior<NodeHello> create(ActorRef<Coordinator.Command> coordinator,
+      ActorRef<RewardScorer.Command> scorer, RolloutSetup setup, ParameterStore base,
+      Scorers scorers, int chunkBytes, int window, Consumer<String> notices) {
     return Behaviors.<Object>setup(context -> {
       context.getSystem().receptionist().tell(Receptionist.register(KEY,
           context.getSelf().narrow()));
       ActorRef<WeightsBroadcaster.Command> broadcaster = context.spawn(
-          WeightsBroadcaster.create(chunkBytes, window), "weights");
+          WeightsBroadcaster.create(chunkBytes, window, base), "weights");
+      String perVersion = base == null ? "" : "; it gets the policy's frozen body once ("
+          + base.flat().length() * Float.BYTES + " bytes), then each version as heads and "
+          + "adapters (" + ModelShapes.model(setup.getPolicy(), setup.getKernels())
+              .trainableLayout().totalSize() * Float.BYTES + " bytes)";
       ActorRefResolver refs = ActorRefResolver.get(context.getSystem());
       RemoteScorerProxy.Roles scorerRoles = new RemoteScorerProxy.Roles(scorers.pool(),
           scorers.learner(), coordinator, notices);
@@ -117,7 +133,7 @@ public final class NodeGateway {
           }
           node.tell(setup);
           notices.accept("rollout node " + hello.getNodeId() + " joined with "
-              + hello.getWorkers() + " worker(s)");
+              + hello.getWorkers() + " worker(s)" + perVersion);
           for (int i = 0; i < hello.getWorkers(); i++) {
             String workerId = RolloutNode.workerId(hello.getNodeId(), i);
             context.spawn(RemoteWorkerProxy.create(workerId, node, coordinator, scorer,
@@ -125,8 +141,9 @@ public final class NodeGateway {
           }
         } else if (message instanceof Publish p && p.snapshot().version() > published[0]) {
           published[0] = p.snapshot().version();
+          // with LoRA the snapshot's params are merged: nodes get what they merge themselves
           broadcaster.tell(new WeightsBroadcaster.Broadcast(p.snapshot().version(),
-              p.snapshot().params()));
+              base == null ? p.snapshot().params() : p.snapshot().trainable()));
         }
         return Behaviors.same();
       });

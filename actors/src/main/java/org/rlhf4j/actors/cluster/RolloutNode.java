@@ -13,7 +13,9 @@ import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.rlhf4j.model.Gpt;
+import org.rlhf4j.model.ParameterStore;
 import org.rlhf4j.protocol.pb.NodeHello;
 import org.rlhf4j.protocol.pb.PromptBatch;
 import org.rlhf4j.protocol.pb.RolloutBatch;
@@ -24,8 +26,9 @@ import org.rlhf4j.rollout.SamplingSettings;
 /**
  * A rollout node's role actor (under {@link JoiningNode}): builds the policy's model from the
  * {@link RolloutSetup} the learner sends, receives the weights (one {@link WeightsReceiver} per
- * node, one snapshot shared by its workers) and hands each {@link PromptBatch} to the
- * {@link NodeWorker} it names. A node needs no run directory.
+ * node, one snapshot shared by its workers; with LoRA the body once and each version's adapters,
+ * merged here) and hands each {@link PromptBatch} to the {@link NodeWorker} it names. A node
+ * needs no run directory.
  */
 public final class RolloutNode {
   private RolloutNode() {}
@@ -102,8 +105,13 @@ public final class RolloutNode {
             threads), "worker-" + i, DispatcherSelector.fromConfig(dispatcher)));
       }
       ActorRef<Object> self = context.getSelf();
-      context.spawn(WeightsReceiver.create(model.layout(), v -> self.tell(new NewVersion(v))),
+      boolean lora = model.lora().isPresent();
+      // with LoRA versions carry heads and adapters, to be merged onto the body sent once
+      context.spawn(WeightsReceiver.create(
+          lora ? model.body().layout() : null,
+          lora ? model.trainableLayout() : model.layout(), v -> self.tell(new NewVersion(v))),
           "weights");
+      ParameterStore[] adapted = {null}; // LoRA: body + the newest adapters, the node's one copy
       for (PromptBatch b : early) {
         route(children, b);
       }
@@ -113,12 +121,26 @@ public final class RolloutNode {
             return Behaviors.same();
           })
           .onMessage(NewVersion.class, v -> {
-            PolicySnapshot snapshot = new PolicySnapshot(model, v.version().params(),
-                v.version().version());
+            PolicySnapshot snapshot = lora ? merged(model, v.version(), adapted)
+                : new PolicySnapshot(model, v.version().params(), v.version().version());
             children.values().forEach(c -> c.tell(new NodeWorker.Use(snapshot)));
             return Behaviors.same();
           })
           .build();
+    }
+
+    /**
+     * The version merged as the learner's local workers sample it: its heads and adapters put
+     * beside the body in {@code adapted[0]} (made once), then folded into their layers.
+     */
+    private static PolicySnapshot merged(Gpt model, WeightsReceiver.Versioned v,
+        ParameterStore[] adapted) {
+      if (adapted[0] == null) {
+        adapted[0] = ParameterStore.zeros(model.layout(), DataType.FLOAT);
+        model.bodyView(adapted[0]).copyFrom(v.base());
+      }
+      model.trainable(adapted[0]).copyFrom(v.params());
+      return new PolicySnapshot(model.base(), model.merged(adapted[0]), v.version());
     }
 
     private void route(Map<String, ActorRef<NodeWorker.Command>> children, PromptBatch b) {

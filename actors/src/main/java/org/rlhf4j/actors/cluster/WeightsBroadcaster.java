@@ -21,8 +21,9 @@ import org.rlhf4j.protocol.pb.WeightsUpdate;
  * {@code chunkBytes}, at most {@code window} unacknowledged chunks per receiver (Artery drops what
  * overflows its outbound queue, so a whole model is never pushed at once). A new version replaces
  * what is left of the one before (a receiver jumps to the newest); a receiver that registers
- * later gets the newest version. Receivers acknowledge with {@link Credit}s sent to this actor,
- * found under {@link #KEY}.
+ * later gets the newest version. With LoRA each receiver first gets the frozen base once, and
+ * versions carry only heads and adapters. Receivers acknowledge with {@link Credit}s sent to
+ * this actor, found under {@link #KEY}.
  */
 public final class WeightsBroadcaster {
   /** The key under which receivers find the broadcaster to acknowledge chunks. */
@@ -41,8 +42,13 @@ public final class WeightsBroadcaster {
 
   private record Acknowledged(Credit credit) implements Command {}
 
-  /** One receiver's stream: the chunks it still needs and how many are unacknowledged. */
+  /**
+   * One receiver's stream: how far it got through the base, the version's chunks it still needs
+   * and how many are unacknowledged.
+   */
   private static final class Stream {
+    WeightChunks base; // until all of it is sent; its chunks are cut for this receiver alone
+    int baseNext;
     WeightChunks chunks;
     int next;
     int inFlight;
@@ -51,17 +57,29 @@ public final class WeightsBroadcaster {
   private final ActorContext<Command> context;
   private final int chunkBytes;
   private final int window;
+  private final ParameterStore base; // or null: every version is the whole model
   private final Map<ActorRef<WeightsUpdate>, Stream> streams = new HashMap<>();
   private WeightChunks newest; // cut as the fastest receiver needs them
 
-  private WeightsBroadcaster(ActorContext<Command> context, int chunkBytes, int window) {
+  private WeightsBroadcaster(ActorContext<Command> context, int chunkBytes, int window,
+      ParameterStore base) {
     this.context = context;
     this.chunkBytes = chunkBytes;
     this.window = window;
+    this.base = base;
   }
 
   /** A broadcaster sending chunks of {@code chunkBytes}, {@code window} in flight per receiver. */
   public static Behavior<Command> create(int chunkBytes, int window) {
+    return create(chunkBytes, window, null);
+  }
+
+  /**
+   * A broadcaster whose receivers each get {@code base} once, before their first version (LoRA:
+   * the frozen body, whose versions then carry only heads and adapters); null for none. The
+   * base must not change while the broadcaster lives.
+   */
+  public static Behavior<Command> create(int chunkBytes, int window, ParameterStore base) {
     if (window < 1) {
       throw new IllegalArgumentException("window must be at least 1, got " + window);
     }
@@ -76,7 +94,7 @@ public final class WeightsBroadcaster {
         return Behaviors.same();
       }), "acks");
       context.getSystem().receptionist().tell(Receptionist.register(KEY, acks));
-      return new WeightsBroadcaster(context, chunkBytes, window).behavior();
+      return new WeightsBroadcaster(context, chunkBytes, window, base).behavior();
     });
   }
 
@@ -93,6 +111,8 @@ public final class WeightsBroadcaster {
           for (ActorRef<WeightsUpdate> r : now) {
             if (!streams.containsKey(r)) {
               Stream stream = new Stream();
+              // not kept beyond the stream: the base is as large as the model
+              stream.base = base == null ? null : new WeightChunks(base, 0, chunkBytes, true);
               streams.put(r, stream);
               restart(r, stream);
             }
@@ -124,6 +144,17 @@ public final class WeightsBroadcaster {
   }
 
   private void pump(ActorRef<WeightsUpdate> receiver, Stream stream) {
+    // the base first, once per receiver: the versions that follow apply to it
+    while (stream.base != null && stream.inFlight < window) {
+      receiver.tell(stream.base.get(stream.baseNext++));
+      stream.inFlight++;
+      if (stream.baseNext == stream.base.count()) {
+        stream.base = null;
+      }
+    }
+    if (stream.base != null) {
+      return;
+    }
     while (stream.chunks != null && stream.inFlight < window
         && stream.next < stream.chunks.count()) {
       receiver.tell(stream.chunks.get(stream.next++));

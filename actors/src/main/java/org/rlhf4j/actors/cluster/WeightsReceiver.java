@@ -19,8 +19,8 @@ import org.rlhf4j.protocol.pb.WeightsUpdate;
  * A rollout node's end of the weight broadcast: registers with the Receptionist under
  * {@link #KEY}, acknowledges every chunk to the {@link WeightsBroadcaster}, puts each policy
  * version back together and hands every whole, checked version to {@code use} (the node's
- * workers). A corrupt version is logged and dropped; the node keeps the weights it has and takes
- * the next version.
+ * workers), with LoRA together with the frozen base it received first. A corrupt version is
+ * logged and dropped; the node keeps the weights it has and takes the next version.
  */
 public final class WeightsReceiver {
   /** The key under which receivers are found, one per rollout node. */
@@ -29,11 +29,25 @@ public final class WeightsReceiver {
 
   private WeightsReceiver() {}
 
-  /** A whole policy version as it arrived. */
-  public record Versioned(long version, ParameterStore params) {}
+  /**
+   * A whole policy version as it arrived; with LoRA {@code params} are the trainable tensors and
+   * {@code base} the frozen base they apply to, given with the first version only (the receiver
+   * keeps no copy: it is as large as the model), else null.
+   */
+  public record Versioned(long version, ParameterStore params, ParameterStore base) {}
 
   /** A receiver for parameters laid out as {@code layout}. */
   public static Behavior<WeightsUpdate> create(ParameterLayout layout, Consumer<Versioned> use) {
+    return create(null, layout, use);
+  }
+
+  /**
+   * A receiver of versions laid out as {@code layout} that apply to a base laid out as
+   * {@code baseLayout} (LoRA: the model's body; null for none), which arrives once, first. A
+   * version that is whole before the base is held until the base is.
+   */
+  public static Behavior<WeightsUpdate> create(ParameterLayout baseLayout,
+      ParameterLayout layout, Consumer<Versioned> use) {
     return Behaviors.<Object>setup(context -> {
       context.getSystem().receptionist().tell(Receptionist.register(KEY,
           context.getSelf().narrow()));
@@ -44,6 +58,7 @@ public final class WeightsReceiver {
       String self = ActorRefResolver.get(context.getSystem())
           .toSerializationFormat(context.getSelf());
       WeightAssembly assembly = new WeightAssembly(layout);
+      Base base = new Base(baseLayout == null ? null : new WeightAssembly(baseLayout));
       Acks acks = new Acks();
       return Behaviors.receiveMessage(message -> {
         if (message instanceof Receptionist.Listing listing) {
@@ -51,7 +66,12 @@ public final class WeightsReceiver {
         } else if (message instanceof WeightsUpdate chunk) {
           acks.pending++;
           try {
-            assembly.accept(chunk).ifPresent(p -> use.accept(new Versioned(chunk.getVersion(), p)));
+            if (chunk.getBase()) {
+              base.accept(chunk, use);
+            } else {
+              assembly.accept(chunk).ifPresent(p -> base.use(new Versioned(chunk.getVersion(), p,
+                  null), use));
+            }
           } catch (CorruptWeightsException e) {
             context.getLog().warn("dropped a policy version: {}", e.getMessage());
           }
@@ -60,6 +80,47 @@ public final class WeightsReceiver {
         return Behaviors.same();
       });
     }).narrow();
+  }
+
+  /** The base versions apply to, until handed out, and the newest version waiting for it. */
+  private static final class Base {
+    final WeightAssembly assembly; // null: versions need no base
+    ParameterStore store;
+    boolean arrived;
+    Versioned waiting;
+
+    Base(WeightAssembly assembly) {
+      this.assembly = assembly;
+    }
+
+    void accept(WeightsUpdate chunk, Consumer<Versioned> use) {
+      if (assembly == null) {
+        throw new CorruptWeightsException("a chunk of a base, but this receiver's versions "
+            + "need none");
+      }
+      if (arrived) {
+        return; // sent once per receiver; a repeat changes nothing
+      }
+      assembly.accept(chunk).ifPresent(whole -> {
+        store = whole;
+        arrived = true;
+        if (waiting != null) {
+          use(waiting, use);
+          waiting = null;
+        }
+      });
+    }
+
+    void use(Versioned v, Consumer<Versioned> use) {
+      if (assembly == null) {
+        use.accept(v);
+      } else if (!arrived) {
+        waiting = v;
+      } else {
+        use.accept(new Versioned(v.version(), v.params(), store));
+        store = null;
+      }
+    }
   }
 
   /** Chunks to acknowledge, and to whom: held until the broadcaster is known. */

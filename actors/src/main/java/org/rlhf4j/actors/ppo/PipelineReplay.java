@@ -14,6 +14,7 @@ import org.rlhf4j.learner.async.FreshLearner;
 import org.rlhf4j.learner.async.PpoLearner;
 import org.rlhf4j.learner.async.Replay;
 import org.rlhf4j.model.Gpt;
+import org.rlhf4j.model.RewardPooling;
 import org.rlhf4j.model.TensorThreads;
 import org.rlhf4j.model.io.Checkpoint;
 import org.rlhf4j.model.kernels.Kernels;
@@ -44,12 +45,15 @@ public final class PipelineReplay {
     TensorThreads.bindCurrentThread(run.path("learner_threads").asInt(1));
     Checkpoint.Contents policy = Checkpoint.load(dir.resolve(RunFiles.INITIAL_POLICY),
         DataType.FLOAT);
-    Gpt policyModel = new Gpt(policy.config(), policy.heads(), kernels);
+    // the initial checkpoints record the lora settings: with them, the layouts of the run
+    Gpt policyModel = new Gpt(policy.config(), policy.heads(), kernels, RewardPooling.LAST,
+        policy.lora());
     Gpt criticModel = null;
     Checkpoint.Contents critic = null;
     if (Files.exists(dir.resolve(RunFiles.INITIAL_CRITIC))) {
       critic = Checkpoint.load(dir.resolve(RunFiles.INITIAL_CRITIC), DataType.FLOAT);
-      criticModel = new Gpt(critic.config(), critic.heads(), kernels);
+      criticModel = new Gpt(critic.config(), critic.heads(), kernels, RewardPooling.LAST,
+          critic.lora());
     }
     PpoLearner fresh = FreshLearner.create(c, policyModel, policy.params(), criticModel,
         critic == null ? null : critic.params(), run.path("pad_id").asInt());

@@ -22,7 +22,6 @@ import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.rlhf4j.actors.cluster.ClusterNodeConfig;
 import org.rlhf4j.actors.cluster.ModelShapes;
 import org.rlhf4j.actors.cluster.NodeGateway;
@@ -38,6 +37,7 @@ import org.rlhf4j.learner.async.Replay;
 import org.rlhf4j.learner.async.FreshLearner;
 import org.rlhf4j.learner.async.LearnerRecorder;
 import org.rlhf4j.learner.async.PpoLearner;
+import org.rlhf4j.learner.async.ReferencePolicy;
 import org.rlhf4j.learner.async.RolloutScoring;
 import org.rlhf4j.model.Gpt;
 import org.rlhf4j.model.ParameterStore;
@@ -54,7 +54,9 @@ import org.rlhf4j.rollout.SamplingSettings;
  * needs beyond the config), the initial policy and critic under {@code initial/}, the learner's
  * message log {@code messages.r4jlog}, {@code metrics.jsonl} per round, the final policy in
  * {@code model/} and {@code summary.json} (final weights' SHA-256, ledger, policy-lag histogram,
- * throughput). {@link PipelineReplay} rebuilds the final weights from the directory alone.
+ * throughput, the reference's weight bytes apart from the policy's). With LoRA the reference is
+ * the policy's own body, workers sample merged weights and nodes receive adapters only.
+ * {@link PipelineReplay} rebuilds the final weights from the directory alone.
  */
 public final class PpoPipeline {
   /** The run's message log, under the run directory. */
@@ -226,9 +228,10 @@ public final class PpoPipeline {
         copies, credits, c.run().seed(), new Coordinator.Bounds(c.async().workAttempts(),
             Duration.ofSeconds(c.async().stallTimeoutSeconds())), start);
     PolicySnapshot initial = learner.snapshot();
-    ParameterStore reference = spec.initialPolicy().copy(DataType.FLOAT);
+    ReferencePolicy reference = ReferencePolicy.of(spec.policyModel(), spec.initialPolicy(),
+        learner);
     RolloutScoring scoring = new RolloutScoring(spec.rewardModel(), spec.reward(),
-        spec.policyModel(), reference, c.ppo().temperature(), spec.padId());
+        reference.model(), reference.params(), c.ppo().temperature(), spec.padId());
     RolloutWorker.Settings workerSettings = new RolloutWorker.Settings(new SamplingSettings(
         c.ppo().temperature(), 0, 1.0, false, c.ppo().responseLength(),
         new int[] {spec.eosId()}), spec.padId(), spec.threads().worker());
@@ -255,8 +258,11 @@ public final class PpoPipeline {
       }
       Learner.Settings learnerSettings = new Learner.Settings(c.ppo().iterations(),
           c.async().weightSyncEvery(), spec.threads().learner());
+      // LoRA: rollout nodes get the body once, which nothing writes, and versions as adapters
+      ParameterStore nodeBase = spec.policyModel().lora().isEmpty() ? null
+          : spec.policyModel().bodyView(learner.policyParams());
       Coordinator.Roles roles = roles(spec, recorder, learnerSettings, scoring, reference,
-          workerSettings, listen == null ? null : setup(spec), notices);
+          nodeBase, workerSettings, listen == null ? null : setup(spec), notices);
       long total = c.ppo().iterations();
       Coordinator.RoundObserver observer = (version, m) -> {
         metrics.write(version - 1, m);
@@ -308,9 +314,11 @@ public final class PpoPipeline {
     Path model = out.resolve("model");
     Checkpoint.save(model, new Checkpoint.Contents(spec.policyModel().config(),
         spec.policyModel().heads(), learner.policyParams(), Optional.empty(), result.version(),
-        spec.tokenizer()));
+        spec.tokenizer(), Map.of(), spec.policyModel().lora().orElse(null)));
     Path summary = out.resolve("summary.json");
     Map<String, Object> s = summary(c, result, seconds);
+    // the memory LoRA saves: its reference reads the policy's own base (0 bytes apart)
+    s.put("reference_weights_bytes", reference.bytesApartFrom(learner.policyParams()));
     if (resuming) {
       s.put("resumed_from_version", startVersion);
     }
@@ -327,8 +335,8 @@ public final class PpoPipeline {
   }
 
   private static Coordinator.Roles roles(Spec spec, LearnerRecorder recorder,
-      Learner.Settings learnerSettings, RolloutScoring scoring, ParameterStore reference,
-      RolloutWorker.Settings workerSettings, RolloutSetup nodes, Consumer<String> notices) {
+      Learner.Settings learnerSettings, RolloutScoring scoring, ReferencePolicy reference,
+      ParameterStore nodeBase, RolloutWorker.Settings workerSettings, RolloutSetup nodes, Consumer<String> notices) {
     return new Coordinator.Roles() {
       private ActorRef<Learner.Command> learner;
       private ActorRef<Object> pool;
@@ -371,9 +379,9 @@ public final class PpoPipeline {
         }
         if (nodes != null) {
           NodeGateway.Scorers scorers = new NodeGateway.Scorers(pool, learner,
-              spec.rewardModel(), spec.reward(), spec.policyModel(), reference,
+              spec.rewardModel(), spec.reward(), reference.model(), reference.params(),
               spec.config().ppo().temperature(), spec.padId(), spec.kernels());
-          ctx.spawn(NodeGateway.create(ctx.getSelf(), scorer, nodes, scorers,
+          ctx.spawn(NodeGateway.create(ctx.getSelf(), scorer, nodes, nodeBase, scorers,
               WEIGHT_CHUNK_BYTES, WEIGHT_WINDOW, notices), "node-gateway");
         }
       }

@@ -45,11 +45,13 @@ final class RunFiles {
     AtomicFiles.writeString(out.resolve(CONFIG), ConfigLoader.render(spec.config()));
     Checkpoint.save(out.resolve(INITIAL_POLICY), new Checkpoint.Contents(
         spec.policyModel().config(), spec.policyModel().heads(), spec.initialPolicy(),
-        Optional.empty(), 0, spec.tokenizer()));
+        Optional.empty(), 0, spec.tokenizer(), Map.of(),
+        spec.policyModel().lora().orElse(null)));
     if (spec.initialCritic() != null) {
       Checkpoint.save(out.resolve(INITIAL_CRITIC), new Checkpoint.Contents(
           spec.criticModel().config(), spec.criticModel().heads(), spec.initialCritic(),
-          Optional.empty(), 0, spec.tokenizer()));
+          Optional.empty(), 0, spec.tokenizer(), Map.of(),
+          spec.criticModel().lora().orElse(null)));
     }
     Map<String, Object> run = new LinkedHashMap<>();
     run.put("kernels", spec.kernels());

@@ -10,7 +10,9 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.zip.CRC32C;
+import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.rlhf4j.model.ParameterSpec;
 import org.rlhf4j.model.ParameterStore;
 import org.rlhf4j.protocol.pb.DType;
@@ -29,6 +31,7 @@ import org.rlhf4j.protocol.pb.WeightsUpdate;
 public final class WeightChunks {
   private final ParameterStore params;
   private final long version;
+  private final boolean base;
   private final int maxChunkBytes;
   private final int count;
   private final List<WeightsUpdate> cut = new ArrayList<>();
@@ -44,6 +47,14 @@ public final class WeightChunks {
    * @throws IllegalArgumentException when the parameters are not float32 or the size is below 4
    */
   public WeightChunks(ParameterStore params, long version, int maxChunkBytes) {
+    this(params, version, maxChunkBytes, false);
+  }
+
+  /**
+   * Like {@link #WeightChunks(ParameterStore, long, int)}; with {@code base} the chunks say they
+   * carry the frozen base that LoRA versions apply to, not a policy version.
+   */
+  public WeightChunks(ParameterStore params, long version, int maxChunkBytes, boolean base) {
     if (params.dtype() != DataType.FLOAT) {
       throw new IllegalArgumentException("weights travel as float32, got " + params.dtype());
     }
@@ -53,6 +64,7 @@ public final class WeightChunks {
     }
     this.params = params;
     this.version = version;
+    this.base = base;
     this.maxChunkBytes = maxChunkBytes;
     long perChunk = maxChunkBytes / Float.BYTES;
     this.count = Math.toIntExact(Math.max(1,
@@ -107,7 +119,7 @@ public final class WeightChunks {
       }
     }
     WeightsUpdate.Builder chunk = WeightsUpdate.newBuilder().setVersion(version)
-        .setChunk(cut.size()).setChunks(count).addAllTensors(pieces);
+        .setChunk(cut.size()).setChunks(count).setBase(base).addAllTensors(pieces);
     if (cut.size() == count - 1) {
       chunk.setSha256(HexFormat.of().formatHex(sha256.digest()));
     }
@@ -129,12 +141,20 @@ public final class WeightChunks {
     return (int) crc.getValue();
   }
 
-  /** The parameters' bytes, little-endian as the wire carries them. */
+  /**
+   * The parameters' bytes, little-endian as the wire carries them, from their first element
+   * (a store that views part of a larger one, such as a model's body, starts inside it).
+   */
   static ByteBuffer littleEndian(ParameterStore params) {
     if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
       throw new IllegalStateException("weights on the wire assume a little-endian machine");
     }
-    return params.flat().data().asNio().duplicate().order(ByteOrder.LITTLE_ENDIAN);
+    INDArray flat = params.flat();
+    // a view's own data() starts at its parent's start: address the parent at the offset
+    DataBuffer parent = flat.data().originalDataBuffer();
+    ByteBuffer all = (parent != null ? parent : flat.data()).asNio().duplicate();
+    all.position(Math.toIntExact(flat.offset() * Float.BYTES));
+    return all.slice().order(ByteOrder.LITTLE_ENDIAN);
   }
 
   private static Tensor piece(ParameterSpec spec, long offset, byte[] data) {

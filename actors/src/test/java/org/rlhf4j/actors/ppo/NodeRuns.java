@@ -32,10 +32,16 @@ final class NodeRuns {
 
   /** A tiny PPO run of {@code c} into {@code out}, listening for nodes on {@code port}. */
   static CompletableFuture<PpoPipeline.Outcome> learner(RlhfConfig c, Path out, int port) {
+    return learner(c, out, port, m -> { });
+  }
+
+  /** {@link #learner(RlhfConfig, Path, int)}, telling {@code notices} what the run says. */
+  static CompletableFuture<PpoPipeline.Outcome> learner(RlhfConfig c, Path out, int port,
+      java.util.function.Consumer<String> notices) {
     return CompletableFuture.supplyAsync(() -> {
       try {
         return PpoPipeline.run(TinyRun.spec(c, out, FaultInjection.none()), (s, t, n, v) -> { },
-            m -> { }, new PpoPipeline.Listen("127.0.0.1", port));
+            notices, new PpoPipeline.Listen("127.0.0.1", port));
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }

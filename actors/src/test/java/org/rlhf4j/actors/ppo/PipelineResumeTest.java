@@ -17,9 +17,12 @@ import java.util.Optional;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.rlhf4j.learner.ProgressListener;
 import org.rlhf4j.learner.RunDirectoryException;
 import org.rlhf4j.learner.async.Replay;
+import org.rlhf4j.model.Gpt;
+import org.rlhf4j.model.io.Checkpoint;
 import org.rlhf4j.protocol.LogCorruptedException;
 import org.rlhf4j.protocol.MessageLogReader;
 import org.rlhf4j.protocol.pb.LogRecord;
@@ -101,6 +104,33 @@ class PipelineResumeTest {
       steps.add(new ObjectMapper().readTree(line).get("step").asLong());
     }
     assertEquals(List.of(0L, 1L, 2L, 3L, 4L, 5L), steps);
+  }
+
+  @Test
+  void aStoppedLoraRunResumesWithItsAdaptersAndTheirMomentsAndReplays() throws IOException {
+    String lora = SIX_VERSIONS + ", " + LoraPipelineTest.LORA;
+    Path out = dir.resolve("lora");
+    stoppedAfterVersionFive(lora, out);
+    // the learner checkpoint records the lora settings, and moments for heads and adapters only
+    Checkpoint.Contents saved = Checkpoint.load(out.resolve("checkpoints/version-4/policy"),
+        DataType.FLOAT);
+    Gpt gpt = TinyRun.spec(TinyRun.config(lora), out, FaultInjection.none()).policyModel();
+    assertEquals(gpt.lora(), saved.adapters());
+    assertEquals(gpt.trainableLayout(), saved.optimizer().orElseThrow().firstMoments().layout());
+    Checkpoint.Contents critic = Checkpoint.load(out.resolve("checkpoints/version-4/critic"),
+        DataType.FLOAT);
+    assertTrue(critic.adapters().isPresent(), "the separate critic has adapters too");
+    List<String> notices = new ArrayList<>();
+    PpoPipeline.Outcome o = resume(lora, out, notices);
+
+    assertEquals(6, o.result().version());
+    String said = String.join("\n", notices);
+    assertTrue(said.contains("resuming from policy version 5 of 6 (checkpoint "
+        + out.resolve("checkpoints/version-4")), said);
+    Replay.Outcome replayed = PipelineReplay.run(out);
+    assertTrue(replayed.complete());
+    assertEquals(o.result().weightsSha256(), replayed.learner().policyParams().sha256());
+    assertEquals(o.result().learner(), replayed.learner().ledger());
   }
 
   @Test

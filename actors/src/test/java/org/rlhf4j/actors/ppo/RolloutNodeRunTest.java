@@ -62,6 +62,41 @@ class RolloutNodeRunTest {
     }
   }
 
+  @Test
+  void aLoraRunSendsTheNodeAdaptersOnlyAndEndsWithTheWeightsOfLocalWorkers() throws Exception {
+    String lora = SYNC + ", " + LoraPipelineTest.LORA;
+    PpoPipeline.Outcome local = PpoPipeline.run(TinyRun.spec(TinyRun.config(lora),
+        dir.resolve("local-lora"), FaultInjection.none()), (s, t, n, v) -> { }, m -> { });
+
+    int port = NodeRuns.freePort();
+    java.util.List<String> notices = new java.util.concurrent.CopyOnWriteArrayList<>();
+    CompletableFuture<PpoPipeline.Outcome> remote = NodeRuns.learner(
+        TinyRun.config(lora + ", async.workers = 0"), dir.resolve("remote-lora"), port,
+        notices::add);
+    ActorSystem<Object> node = NodeRuns.node(RolloutNode.create("node-b", 2, 1,
+        PpoPipeline.DISPATCHER), port);
+    try {
+      PpoPipeline.Outcome outcome = remote.get(120, TimeUnit.SECONDS);
+      assertEquals(3, outcome.result().version());
+      // the node merged each version's adapters onto its body as the learner does for its own
+      // workers: the same samples, so the same final weights
+      assertEquals(local.result().weightsSha256(), outcome.result().weightsSha256(),
+          "the node sampled other rollouts than the local workers would have");
+      org.rlhf4j.model.Gpt gpt = TinyRun.spec(TinyRun.config(lora), dir,
+          FaultInjection.none()).policyModel();
+      String said = String.join("\n", notices);
+      assertTrue(said.contains("rollout node node-b joined with 2 worker(s); it gets the "
+          + "policy's frozen body once (" + gpt.body().layout().totalSize() * 4 + " bytes), "
+          + "then each version as heads and adapters (" + gpt.trainableLayout().totalSize() * 4
+          + " bytes)"), said);
+      assertEquals(24, outcome.result().learner().trained());
+      assertBehaviourMatchesTheLearnersRecomputation(dir.resolve("remote-lora")
+          .resolve(PpoPipeline.LOG));
+    } finally {
+      NodeRuns.stop(node);
+    }
+  }
+
   /**
    * The learner's scorer recomputes the log-probs of every response under the reference policy,
    * which is policy version 0: for the rollouts a node sampled from version 0, they must be the

@@ -70,6 +70,30 @@ class ScorerNodeRunTest {
   }
 
   @Test
+  void aLoraRunScoredOnANodeAgainstTheBodyItWasSentEndsWithTheWeightsOfALocalRun()
+      throws Exception {
+    // with LoRA the reference the node receives is the policy's body, a view of the learner's
+    // live weights: the node must score exactly as the learner's own scorer
+    String lora = SYNC + ", " + LoraPipelineTest.LORA;
+    PpoPipeline.Outcome local = PpoPipeline.run(TinyRun.spec(TinyRun.config(lora),
+        dir.resolve("local-lora"), FaultInjection.none()), (s, t, n, v) -> { }, m -> { });
+
+    int port = NodeRuns.freePort();
+    CompletableFuture<PpoPipeline.Outcome> remote = NodeRuns.learner(TinyRun.config(lora
+        + ", async { local-scorer = false }"), dir.resolve("remote-lora"), port);
+    ActorSystem<Object> scorer = NodeRuns.node(ScorerNode.create("node-s", 1,
+        PpoPipeline.DISPATCHER, null, e -> { }), port);
+    try {
+      PpoPipeline.Outcome outcome = remote.get(120, TimeUnit.SECONDS);
+      assertEquals(3, outcome.result().version());
+      assertEquals(local.result().weightsSha256(), outcome.result().weightsSha256(),
+          "the scorer node scored differently from the learner's own scorer");
+    } finally {
+      NodeRuns.stop(scorer);
+    }
+  }
+
+  @Test
   void aLearnerWithoutAScorerWhomNoScorerNodeJoinsStopsAtItsStallTimeoutSayingWhatIsMissing()
       throws Exception {
     CompletableFuture<PpoPipeline.Outcome> run = NodeRuns.learner(TinyRun.config(

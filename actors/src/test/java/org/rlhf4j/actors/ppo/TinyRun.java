@@ -12,12 +12,14 @@ import org.rlhf4j.config.RlhfConfig;
 import org.rlhf4j.model.Gpt;
 import org.rlhf4j.model.Head;
 import org.rlhf4j.model.ParameterStore;
+import org.rlhf4j.model.RewardPooling;
 import org.rlhf4j.model.kernels.VectorKernels;
 
 /**
  * Tiny models (vocabulary 12, one block of width 32) and PPO settings small enough that a whole
  * actor run takes a second or two: batch 8, work items of 4 prompts, 2 workers, responses of up to
- * 6 tokens, a separate critic that starts from the (random) reward model.
+ * 6 tokens, a separate critic that starts from the (random) reward model; LoRA adapters on the
+ * policy and critic when {@code rlhf4j.lora} is on.
  */
 final class TinyRun {
   static final ModelConfig SMALL = new ModelConfig(12, 24, 32, 1, 2, 1e-5);
@@ -40,11 +42,15 @@ final class TinyRun {
   /** A run of {@code config} into {@code out}, with the same initial weights every time. */
   static PpoPipeline.Spec spec(RlhfConfig config, Path out, FaultInjection faults) {
     VectorKernels kernels = new VectorKernels();
-    Gpt policyModel = new Gpt(SMALL, EnumSet.noneOf(Head.class), kernels);
+    // with rlhf4j.lora on, the policy and the critic get adapters (their bodies start as
+    // without: initialisation draws the body's tensors first)
+    Gpt policyModel = new Gpt(SMALL, EnumSet.noneOf(Head.class), kernels, RewardPooling.LAST,
+        config.lora());
     ParameterStore policy = policyModel.initialParameters(2, DataType.FLOAT);
     Gpt rewardModel = new Gpt(SMALL, EnumSet.of(Head.REWARD), kernels);
     ParameterStore reward = rewardModel.initialParameters(3, DataType.FLOAT);
-    Gpt criticModel = new Gpt(SMALL, EnumSet.of(Head.VALUE), kernels);
+    Gpt criticModel = new Gpt(SMALL, EnumSet.of(Head.VALUE), kernels, RewardPooling.LAST,
+        config.lora());
     ParameterStore critic = criticModel.initialParameters(4, DataType.FLOAT);
     List<int[]> prompts = new ArrayList<>();
     for (int i = 0; i < 10; i++) {

@@ -9,7 +9,8 @@ import org.rlhf4j.model.ParameterStore;
 /**
  * Builds a {@link PpoLearner} at version 0 from initial weights, the same way for a run and for
  * its replay: private float copies of the policy and critic, fresh AdamW state sized for
- * {@code iterations × epochs × minibatches} updates.
+ * {@code iterations × epochs × minibatches} updates over each model's trainable tensors (with
+ * LoRA, its heads and adapters).
  */
 public final class FreshLearner {
   private FreshLearner() {}
@@ -22,11 +23,12 @@ public final class FreshLearner {
       Gpt criticModel, ParameterStore initialCritic, int padId) {
     ParameterStore policy = initialPolicy.copy(DataType.FLOAT);
     long updatesTotal = (long) c.ppo().iterations() * c.ppo().epochs() * c.ppo().minibatches();
-    OptimizerStep policyOptimizer = new OptimizerStep(policy, c.optimizer(), updatesTotal,
-        policyModel.kernels());
+    OptimizerStep policyOptimizer = new OptimizerStep(policyModel.trainable(policy),
+        c.optimizer(), updatesTotal, policyModel.kernels());
     ParameterStore critic = initialCritic == null ? null : initialCritic.copy(DataType.FLOAT);
     OptimizerStep criticOptimizer = critic == null ? null
-        : new OptimizerStep(critic, c.optimizer(), updatesTotal, criticModel.kernels());
+        : new OptimizerStep(criticModel.trainable(critic), c.optimizer(), updatesTotal,
+            criticModel.kernels());
     return new PpoLearner(new PpoLearner.Models(policyModel, policy, criticModel, critic),
         c.ppo(), new PpoLearner.Settings(c.async().maxLag(), c.run().seed(), padId),
         policyOptimizer, criticOptimizer);

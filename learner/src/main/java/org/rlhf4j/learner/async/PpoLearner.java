@@ -54,6 +54,10 @@ import org.rlhf4j.rollout.PolicySnapshot;
  * {@code group-size}. After each round, members of incomplete groups that have fallen more than
  * {@code maxLag} behind are dropped as stale.
  *
+ * <p>With LoRA adapters on the policy (and the critic), only their heads and adapters train
+ * ({@code Gpt.trainable}); the body is never written, so the reference may read it in place
+ * ({@link ReferencePolicy}), and {@link #snapshot()} hands workers the merged weights.
+ *
  * <p>Deterministic: weights, ledger and metrics depend only on the initial weights (policy, critic
  * and optimizer state), the configuration, the seed and the sequence of offered messages, so a
  * message log replays bit for bit ({@link Replay}). Not thread-safe; an actor owns it. A
@@ -130,6 +134,8 @@ public final class PpoLearner {
   }
 
   private final Models m;
+  private final Gpt policyTraining; // the models of the passes that are differentiated: with
+  private final Gpt criticTraining; // LoRA, adapter dropout on (null without a separate critic)
   private final PpoConfig config;
   private final Settings settings;
   private final KlController kl;
@@ -158,6 +164,9 @@ public final class PpoLearner {
   public PpoLearner(Models models, PpoConfig config, Settings settings,
       OptimizerStep policyOptimizer, OptimizerStep criticOptimizer) {
     this.m = models;
+    this.policyTraining = models.policyModel().forTraining();
+    this.criticTraining = models.criticModel() == null ? null
+        : models.criticModel().forTraining();
     this.config = config;
     this.settings = settings;
     this.grouped = !config.advantage().equals("gae");
@@ -182,8 +191,24 @@ public final class PpoLearner {
     this.tokenRewards = new TokenRewards(
         KlEstimator.valueOf(config.klEstimator().toUpperCase(Locale.ROOT)),
         config.missingEosPenalty(), config.whitenRewards());
-    this.step = new PpoUpdate(PpoUpdate.objective(config), models.policy(), policyOptimizer,
-        separateCritic ? models.critic() : null, separateCritic ? criticOptimizer : null);
+    requireTrainable("policy", models.policyModel(), policyOptimizer);
+    if (separateCritic) {
+      requireTrainable("critic", models.criticModel(), criticOptimizer);
+    }
+    // with LoRA the gradients and the optimizer cover the heads and adapters only; the base is
+    // frozen, never written, so a reference reading it (withoutAdapters) needs no copy of it
+    this.step = new PpoUpdate(PpoUpdate.objective(config),
+        models.policyModel().trainable(models.policy()), policyOptimizer,
+        separateCritic ? models.criticModel().trainable(models.critic()) : null,
+        separateCritic ? criticOptimizer : null);
+  }
+
+  /** The optimizer must hold moments for exactly {@code model.trainable(...)}. */
+  private static void requireTrainable(String role, Gpt model, OptimizerStep optimizer) {
+    if (!optimizer.adamw().firstMoments().layout().equals(model.trainableLayout())) {
+      throw new IllegalArgumentException("the " + role + "'s optimizer must cover "
+          + "gpt.trainable(params) (with LoRA, the heads and adapters only)");
+    }
   }
 
   /**
@@ -296,9 +321,19 @@ public final class PpoLearner {
     return m.policy();
   }
 
-  /** A frozen copy of the current policy at {@link #version()}, for rollout workers. */
+  /**
+   * A frozen copy of the current policy at {@link #version()}, for rollout workers. With LoRA
+   * it is the merged model (adapters folded into their layers: sampling costs nothing extra per
+   * token) and carries a copy of the trainable tensors, what a rollout node merges onto the base
+   * it already holds.
+   */
   public PolicySnapshot snapshot() {
-    return PolicySnapshot.freeze(m.policyModel(), m.policy(), version);
+    Gpt gpt = m.policyModel();
+    if (gpt.lora().isEmpty()) {
+      return PolicySnapshot.freeze(gpt, m.policy(), version);
+    }
+    return new PolicySnapshot(gpt.base(), gpt.merged(m.policy()), version,
+        gpt.trainable(m.policy()).copy());
   }
 
   /** The live weights of the separate critic, or null without one. */
@@ -553,9 +588,10 @@ public final class PpoLearner {
         m.policyModel().config().contextLength(), settings.padId());
     BatchShape shape = new BatchShape(b, t);
     boolean entropy = config.entropyCoef() > 0;
-    PolicyEvaluation policyEval = PolicyEvaluation.of(m.policyModel(), m.policy(), mb.tokens(),
+    PolicyEvaluation policyEval = PolicyEvaluation.of(policyTraining, m.policy(), mb.tokens(),
         mb.targets(), config.temperature(), entropy, valueHead);
-    PolicyEvaluation criticEval = grouped || valueHead ? null : criticEvaluation(mb);
+    PolicyEvaluation criticEval = grouped || valueHead ? null
+        : PolicyEvaluation.valuesOnly(criticTraining, m.critic(), mb.tokens());
     double[] values = grouped ? null
         : mb.toResponseLayout((valueHead ? policyEval : criticEval).values(), t);
     PpoObjective.Batch batch = new PpoObjective.Batch(shape,

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.rlhf4j.config.ConfigLoader;
+import org.rlhf4j.config.LoraConfig;
 import org.rlhf4j.config.ModelConfig;
 import org.rlhf4j.config.OptimizerConfig;
 import org.rlhf4j.config.PpoConfig;
@@ -15,6 +16,7 @@ import org.rlhf4j.learner.RewardTrainer;
 import org.rlhf4j.model.Gpt;
 import org.rlhf4j.model.Head;
 import org.rlhf4j.model.ParameterStore;
+import org.rlhf4j.model.RewardPooling;
 import org.rlhf4j.model.kernels.VectorKernels;
 import org.rlhf4j.rollout.GenerationEngine;
 import org.rlhf4j.rollout.PolicySnapshot;
@@ -101,30 +103,43 @@ final class TinySetup {
    * seed 2; a separate critic starts from the reward model, as in InstructGPT).
    */
   static Rig rig(PpoConfig c, int maxLag, long seed) {
+    return rig(c, maxLag, seed, null);
+  }
+
+  /**
+   * {@link #rig(PpoConfig, int, long)} with {@code lora}'s adapters (null: none) on the policy
+   * and the separate critic; the reference is then the learner's own base, as a run has it.
+   */
+  static Rig rig(PpoConfig c, int maxLag, long seed, LoraConfig lora) {
     boolean gae = c.advantage().equals("gae");
     boolean valueHead = gae && c.critic().equals("value-head");
     Gpt policyModel = new Gpt(SMALL,
-        valueHead ? EnumSet.of(Head.VALUE) : EnumSet.noneOf(Head.class), new VectorKernels());
+        valueHead ? EnumSet.of(Head.VALUE) : EnumSet.noneOf(Head.class), new VectorKernels(),
+        RewardPooling.LAST, lora);
     ParameterStore policy = policyModel.initialParameters(2, DataType.FLOAT);
-    Frozen reference = new Frozen(policyModel, policy.copy());
     Frozen reward = rewardModel();
     Gpt criticModel = null;
     ParameterStore critic = null;
     OptimizerStep criticOptimizer = null;
     if (gae && !valueHead) {
-      criticModel = new Gpt(SMALL, EnumSet.of(Head.VALUE), new VectorKernels());
+      criticModel = new Gpt(SMALL, EnumSet.of(Head.VALUE), new VectorKernels(),
+          RewardPooling.LAST, lora);
       critic = criticModel.initialParameters(4, DataType.FLOAT);
       for (var s : critic.layout().specs()) {
         if (reward.params().layout().contains(s.name())) {
           critic.get(s.name()).assign(reward.params().get(s.name()));
         }
       }
-      criticOptimizer = new OptimizerStep(critic, OPTIMIZER, 1000, criticModel.kernels());
+      criticOptimizer = new OptimizerStep(criticModel.trainable(critic), OPTIMIZER, 1000,
+          criticModel.kernels());
     }
     PpoLearner learner = new PpoLearner(
         new PpoLearner.Models(policyModel, policy, criticModel, critic), c,
         new PpoLearner.Settings(maxLag, seed, PAD),
-        new OptimizerStep(policy, OPTIMIZER, 1000, policyModel.kernels()), criticOptimizer);
+        new OptimizerStep(policyModel.trainable(policy), OPTIMIZER, 1000, policyModel.kernels()),
+        criticOptimizer);
+    ReferencePolicy ref = ReferencePolicy.of(policyModel, policy, learner);
+    Frozen reference = new Frozen(ref.model(), ref.params());
     RolloutScoring scoring = new RolloutScoring(reward.model(), reward.params(),
         reference.model(), reference.params(), c.temperature(), PAD);
     return new Rig(c, learner, scoring, reference, reward, critic);
