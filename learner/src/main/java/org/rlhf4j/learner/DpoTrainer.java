@@ -75,7 +75,7 @@ public final class DpoTrainer {
           + rpoAlpha);
     }
     this.rpoAlpha = rpoAlpha;
-    this.gpt = gpt.forTraining();
+    this.gpt = gpt; // no adapter dropout, as TRL's DPO (disable_dropout)
     this.referenceGpt = gpt.withoutAdapters();
     this.policy = policy;
     this.reference = reference;

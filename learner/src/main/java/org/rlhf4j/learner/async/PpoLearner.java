@@ -134,8 +134,6 @@ public final class PpoLearner {
   }
 
   private final Models m;
-  private final Gpt policyTraining; // the models of the passes that are differentiated: with
-  private final Gpt criticTraining; // LoRA, adapter dropout on (null without a separate critic)
   private final PpoConfig config;
   private final Settings settings;
   private final KlController kl;
@@ -164,9 +162,6 @@ public final class PpoLearner {
   public PpoLearner(Models models, PpoConfig config, Settings settings,
       OptimizerStep policyOptimizer, OptimizerStep criticOptimizer) {
     this.m = models;
-    this.policyTraining = models.policyModel().forTraining();
-    this.criticTraining = models.criticModel() == null ? null
-        : models.criticModel().forTraining();
     this.config = config;
     this.settings = settings;
     this.grouped = !config.advantage().equals("gae");
@@ -588,10 +583,11 @@ public final class PpoLearner {
         m.policyModel().config().contextLength(), settings.padId());
     BatchShape shape = new BatchShape(b, t);
     boolean entropy = config.entropyCoef() > 0;
-    PolicyEvaluation policyEval = PolicyEvaluation.of(policyTraining, m.policy(), mb.tokens(),
+    // no adapter dropout (TRL's disable_dropout): the first minibatch's ratios then start at 1
+    PolicyEvaluation policyEval = PolicyEvaluation.of(m.policyModel(), m.policy(), mb.tokens(),
         mb.targets(), config.temperature(), entropy, valueHead);
     PolicyEvaluation criticEval = grouped || valueHead ? null
-        : PolicyEvaluation.valuesOnly(criticTraining, m.critic(), mb.tokens());
+        : PolicyEvaluation.valuesOnly(m.criticModel(), m.critic(), mb.tokens());
     double[] values = grouped ? null
         : mb.toResponseLayout((valueHead ? policyEval : criticEval).values(), t);
     PpoObjective.Batch batch = new PpoObjective.Batch(shape,
