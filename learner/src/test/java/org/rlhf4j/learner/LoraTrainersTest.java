@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.function.DoubleSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -109,11 +108,11 @@ class LoraTrainersTest {
     ParameterStore start = params.copy();
     RewardTrainer trainer = new RewardTrainer(gpt, params,
         new OptimizerStep(gpt.trainable(params), OPTIMIZER, 60, gpt.kernels()), 24, 0);
-    List<PreferencePair> train = pairs(200, 1);
+    List<PreferencePair> train = PreferenceTrainersTest.pairs(200, 1);
     for (int step = 0; step < 60; step++) {
       trainer.step(train.subList((step * 8) % 192, (step * 8) % 192 + 8), step);
     }
-    double accuracy = trainer.accuracy(pairs(40, 99), 16);
+    double accuracy = trainer.accuracy(PreferenceTrainersTest.pairs(40, 99), 16);
     assertTrue(accuracy >= 0.9, "held-out accuracy " + accuracy);
     for (ParameterSpec s : params.layout().specs()) {
       boolean trains = gpt.trainableLayout().contains(s.name());
@@ -130,7 +129,7 @@ class LoraTrainersTest {
     DpoTrainer trainer = new DpoTrainer(gpt, policy, policy,
         new OptimizerStep(gpt.trainable(policy), OPTIMIZER, 40, gpt.kernels()),
         DpoObjective.sigmoid(0.1), 24, 0);
-    List<PreferencePair> train = pairs(160, 2);
+    List<PreferencePair> train = PreferenceTrainersTest.pairs(160, 2);
     Map<String, Double> first = trainer.step(train.subList(0, 8), 0);
     assertEquals(Math.log(2), first.get(DpoTrainer.LOSS), 1e-6,
         "policy = reference before the first update");
@@ -150,7 +149,7 @@ class LoraTrainersTest {
         LORA);
     ParameterStore policy = gpt.initialParameters(5, DataType.DOUBLE);
     policy.flat().addi(FiniteDifferences.random(6, 0.3, policy.flat().length()));
-    List<PreferencePair> batch = pairs(3, 8);
+    List<PreferencePair> batch = PreferenceTrainersTest.pairs(3, 8);
     for (double rpoAlpha : new double[] {0, 0.5}) {
       DpoTrainer trainer = new DpoTrainer(gpt, policy, policy,
           new OptimizerStep(gpt.trainable(policy), OPTIMIZER, 1, gpt.kernels()),
@@ -171,24 +170,6 @@ class LoraTrainersTest {
     ParameterStore out = ParameterStore.zeros(gpt.base().layout(), p.dtype());
     for (ParameterSpec s : out.layout().specs()) {
       out.get(s.name()).assign(p.get(s.name()));
-    }
-    return out;
-  }
-
-  /** Chosen responses repeat token 5, rejected ones token 7; prompts are random. */
-  private static List<PreferencePair> pairs(int n, long seed) {
-    SplittableRandom rng = new SplittableRandom(seed);
-    List<PreferencePair> out = new ArrayList<>();
-    for (int i = 0; i < n; i++) {
-      int[] prompt = {1 + rng.nextInt(4), 1 + rng.nextInt(4)};
-      int len = 2 + rng.nextInt(4);
-      int[] chosen = new int[len];
-      int[] rejected = new int[len];
-      for (int k = 0; k < len; k++) {
-        chosen[k] = rng.nextInt(3) == 0 ? 9 : 5;
-        rejected[k] = rng.nextInt(3) == 0 ? 9 : 7;
-      }
-      out.add(new PreferencePair(prompt, chosen, rejected, 0));
     }
     return out;
   }

@@ -33,7 +33,7 @@ class PreferenceTrainersTest {
           + "schedule = constant }", "t.conf").optimizer();
 
   /** Chosen responses repeat token 5, rejected ones token 7; prompts are random. */
-  private static List<PreferencePair> pairs(int n, long seed) {
+  static List<PreferencePair> pairs(int n, long seed) {
     SplittableRandom rng = new SplittableRandom(seed);
     List<PreferencePair> out = new ArrayList<>();
     for (int i = 0; i < n; i++) {

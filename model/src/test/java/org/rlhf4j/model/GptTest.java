@@ -27,7 +27,7 @@ class GptTest {
   }
 
   /** Non-trivial parameters: GPT-2 init plus noise on the zero biases and unit gains. */
-  private static ParameterStore params(Gpt gpt, long seed) {
+  static ParameterStore params(Gpt gpt, long seed) {
     ParameterStore p = gpt.initialParameters(seed, DataType.DOUBLE);
     p.flat().addi(FiniteDifferences.random(seed + 1, 0.3, p.flat().length()));
     return p;

@@ -30,10 +30,9 @@ class LoraTest {
 
   /** Noisy base weights and adapters with B ≠ 0, so that every adapter changes the output. */
   private static ParameterStore params(Gpt gpt, long seed) {
-    ParameterStore p = gpt.initialParameters(seed, DataType.DOUBLE);
-    p.flat().addi(FiniteDifferences.random(seed + 1, 0.3, p.flat().length()));
-    return p;
+    return GptTest.params(gpt, seed);
   }
+
 
   @Test
   void layoutFollowsPeftNamesAndShapesAfterTheHeads() {
