@@ -73,10 +73,11 @@ public final class SftTrainer {
     for (Shard shard : shards) {
       double weight = tokens == 0 ? 0.0 : (double) shard.tokens() / tokens;
       work.add(g -> {
-        LanguageModelLoss loss = LanguageModelLoss.mean(gpt, params, shard.batch(),
-            shard.targets());
-        loss.backward(g, weight);
-        return weight * loss.loss();
+        try (LanguageModelLoss loss = LanguageModelLoss.mean(gpt, params, shard.batch(),
+            shard.targets())) {
+          loss.backward(g, weight);
+          return weight * loss.loss();
+        }
       });
     }
     double loss = sharded.run(grads, work).stream().mapToDouble(Double::doubleValue).sum();

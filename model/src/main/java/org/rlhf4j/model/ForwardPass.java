@@ -3,8 +3,11 @@ package org.rlhf4j.model;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
-/** Outputs of one {@link Gpt#forward} and the activations its backward needs. */
-public final class ForwardPass {
+/**
+ * Outputs of one {@link Gpt#forward} and the activations its backward needs; {@link #close}
+ * frees their native memory at once instead of whenever the GC collects them.
+ */
+public final class ForwardPass implements AutoCloseable {
   final TokenBatch batch;
   final INDArray[] layerInputs; // L + 1 entries, (N, C) each; the last is the body's output
   final BlockActivations[] blocks;
@@ -26,6 +29,21 @@ public final class ForwardPass {
     this.lnf = lnf;
     this.lnfMean = lnfMean;
     this.lnfRstd = lnfRstd;
+  }
+
+  /**
+   * Frees every array of this pass (outputs included); it must not be used after. Views (a
+   * reshape of another array) are left to their owner.
+   */
+  @Override
+  public void close() {
+    NativeArrays.release(layerInputs);
+    for (BlockActivations a : blocks) {
+      if (a != null) {
+        a.release();
+      }
+    }
+    NativeArrays.release(lnf, lnfMean, lnfRstd, logits, lnfRows, values, rewards);
   }
 
   public TokenBatch batch() {
@@ -81,6 +99,20 @@ public final class ForwardPass {
     // per adapted linear layer (GptLayout.LINEARS order), what its adapter's backward needs
     final AdapterActivations[] adapters = new AdapterActivations[GptLayout.LINEARS.size()];
     long dropoutSeed; // the training pass's dropout masks derive from it
+
+    /** Frees this block's arrays (training passes; the decoder's live as long as it does). */
+    void release() {
+      NativeArrays.release(ln1, ln1Mean, ln1Rstd, qkv, q, k, v, att, attY, res2, ln2, ln2Mean,
+          ln2Rstd, fc, gelu);
+      for (AdapterActivations act : adapters) {
+        if (act != null) {
+          NativeArrays.release(act.keep(), act.u());
+          if (act.keep() != null) {
+            NativeArrays.release(act.input()); // the dropped-out copy; else it is ln1, attY...
+          }
+        }
+      }
+    }
 
     /**
      * Buffers for a (B, T) pass attending over S keys; {@code k} and {@code v} are allocated only

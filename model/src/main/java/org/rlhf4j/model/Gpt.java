@@ -189,6 +189,7 @@ public final class Gpt {
     INDArray pos = Nd4j.create(dt, n, c); // (N, C)
     kernels.embeddingForward(pos, p.get("wpe.weight"), batch.positions());
     x.addi(pos);
+    NativeArrays.release(pos);
     // 2. blocks, with the causal + key-padding mask shared by all of them
     INDArray mask = attentionMask(batch.mask(), b, t, 0, t, dt);
     INDArray[] inputs = new INDArray[config.layers() + 1];
@@ -201,6 +202,7 @@ public final class Gpt {
       inputs[l + 1] = Nd4j.create(dt, n, c);
       blockForward(p, l, inputs[l], blocks[l], b, t, mask, -1, inputs[l + 1]);
     }
+    NativeArrays.release(mask);
     // 3. final LayerNorm and heads
     INDArray lnf = Nd4j.create(dt, n, c);
     INDArray lnfMean = Nd4j.create(dt, n);
@@ -236,6 +238,7 @@ public final class Gpt {
       kernels.matmulTransposedBackward(drows, grad(grads, "wte.weight"), dlogits, pass.lnfRows,
           p.get("wte.weight"));
       kernels.embeddingBackward(dlnf, drows, pass.logitRows); // a row scatter-add
+      NativeArrays.release(drows);
     }
     if (dvalues != null) {
       requireHead(Head.VALUE);
@@ -263,14 +266,18 @@ public final class Gpt {
       for (int i = 0; i < b; i++) {
         dlnf.getRow(pass.rewardRows[i]).addi(drows.getRow(i));
       }
+      NativeArrays.release(rows, drows);
     }
     // 2. final LayerNorm
     INDArray dx = Nd4j.zeros(dt, n, c); // (N, C)
     kernels.layerNormBackward(dx, grad(grads, "ln_f.weight"), grad(grads, "ln_f.bias"), dlnf,
         pass.layerInputs[config.layers()], p.get("ln_f.weight"), pass.lnfMean, pass.lnfRstd);
     // 3. blocks, last to first
+    NativeArrays.release(dlnf);
     for (int l = config.layers() - 1; l >= 0; l--) {
-      dx = blockBackward(p, grads, l, pass.layerInputs[l], pass.blocks[l], dx, b, t);
+      INDArray dout = dx;
+      dx = blockBackward(p, grads, l, pass.layerInputs[l], pass.blocks[l], dout, b, t);
+      NativeArrays.release(dout);
     }
     // 4. embeddings
     if (grads.find("wte.weight") != null) {
@@ -279,6 +286,7 @@ public final class Gpt {
     if (grads.find("wpe.weight") != null) {
       kernels.embeddingBackward(grads.get("wpe.weight"), dx, batch.positions());
     }
+    NativeArrays.release(dx);
   }
 
   /** A decoder for incremental generation over {@code batch} rows of up to {@code capacity} tokens. */
@@ -368,6 +376,7 @@ public final class Gpt {
       INDArray dense = a.q.ulike(); // (B, NH, T, HS)
       kernels.attentionForward(dense, a.att, a.q, a.k, a.v, mask);
       y.assign(dense);
+      NativeArrays.release(dense);
     }
     kernels.matmulForward(a.res2, a.attY, p.get(h + "attn.c_proj.weight"),
         p.get(h + "attn.c_proj.bias"));
@@ -430,6 +439,7 @@ public final class Gpt {
     adapterBackward(p, g, a, l, 0, dqkvRows, dln1);
     kernels.layerNormBackward(dx, grad(g, h + "ln_1.weight"), grad(g, h + "ln_1.bias"), dln1, x,
         p.get(h + "ln_1.weight"), a.ln1Mean, a.ln1Rstd);
+    NativeArrays.release(dres2, dgelu, dfc, dln2, dattY, dy, dq, dk, dv, dqkv, dln1);
     return dx;
   }
 
@@ -458,6 +468,7 @@ public final class Gpt {
     INDArray delta = out.ulike(); // (N, out)
     kernels.matmulTransposedForward(delta, u, bUp);
     out.addi(delta);
+    NativeArrays.release(delta);
     a.adapters[slot] = new AdapterActivations(input, keep, u);
   }
 
@@ -481,7 +492,9 @@ public final class Gpt {
         p.get(GptLayout.loraA(module)));
     if (act.keep() != null) {
       dx.addi(dinput.muli(act.keep()));
+      NativeArrays.release(dinput);
     }
+    NativeArrays.release(du);
   }
 
   /** Block {@code l}'s layer {@code slot} when it has an adapter in use, else null. */

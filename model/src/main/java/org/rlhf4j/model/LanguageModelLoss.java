@@ -6,9 +6,9 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Mean next-token cross-entropy over the rows that have a target (target ≥ 0), with its backward:
- * the loss of SFT and of the training benchmark.
+ * the loss of SFT and of the training benchmark. {@link #close} frees its arrays and its pass.
  */
-public final class LanguageModelLoss {
+public final class LanguageModelLoss implements AutoCloseable {
   private final Gpt gpt;
   private final ParameterStore params;
   private final ForwardPass pass;
@@ -45,6 +45,7 @@ public final class LanguageModelLoss {
     INDArray losses = Nd4j.create(logits.dataType(), rows.count()); // (M)
     gpt.kernels().crossEntropyForward(losses, probs, logits, rows.targets());
     double loss = losses.sumNumber().doubleValue() / rows.count();
+    NativeArrays.release(losses);
     return new LanguageModelLoss(gpt, params, pass, probs, rows.targets(), rows.count(), loss);
   }
 
@@ -76,5 +77,13 @@ public final class LanguageModelLoss {
     INDArray dlogits = probs.ulike().assign(0.0); // (M, V)
     gpt.kernels().crossEntropyBackward(dlogits, dlosses, probs, targets);
     gpt.backward(params, grads, pass, dlogits, null, null);
+    NativeArrays.release(dlosses, dlogits);
+  }
+
+  /** Frees the probabilities and the forward pass; nothing of this loss may be used after. */
+  @Override
+  public void close() {
+    NativeArrays.release(probs);
+    pass.close();
   }
 }
