@@ -156,6 +156,7 @@ public final class DpoTrainer {
       at += n;
       backwards.add(g -> {
         pass.eval().backward(g, pass.batch().perRowGradient(perSequence, average), null, null);
+        pass.eval().close();
         return null;
       });
     }
@@ -170,8 +171,9 @@ public final class DpoTrainer {
         false, false);
     double[] policyLogps = batch.perSequence(eval.logprobs(), average); // (2P)
     double[] cached = cachedReference(pairs);
-    double[] referenceLogps = cached != null ? cached : batch.perSequence(PolicyEvaluation.of(
-        referenceGpt, reference, batch.tokens(), batch.targets(), 1.0, false, false).logprobs(), average);
+    double[] referenceLogps = cached != null ? cached : batch.perSequence(
+        PolicyEvaluation.logprobsOf(referenceGpt, reference, batch.tokens(), batch.targets(), 1.0),
+        average);
     return new ShardPass(pairs, batch, eval, policyLogps, referenceLogps, cached == null);
   }
 

@@ -111,6 +111,7 @@ public final class RewardTrainer {
       backwards.add(g -> {
         gpt.backward(params, g, s.pass(), null, null,
             Nd4j.createFromArray(drewards).castTo(params.dtype()));
+        s.pass().close();
         return null;
       });
     }
@@ -128,8 +129,11 @@ public final class RewardTrainer {
       for (int i = from; i < to; i++) {
         seqs.add(concat(prompts.get(i), responses.get(i), maxLength));
       }
-      double[] r = gpt.forward(params, TokenBatch.rightPadded(seqs, padId),
-          EnumSet.of(Output.REWARDS)).rewards().castTo(DataType.DOUBLE).toDoubleVector();
+      double[] r;
+      try (ForwardPass pass = gpt.forward(params, TokenBatch.rightPadded(seqs, padId),
+          EnumSet.of(Output.REWARDS))) {
+        r = pass.rewards().castTo(DataType.DOUBLE).toDoubleVector();
+      }
       System.arraycopy(r, 0, out, from, r.length);
     }
     return out;

@@ -10,9 +10,9 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * What RL and preference objectives need from a policy over a batch, with the backward: per row,
  * {@code logp = log softmax(logits / T)[target]}, optionally the entropy of that distribution and
  * the value head's output. Objectives return gradients with respect to these numbers; this class
- * carries them into the parameters.
+ * carries them into the parameters. {@link #close} frees its native memory once done.
  */
-public final class PolicyEvaluation {
+public final class PolicyEvaluation implements AutoCloseable {
   private final Gpt gpt;
   private final ParameterStore params;
   private final ForwardPass pass;
@@ -64,17 +64,35 @@ public final class PolicyEvaluation {
     INDArray losses = Nd4j.create(scaled.dataType(), rows.count()); // (M)
     gpt.kernels().crossEntropyForward(losses, probs, scaled, rows.targets());
     double[] logprobs = losses.castTo(DataType.DOUBLE).toDoubleVector();
+    NativeArrays.release(scaled, losses);
     for (int i = 0; i < logprobs.length; i++) {
       logprobs[i] = -logprobs[i];
     }
     double[] entropies = null;
     if (withEntropy) {
       // H = −Σ p log p, with 0·log 0 = 0
-      INDArray plogp = probs.mul(Transforms.log(probs.add(Float.MIN_NORMAL), false)); // (M, V)
+      INDArray logp = Transforms.log(probs.add(Float.MIN_NORMAL), false); // (M, V)
+      INDArray plogp = probs.mul(logp); // (M, V)
       entropies = rows.spread(plogp.sum(1).negi().castTo(DataType.DOUBLE).toDoubleVector());
+      NativeArrays.release(logp, plogp);
     }
     return new PolicyEvaluation(gpt, params, pass, probs, rows, temperature,
         rows.spread(logprobs), entropies, values);
+  }
+
+  /** {@link #of}'s log-probs {@code (N)} alone, the evaluation freed at once. */
+  public static double[] logprobsOf(Gpt gpt, ParameterStore params, TokenBatch batch,
+      int[] targets, double temperature) {
+    try (PolicyEvaluation e = of(gpt, params, batch, targets, temperature, false, false)) {
+      return e.logprobs();
+    }
+  }
+
+  /** {@link #valuesOnly}'s values {@code (N)} alone, the evaluation freed at once. */
+  public static double[] valuesOf(Gpt gpt, ParameterStore params, TokenBatch batch) {
+    try (PolicyEvaluation e = valuesOnly(gpt, params, batch)) {
+      return e.values();
+    }
   }
 
   /** The value head's outputs on {@code batch} alone, with their backward (a PPO critic's). */
@@ -138,9 +156,18 @@ public final class PolicyEvaluation {
         INDArray scale = Nd4j.createFromArray(rows.gather(dentropies)).castTo(dt).reshape(m, 1)
             .divi(-temperature);
         dlogits.addi(logp.addiColumnVector(h).muli(probs).muliColumnVector(scale));
+        NativeArrays.release(logp);
       }
     }
     INDArray dv = dvalues == null ? null : Nd4j.createFromArray(dvalues).castTo(dt);
     gpt.backward(params, grads, pass, dlogits, dv, null);
+    NativeArrays.release(dlogits);
+  }
+
+  /** Frees the probabilities and the forward pass; the numbers read out stay valid. */
+  @Override
+  public void close() {
+    NativeArrays.release(probs);
+    pass.close();
   }
 }

@@ -20,12 +20,16 @@ public final class TokenLogProbs {
     if (rows.count() == 0) {
       return out;
     }
-    INDArray logits = gpt.forward(params, batch, EnumSet.of(Output.LOGITS), rows.rows())
-        .logits(); // (M, V)
-    logits.divi(temperature);
-    INDArray losses = Nd4j.create(logits.dataType(), rows.count()); // (M)
-    gpt.kernels().crossEntropyForward(losses, logits.ulike(), logits, rows.targets());
-    float[] perTarget = losses.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).toFloatVector();
+    float[] perTarget;
+    try (ForwardPass pass = gpt.forward(params, batch, EnumSet.of(Output.LOGITS), rows.rows())) {
+      INDArray logits = pass.logits(); // (M, V)
+      logits.divi(temperature);
+      INDArray losses = Nd4j.create(logits.dataType(), rows.count()); // (M)
+      INDArray probs = logits.ulike();
+      gpt.kernels().crossEntropyForward(losses, probs, logits, rows.targets());
+      perTarget = losses.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).toFloatVector();
+      NativeArrays.release(losses, probs);
+    }
     for (int i = 0; i < perTarget.length; i++) {
       out[rows.rows()[i]] = -perTarget[i];
     }

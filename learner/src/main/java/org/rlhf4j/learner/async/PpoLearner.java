@@ -479,7 +479,7 @@ public final class PpoLearner {
 
     // 3. old values from the critic
     double[] valuesOld = grouped ? null
-        : tokens.toResponseLayout(criticEvaluation(tokens).values(), t); // (B·T)
+        : tokens.toResponseLayout(criticValues(tokens), t); // (B·T)
 
     // 4. per-token rewards with the KL penalty, then advantages; the KL is taken between the
     //    behaviour and reference log-probs (for an on-policy rollout, the current policy's). The
@@ -560,8 +560,8 @@ public final class PpoLearner {
     if (Arrays.stream(lags).allMatch(l -> l == 0)) {
       return prox;
     }
-    double[] current = tokens.toResponseLayout(PolicyEvaluation.of(m.policyModel(), m.policy(),
-        tokens.tokens(), tokens.targets(), config.temperature(), false, false).logprobs(), t);
+    double[] current = tokens.toResponseLayout(PolicyEvaluation.logprobsOf(m.policyModel(),
+        m.policy(), tokens.tokens(), tokens.targets(), config.temperature()), t);
     for (int i = 0; i < lags.length; i++) {
       if (lags[i] > 0) {
         System.arraycopy(current, i * t, prox, i * t, t);
@@ -596,12 +596,19 @@ public final class PpoLearner {
         grouped ? null : rows(valuesOld, idx, t), grouped ? null : rows(returns, idx, t),
         entropy ? mb.toResponseLayout(policyEval.entropies(), t) : null, rows(mask, idx, t),
         klInLoss ? rows(logpRef, idx, t) : null, klInLoss ? kl.value() : 0.0);
-    return step.apply(batch, mb, policyEval, criticEval, valueHead, updates++);
+    try {
+      return step.apply(batch, mb, policyEval, criticEval, valueHead, updates++);
+    } finally {
+      policyEval.close();
+      if (criticEval != null) {
+        criticEval.close();
+      }
+    }
   }
 
-  private PolicyEvaluation criticEvaluation(ResponseBatch tokens) {
-    return valueHead ? PolicyEvaluation.valuesOnly(m.policyModel(), m.policy(), tokens.tokens())
-        : PolicyEvaluation.valuesOnly(m.criticModel(), m.critic(), tokens.tokens());
+  private double[] criticValues(ResponseBatch tokens) {
+    return valueHead ? PolicyEvaluation.valuesOf(m.policyModel(), m.policy(), tokens.tokens())
+        : PolicyEvaluation.valuesOf(m.criticModel(), m.critic(), tokens.tokens());
   }
 
   /** Fisher–Yates. */

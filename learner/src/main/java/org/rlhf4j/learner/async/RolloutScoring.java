@@ -83,8 +83,8 @@ public final class RolloutScoring {
         padId, n);
     // 2. reference log-probs of each response token, at the sampling temperature
     ResponseBatch batch = ResponseBatch.of(prompts, responses, maxLength, padId);
-    double[] logprobs = PolicyEvaluation.of(referenceModel, reference, batch.tokens(),
-        batch.targets(), temperature, false, false).logprobs(); // (N)
+    double[] logprobs = PolicyEvaluation.logprobsOf(referenceModel, reference, batch.tokens(),
+        batch.targets(), temperature); // (N)
     List<ScoredRollout> out = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
       ScoredRollout.Builder b = ScoredRollout.newBuilder()

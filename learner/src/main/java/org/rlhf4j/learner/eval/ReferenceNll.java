@@ -54,8 +54,8 @@ public final class ReferenceNll {
       // the engine kept prompt + response within the policy's context, so nothing is cut here
       ResponseBatch batch = ResponseBatch.of(prompts, responses,
           reference.model().config().contextLength(), samples.padId());
-      double[] logp = PolicyEvaluation.of(reference.model(), reference.params(), batch.tokens(),
-          batch.targets(), 1.0, false, false).logprobs(); // (N); 0 on rows without a target
+      double[] logp = PolicyEvaluation.logprobsOf(reference.model(), reference.params(),
+          batch.tokens(), batch.targets(), 1.0); // (N); 0 on rows without a target
       double[] sums = batch.perSequence(logp, false);
       for (int i = 0; i < sums.length; i++) {
         nll[from + i] = -sums[i];

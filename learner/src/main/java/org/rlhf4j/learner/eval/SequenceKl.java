@@ -80,7 +80,7 @@ public final class SequenceKl {
   }
 
   private static double[] logprobs(PolicySnapshot model, ResponseBatch batch, double temperature) {
-    return PolicyEvaluation.of(model.model(), model.params(), batch.tokens(), batch.targets(),
-        temperature, false, false).logprobs();
+    return PolicyEvaluation.logprobsOf(model.model(), model.params(), batch.tokens(),
+        batch.targets(), temperature);
   }
 }
