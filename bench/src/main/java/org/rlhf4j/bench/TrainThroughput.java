@@ -71,7 +71,9 @@ public final class TrainThroughput {
     TokenBatch batch = new TokenBatch(b, t, ids, mask);
     Runnable step = () -> {
       grads.zero();
-      LanguageModelLoss.mean(gpt, params, batch, targets).backward(grads);
+      try (LanguageModelLoss loss = LanguageModelLoss.mean(gpt, params, batch, targets)) {
+        loss.backward(grads);
+      }
       adamw.update(trainable, grads, 1e-4);
     };
     step.run();
