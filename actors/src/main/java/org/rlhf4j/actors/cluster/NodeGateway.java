@@ -81,19 +81,9 @@ public final class NodeGateway {
    * A gateway that registers rollout nodes' workers with {@code coordinator} and sends their
    * rollouts to {@code scorer}, lets scorer nodes join {@code scorers}' pool, and cuts weights
    * into chunks of {@code chunkBytes}, {@code window} in flight per node; {@code notices} hears
-   * nodes join and leave.
-   */
-  public static Behavior<NodeHello> create(ActorRef<Coordinator.Command> coordinator,
-      ActorRef<RewardScorer.Command> scorer, RolloutSetup setup,
-      Scorers scorers, int chunkBytes, int window, Consumer<String> notices) {
-    return create(coordinator, scorer, setup, null, scorers, chunkBytes, window, notices);
-  }
-
-  /**
-   * Like {@link #create(ActorRef, ActorRef, RolloutSetup, Scorers, int, int, Consumer)} for a
-   * LoRA policy: each rollout node gets {@code base} (the policy's body, which nothing writes)
-   * once, and every policy version as the snapshot's trainable tensors only, which the node
-   * merges onto it; null {@code base} sends versions whole.
+   * nodes join and leave. With a LoRA policy each rollout node gets {@code base} (the policy's
+   * body, which nothing writes) once, and every policy version as the snapshot's trainable
+   * tensors only, which the node merges onto it; null {@code base} sends versions whole.
    */
   public static Behavior<NodeHello> create(ActorRef<Coordinator.Command> coordinator,
       ActorRef<RewardScorer.Command> scorer, RolloutSetup setup, ParameterStore base,
