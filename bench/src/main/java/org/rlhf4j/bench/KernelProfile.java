@@ -99,6 +99,18 @@ public final class KernelProfile implements Kernels {
   }
 
   @Override
+  public void packedAttentionForward(INDArray y, INDArray att, INDArray qkv, INDArray mask,
+      int heads) {
+    time("attention", () -> inner.packedAttentionForward(y, att, qkv, mask, heads));
+  }
+
+  @Override
+  public void packedAttentionBackward(INDArray dqkv, INDArray dy, INDArray qkv, INDArray att,
+      int heads) {
+    time("attention", () -> inner.packedAttentionBackward(dqkv, dy, qkv, att, heads));
+  }
+
+  @Override
   public void embeddingForward(INDArray out, INDArray table, int[] rows) {
     time("embedding", () -> inner.embeddingForward(out, table, rows));
   }

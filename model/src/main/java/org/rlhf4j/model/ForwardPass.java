@@ -85,9 +85,9 @@ public final class ForwardPass implements AutoCloseable {
     INDArray ln1Mean; // (N)
     INDArray ln1Rstd; // (N)
     INDArray qkv; // (N, 3C)
-    INDArray q; // (B, NH, T, HS)
-    INDArray k; // (B, NH, S, HS)
-    INDArray v; // (B, NH, S, HS)
+    INDArray q; // (B, NH, T, HS), the decoder's only
+    INDArray k; // (B, NH, S, HS), the decoder's cache
+    INDArray v; // (B, NH, S, HS), the decoder's cache
     INDArray att; // (B, NH, T, S)
     INDArray attY; // (N, C)
     INDArray res2; // (N, C)
@@ -115,11 +115,12 @@ public final class ForwardPass implements AutoCloseable {
     }
 
     /**
-     * Buffers for a (B, T) pass attending over S keys; {@code k} and {@code v} are allocated only
-     * when {@code ownKeys} (training), the decoder points them at its cache instead.
+     * Buffers for a (B, T) pass attending over S keys. A training pass reads q, k and v in place
+     * from {@code qkv}; the decoder's gets a {@code q} and points {@code k} and {@code v} at its
+     * cache.
      */
     static BlockActivations allocate(org.nd4j.linalg.api.buffer.DataType dt,
-        org.rlhf4j.config.ModelConfig c, int b, int t, int s, boolean ownKeys) {
+        org.rlhf4j.config.ModelConfig c, int b, int t, int s, boolean training) {
       long n = (long) b * t;
       long d = c.dModel();
       int nh = c.heads();
@@ -129,10 +130,8 @@ public final class ForwardPass implements AutoCloseable {
       a.ln1Mean = Nd4j.create(dt, n);
       a.ln1Rstd = Nd4j.create(dt, n);
       a.qkv = Nd4j.create(dt, n, 3 * d);
-      a.q = Nd4j.create(dt, b, nh, t, hs);
-      if (ownKeys) {
-        a.k = Nd4j.create(dt, b, nh, t, hs);
-        a.v = Nd4j.create(dt, b, nh, t, hs);
+      if (!training) {
+        a.q = Nd4j.create(dt, b, nh, t, hs);
       }
       a.att = Nd4j.create(dt, b, nh, t, s);
       a.attY = Nd4j.create(dt, n, d);

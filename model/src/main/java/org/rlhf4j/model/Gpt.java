@@ -359,24 +359,11 @@ public final class Gpt {
     kernels.matmulForward(a.qkv, a.ln1, p.get(h + "attn.c_attn.weight"),
         p.get(h + "attn.c_attn.bias"));
     adapterForward(p, a, l, 0, a.ln1, a.qkv, cacheStart < 0);
-    INDArray qkv5 = a.qkv.reshape(b, t, 3, nh, hs); // (B, T, 3, NH, HS)
-    a.q.assign(headsFirst(qkv5, 0)); // (B, NH, T, HS)
     if (cacheStart < 0) {
-      a.k.assign(headsFirst(qkv5, 1));
-      a.v.assign(headsFirst(qkv5, 2));
+      // a training pass: attention reads the heads where the projection wrote them
+      kernels.packedAttentionForward(a.attY, a.att, a.qkv, mask, nh);
     } else {
-      a.k.get(all(), all(), interval(cacheStart, cacheStart + t), all()).assign(headsFirst(qkv5, 1));
-      a.v.get(all(), all(), interval(cacheStart, cacheStart + t), all()).assign(headsFirst(qkv5, 2));
-    }
-    INDArray y = a.attY.reshape(b, t, nh, hs).permute(0, 2, 1, 3); // (B, NH, T, HS) view of attY
-    if (t == 1) {
-      // with one query the permuted view is dense: attention writes straight into attY
-      kernels.attentionForward(a.attY.reshape(b, nh, 1, hs), a.att, a.q, a.k, a.v, mask);
-    } else {
-      INDArray dense = a.q.ulike(); // (B, NH, T, HS)
-      kernels.attentionForward(dense, a.att, a.q, a.k, a.v, mask);
-      y.assign(dense);
-      NativeArrays.release(dense);
+      cachedAttention(a, b, t, mask, cacheStart);
     }
     kernels.matmulForward(a.res2, a.attY, p.get(h + "attn.c_proj.weight"),
         p.get(h + "attn.c_proj.bias"));
@@ -392,6 +379,28 @@ public final class Gpt {
         p.get(h + "mlp.c_proj.bias"));
     adapterForward(p, a, l, 3, a.gelu, out, cacheStart < 0);
     out.addi(a.res2);
+  }
+
+  /**
+   * The decoder's attention: this pass's keys and values go into the layer's cache at
+   * {@code cacheStart}, and the queries attend over the whole cache.
+   */
+  private void cachedAttention(BlockActivations a, int b, int t, INDArray mask, int cacheStart) {
+    int nh = config.heads();
+    int hs = config.headSize();
+    INDArray qkv5 = a.qkv.reshape(b, t, 3, nh, hs); // (B, T, 3, NH, HS)
+    a.q.assign(headsFirst(qkv5, 0)); // (B, NH, T, HS)
+    a.k.get(all(), all(), interval(cacheStart, cacheStart + t), all()).assign(headsFirst(qkv5, 1));
+    a.v.get(all(), all(), interval(cacheStart, cacheStart + t), all()).assign(headsFirst(qkv5, 2));
+    if (t == 1) {
+      // with one query the permuted view is dense: attention writes straight into attY
+      kernels.attentionForward(a.attY.reshape(b, nh, 1, hs), a.att, a.q, a.k, a.v, mask);
+    } else {
+      INDArray dense = a.q.ulike(); // (B, NH, T, HS)
+      kernels.attentionForward(dense, a.att, a.q, a.k, a.v, mask);
+      a.attY.reshape(b, t, nh, hs).permute(0, 2, 1, 3).assign(dense); // attY's (B, NH, T, HS) view
+      NativeArrays.release(dense);
+    }
   }
 
   /** Backward of one block; returns the gradient with respect to its input {@code x}. */
@@ -423,23 +432,15 @@ public final class Gpt {
     kernels.matmulBackward(dattY, grad(g, h + "attn.c_proj.weight"), grad(g, h + "attn.c_proj.bias"),
         dres2, a.attY, p.get(h + "attn.c_proj.weight"));
     adapterBackward(p, g, a, l, 1, dres2, dattY);
-    INDArray dy = dattY.reshape(b, t, nh, hs).permute(0, 2, 1, 3).dup('c'); // (B, NH, T, HS)
-    INDArray dq = Nd4j.zeros(dt, b, nh, t, hs);
-    INDArray dk = Nd4j.zeros(dt, b, nh, t, hs);
-    INDArray dv = Nd4j.zeros(dt, b, nh, t, hs);
-    kernels.attentionBackward(dq, dk, dv, dy, a.q, a.k, a.v, a.att);
-    INDArray dqkv = Nd4j.zeros(dt, b, t, 3, nh, hs); // (B, T, 3, NH, HS)
-    dqkv.get(all(), all(), point(0), all(), all()).assign(dq.permute(0, 2, 1, 3));
-    dqkv.get(all(), all(), point(1), all(), all()).assign(dk.permute(0, 2, 1, 3));
-    dqkv.get(all(), all(), point(2), all(), all()).assign(dv.permute(0, 2, 1, 3));
+    INDArray dqkvRows = Nd4j.zeros(dt, n, 3 * c); // (N, 3C)
+    kernels.packedAttentionBackward(dqkvRows, dattY, a.qkv, a.att, nh);
     INDArray dln1 = Nd4j.zeros(dt, n, c);
-    INDArray dqkvRows = dqkv.reshape(n, 3 * c);
     kernels.matmulBackward(dln1, grad(g, h + "attn.c_attn.weight"), grad(g, h + "attn.c_attn.bias"),
         dqkvRows, a.ln1, p.get(h + "attn.c_attn.weight"));
     adapterBackward(p, g, a, l, 0, dqkvRows, dln1);
     kernels.layerNormBackward(dx, grad(g, h + "ln_1.weight"), grad(g, h + "ln_1.bias"), dln1, x,
         p.get(h + "ln_1.weight"), a.ln1Mean, a.ln1Rstd);
-    NativeArrays.release(dres2, dgelu, dfc, dln2, dattY, dy, dq, dk, dv, dqkv, dln1);
+    NativeArrays.release(dres2, dgelu, dfc, dln2, dattY, dqkvRows, dln1);
     return dx;
   }
 
@@ -542,18 +543,18 @@ public final class Gpt {
    * after start + T − 1 (an unfilled cache) are hidden.
    */
   void fillAttentionMask(INDArray mask, int[] keyMask, int b, int t, int start, int s) {
-    org.nd4j.linalg.api.buffer.DataBuffer buf = mask.data();
     int nh = config.heads();
-    long k = 0;
+    float[] plane = new float[t * s]; // one row's (T, S), the same for each of its heads
     for (int r = 0; r < b; r++) {
-      for (int h = 0; h < nh; h++) {
-        for (int i = 0; i < t; i++) {
-          int self = start + i;
-          for (int j = 0; j < s; j++) {
-            boolean visible = j == self || (j < self && keyMask[r * s + j] == 1);
-            buf.put(k++, visible ? 0.0 : Double.NEGATIVE_INFINITY);
-          }
+      for (int i = 0; i < t; i++) {
+        int self = start + i;
+        for (int j = 0; j < s; j++) {
+          boolean visible = j == self || (j < self && keyMask[r * s + j] == 1);
+          plane[i * s + j] = visible ? 0f : Float.NEGATIVE_INFINITY;
         }
+      }
+      for (int h = 0; h < nh; h++) {
+        NativeArrays.write(mask, ((long) r * nh + h) * plane.length, plane);
       }
     }
   }

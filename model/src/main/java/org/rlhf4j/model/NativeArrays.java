@@ -1,5 +1,7 @@
 package org.rlhf4j.model;
 
+import java.nio.ByteOrder;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -15,6 +17,21 @@ public final class NativeArrays {
       if (a != null && !a.wasClosed() && a.closeable()) {
         a.close();
       }
+    }
+  }
+
+  /**
+   * Copies {@code values} into the dense array {@code a} from its element {@code at} on, one bulk
+   * copy for float32 (a {@code DataBuffer.put} per element costs ~10 ns).
+   */
+  public static void write(INDArray a, long at, float[] values) {
+    long start = a.offset() + at;
+    if (a.dataType() == DataType.FLOAT && a.data().asNio() != null) {
+      a.data().asNio().order(ByteOrder.nativeOrder()).asFloatBuffer().put((int) start, values);
+      return;
+    }
+    for (int i = 0; i < values.length; i++) {
+      a.data().put(start + i, values[i]);
     }
   }
 }

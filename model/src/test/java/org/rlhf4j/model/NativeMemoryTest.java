@@ -3,6 +3,7 @@ package org.rlhf4j.model;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -37,10 +38,10 @@ class NativeMemoryTest {
   private static List<INDArray> owned(ForwardPass pass) {
     List<INDArray> all = new ArrayList<>(List.of(pass.layerInputs));
     for (BlockActivations a : pass.blocks) {
-      all.addAll(List.of(a.ln1, a.ln1Mean, a.ln1Rstd, a.qkv, a.q, a.k, a.v, a.att, a.attY, a.res2,
-          a.ln2, a.ln2Mean, a.ln2Rstd, a.fc, a.gelu));
+      all.addAll(Arrays.asList(a.ln1, a.ln1Mean, a.ln1Rstd, a.qkv, a.q, a.k, a.v, a.att, a.attY,
+          a.res2, a.ln2, a.ln2Mean, a.ln2Rstd, a.fc, a.gelu));
     }
-    all.addAll(List.of(pass.lnf, pass.lnfMean, pass.lnfRstd, pass.logits, pass.lnfRows));
+    all.addAll(Arrays.asList(pass.lnf, pass.lnfMean, pass.lnfRstd, pass.logits, pass.lnfRows));
     return all.stream().filter(a -> a != null && !a.isView()).toList();
   }
 }

@@ -124,4 +124,14 @@ class OptimizerTest {
     assertEquals(1, seen[0]);
     assertEquals(2, seen[1]);
   }
+
+  @Test
+  void openBlasUsesTheLargestThreadCountAskedForNotOnePerCore() {
+    int before = TensorThreads.blasThreads();
+    TensorThreads.bindCurrentThread(1);
+    assertEquals(Math.max(1, before), org.nd4j.linalg.factory.Nd4j.factory().blas().getMaxThreads());
+    TensorThreads.bindCurrentThread(before + 1);
+    assertEquals(before + 1, org.nd4j.linalg.factory.Nd4j.factory().blas().getMaxThreads());
+    assertEquals(before + 1, TensorThreads.blasThreads());
+  }
 }

@@ -1,6 +1,10 @@
 package org.rlhf4j.model.kernels;
 
+import static org.nd4j.linalg.indexing.NDArrayIndex.all;
+import static org.nd4j.linalg.indexing.NDArrayIndex.point;
+
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.rlhf4j.model.NativeArrays;
 
 /**
  * The operations a transformer needs, each forward beside its backward (llm.c's layout).
@@ -75,6 +79,58 @@ public interface Kernels {
   /** Backward of {@code y = softmax(q·kᵀ/√HS + mask) · v}, given the cached {@code att}. */
   void attentionBackward(INDArray dq, INDArray dk, INDArray dv, INDArray dy, INDArray q,
       INDArray k, INDArray v, INDArray att);
+
+  /**
+   * {@link #attentionForward} on packed projections, llm.c's layout: {@code qkv (N, 3C)} holds each
+   * token's q, k and v as three C-wide thirds, head h at columns {@code h·HS} of each;
+   * {@code y (N, C)} gets head h's output at the same columns; {@code att (B, NH, T, T)} and
+   * {@code mask (B, NH, T, T)} as there. This default copies the heads out and back.
+   */
+  default void packedAttentionForward(INDArray y, INDArray att, INDArray qkv, INDArray mask,
+      int heads) {
+    INDArray[] qkvHeads = headsFirst(qkv, att, heads);
+    INDArray out = qkvHeads[0].ulike(); // (B, NH, T, HS)
+    attentionForward(out, att, qkvHeads[0], qkvHeads[1], qkvHeads[2], mask);
+    tokensFirst(y, att, heads).assign(out);
+    NativeArrays.release(qkvHeads[0], qkvHeads[1], qkvHeads[2], out);
+  }
+
+  /**
+   * Backward of {@link #packedAttentionForward}: adds q's, k's and v's gradients into the thirds
+   * of {@code dqkv (N, 3C)}, given {@code dy (N, C)} and the cached {@code att}.
+   */
+  default void packedAttentionBackward(INDArray dqkv, INDArray dy, INDArray qkv, INDArray att,
+      int heads) {
+    INDArray[] qkvHeads = headsFirst(qkv, att, heads);
+    INDArray dyHeads = tokensFirst(dy, att, heads).dup('c'); // (B, NH, T, HS)
+    INDArray[] grads = {qkvHeads[0].ulike().assign(0), qkvHeads[1].ulike().assign(0),
+        qkvHeads[2].ulike().assign(0)};
+    attentionBackward(grads[0], grads[1], grads[2], dyHeads, qkvHeads[0], qkvHeads[1],
+        qkvHeads[2], att);
+    INDArray dqkv5 = dqkv.reshape(att.size(0), att.size(2), 3, heads, dy.size(1) / heads);
+    for (int which = 0; which < 3; which++) {
+      dqkv5.get(all(), all(), point(which), all(), all()).addi(grads[which].permute(0, 2, 1, 3));
+    }
+    NativeArrays.release(qkvHeads[0], qkvHeads[1], qkvHeads[2], dyHeads, grads[0], grads[1], grads[2]);
+  }
+
+  /** Dense {@code (B, NH, T, HS)} copies of q, k and v from {@code qkv (N, 3C)}. */
+  private static INDArray[] headsFirst(INDArray qkv, INDArray att, int heads) {
+    long hs = qkv.size(1) / 3 / heads;
+    INDArray qkv5 = qkv.reshape(att.size(0), att.size(2), 3, heads, hs); // (B, T, 3, NH, HS)
+    INDArray[] out = new INDArray[3];
+    for (int which = 0; which < 3; which++) {
+      out[which] = qkv5.get(all(), all(), point(which), all(), all()).permute(0, 2, 1, 3)
+          .dup('c');
+    }
+    return out;
+  }
+
+  /** {@code (N, C)} seen as its heads, {@code (B, NH, T, HS)}, without a copy. */
+  private static INDArray tokensFirst(INDArray rows, INDArray att, int heads) {
+    return rows.reshape(att.size(0), att.size(2), heads, rows.size(1) / heads)
+        .permute(0, 2, 1, 3);
+  }
 
   /** {@code out (N,C) = table[rows[n]]}: token and position embeddings. */
   void embeddingForward(INDArray out, INDArray table, int[] rows);

@@ -17,8 +17,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 /**
  * The CPU fast path: float32 forward and backward kernels and AdamW as Java Vector API loops over
  * the arrays' native memory, products through the oneDNN {@code Mmul} op with alpha/beta
- * accumulation. Nothing is allocated per call once warm: attention's backward keeps its
- * {@code (B, NH, T, S)} scratch per thread, grown on demand, so one instance may be shared by model
+ * accumulation. Nothing is allocated per call once warm: attention keeps its split heads and
+ * score gradient in scratch per thread, grown on demand, so one instance may be shared by model
  * copies on several threads. Every kernel in double precision (or with any non-float argument)
  * delegates to {@link Nd4jKernels}, the reference this class is tested against; so does
  * {@code matmulTransposedBackward}, whose reference is already two {@code Mmul} calls.
@@ -434,6 +434,110 @@ public final class VectorKernels implements Kernels {
     keepAlive(dpreatt, att);
   }
 
+  /**
+   * Splits the heads into this thread's scratch with vector copies (ND4J's assign of a permuted
+   * view costs far more), runs {@link #attentionForward}, and writes the heads back into
+   * {@code y}'s columns; nothing is allocated once the scratch has grown to the shape.
+   */
+  @Override
+  public void packedAttentionForward(INDArray y, INDArray att, INDArray qkv, INDArray mask,
+      int heads) {
+    if (!isFloat(y, att, qkv, mask)) {
+      Kernels.super.packedAttentionForward(y, att, qkv, mask, heads);
+      return;
+    }
+    long[] shape = headsShape(att, y.size(1), heads);
+    Scratch s = scratch.get();
+    INDArray q = s.buffer(0, shape);
+    INDArray k = s.buffer(1, shape);
+    INDArray v = s.buffer(2, shape);
+    INDArray out = s.buffer(3, shape);
+    moveHeads(qkv, 0, q, false, false);
+    moveHeads(qkv, 1, k, false, false);
+    moveHeads(qkv, 2, v, false, false);
+    attentionForward(out, att, q, k, v, mask);
+    moveHeads(y, 0, out, true, false);
+    keepAlive(y, qkv);
+  }
+
+  /** Backward of {@link #packedAttentionForward}, through the same scratch. */
+  @Override
+  public void packedAttentionBackward(INDArray dqkv, INDArray dy, INDArray qkv, INDArray att,
+      int heads) {
+    if (!isFloat(dqkv, dy, qkv, att)) {
+      Kernels.super.packedAttentionBackward(dqkv, dy, qkv, att, heads);
+      return;
+    }
+    long[] shape = headsShape(att, dy.size(1), heads);
+    Scratch s = scratch.get();
+    INDArray[] in = new INDArray[3];
+    INDArray[] grads = new INDArray[3];
+    for (int which = 0; which < 3; which++) {
+      in[which] = s.buffer(which, shape);
+      moveHeads(qkv, which, in[which], false, false);
+      grads[which] = s.buffer(4 + which, shape).assign(0f);
+    }
+    INDArray dyHeads = s.buffer(3, shape);
+    moveHeads(dy, 0, dyHeads, false, false);
+    attentionBackward(grads[0], grads[1], grads[2], dyHeads, in[0], in[1], in[2], att);
+    for (int which = 0; which < 3; which++) {
+      moveHeads(dqkv, which, grads[which], true, true);
+    }
+    keepAlive(dqkv, dy, qkv);
+  }
+
+  /** {@code (B, NH, T, HS)} for an attention of {@code att (B, NH, T, S)} over C-wide rows. */
+  private static long[] headsShape(INDArray att, long c, int heads) {
+    return new long[] {att.size(0), heads, att.size(2), c / heads};
+  }
+
+  /**
+   * Copies between part {@code which} of packed rows {@code (N, k·C)} (k = rows' width / C) and
+   * heads-first {@code (B, NH, T, HS)}: into the heads, or, when {@code toRows}, back into the rows,
+   * adding when {@code add}.
+   */
+  private static void moveHeads(INDArray rows, int which, INDArray headsFirst, boolean toRows,
+      boolean add) {
+    int b = (int) headsFirst.size(0);
+    int nh = (int) headsFirst.size(1);
+    int t = (int) headsFirst.size(2);
+    int hs = (int) headsFirst.size(3);
+    long width = rows.size(1);
+    FloatMemory r = FloatMemory.of(rows);
+    FloatMemory h = FloatMemory.of(headsFirst);
+    for (int row = 0; row < b; row++) {
+      for (int head = 0; head < nh; head++) {
+        for (int i = 0; i < t; i++) {
+          long packed = (long) (row * t + i) * width + (long) which * nh * hs + (long) head * hs;
+          long split = ((long) (row * nh + head) * t + i) * hs;
+          if (!toRows) {
+            copy(h, split, r, packed, hs, false);
+          } else {
+            copy(r, packed, h, split, hs, add);
+          }
+        }
+      }
+    }
+    keepAlive(rows, headsFirst);
+  }
+
+  /** {@code dst[dt..dt+n) (+)= src[st..st+n)}. */
+  private static void copy(FloatMemory dst, long dt, FloatMemory src, long st, int n,
+      boolean add) {
+    int bound = F.loopBound(n);
+    int i = 0;
+    for (; i < bound; i += F.length()) {
+      FloatVector x = FloatVector.fromByteBuffer(F, src.bytes, src.at(st + i), LE);
+      if (add) {
+        x = x.add(FloatVector.fromByteBuffer(F, dst.bytes, dst.at(dt + i), LE));
+      }
+      x.intoByteBuffer(dst.bytes, dst.at(dt + i), LE);
+    }
+    for (; i < n; i++) {
+      dst.put(dt + i, add ? dst.get(dt + i) + src.get(st + i) : src.get(st + i));
+    }
+  }
+
   @Override
   public void embeddingForward(INDArray out, INDArray table, int[] rows) {
     if (!isFloat(out, table)) {
@@ -753,33 +857,41 @@ public final class VectorKernels implements Kernels {
   }
 
   /**
-   * One thread's scratch for attention's {@code (B, NH, T, S)} score gradient: a flat float
-   * buffer grown on demand (outside any workspace) and never shrunk, handed out as a view of the
-   * shape asked for; the view is kept while the shape repeats, so the steady state allocates
-   * nothing. It is held until the thread ends.
+   * One thread's scratch for attention: numbered float buffers (the split heads, their gradients,
+   * the {@code (B, NH, T, S)} score gradient), each grown on demand (outside any workspace) and
+   * never shrunk, handed out as a view of the shape asked for; a view is kept while its shape
+   * repeats, so the steady state allocates nothing. Held until the thread ends.
    */
   private static final class Scratch {
-    private INDArray flat; // (capacity)
-    private INDArray view; // (B, NH, T, S) over the front of flat
-    private long[] shape = new long[0];
+    private static final int SCORES = 7;
+    private final INDArray[] flat = new INDArray[SCORES + 1]; // (capacity) each
+    private final INDArray[] view = new INDArray[SCORES + 1]; // over the front of flat
+    private final long[][] shape = new long[SCORES + 1][];
 
-    /** A dense float array shaped like {@code like}; its contents are undefined. */
+    /** The score gradient's buffer, shaped like {@code like}; its contents are undefined. */
     INDArray scores(INDArray like) {
-      long[] wanted = like.shape();
-      if (view != null && Arrays.equals(shape, wanted)) {
-        return view;
+      return buffer(SCORES, like.shape());
+    }
+
+    /** Buffer {@code slot} as a dense {@code wanted}-shaped array; its contents are undefined. */
+    INDArray buffer(int slot, long... wanted) {
+      if (view[slot] != null && Arrays.equals(shape[slot], wanted)) {
+        return view[slot];
       }
-      long length = like.length();
-      if (flat == null || flat.length() < length) {
-        flat = null;
-        view = null;
+      long length = 1;
+      for (long d : wanted) {
+        length *= d;
+      }
+      if (flat[slot] == null || flat[slot].length() < length) {
+        flat[slot] = null;
+        view[slot] = null;
         try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-          flat = Nd4j.create(DataType.FLOAT, length); // (capacity)
+          flat[slot] = Nd4j.create(DataType.FLOAT, length); // (capacity)
         }
       }
-      view = flat.get(NDArrayIndex.interval(0, length)).reshape('c', wanted);
-      shape = wanted;
-      return view;
+      view[slot] = flat[slot].get(NDArrayIndex.interval(0, length)).reshape('c', wanted);
+      shape[slot] = wanted.clone();
+      return view[slot];
     }
   }
 }
