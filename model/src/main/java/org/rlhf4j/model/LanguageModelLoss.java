@@ -6,16 +6,20 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Mean next-token cross-entropy over the rows that have a target (target ≥ 0), with its backward:
- * the loss of SFT and of the training benchmark. {@link #close} frees its arrays and its pass.
+ * the loss of SFT and of the training benchmark. The pass's logits become the probabilities, then
+ * their gradient. {@link #close} frees its arrays and its pass.
  */
 public final class LanguageModelLoss implements AutoCloseable {
   private final Gpt gpt;
   private final ParameterStore params;
   private final ForwardPass pass;
-  private final INDArray probs; // (M, V) on the rows with a target, or null when there is none
+  // (M, V) on the rows with a target, or null when there is none: the pass's logits, turned into
+  // probabilities in place and then into their gradient, so a 50,257-token head keeps one (M, V)
+  private final INDArray probs;
   private final int[] targets; // (M)
   private final int counted;
   private final double loss;
+  private boolean backwardDone;
 
   private LanguageModelLoss(Gpt gpt, ParameterStore params, ForwardPass pass, INDArray probs,
       int[] targets, int counted, double loss) {
@@ -40,10 +44,9 @@ public final class LanguageModelLoss implements AutoCloseable {
       return new LanguageModelLoss(gpt, params, pass, null, rows.targets(), 0, 0.0);
     }
     ForwardPass pass = gpt.forward(params, batch, EnumSet.of(Output.LOGITS), rows.rows());
-    INDArray logits = pass.logits(); // (M, V)
-    INDArray probs = logits.ulike();
-    INDArray losses = Nd4j.create(logits.dataType(), rows.count()); // (M)
-    gpt.kernels().crossEntropyForward(losses, probs, logits, rows.targets());
+    INDArray probs = pass.logits(); // (M, V), softmaxed in place
+    INDArray losses = Nd4j.create(probs.dataType(), rows.count()); // (M)
+    gpt.kernels().crossEntropyForward(losses, probs, probs, rows.targets());
     double loss = losses.sumNumber().doubleValue() / rows.count();
     NativeArrays.release(losses);
     return new LanguageModelLoss(gpt, params, pass, probs, rows.targets(), rows.count(), loss);
@@ -68,22 +71,28 @@ public final class LanguageModelLoss implements AutoCloseable {
     backward(grads, 1.0);
   }
 
-  /** Adds the gradient of {@code scale ×} {@link #loss()} into {@code grads}. */
+  /**
+   * Adds the gradient of {@code scale ×} {@link #loss()} into {@code grads}; once per loss, as the
+   * probabilities become the gradient.
+   */
   public void backward(ParameterStore grads, double scale) {
+    if (backwardDone) {
+      throw new IllegalStateException("a loss's backward runs once: its probabilities became"
+          + " their gradient");
+    }
+    backwardDone = true;
     if (counted == 0) {
       return; // a loss of 0 whatever the parameters
     }
     INDArray dlosses = Nd4j.zeros(probs.dataType(), targets.length).addi(scale / counted); // (M)
-    INDArray dlogits = probs.ulike().assign(0.0); // (M, V)
-    gpt.kernels().crossEntropyBackward(dlogits, dlosses, probs, targets);
-    gpt.backward(params, grads, pass, dlogits, null, null);
-    NativeArrays.release(dlosses, dlogits);
+    gpt.kernels().crossEntropyBackwardInPlace(probs, dlosses, targets); // now dlogits (M, V)
+    gpt.backward(params, grads, pass, probs, null, null);
+    NativeArrays.release(dlosses);
   }
 
-  /** Frees the probabilities and the forward pass; nothing of this loss may be used after. */
+  /** Frees the forward pass, logits included; nothing of this loss may be used after. */
   @Override
   public void close() {
-    NativeArrays.release(probs);
     pass.close();
   }
 }

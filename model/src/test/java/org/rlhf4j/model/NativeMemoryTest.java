@@ -1,5 +1,6 @@
 package org.rlhf4j.model;
 
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
@@ -26,6 +27,8 @@ class NativeMemoryTest {
     TokenBatch batch = TokenBatch.rightPadded(SEQUENCES, 0);
     LanguageModelLoss loss = LanguageModelLoss.mean(gpt, p, batch, GptTest.nextTokenTargets(batch));
     loss.backward(p.zerosLike());
+    // the logits became their own gradient: a second backward would add garbage, so it is refused
+    assertThrows(IllegalStateException.class, () -> loss.backward(p.zerosLike()));
     List<INDArray> owned = owned(loss.pass());
     assertTrue(owned.size() > 30 && owned.stream().noneMatch(INDArray::wasClosed));
     loss.close();

@@ -141,11 +141,24 @@ public interface Kernels {
   /**
    * Fused softmax cross-entropy: {@code probs (N,V) = softmax(logits)},
    * {@code losses (N) = −log probs[n, targets[n]]}; a negative target means "no loss" (0).
+   * {@code probs} may be {@code logits} (in place).
    */
   void crossEntropyForward(INDArray losses, INDArray probs, INDArray logits, int[] targets);
 
   /** Backward of {@code losses = −log softmax(logits)[target]}: {@code dlogits += dlosses ⊙ (probs − onehot)}. */
   void crossEntropyBackward(INDArray dlogits, INDArray dlosses, INDArray probs, int[] targets);
+
+  /**
+   * {@link #crossEntropyBackward} written over the probabilities:
+   * {@code probs ← dlosses ⊙ (probs − onehot)}, a row without a target zeroed; so one (N, V) array
+   * serves the logits, the probabilities and their gradient (it matters at 50,257 tokens).
+   */
+  default void crossEntropyBackwardInPlace(INDArray probs, INDArray dlosses, int[] targets) {
+    INDArray dlogits = probs.ulike().assign(0.0);
+    crossEntropyBackward(dlogits, dlosses, probs, targets);
+    probs.assign(dlogits);
+    NativeArrays.release(dlogits);
+  }
 
   /**
    * One AdamW step in place (Loshchilov and Hutter, "Decoupled Weight Decay Regularization"):

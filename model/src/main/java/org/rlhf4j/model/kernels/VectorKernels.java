@@ -640,6 +640,34 @@ public final class VectorKernels implements Kernels {
   }
 
   @Override
+  public void crossEntropyBackwardInPlace(INDArray probs, INDArray dlosses, int[] targets) {
+    if (!isFloat(probs, dlosses)) {
+      Kernels.super.crossEntropyBackwardInPlace(probs, dlosses, targets);
+      return;
+    }
+    FloatMemory p = FloatMemory.of(probs);
+    FloatMemory dl = FloatMemory.of(dlosses);
+    int v = (int) probs.size(1);
+    int bound = F.loopBound(v);
+    for (int n = 0; n < targets.length; n++) {
+      long row = (long) n * v;
+      float scale = targets[n] < 0 ? 0f : dl.get(n);
+      int i = 0;
+      for (; i < bound; i += F.length()) {
+        FloatVector.fromByteBuffer(F, p.bytes, p.at(row + i), LE).mul(scale)
+            .intoByteBuffer(p.bytes, p.at(row + i), LE);
+      }
+      for (; i < v; i++) {
+        p.put(row + i, p.get(row + i) * scale);
+      }
+      if (targets[n] >= 0) {
+        p.put(row + targets[n], p.get(row + targets[n]) - scale);
+      }
+    }
+    keepAlive(probs, dlosses);
+  }
+
+  @Override
   public void adamwUpdate(INDArray params, INDArray grads, INDArray m, INDArray v,
       INDArray decayMask, long step, double lr, double beta1, double beta2, double eps,
       double weightDecay) {

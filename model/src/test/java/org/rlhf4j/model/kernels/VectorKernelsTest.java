@@ -408,6 +408,19 @@ class VectorKernelsTest {
     reference.crossEntropyBackward(expected, dlosses, probs, targets);
     fast.crossEntropyBackward(actual, dlosses, probs, targets);
     assertClose("cross-entropy backward", expected, actual, 1e-6);
+
+    // in place: the logits become probabilities, then their gradient (no added-onto input)
+    INDArray fresh = Nd4j.zeros(DataType.FLOAT, 6, 71);
+    reference.crossEntropyBackward(fresh, dlosses, probs, targets);
+    INDArray logits = random(132, 3, 6, 71);
+    INDArray lossesInPlace = Nd4j.create(DataType.FLOAT, 6);
+    fast.crossEntropyForward(lossesInPlace, logits, logits, targets);
+    assertClose("cross-entropy in place, probs", probs, logits, 1e-6);
+    INDArray refInPlace = logits.dup();
+    fast.crossEntropyBackwardInPlace(logits, dlosses, targets);
+    reference.crossEntropyBackwardInPlace(refInPlace, dlosses, targets);
+    assertClose("cross-entropy backward in place", fresh, logits, 1e-6);
+    assertClose("reference cross-entropy backward in place", fresh, refInPlace, 1e-6);
   }
 
   @Test
