@@ -114,8 +114,13 @@ public final class ForwardPass implements AutoCloseable {
       }
     }
 
+    /** Nd4j.create's or the pool's take. */
+    private interface Allocation {
+      INDArray apply(org.nd4j.linalg.api.buffer.DataType dt, long... shape);
+    }
+
     /**
-     * Buffers for a (B, T) pass attending over S keys. A training pass reads q, k and v in place
+     * Buffers for a (B, T) pass attending over S keys, a training pass's from the pool. A training pass reads q, k and v in place
      * from {@code qkv}; the decoder's gets a {@code q} and points {@code k} and {@code v} at its
      * cache.
      */
@@ -125,22 +130,23 @@ public final class ForwardPass implements AutoCloseable {
       long d = c.dModel();
       int nh = c.heads();
       int hs = c.headSize();
+      Allocation make = training ? ArrayPool.SHARED::take : Nd4j::create;
       BlockActivations a = new BlockActivations();
-      a.ln1 = Nd4j.create(dt, n, d);
-      a.ln1Mean = Nd4j.create(dt, n);
-      a.ln1Rstd = Nd4j.create(dt, n);
-      a.qkv = Nd4j.create(dt, n, 3 * d);
+      a.ln1 = make.apply(dt, n, d);
+      a.ln1Mean = make.apply(dt, n);
+      a.ln1Rstd = make.apply(dt, n);
+      a.qkv = make.apply(dt, n, 3 * d);
       if (!training) {
-        a.q = Nd4j.create(dt, b, nh, t, hs);
+        a.q = make.apply(dt, b, nh, t, hs);
       }
-      a.att = Nd4j.create(dt, b, nh, t, s);
-      a.attY = Nd4j.create(dt, n, d);
-      a.res2 = Nd4j.create(dt, n, d);
-      a.ln2 = Nd4j.create(dt, n, d);
-      a.ln2Mean = Nd4j.create(dt, n);
-      a.ln2Rstd = Nd4j.create(dt, n);
-      a.fc = Nd4j.create(dt, n, 4 * d);
-      a.gelu = Nd4j.create(dt, n, 4 * d);
+      a.att = make.apply(dt, b, nh, t, s);
+      a.attY = make.apply(dt, n, d);
+      a.res2 = make.apply(dt, n, d);
+      a.ln2 = make.apply(dt, n, d);
+      a.ln2Mean = make.apply(dt, n);
+      a.ln2Rstd = make.apply(dt, n);
+      a.fc = make.apply(dt, n, 4 * d);
+      a.gelu = make.apply(dt, n, 4 * d);
       return a;
     }
   }

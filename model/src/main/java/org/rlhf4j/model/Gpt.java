@@ -25,6 +25,7 @@ import org.rlhf4j.model.kernels.Kernels;
  * LoRA adapters ({@link LoraConfig}). Stateless: parameters come in a {@link ParameterStore}.
  */
 public final class Gpt {
+  private static final ArrayPool POOL = ArrayPool.SHARED;
   private final ModelConfig config;
   private final EnumSet<Head> heads;
   private final Kernels kernels;
@@ -184,9 +185,9 @@ public final class Gpt {
     long c = config.dModel();
     DataType dt = p.dtype();
     // 1. embeddings
-    INDArray x = Nd4j.create(dt, n, c); // (N, C)
+    INDArray x = POOL.take(dt, n, c); // (N, C)
     kernels.embeddingForward(x, p.get("wte.weight"), batch.ids());
-    INDArray pos = Nd4j.create(dt, n, c); // (N, C)
+    INDArray pos = POOL.take(dt, n, c); // (N, C)
     kernels.embeddingForward(pos, p.get("wpe.weight"), batch.positions());
     x.addi(pos);
     NativeArrays.release(pos);
@@ -199,14 +200,14 @@ public final class Gpt {
     for (int l = 0; l < config.layers(); l++) {
       blocks[l] = BlockActivations.allocate(dt, config, b, t, t, true);
       blocks[l].dropoutSeed = dropoutSeed * 1_000_003L + l;
-      inputs[l + 1] = Nd4j.create(dt, n, c);
+      inputs[l + 1] = POOL.take(dt, n, c);
       blockForward(p, l, inputs[l], blocks[l], b, t, mask, -1, inputs[l + 1]);
     }
     NativeArrays.release(mask);
     // 3. final LayerNorm and heads
-    INDArray lnf = Nd4j.create(dt, n, c);
-    INDArray lnfMean = Nd4j.create(dt, n);
-    INDArray lnfRstd = Nd4j.create(dt, n);
+    INDArray lnf = POOL.take(dt, n, c);
+    INDArray lnfMean = POOL.take(dt, n);
+    INDArray lnfRstd = POOL.take(dt, n);
     kernels.layerNormForward(lnf, lnfMean, lnfRstd, inputs[config.layers()], p.get("ln_f.weight"),
         p.get("ln_f.bias"), config.layerNormEpsilon());
     ForwardPass pass = new ForwardPass(batch, inputs, blocks, lnf, lnfMean, lnfRstd);
@@ -229,12 +230,12 @@ public final class Gpt {
     long c = config.dModel();
     DataType dt = p.dtype();
     // 1. heads
-    INDArray dlnf = Nd4j.zeros(dt, n, c); // (N, C)
+    INDArray dlnf = POOL.zeros(dt, n, c); // (N, C)
     if (dlogits != null && pass.logitRows == null) {
       kernels.matmulTransposedBackward(dlnf, grad(grads, "wte.weight"), dlogits, pass.lnf,
           p.get("wte.weight"));
     } else if (dlogits != null && pass.logitRows.length > 0) {
-      INDArray drows = Nd4j.zeros(dt, pass.logitRows.length, c); // (M, C)
+      INDArray drows = POOL.zeros(dt, pass.logitRows.length, c); // (M, C)
       kernels.matmulTransposedBackward(drows, grad(grads, "wte.weight"), dlogits, pass.lnfRows,
           p.get("wte.weight"));
       kernels.embeddingBackward(dlnf, drows, pass.logitRows); // a row scatter-add
@@ -269,7 +270,7 @@ public final class Gpt {
       NativeArrays.release(rows, drows);
     }
     // 2. final LayerNorm
-    INDArray dx = Nd4j.zeros(dt, n, c); // (N, C)
+    INDArray dx = POOL.zeros(dt, n, c); // (N, C)
     kernels.layerNormBackward(dx, grad(grads, "ln_f.weight"), grad(grads, "ln_f.bias"), dlnf,
         pass.layerInputs[config.layers()], p.get("ln_f.weight"), pass.lnfMean, pass.lnfRstd);
     // 3. blocks, last to first
@@ -299,12 +300,12 @@ public final class Gpt {
     int b = pass.batch.batch();
     DataType dt = p.dtype();
     if (outputs.contains(Output.LOGITS) && pass.logitRows == null) {
-      pass.logits = Nd4j.create(dt, n, config.vocabSize()); // (N, V)
+      pass.logits = POOL.take(dt, n, config.vocabSize()); // (N, V)
       kernels.matmulTransposedForward(pass.logits, pass.lnf, p.get("wte.weight"));
     } else if (outputs.contains(Output.LOGITS)) {
       int m = pass.logitRows.length;
-      pass.lnfRows = Nd4j.create(dt, m, config.dModel()); // (M, C)
-      pass.logits = Nd4j.create(dt, m, config.vocabSize()); // (M, V)
+      pass.lnfRows = POOL.take(dt, m, config.dModel()); // (M, C)
+      pass.logits = POOL.take(dt, m, config.vocabSize()); // (M, V)
       if (m > 0) {
         kernels.embeddingForward(pass.lnfRows, pass.lnf, pass.logitRows); // a row gather
         kernels.matmulTransposedForward(pass.logits, pass.lnfRows, p.get("wte.weight"));
@@ -413,28 +414,28 @@ public final class Gpt {
     int hs = config.headSize();
     DataType dt = x.dataType();
     // MLP: out = res2 + gelu(ln_2(res2) · W_fc + b_fc) · W_proj + b_proj
-    INDArray dres2 = dout.dup(); // (N, C)
-    INDArray dgelu = Nd4j.zeros(dt, n, 4 * c);
+    INDArray dres2 = POOL.copy(dout); // (N, C)
+    INDArray dgelu = POOL.zeros(dt, n, 4 * c);
     kernels.matmulBackward(dgelu, grad(g, h + "mlp.c_proj.weight"), grad(g, h + "mlp.c_proj.bias"),
         dout, a.gelu, p.get(h + "mlp.c_proj.weight"));
     adapterBackward(p, g, a, l, 3, dout, dgelu);
-    INDArray dfc = Nd4j.zeros(dt, n, 4 * c);
+    INDArray dfc = POOL.zeros(dt, n, 4 * c);
     kernels.geluBackward(dfc, dgelu, a.fc);
-    INDArray dln2 = Nd4j.zeros(dt, n, c);
+    INDArray dln2 = POOL.zeros(dt, n, c);
     kernels.matmulBackward(dln2, grad(g, h + "mlp.c_fc.weight"), grad(g, h + "mlp.c_fc.bias"), dfc,
         a.ln2, p.get(h + "mlp.c_fc.weight"));
     adapterBackward(p, g, a, l, 2, dfc, dln2);
     kernels.layerNormBackward(dres2, grad(g, h + "ln_2.weight"), grad(g, h + "ln_2.bias"), dln2,
         a.res2, p.get(h + "ln_2.weight"), a.ln2Mean, a.ln2Rstd);
     // attention: res2 = x + attention(ln_1(x) · W_attn + b_attn) · W_proj + b_proj
-    INDArray dx = dres2.dup();
-    INDArray dattY = Nd4j.zeros(dt, n, c);
+    INDArray dx = POOL.copy(dres2);
+    INDArray dattY = POOL.zeros(dt, n, c);
     kernels.matmulBackward(dattY, grad(g, h + "attn.c_proj.weight"), grad(g, h + "attn.c_proj.bias"),
         dres2, a.attY, p.get(h + "attn.c_proj.weight"));
     adapterBackward(p, g, a, l, 1, dres2, dattY);
-    INDArray dqkvRows = Nd4j.zeros(dt, n, 3 * c); // (N, 3C)
+    INDArray dqkvRows = POOL.zeros(dt, n, 3 * c); // (N, 3C)
     kernels.packedAttentionBackward(dqkvRows, dattY, a.qkv, a.att, nh);
-    INDArray dln1 = Nd4j.zeros(dt, n, c);
+    INDArray dln1 = POOL.zeros(dt, n, c);
     kernels.matmulBackward(dln1, grad(g, h + "attn.c_attn.weight"), grad(g, h + "attn.c_attn.bias"),
         dqkvRows, a.ln1, p.get(h + "attn.c_attn.weight"));
     adapterBackward(p, g, a, l, 0, dqkvRows, dln1);
@@ -531,7 +532,7 @@ public final class Gpt {
 
   /** A new additive attention mask {@code (B, NH, T, S)}; see {@link #fillAttentionMask}. */
   INDArray attentionMask(int[] keyMask, int b, int t, int start, int s, DataType dt) {
-    INDArray mask = Nd4j.create(dt, b, config.heads(), t, s);
+    INDArray mask = POOL.take(dt, b, config.heads(), t, s);
     fillAttentionMask(mask, keyMask, b, t, start, s);
     return mask;
   }

@@ -2,7 +2,6 @@ package org.rlhf4j.model;
 
 import java.util.EnumSet;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Mean next-token cross-entropy over the rows that have a target (target ≥ 0), with its backward:
@@ -45,7 +44,7 @@ public final class LanguageModelLoss implements AutoCloseable {
     }
     ForwardPass pass = gpt.forward(params, batch, EnumSet.of(Output.LOGITS), rows.rows());
     INDArray probs = pass.logits(); // (M, V), softmaxed in place
-    INDArray losses = Nd4j.create(probs.dataType(), rows.count()); // (M)
+    INDArray losses = ArrayPool.SHARED.take(probs.dataType(), rows.count()); // (M)
     gpt.kernels().crossEntropyForward(losses, probs, probs, rows.targets());
     double loss = losses.sumNumber().doubleValue() / rows.count();
     NativeArrays.release(losses);
@@ -84,7 +83,8 @@ public final class LanguageModelLoss implements AutoCloseable {
     if (counted == 0) {
       return; // a loss of 0 whatever the parameters
     }
-    INDArray dlosses = Nd4j.zeros(probs.dataType(), targets.length).addi(scale / counted); // (M)
+    INDArray dlosses = ArrayPool.SHARED.take(probs.dataType(), targets.length)
+        .assign(scale / counted); // (M)
     gpt.kernels().crossEntropyBackwardInPlace(probs, dlosses, targets); // now dlogits (M, V)
     gpt.backward(params, grads, pass, probs, null, null);
     NativeArrays.release(dlosses);

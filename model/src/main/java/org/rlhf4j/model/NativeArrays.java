@@ -11,10 +11,13 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 public final class NativeArrays {
   private NativeArrays() {}
 
-  /** Closes each array that owns its buffer; nulls and views are skipped. */
+  /**
+   * Returns each pooled array to {@link ArrayPool#SHARED} and closes each other array that owns
+   * its buffer; nulls and views are skipped.
+   */
   public static void release(INDArray... arrays) {
     for (INDArray a : arrays) {
-      if (a != null && !a.wasClosed() && a.closeable()) {
+      if (a != null && !a.wasClosed() && !ArrayPool.SHARED.give(a) && a.closeable()) {
         a.close();
       }
     }

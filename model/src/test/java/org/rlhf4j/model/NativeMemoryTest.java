@@ -1,5 +1,6 @@
 package org.rlhf4j.model;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -14,8 +15,14 @@ import org.rlhf4j.config.ModelConfig;
 import org.rlhf4j.model.ForwardPass.BlockActivations;
 import org.rlhf4j.model.kernels.VectorKernels;
 
-/** A training step frees its native memory when done, not when the GC gets to it. */
+/**
+ * A training step frees or returns its native memory when done, not when the GC gets to it, and
+ * a repeated step reuses what it returned.
+ */
 class NativeMemoryTest {
+  // the Java objects of a step (ND4J's array wrappers and op descriptors): measured, with room
+  private static final long HEAP_PER_STEP = 2_000_000;
+  private static final int WARM_UP_STEPS = 400;
   private static final ModelConfig SMALL = new ModelConfig(64, 32, 64, 2, 4, 1e-5);
   private static final List<int[]> SEQUENCES = List.of(new int[] {3, 1, 4, 1, 5, 9, 2, 6},
       new int[] {2, 7, 1, 8, 2, 8}, new int[] {1, 4, 1, 4, 2, 1, 3, 5});
@@ -33,8 +40,43 @@ class NativeMemoryTest {
     assertTrue(owned.size() > 30 && owned.stream().noneMatch(INDArray::wasClosed));
     loss.close();
     for (INDArray a : owned) {
-      assertTrue(a.wasClosed(), "an array of the pass is still open: " + a.shapeInfoToString());
+      assertTrue(a.wasClosed() || ArrayPool.SHARED.holds(a),
+          "an array of the pass is neither freed nor back in the pool: " + a.shapeInfoToString());
     }
+  }
+
+  @Test
+  void aRepeatedTrainingStepTakesEveryBufferFromThePoolAndGivesItBack() {
+    Gpt gpt = new Gpt(SMALL, EnumSet.noneOf(Head.class), new VectorKernels());
+    ParameterStore p = gpt.initialParameters(2, DataType.FLOAT);
+    ParameterStore g = p.zerosLike();
+    TokenBatch batch = TokenBatch.rightPadded(SEQUENCES, 0);
+    int[] targets = GptTest.nextTokenTargets(batch);
+    Runnable step = () -> {
+      g.zero();
+      try (LanguageModelLoss loss = LanguageModelLoss.mean(gpt, p, batch, targets)) {
+        loss.backward(g);
+      }
+    };
+    for (int i = 0; i < WARM_UP_STEPS; i++) {
+      step.run(); // until the JIT has compiled the kernels: its first tiers box every vector
+    }
+    ArrayPool pool = ArrayPool.SHARED;
+    long allocations = pool.allocations();
+    long live = pool.liveBytes();
+    com.sun.management.ThreadMXBean threads =
+        (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+    long heap = threads.getCurrentThreadAllocatedBytes();
+    int steps = 5;
+    for (int i = 0; i < steps; i++) {
+      step.run();
+    }
+    long heapPerStep = (threads.getCurrentThreadAllocatedBytes() - heap) / steps;
+    System.out.printf("pooled training step: %d new buffers, %d bytes of heap per step%n",
+        pool.allocations() - allocations, heapPerStep);
+    assertEquals(allocations, pool.allocations(), "a warm step allocated a native buffer");
+    assertEquals(live, pool.liveBytes(), "a step kept a pooled buffer after it was done");
+    assertTrue(heapPerStep < HEAP_PER_STEP, "a step allocated " + heapPerStep + " heap bytes");
   }
 
   /** The arrays a training pass allocated for itself (views belong to their owners). */

@@ -1,0 +1,158 @@
+package org.rlhf4j.model;
+
+import java.util.ArrayDeque;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Set;
+import org.nd4j.linalg.api.buffer.DataBuffer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Native buffers kept for reuse by type and length, so a training step of a shape seen before
+ * maps no new memory (PyTorch's caching allocator; llm.c sizes one arena per shape).
+ *
+ * <p>Why: a fresh ND4J array is fresh pages, and faulting them in took a fifth of a small model's
+ * step and most of a large one's system time (BENCHMARKS.md). Bound: the pool never holds more
+ * than twice the most its arrays have ever held at once; past that, the buffers returned longest
+ * ago are freed, so a run whose shapes vary keeps about the memory of its largest step, not of
+ * every shape. {@link NativeArrays#release} returns a pooled array; nothing may use it after.
+ */
+public final class ArrayPool {
+  /** The pool the model's passes take their activations and gradients from. */
+  public static final ArrayPool SHARED = new ArrayPool();
+
+  private final Map<Key, ArrayDeque<DataBuffer>> free = new HashMap<>();
+  private final Set<Entry> returnOrder = new LinkedHashSet<>();
+  private final Set<DataBuffer> owned = Collections.newSetFromMap(new IdentityHashMap<>());
+  private long liveBytes;
+  private long freeBytes;
+  private long highWater;
+  private long allocations;
+
+  /** A dense c-order array; its contents are undefined. */
+  public INDArray take(DataType dt, long... shape) {
+    long length = 1;
+    for (long d : shape) {
+      length *= d;
+    }
+    DataBuffer buffer = reuse(new Key(dt, length));
+    if (buffer == null) {
+      buffer = Nd4j.createBuffer(dt, length, false);
+      synchronized (this) {
+        owned.add(buffer);
+        allocations++;
+        liveBytes += bytes(buffer);
+        highWater = Math.max(highWater, liveBytes);
+      }
+    }
+    return Nd4j.create(buffer, shape);
+  }
+
+  /** A dense c-order array of zeros. */
+  public INDArray zeros(DataType dt, long... shape) {
+    return take(dt, shape).assign(0);
+  }
+
+  /** A dense copy of {@code a}. */
+  public INDArray copy(INDArray a) {
+    return take(a.dataType(), a.shape()).assign(a);
+  }
+
+  /** Takes {@code a}'s buffer back when it is one of this pool's; false when it is not. */
+  boolean give(INDArray a) {
+    DataBuffer buffer = a.data();
+    synchronized (this) {
+      if (!owned.contains(buffer) || a.isView()) {
+        return false;
+      }
+      Key key = new Key(buffer.dataType(), buffer.length());
+      ArrayDeque<DataBuffer> queue = free.computeIfAbsent(key, k -> new ArrayDeque<>());
+      if (queue.stream().anyMatch(b -> b == buffer)) {
+        return true; // released twice
+      }
+      queue.push(buffer);
+      returnOrder.add(new Entry(key, buffer));
+      long size = bytes(buffer);
+      liveBytes -= size;
+      freeBytes += size;
+      trim();
+      return true;
+    }
+  }
+
+  /** Whether {@code a}'s buffer is back in this pool, ready for reuse. */
+  synchronized boolean holds(INDArray a) {
+    ArrayDeque<DataBuffer> queue = free.get(new Key(a.dataType(), a.data().length()));
+    return queue != null && queue.stream().anyMatch(b -> b == a.data());
+  }
+
+  /** Buffers this pool has allocated since it was made. */
+  public synchronized long allocations() {
+    return allocations;
+  }
+
+  /** Bytes held for reuse now. */
+  public synchronized long freeBytes() {
+    return freeBytes;
+  }
+
+  /** Bytes in arrays taken and not yet released. */
+  public synchronized long liveBytes() {
+    return liveBytes;
+  }
+
+  private synchronized DataBuffer reuse(Key key) {
+    ArrayDeque<DataBuffer> queue = free.get(key);
+    if (queue == null || queue.isEmpty()) {
+      return null;
+    }
+    DataBuffer buffer = queue.pop();
+    returnOrder.remove(new Entry(key, buffer));
+    long size = bytes(buffer);
+    freeBytes -= size;
+    liveBytes += size;
+    return buffer;
+  }
+
+  /**
+   * Frees the buffers returned longest ago while the pool holds more than twice its high-water
+   * mark: a step also keeps the free buffers it needs later while its live bytes peak.
+   */
+  private void trim() {
+    Iterator<Entry> oldest = returnOrder.iterator();
+    while (liveBytes + freeBytes > 2 * highWater && oldest.hasNext()) {
+      Entry e = oldest.next();
+      oldest.remove();
+      ArrayDeque<DataBuffer> queue = free.get(e.key);
+      queue.removeIf(b -> b == e.buffer);
+      owned.remove(e.buffer);
+      freeBytes -= bytes(e.buffer);
+      e.buffer.close();
+    }
+  }
+
+  private static long bytes(DataBuffer buffer) {
+    return buffer.length() * buffer.getElementSize();
+  }
+
+  private record Key(DataType dataType, long length) {}
+
+  /** A returned buffer, equal only to an entry for the same buffer (identity, not contents). */
+  private record Entry(Key key, DataBuffer buffer) {
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Entry e && e.buffer == buffer;
+    }
+
+    @Override
+    public int hashCode() {
+      return System.identityHashCode(buffer);
+    }
+  }
+}
