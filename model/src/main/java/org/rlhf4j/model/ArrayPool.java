@@ -18,12 +18,14 @@ import org.nd4j.linalg.factory.Nd4j;
  * maps no new memory (PyTorch's caching allocator; llm.c sizes one arena per shape).
  *
  * <p>Why: a fresh ND4J array is fresh pages, and faulting them in took a fifth of a small model's
- * step and most of a large one's system time (BENCHMARKS.md). Bound: the pool never holds more
- * than twice the most its arrays have ever held at once; past that, the buffers returned longest
- * ago are freed, so a run whose shapes vary keeps about the memory of its largest step, not of
- * every shape. {@link NativeArrays#release} returns a pooled array; nothing may use it after.
+ * step and most of a large one's system time (BENCHMARKS.md). Bounds: a buffer no one has asked
+ * for in a while is freed (a shape of a stage that is over), and the pool never holds more than
+ * 1.5 times the most its arrays have held at once (the buffers returned longest ago go first). {@link NativeArrays#release} returns a pooled array; nothing may use it after.
  */
 public final class ArrayPool {
+  /** Takes after which a free buffer nobody took is freed (a training step of S takes ~100). */
+  static final long STALE_TAKES = 400;
+
   /** The pool the model's passes take their activations and gradients from. */
   public static final ArrayPool SHARED = new ArrayPool();
 
@@ -34,6 +36,7 @@ public final class ArrayPool {
   private long freeBytes;
   private long highWater;
   private long allocations;
+  private long takes;
 
   /** A dense c-order array; its contents are undefined. */
   public INDArray take(DataType dt, long... shape) {
@@ -42,6 +45,9 @@ public final class ArrayPool {
       length *= d;
     }
     DataBuffer buffer = reuse(new Key(dt, length));
+    synchronized (this) {
+      takes++;
+    }
     if (buffer == null) {
       buffer = Nd4j.createBuffer(dt, length, false);
       synchronized (this) {
@@ -77,7 +83,7 @@ public final class ArrayPool {
         return true; // released twice
       }
       queue.push(buffer);
-      returnOrder.add(new Entry(key, buffer));
+      returnOrder.add(new Entry(key, buffer, takes));
       long size = bytes(buffer);
       liveBytes -= size;
       freeBytes += size;
@@ -113,7 +119,7 @@ public final class ArrayPool {
       return null;
     }
     DataBuffer buffer = queue.pop();
-    returnOrder.remove(new Entry(key, buffer));
+    returnOrder.remove(new Entry(key, buffer, 0));
     long size = bytes(buffer);
     freeBytes -= size;
     liveBytes += size;
@@ -121,13 +127,17 @@ public final class ArrayPool {
   }
 
   /**
-   * Frees the buffers returned longest ago while the pool holds more than twice its high-water
-   * mark: a step also keeps the free buffers it needs later while its live bytes peak.
+   * Frees every buffer no one has asked for in {@link #STALE_TAKES} takes, and the buffers
+   * returned longest ago while the pool holds more than 1.5 times its high-water mark (a step
+   * also keeps the free buffers it needs later while its live bytes peak).
    */
   private void trim() {
     Iterator<Entry> oldest = returnOrder.iterator();
-    while (liveBytes + freeBytes > 2 * highWater && oldest.hasNext()) {
+    while (oldest.hasNext()) {
       Entry e = oldest.next();
+      if (2 * (liveBytes + freeBytes) <= 3 * highWater && takes - e.returnedAt < STALE_TAKES) {
+        break;
+      }
       oldest.remove();
       ArrayDeque<DataBuffer> queue = free.get(e.key);
       queue.removeIf(b -> b == e.buffer);
@@ -144,7 +154,7 @@ public final class ArrayPool {
   private record Key(DataType dataType, long length) {}
 
   /** A returned buffer, equal only to an entry for the same buffer (identity, not contents). */
-  private record Entry(Key key, DataBuffer buffer) {
+  private record Entry(Key key, DataBuffer buffer, long returnedAt) {
     @Override
     public boolean equals(Object o) {
       return o instanceof Entry e && e.buffer == buffer;

@@ -2,24 +2,23 @@ package org.rlhf4j.model.kernels;
 
 import java.lang.ref.Reference;
 import java.nio.ByteOrder;
-import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.nd4j.linalg.api.blas.params.MMulTranspose;
 import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.reduce.Mmul;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.rlhf4j.model.ArrayPool;
+import org.rlhf4j.model.NativeArrays;
 
 /**
  * The CPU fast path: float32 forward and backward kernels and AdamW as Java Vector API loops over
  * the arrays' native memory, products through the oneDNN {@code Mmul} op with alpha/beta
- * accumulation. Nothing is allocated per call once warm: attention keeps its split heads and
- * score gradient in scratch per thread, grown on demand, so one instance may be shared by model
- * copies on several threads. Every kernel in double precision (or with any non-float argument)
+ * accumulation. Attention's split heads and score gradient come from {@link ArrayPool}, so a
+ * warm step maps no new memory, and one instance may be shared by model copies on several
+ * threads. Every kernel in double precision (or with any non-float argument)
  * delegates to {@link Nd4jKernels}, the reference this class is tested against; so does
  * {@code matmulTransposedBackward}, whose reference is already two {@code Mmul} calls.
  *
@@ -35,8 +34,9 @@ public final class VectorKernels implements Kernels {
   private static final MMulTranspose NT = new MMulTranspose(false, true, false);
   private static final MMulTranspose TN = new MMulTranspose(true, false, false);
 
+  private static final ArrayPool POOL = ArrayPool.SHARED;
+
   private final Nd4jKernels reference = new Nd4jKernels();
-  private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
 
   private static boolean isFloat(INDArray... arrays) {
     for (INDArray a : arrays) {
@@ -414,7 +414,7 @@ public final class VectorKernels implements Kernels {
     if (dq == null && dk == null) {
       return;
     }
-    INDArray dpreatt = scratch.get().scores(att); // (B, NH, T, S)
+    INDArray dpreatt = POOL.take(DataType.FLOAT, att.shape()); // (B, NH, T, S)
     Nd4j.exec(new Mmul(dy, v, dpreatt, 1.0, 0.0, NT)); // datt = dy · vᵀ
     // in place: dpreatt = att ⊙ (datt − Σ datt ⊙ att), per row
     int s = (int) att.size(3);
@@ -432,12 +432,13 @@ public final class VectorKernels implements Kernels {
       Nd4j.exec(new Mmul(dpreatt, q, dk, scale, 1.0, TN)); // dk += dpreattᵀ · q / √HS
     }
     keepAlive(dpreatt, att);
+    NativeArrays.release(dpreatt);
   }
 
   /**
-   * Splits the heads into this thread's scratch with vector copies (ND4J's assign of a permuted
+   * Splits the heads into pooled buffers with vector copies (ND4J's assign of a permuted
    * view costs far more), runs {@link #attentionForward}, and writes the heads back into
-   * {@code y}'s columns; nothing is allocated once the scratch has grown to the shape.
+   * {@code y}'s columns.
    */
   @Override
   public void packedAttentionForward(INDArray y, INDArray att, INDArray qkv, INDArray mask,
@@ -447,20 +448,20 @@ public final class VectorKernels implements Kernels {
       return;
     }
     long[] shape = headsShape(att, y.size(1), heads);
-    Scratch s = scratch.get();
-    INDArray q = s.buffer(0, shape);
-    INDArray k = s.buffer(1, shape);
-    INDArray v = s.buffer(2, shape);
-    INDArray out = s.buffer(3, shape);
+    INDArray q = POOL.take(DataType.FLOAT, shape);
+    INDArray k = POOL.take(DataType.FLOAT, shape);
+    INDArray v = POOL.take(DataType.FLOAT, shape);
+    INDArray out = POOL.take(DataType.FLOAT, shape);
     moveHeads(qkv, 0, q, false, false);
     moveHeads(qkv, 1, k, false, false);
     moveHeads(qkv, 2, v, false, false);
     attentionForward(out, att, q, k, v, mask);
     moveHeads(y, 0, out, true, false);
     keepAlive(y, qkv);
+    NativeArrays.release(q, k, v, out);
   }
 
-  /** Backward of {@link #packedAttentionForward}, through the same scratch. */
+  /** Backward of {@link #packedAttentionForward}, through pooled buffers too. */
   @Override
   public void packedAttentionBackward(INDArray dqkv, INDArray dy, INDArray qkv, INDArray att,
       int heads) {
@@ -469,21 +470,21 @@ public final class VectorKernels implements Kernels {
       return;
     }
     long[] shape = headsShape(att, dy.size(1), heads);
-    Scratch s = scratch.get();
     INDArray[] in = new INDArray[3];
     INDArray[] grads = new INDArray[3];
     for (int which = 0; which < 3; which++) {
-      in[which] = s.buffer(which, shape);
+      in[which] = POOL.take(DataType.FLOAT, shape);
       moveHeads(qkv, which, in[which], false, false);
-      grads[which] = s.buffer(4 + which, shape).assign(0f);
+      grads[which] = POOL.zeros(DataType.FLOAT, shape);
     }
-    INDArray dyHeads = s.buffer(3, shape);
+    INDArray dyHeads = POOL.take(DataType.FLOAT, shape);
     moveHeads(dy, 0, dyHeads, false, false);
     attentionBackward(grads[0], grads[1], grads[2], dyHeads, in[0], in[1], in[2], att);
     for (int which = 0; which < 3; which++) {
       moveHeads(dqkv, which, grads[which], true, true);
     }
     keepAlive(dqkv, dy, qkv);
+    NativeArrays.release(in[0], in[1], in[2], grads[0], grads[1], grads[2], dyHeads);
   }
 
   /** {@code (B, NH, T, HS)} for an attention of {@code att (B, NH, T, S)} over C-wide rows. */
@@ -882,44 +883,5 @@ public final class VectorKernels implements Kernels {
       }
     }
     keepAlive(out, bias);
-  }
-
-  /**
-   * One thread's scratch for attention: numbered float buffers (the split heads, their gradients,
-   * the {@code (B, NH, T, S)} score gradient), each grown on demand (outside any workspace) and
-   * never shrunk, handed out as a view of the shape asked for; a view is kept while its shape
-   * repeats, so the steady state allocates nothing. Held until the thread ends.
-   */
-  private static final class Scratch {
-    private static final int SCORES = 7;
-    private final INDArray[] flat = new INDArray[SCORES + 1]; // (capacity) each
-    private final INDArray[] view = new INDArray[SCORES + 1]; // over the front of flat
-    private final long[][] shape = new long[SCORES + 1][];
-
-    /** The score gradient's buffer, shaped like {@code like}; its contents are undefined. */
-    INDArray scores(INDArray like) {
-      return buffer(SCORES, like.shape());
-    }
-
-    /** Buffer {@code slot} as a dense {@code wanted}-shaped array; its contents are undefined. */
-    INDArray buffer(int slot, long... wanted) {
-      if (view[slot] != null && Arrays.equals(shape[slot], wanted)) {
-        return view[slot];
-      }
-      long length = 1;
-      for (long d : wanted) {
-        length *= d;
-      }
-      if (flat[slot] == null || flat[slot].length() < length) {
-        flat[slot] = null;
-        view[slot] = null;
-        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-          flat[slot] = Nd4j.create(DataType.FLOAT, length); // (capacity)
-        }
-      }
-      view[slot] = flat[slot].get(NDArrayIndex.interval(0, length)).reshape('c', wanted);
-      shape[slot] = wanted.clone();
-      return view[slot];
-    }
   }
 }
