@@ -77,12 +77,11 @@ public final class ArrayPool {
       if (!owned.contains(buffer) || a.isView()) {
         return false;
       }
-      Key key = new Key(buffer.dataType(), buffer.length());
-      ArrayDeque<DataBuffer> queue = free.computeIfAbsent(key, k -> new ArrayDeque<>());
-      if (queue.stream().anyMatch(b -> b == buffer)) {
+      if (isFree(buffer)) {
         return true; // released twice
       }
-      queue.push(buffer);
+      Key key = new Key(buffer.dataType(), buffer.length());
+      free.computeIfAbsent(key, k -> new ArrayDeque<>()).push(buffer);
       returnOrder.add(new Entry(key, buffer, takes));
       long size = bytes(buffer);
       liveBytes -= size;
@@ -94,18 +93,17 @@ public final class ArrayPool {
 
   /** Whether {@code a}'s buffer is back in this pool, ready for reuse. */
   synchronized boolean holds(INDArray a) {
-    ArrayDeque<DataBuffer> queue = free.get(new Key(a.dataType(), a.data().length()));
-    return queue != null && queue.stream().anyMatch(b -> b == a.data());
+    return isFree(a.data());
+  }
+
+  private boolean isFree(DataBuffer buffer) {
+    ArrayDeque<DataBuffer> queue = free.get(new Key(buffer.dataType(), buffer.length()));
+    return queue != null && queue.stream().anyMatch(b -> b == buffer);
   }
 
   /** Buffers this pool has allocated since it was made. */
   public synchronized long allocations() {
     return allocations;
-  }
-
-  /** Bytes held for reuse now. */
-  public synchronized long freeBytes() {
-    return freeBytes;
   }
 
   /** Bytes in arrays taken and not yet released. */
