@@ -106,8 +106,8 @@ public final class KernelProfile implements Kernels {
 
   @Override
   public void packedAttentionBackward(INDArray dqkv, INDArray dy, INDArray qkv, INDArray att,
-      int heads) {
-    time("attention", () -> inner.packedAttentionBackward(dqkv, dy, qkv, att, heads));
+      INDArray mask, int heads) {
+    time("attention", () -> inner.packedAttentionBackward(dqkv, dy, qkv, att, mask, heads));
   }
 
   @Override

@@ -43,12 +43,18 @@ public final class TrainThroughput {
   /** With {@code loraRank} > 0, LoRA of that rank; 0 trains every parameter. */
   public static Result run(PeerShape shape, int threads, double seconds, Kernels kernels,
       int loraRank) {
+    return run(shape, threads, seconds, kernels, loraRank, false);
+  }
+
+  /** As above; with {@code recompute}, passes compute activations again ({@link Gpt#recomputing}). */
+  public static Result run(PeerShape shape, int threads, double seconds, Kernels kernels,
+      int loraRank, boolean recompute) {
     TensorThreads.bindCurrentThread(threads);
     KernelProfile profile = new KernelProfile(kernels);
     LoraConfig lora = loraRank == 0 ? null
         : new LoraConfig(true, loraRank, loraRank, 0.0, java.util.List.of("c_attn"));
     Gpt gpt = new Gpt(shape.model(), EnumSet.noneOf(Head.class), profile, RewardPooling.LAST,
-        lora);
+        lora).recomputing(recompute);
     ParameterStore params = gpt.initialParameters(0, DataType.FLOAT);
     ParameterStore trainable = gpt.trainable(params);
     ParameterStore grads = trainable.zerosLike();

@@ -39,11 +39,13 @@ final class BenchCommand {
   @Command(name = "train", mixinStandardHelpOptions = true,
       description = "Training tokens/s (forward + backward + AdamW, float32) on the peer's shapes; "
           + "prints {\"config\", \"params\", \"trainable_params\", \"optimizer_bytes\", "
-          + "\"lora_rank\", \"threads\", \"train_tokens_per_s\"} (config: the size).",
+          + "\"lora_rank\", \"recompute\", \"threads\", \"train_tokens_per_s\"} (config: the "
+          + "size).",
       footerHeading = "%nExamples:%n",
       footer = {"  rlhf4j bench train --size S",
           "  rlhf4j bench train --size M --threads 2 --profile",
-          "  rlhf4j bench train --size G --lora-rank 8"})
+          "  rlhf4j bench train --size G --lora-rank 8",
+          "  rlhf4j bench train --size M --recompute"})
   static final class Train implements Callable<Integer> {
     @Mixin Shape bench;
 
@@ -55,6 +57,11 @@ final class BenchCommand {
         description = "Train LoRA adapters of rank R on c_attn (alpha = R) instead of every "
             + "parameter; 0 trains every parameter. Default: ${DEFAULT-VALUE}.")
     int loraRank;
+
+    @Option(names = "--recompute",
+        description = "Keep half of each block's activations and compute the rest again in the "
+            + "backward (rlhf4j.runtime.recompute-activations): less memory, a little more time.")
+    boolean recompute;
 
     @Mixin KernelsOption kernels;
 
@@ -71,12 +78,12 @@ final class BenchCommand {
           + "measuring for %.0f s...%n", shape, bench.threads, kernels.name, bench.seconds);
       spec.commandLine().getErr().flush();
       TrainThroughput.Result r = TrainThroughput.run(shape, bench.threads, bench.seconds, kernels.create(),
-          loraRank);
+          loraRank, recompute);
       PrintWriter out = spec.commandLine().getOut();
       out.printf(Locale.ROOT, "{\"config\": \"%s\", \"params\": %d, \"trainable_params\": %d, "
-          + "\"optimizer_bytes\": %d, \"lora_rank\": %d, \"threads\": %d, "
+          + "\"optimizer_bytes\": %d, \"lora_rank\": %d, \"recompute\": %b, \"threads\": %d, "
           + "\"train_tokens_per_s\": %d}%n", shape, r.params(), r.trainableParams(),
-          r.optimizerBytes(), loraRank, r.threads(), Math.round(r.tokensPerSecond()));
+          r.optimizerBytes(), loraRank, recompute, r.threads(), Math.round(r.tokensPerSecond()));
       out.flush();
       if (profile) {
         PrintWriter err = spec.commandLine().getErr();

@@ -76,7 +76,8 @@ record ModelSource(Gpt gpt, ParameterStore params, Tokenizer tokenizer) {
             + " tokens");
       }
       MemoryBudget.check(m, heads, "rlhf4j.model");
-      Gpt gpt = new Gpt(m, heads, kernels, pooling(config), config.lora());
+      Gpt gpt = new Gpt(m, heads, kernels, pooling(config), config.lora())
+          .recomputing(config.runtime().recomputeActivations());
       return new ModelSource(gpt, gpt.initialParameters(config.run().seed(), DataType.FLOAT),
           tokenizer);
     }
@@ -86,7 +87,8 @@ record ModelSource(Gpt gpt, ParameterStore params, Tokenizer tokenizer) {
     Tokenizer tokenizer = loaded.tokenizer().orElseThrow(() -> new UserInputException(init
         + ": no tokenizer files (vocab.json + merges.txt or tokenizer.json)"));
     // a model trained with adapters starts the next stage merged; new adapters, if on, start fresh
-    Gpt gpt = new Gpt(loaded.config(), heads, kernels, pooling(config), config.lora());
+    Gpt gpt = new Gpt(loaded.config(), heads, kernels, pooling(config), config.lora())
+        .recomputing(config.runtime().recomputeActivations());
     return new ModelSource(gpt, withHeads(gpt, loaded.params(), config.run().seed()), tokenizer);
   }
 

@@ -58,7 +58,7 @@ record PpoModels(ModelSource policy, Gpt rewardModel, ParameterStore reward, Gpt
       // body: "the base weights are frozen" holds for every model the run trains, and the
       // critic's AdamW moments shrink from twice a model to twice its adapters and head
       criticGpt = new Gpt(rm.config(), EnumSet.of(Head.VALUE), kernels, RewardPooling.LAST,
-          c.lora());
+          c.lora()).recomputing(c.runtime().recomputeActivations());
       criticParams = ModelSource.withHeads(criticGpt, rm.params(), c.run().seed());
     }
     return new PpoModels(policy, rewardGpt, rm.params(), criticGpt, criticParams);

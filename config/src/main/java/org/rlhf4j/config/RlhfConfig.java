@@ -16,7 +16,8 @@ public record RlhfConfig(RunConfig run, RuntimeConfig runtime, ModelConfig model
         s.string("rlhf4j.run.name"), s.longIn("rlhf4j.run.seed", 0, Long.MAX_VALUE)));
     RuntimeConfig runtime = s.section("rlhf4j.runtime", () -> new RuntimeConfig(
         s.intIn("rlhf4j.runtime.threads-per-model", 1, 256),
-        s.intIn("rlhf4j.runtime.train-shards", 1, 256)));
+        s.intIn("rlhf4j.runtime.train-shards", 1, 256),
+        s.bool("rlhf4j.runtime.recompute-activations")));
     ModelConfig model = s.section("rlhf4j.model", () -> new ModelConfig(
         s.intIn("rlhf4j.model.vocab-size", 2, 1 << 20),
         s.intIn("rlhf4j.model.context-length", 1, 1 << 16),

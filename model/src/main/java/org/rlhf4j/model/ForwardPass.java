@@ -14,6 +14,7 @@ public final class ForwardPass implements AutoCloseable {
   final INDArray lnf; // (N, C)
   final INDArray lnfMean; // (N)
   final INDArray lnfRstd; // (N)
+  INDArray mask; // (B, NH, T, T): the attention mask, which the backward recomputes attention with
   INDArray logits; // (N, V), (M, V) for M logit rows, or null
   int[] logitRows; // (M) rows whose logits were computed, or null for every row
   INDArray lnfRows; // (M, C): the final LayerNorm's output on those rows, or null
@@ -43,7 +44,7 @@ public final class ForwardPass implements AutoCloseable {
         a.release();
       }
     }
-    NativeArrays.release(lnf, lnfMean, lnfRstd, logits, lnfRows, values, rewards);
+    NativeArrays.release(mask, lnf, lnfMean, lnfRstd, logits, lnfRows, values, rewards);
   }
 
   public TokenBatch batch() {
@@ -74,12 +75,18 @@ public final class ForwardPass implements AutoCloseable {
   }
 
   /**
-   * One adapter's forward: its input (dropped out while training), the dropout's keep mask
-   * scaled by 1/(1 − p) or null, and {@code u = scale · input · Aᵀ}, (N, r).
+   * One adapter's forward: its dropped-out input (null without dropout: the backward has the
+   * layer's own input), the dropout's keep mask scaled by 1/(1 − p) or null, and
+   * {@code u = scale · input · Aᵀ}, (N, r).
    */
   record AdapterActivations(INDArray input, INDArray keep, INDArray u) {}
 
-  /** What one block's forward keeps for its backward; also the decoder's reusable buffers. */
+  /**
+   * What one block's forward keeps for its backward; also the decoder's reusable buffers. A
+   * recomputing model's pass drops the LayerNorm outputs, the GELU output and the attention
+   * probabilities after its forward ({@link #dropRecomputable}): half of a block's floats, and
+   * little work to compute again in the backward ({@link Gpt#recomputing}).
+   */
   static final class BlockActivations {
     INDArray ln1; // (N, C)
     INDArray ln1Mean; // (N)
@@ -100,6 +107,15 @@ public final class ForwardPass implements AutoCloseable {
     final AdapterActivations[] adapters = new AdapterActivations[GptLayout.LINEARS.size()];
     long dropoutSeed; // the training pass's dropout masks derive from it
 
+    /** Frees what {@link Gpt#backward} computes again from the arrays kept. */
+    void dropRecomputable() {
+      NativeArrays.release(ln1, ln2, gelu, att);
+      ln1 = null;
+      ln2 = null;
+      gelu = null;
+      att = null;
+    }
+
     /** Frees this block's arrays (training passes; the decoder's live as long as it does). */
     void release() {
       NativeArrays.release(ln1, ln1Mean, ln1Rstd, qkv, q, k, v, att, attY, res2, ln2, ln2Mean,
@@ -107,9 +123,7 @@ public final class ForwardPass implements AutoCloseable {
       for (AdapterActivations act : adapters) {
         if (act != null) {
           NativeArrays.release(act.keep(), act.u());
-          if (act.keep() != null) {
-            NativeArrays.release(act.input()); // the dropped-out copy; else it is ln1, attY...
-          }
+          NativeArrays.release(act.input()); // the dropped-out copy, or null
         }
       }
     }

@@ -34,6 +34,7 @@ public final class Gpt {
   private final LoraConfig lora; // null: no adapters
   private final boolean adaptersOn; // false: the base model, adapters ignored
   private final boolean dropoutOn; // adapter dropout, in training passes only
+  private final boolean recompute; // training passes drop what the backward can compute again
 
   /** A model whose reward head, if any, reads the last real token. */
   public Gpt(ModelConfig config, Set<Head> heads, Kernels kernels) {
@@ -48,11 +49,12 @@ public final class Gpt {
   public Gpt(ModelConfig config, Set<Head> heads, Kernels kernels, RewardPooling rewardPooling,
       LoraConfig lora) {
     this(config, heads.isEmpty() ? EnumSet.noneOf(Head.class) : EnumSet.copyOf(heads), kernels,
-        rewardPooling, lora != null && lora.enabled() ? lora : null, true, false);
+        rewardPooling, lora != null && lora.enabled() ? lora : null, true, false, false);
   }
 
   private Gpt(ModelConfig config, EnumSet<Head> heads, Kernels kernels,
-      RewardPooling rewardPooling, LoraConfig lora, boolean adaptersOn, boolean dropoutOn) {
+      RewardPooling rewardPooling, LoraConfig lora, boolean adaptersOn, boolean dropoutOn,
+      boolean recompute) {
     this.config = config;
     this.heads = heads;
     this.kernels = kernels;
@@ -61,6 +63,12 @@ public final class Gpt {
     this.lora = lora;
     this.adaptersOn = adaptersOn && lora != null;
     this.dropoutOn = dropoutOn && this.adaptersOn && lora.dropout() > 0;
+    this.recompute = recompute;
+  }
+
+  /** Whether training passes compute activations again instead of keeping them. */
+  public boolean recomputes() {
+    return recompute;
   }
 
   /** The adapters' settings, when this model has adapters. */
@@ -73,17 +81,27 @@ public final class Gpt {
    * LoRA's reference for the KL and for DPO, so that policy and reference are one set of weights.
    */
   public Gpt withoutAdapters() {
-    return new Gpt(config, heads, kernels, rewardPooling, lora, false, false);
+    return new Gpt(config, heads, kernels, rewardPooling, lora, false, false, recompute);
   }
 
   /** The same model with adapter dropout on, for passes whose backward trains the adapters. */
   public Gpt forTraining() {
-    return new Gpt(config, heads, kernels, rewardPooling, lora, adaptersOn, true);
+    return new Gpt(config, heads, kernels, rewardPooling, lora, adaptersOn, true, recompute);
+  }
+
+  /**
+   * The same model whose passes, when {@code on}, keep only half of each block's activations:
+   * the LayerNorm and GELU outputs and the attention probabilities are computed again in the
+   * backward by the same kernels (llm.c's recompute), so the gradients are the same bit for bit,
+   * for less memory and a little more time.
+   */
+  public Gpt recomputing(boolean on) {
+    return new Gpt(config, heads, kernels, rewardPooling, lora, adaptersOn, dropoutOn, on);
   }
 
   /** This model without adapters: the layout of {@link #merged}. */
   public Gpt base() {
-    return new Gpt(config, heads, kernels, rewardPooling, null, false, false);
+    return new Gpt(config, heads, kernels, rewardPooling, null, false, false, recompute);
   }
 
   /**
@@ -91,7 +109,8 @@ public final class Gpt {
    * head (tied to {@code wte}). Over {@link #bodyView} it computes the base model's logits.
    */
   public Gpt body() {
-    return new Gpt(config, EnumSet.noneOf(Head.class), kernels, rewardPooling, null, false, false);
+    return new Gpt(config, EnumSet.noneOf(Head.class), kernels, rewardPooling, null, false, false,
+        recompute);
   }
 
   /**
@@ -202,8 +221,10 @@ public final class Gpt {
       blocks[l].dropoutSeed = dropoutSeed * 1_000_003L + l;
       inputs[l + 1] = POOL.take(dt, n, c);
       blockForward(p, l, inputs[l], blocks[l], b, t, mask, -1, inputs[l + 1]);
+      if (recompute) {
+        blocks[l].dropRecomputable();
+      }
     }
-    NativeArrays.release(mask);
     // 3. final LayerNorm and heads
     INDArray lnf = POOL.take(dt, n, c);
     INDArray lnfMean = POOL.take(dt, n);
@@ -211,6 +232,7 @@ public final class Gpt {
     kernels.layerNormForward(lnf, lnfMean, lnfRstd, inputs[config.layers()], p.get("ln_f.weight"),
         p.get("ln_f.bias"), config.layerNormEpsilon());
     ForwardPass pass = new ForwardPass(batch, inputs, blocks, lnf, lnfMean, lnfRstd);
+    pass.mask = mask;
     pass.logitRows = logitRows == null ? null : logitRows.clone();
     heads(p, pass, outputs);
     return pass;
@@ -277,7 +299,8 @@ public final class Gpt {
     NativeArrays.release(dlnf);
     for (int l = config.layers() - 1; l >= 0; l--) {
       INDArray dout = dx;
-      dx = blockBackward(p, grads, l, pass.layerInputs[l], pass.blocks[l], dout, b, t);
+      dx = blockBackward(p, grads, l, pass.layerInputs[l], pass.blocks[l], pass.mask, dout, b,
+          t);
       NativeArrays.release(dout);
     }
     // 4. embeddings
@@ -404,27 +427,40 @@ public final class Gpt {
     }
   }
 
-  /** Backward of one block; returns the gradient with respect to its input {@code x}. */
+  /**
+   * Backward of one block; returns the gradient with respect to its input {@code x}. What a
+   * recomputing forward dropped (the LayerNorm and GELU outputs, the attention probabilities) is
+   * computed again here by the same kernels, so the gradients are the same bit for bit.
+   */
   private INDArray blockBackward(ParameterStore p, ParameterStore g, int l, INDArray x,
-      BlockActivations a, INDArray dout, int b, int t) {
+      BlockActivations a, INDArray mask, INDArray dout, int b, int t) {
     String h = GptLayout.block(l);
     int n = b * t;
     long c = config.dModel();
     int nh = config.heads();
-    int hs = config.headSize();
     DataType dt = x.dataType();
     // MLP: out = res2 + gelu(ln_2(res2) · W_fc + b_fc) · W_proj + b_proj
     INDArray dres2 = POOL.copy(dout); // (N, C)
     INDArray dgelu = POOL.zeros(dt, n, 4 * c);
+    INDArray gelu = a.gelu;
+    if (gelu == null) {
+      gelu = POOL.take(dt, n, 4 * c);
+      kernels.geluForward(gelu, a.fc);
+    }
     kernels.matmulBackward(dgelu, grad(g, h + "mlp.c_proj.weight"), grad(g, h + "mlp.c_proj.bias"),
-        dout, a.gelu, p.get(h + "mlp.c_proj.weight"));
-    adapterBackward(p, g, a, l, 3, dout, dgelu);
+        dout, gelu, p.get(h + "mlp.c_proj.weight"));
+    adapterBackward(p, g, a, l, 3, gelu, dout, dgelu);
+    releaseRecomputed(gelu, a.gelu);
     INDArray dfc = POOL.zeros(dt, n, 4 * c);
     kernels.geluBackward(dfc, dgelu, a.fc);
+    NativeArrays.release(dgelu);
     INDArray dln2 = POOL.zeros(dt, n, c);
+    INDArray ln2 = a.ln2 != null ? a.ln2 : layerNormAgain(p, h + "ln_2", a.res2);
     kernels.matmulBackward(dln2, grad(g, h + "mlp.c_fc.weight"), grad(g, h + "mlp.c_fc.bias"), dfc,
-        a.ln2, p.get(h + "mlp.c_fc.weight"));
-    adapterBackward(p, g, a, l, 2, dfc, dln2);
+        ln2, p.get(h + "mlp.c_fc.weight"));
+    adapterBackward(p, g, a, l, 2, ln2, dfc, dln2);
+    releaseRecomputed(ln2, a.ln2);
+    NativeArrays.release(dfc);
     kernels.layerNormBackward(dres2, grad(g, h + "ln_2.weight"), grad(g, h + "ln_2.bias"), dln2,
         a.res2, p.get(h + "ln_2.weight"), a.ln2Mean, a.ln2Rstd);
     // attention: res2 = x + attention(ln_1(x) · W_attn + b_attn) · W_proj + b_proj
@@ -432,17 +468,38 @@ public final class Gpt {
     INDArray dattY = POOL.zeros(dt, n, c);
     kernels.matmulBackward(dattY, grad(g, h + "attn.c_proj.weight"), grad(g, h + "attn.c_proj.bias"),
         dres2, a.attY, p.get(h + "attn.c_proj.weight"));
-    adapterBackward(p, g, a, l, 1, dres2, dattY);
+    adapterBackward(p, g, a, l, 1, a.attY, dres2, dattY);
     INDArray dqkvRows = POOL.zeros(dt, n, 3 * c); // (N, 3C)
-    kernels.packedAttentionBackward(dqkvRows, dattY, a.qkv, a.att, nh);
+    kernels.packedAttentionBackward(dqkvRows, dattY, a.qkv, a.att, mask, nh);
     INDArray dln1 = POOL.zeros(dt, n, c);
+    INDArray ln1 = a.ln1 != null ? a.ln1 : layerNormAgain(p, h + "ln_1", x);
     kernels.matmulBackward(dln1, grad(g, h + "attn.c_attn.weight"), grad(g, h + "attn.c_attn.bias"),
-        dqkvRows, a.ln1, p.get(h + "attn.c_attn.weight"));
-    adapterBackward(p, g, a, l, 0, dqkvRows, dln1);
+        dqkvRows, ln1, p.get(h + "attn.c_attn.weight"));
+    adapterBackward(p, g, a, l, 0, ln1, dqkvRows, dln1);
     kernels.layerNormBackward(dx, grad(g, h + "ln_1.weight"), grad(g, h + "ln_1.bias"), dln1, x,
         p.get(h + "ln_1.weight"), a.ln1Mean, a.ln1Rstd);
-    NativeArrays.release(dres2, dgelu, dfc, dln2, dattY, dqkvRows, dln1);
+    releaseRecomputed(ln1, a.ln1);
+    NativeArrays.release(dres2, dln2, dattY, dqkvRows, dln1);
     return dx;
+  }
+
+  /** Frees {@code used} when it was computed again, not the forward's {@code kept}. */
+  private static void releaseRecomputed(INDArray used, INDArray kept) {
+    if (used != kept) {
+      NativeArrays.release(used);
+    }
+  }
+
+  /** LayerNorm {@code name} of {@code x} computed again, as the forward did, from the pool. */
+  private INDArray layerNormAgain(ParameterStore p, String name, INDArray x) {
+    DataType dt = x.dataType();
+    INDArray out = POOL.take(dt, x.shape());
+    INDArray mean = POOL.take(dt, x.size(0));
+    INDArray rstd = POOL.take(dt, x.size(0));
+    kernels.layerNormForward(out, mean, rstd, x, p.get(name + ".weight"), p.get(name + ".bias"),
+        config.layerNormEpsilon());
+    NativeArrays.release(mean, rstd);
+    return out;
   }
 
   /**
@@ -471,15 +528,16 @@ public final class Gpt {
     kernels.matmulTransposedForward(delta, u, bUp);
     out.addi(delta);
     NativeArrays.release(delta);
-    a.adapters[slot] = new AdapterActivations(input, keep, u);
+    a.adapters[slot] = new AdapterActivations(keep == null ? null : input, keep, u);
   }
 
   /**
-   * Backward of {@link #adapterForward}: {@code dB += doutᵀ·u}, {@code dA += (α/r)·(dout·B)ᵀ·x}
-   * and {@code dx += (α/r)·dout·B·A}, masked as the forward dropped.
+   * Backward of {@link #adapterForward} on the layer's input {@code x}: {@code dB += doutᵀ·u},
+   * {@code dA += (α/r)·(dout·B)ᵀ·x} and {@code dx += (α/r)·dout·B·A}, masked as the forward
+   * dropped.
    */
   private void adapterBackward(ParameterStore p, ParameterStore g, BlockActivations a, int l,
-      int slot, INDArray dout, INDArray dx) {
+      int slot, INDArray x, INDArray dout, INDArray dx) {
     String module = adaptedModule(l, slot);
     if (module == null) {
       return;
@@ -490,7 +548,8 @@ public final class Gpt {
         p.get(GptLayout.loraB(module)));
     du.muli(lora.scale());
     INDArray dinput = act.keep() == null ? dx : dx.ulike().assign(0);
-    kernels.matmulTransposedBackward(dinput, grad(g, GptLayout.loraA(module)), du, act.input(),
+    INDArray input = act.keep() == null ? x : act.input();
+    kernels.matmulTransposedBackward(dinput, grad(g, GptLayout.loraA(module)), du, input,
         p.get(GptLayout.loraA(module)));
     if (act.keep() != null) {
       dx.addi(dinput.muli(act.keep()));

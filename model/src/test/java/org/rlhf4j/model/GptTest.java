@@ -1,5 +1,6 @@
 package org.rlhf4j.model;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -16,6 +17,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.rlhf4j.config.ModelConfig;
 import org.rlhf4j.model.kernels.FiniteDifferences;
 import org.rlhf4j.model.kernels.Nd4jKernels;
+import org.rlhf4j.model.kernels.VectorKernels;
 
 class GptTest {
   private static final ModelConfig TINY = new ModelConfig(11, 8, 8, 2, 2, 1e-5);
@@ -43,6 +45,39 @@ class GptTest {
     ParameterStore g = p.zerosLike();
     LanguageModelLoss.mean(gpt, p, batch, targets).backward(g);
     checkEveryTensor(p, g, loss);
+  }
+
+  @Test
+  void recomputedActivationsGiveGradientsThatMatchFiniteDifferences() {
+    Gpt gpt = tiny(EnumSet.of(Head.VALUE)).recomputing(true);
+    ParameterStore p = params(gpt, 5);
+    TokenBatch batch = TokenBatch.leftPadded(SEQUENCES, 0);
+    int[] targets = nextTokenTargets(batch);
+    INDArray r = FiniteDifferences.random(6, 1, batch.rows());
+    DoubleSupplier loss = () -> {
+      try (LanguageModelLoss lm = LanguageModelLoss.mean(gpt, p, batch, targets)) {
+        return lm.loss() + FiniteDifferences.dot(
+            gpt.forward(p, batch, EnumSet.of(Output.VALUES)).values(), r);
+      }
+    };
+    ParameterStore g = p.zerosLike();
+    LanguageModelLoss.mean(gpt, p, batch, targets).backward(g);
+    ForwardPass pass = gpt.forward(p, batch, EnumSet.of(Output.VALUES));
+    gpt.backward(p, g, pass, null, r, null);
+    checkEveryTensor(p, g, loss);
+  }
+
+  @Test
+  void recomputingGivesTheSameGradientsBitForBitWithTheFastKernels() {
+    Gpt kept = new Gpt(TINY, EnumSet.noneOf(Head.class), new VectorKernels());
+    ParameterStore p = params(kept, 7).copy(DataType.FLOAT);
+    TokenBatch batch = TokenBatch.rightPadded(SEQUENCES, 0);
+    int[] targets = nextTokenTargets(batch);
+    ParameterStore g = p.zerosLike();
+    LanguageModelLoss.mean(kept, p, batch, targets).backward(g);
+    ParameterStore again = p.zerosLike();
+    LanguageModelLoss.mean(kept.recomputing(true), p, batch, targets).backward(again);
+    assertArrayEquals(g.flat().toFloatVector(), again.flat().toFloatVector()); // bit for bit
   }
 
   @Test

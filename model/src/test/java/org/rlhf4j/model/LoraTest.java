@@ -1,5 +1,6 @@
 package org.rlhf4j.model;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -104,6 +105,23 @@ class LoraTest {
     double trained = LanguageModelLoss.mean(gpt, p, batch, targets).loss();
     double evaluated = LanguageModelLoss.mean(evaluation, p, batch, targets).loss();
     assertTrue(Math.abs(trained - evaluated) > 1e-6, "dropout changes a training pass only");
+  }
+
+  @Test
+  void recomputingPassesGiveAdaptersTheSameGradientsWithAndWithoutDropout() {
+    for (double rate : new double[] {0.0, 0.3}) {
+      LoraConfig lora = new LoraConfig(true, 2, 6, rate, List.of("c_attn", "c_proj", "c_fc"));
+      Gpt kept = new Gpt(TINY, EnumSet.noneOf(Head.class), new VectorKernels(),
+          RewardPooling.LAST, lora).forTraining();
+      ParameterStore p = params(kept, 12).copy(DataType.FLOAT);
+      TokenBatch batch = TokenBatch.leftPadded(SEQUENCES, 0);
+      int[] targets = GptTest.nextTokenTargets(batch);
+      ParameterStore g = kept.trainable(p).zerosLike();
+      LanguageModelLoss.mean(kept, p, batch, targets).backward(g);
+      ParameterStore again = kept.trainable(p).zerosLike();
+      LanguageModelLoss.mean(kept.recomputing(true), p, batch, targets).backward(again);
+      assertArrayEquals(g.flat().toFloatVector(), again.flat().toFloatVector(), "dropout " + rate);
+    }
   }
 
   @Test

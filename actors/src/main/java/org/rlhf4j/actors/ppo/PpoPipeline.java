@@ -41,6 +41,7 @@ import org.rlhf4j.learner.async.ReferencePolicy;
 import org.rlhf4j.learner.async.RolloutScoring;
 import org.rlhf4j.model.Gpt;
 import org.rlhf4j.model.ParameterStore;
+import org.rlhf4j.model.TensorThreads;
 import org.rlhf4j.model.io.AtomicFiles;
 import org.rlhf4j.model.io.Checkpoint;
 import org.rlhf4j.protocol.MessageLogFormat;
@@ -203,6 +204,8 @@ public final class PpoPipeline {
       Optional<LearnerCheckpoints.Restored> restored = checkpoints.restoreNewest(learner,
           Files.size(out.resolve(LOG)), notices);
       long records = restored.map(LearnerCheckpoints.Restored::logRecords).orElse(0L);
+      // the products' sums, and so the weights, depend on the thread count: the learner's
+      TensorThreads.bindCurrentThread(spec.threads().learner());
       Replay.Outcome tail = Replay.continueFrom(out.resolve(LOG), learner, records,
           restored.map(LearnerCheckpoints.Restored::logBytes)
               .orElse((long) MessageLogFormat.HEADER_BYTES), c.log().maxRecordBytes());

@@ -97,10 +97,19 @@ public interface Kernels {
 
   /**
    * Backward of {@link #packedAttentionForward}: adds q's, k's and v's gradients into the thirds
-   * of {@code dqkv (N, 3C)}, given {@code dy (N, C)} and the cached {@code att}.
+   * of {@code dqkv (N, 3C)}, given {@code dy (N, C)} and the forward's {@code att}; when that is
+   * null (a recomputing pass did not keep it), the probabilities are computed again from
+   * {@code qkv} and {@code mask}.
    */
-  default void packedAttentionBackward(INDArray dqkv, INDArray dy, INDArray qkv, INDArray att,
-      int heads) {
+  default void packedAttentionBackward(INDArray dqkv, INDArray dy, INDArray qkv, INDArray kept,
+      INDArray mask, int heads) {
+    INDArray att = kept;
+    if (att == null) {
+      att = mask.ulike();
+      INDArray y = dy.ulike();
+      packedAttentionForward(y, att, qkv, mask, heads);
+      NativeArrays.release(y);
+    }
     INDArray[] qkvHeads = headsFirst(qkv, att, heads);
     INDArray dyHeads = tokensFirst(dy, att, heads).dup('c'); // (B, NH, T, HS)
     INDArray[] grads = {qkvHeads[0].ulike().assign(0), qkvHeads[1].ulike().assign(0),
@@ -111,7 +120,8 @@ public interface Kernels {
     for (int which = 0; which < 3; which++) {
       dqkv5.get(all(), all(), point(which), all(), all()).addi(grads[which].permute(0, 2, 1, 3));
     }
-    NativeArrays.release(qkvHeads[0], qkvHeads[1], qkvHeads[2], dyHeads, grads[0], grads[1], grads[2]);
+    NativeArrays.release(qkvHeads[0], qkvHeads[1], qkvHeads[2], dyHeads, grads[0], grads[1],
+        grads[2], att == kept ? null : att);
   }
 
   /** Dense {@code (B, NH, T, HS)} copies of q, k and v from {@code qkv (N, 3C)}. */

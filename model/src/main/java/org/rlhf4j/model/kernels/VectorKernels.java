@@ -323,6 +323,14 @@ public final class VectorKernels implements Kernels {
       oneQueryAttention(y, att, q, k, v, mask);
       return;
     }
+    attentionProbabilities(att, q, k, mask);
+    Nd4j.exec(new Mmul(att, v, y, 1.0, 0.0, NN));
+    keepAlive(att);
+  }
+
+  /** {@code att (B, NH, T, S) = softmax(q·kᵀ/√HS + mask)}, with queries and keys heads-first. */
+  private static void attentionProbabilities(INDArray att, INDArray q, INDArray k,
+      INDArray mask) {
     double scale = 1.0 / Math.sqrt(q.size(3));
     Nd4j.exec(new Mmul(q, k, att, scale, 0.0, NT)); // (B, NH, T, S) pre-softmax scores
     int s = (int) att.size(3);
@@ -343,7 +351,6 @@ public final class VectorKernels implements Kernels {
       }
       softmaxRow(a, a, row, s);
     }
-    Nd4j.exec(new Mmul(att, v, y, 1.0, 0.0, NN));
     keepAlive(att, mask);
   }
 
@@ -461,14 +468,18 @@ public final class VectorKernels implements Kernels {
     NativeArrays.release(q, k, v, out);
   }
 
-  /** Backward of {@link #packedAttentionForward}, through pooled buffers too. */
+  /**
+   * Backward of {@link #packedAttentionForward}, through pooled buffers too; probabilities
+   * computed again come from the same product and softmax as the forward's, bit for bit.
+   */
   @Override
-  public void packedAttentionBackward(INDArray dqkv, INDArray dy, INDArray qkv, INDArray att,
-      int heads) {
-    if (!isFloat(dqkv, dy, qkv, att)) {
-      Kernels.super.packedAttentionBackward(dqkv, dy, qkv, att, heads);
+  public void packedAttentionBackward(INDArray dqkv, INDArray dy, INDArray qkv, INDArray kept,
+      INDArray mask, int heads) {
+    if (!isFloat(dqkv, dy, qkv, mask) || (kept != null && !isFloat(kept))) {
+      Kernels.super.packedAttentionBackward(dqkv, dy, qkv, kept, mask, heads);
       return;
     }
+    INDArray att = kept != null ? kept : POOL.take(DataType.FLOAT, mask.shape());
     long[] shape = headsShape(att, dy.size(1), heads);
     INDArray[] in = new INDArray[3];
     INDArray[] grads = new INDArray[3];
@@ -477,6 +488,9 @@ public final class VectorKernels implements Kernels {
       moveHeads(qkv, which, in[which], false, false);
       grads[which] = POOL.zeros(DataType.FLOAT, shape);
     }
+    if (kept == null) {
+      attentionProbabilities(att, in[0], in[1], mask);
+    }
     INDArray dyHeads = POOL.take(DataType.FLOAT, shape);
     moveHeads(dy, 0, dyHeads, false, false);
     attentionBackward(grads[0], grads[1], grads[2], dyHeads, in[0], in[1], in[2], att);
@@ -484,7 +498,8 @@ public final class VectorKernels implements Kernels {
       moveHeads(dqkv, which, grads[which], true, true);
     }
     keepAlive(dqkv, dy, qkv);
-    NativeArrays.release(in[0], in[1], in[2], grads[0], grads[1], grads[2], dyHeads);
+    NativeArrays.release(in[0], in[1], in[2], grads[0], grads[1], grads[2], dyHeads,
+        kept == null ? att : null);
   }
 
   /** {@code (B, NH, T, HS)} for an attention of {@code att (B, NH, T, S)} over C-wide rows. */

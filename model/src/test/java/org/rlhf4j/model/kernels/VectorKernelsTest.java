@@ -327,9 +327,16 @@ class VectorKernelsTest {
     INDArray dy = random(seed + 1, 1, (long) b * t, c);
     INDArray dqkvRef = random(seed + 2, 1, (long) b * t, 3L * c);
     INDArray dqkvGot = dqkvRef.dup();
-    reference.packedAttentionBackward(dqkvRef, dy, qkv, ref[1], nh);
-    fast.packedAttentionBackward(dqkvGot, dy, qkv, ref[1], nh);
+    INDArray dqkvAgain = dqkvRef.dup();
+    reference.packedAttentionBackward(dqkvRef, dy, qkv, ref[1], mask, nh);
+    fast.packedAttentionBackward(dqkvGot, dy, qkv, got[1], mask, nh);
     assertClose("packed attention dqkv", dqkvRef, dqkvGot, 1e-5);
+    // without the probabilities, as a recomputing pass calls it: computed again from qkv and mask
+    INDArray dqkvRefAgain = dqkvAgain.dup();
+    reference.packedAttentionBackward(dqkvRefAgain, dy, qkv, null, mask, nh);
+    fast.packedAttentionBackward(dqkvAgain, dy, qkv, null, mask, nh);
+    assertClose("reference dqkv, probabilities computed again", dqkvRef, dqkvRefAgain, 1e-5);
+    assertClose("fast dqkv, probabilities computed again", dqkvGot, dqkvAgain, 0.0);
   }
 
   @Test
