@@ -43,9 +43,8 @@ final class BenchCommand {
           + "size).",
       footerHeading = "%nExamples:%n",
       footer = {"  rlhf4j bench train --size S",
-          "  rlhf4j bench train --size M --threads 2 --profile",
-          "  rlhf4j bench train --size G --lora-rank 8",
-          "  rlhf4j bench train --size M --recompute"})
+          "  rlhf4j bench train --size M --threads 2 --profile --recompute",
+          "  rlhf4j bench train --size G --lora-rank 8"})
   static final class Train implements Callable<Integer> {
     @Mixin Shape bench;
 

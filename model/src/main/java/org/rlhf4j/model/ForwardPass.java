@@ -14,7 +14,7 @@ public final class ForwardPass implements AutoCloseable {
   final INDArray lnf; // (N, C)
   final INDArray lnfMean; // (N)
   final INDArray lnfRstd; // (N)
-  INDArray mask; // (B, NH, T, T): the attention mask, which the backward recomputes attention with
+  INDArray mask; // (B, NH, T, T) when the pass recomputes attention in the backward, else null
   INDArray logits; // (N, V), (M, V) for M logit rows, or null
   int[] logitRows; // (M) rows whose logits were computed, or null for every row
   INDArray lnfRows; // (M, C): the final LayerNorm's output on those rows, or null

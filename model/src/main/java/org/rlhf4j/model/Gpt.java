@@ -232,7 +232,11 @@ public final class Gpt {
     kernels.layerNormForward(lnf, lnfMean, lnfRstd, inputs[config.layers()], p.get("ln_f.weight"),
         p.get("ln_f.bias"), config.layerNormEpsilon());
     ForwardPass pass = new ForwardPass(batch, inputs, blocks, lnf, lnfMean, lnfRstd);
-    pass.mask = mask;
+    if (recompute) {
+      pass.mask = mask; // the backward computes the attention probabilities again with it
+    } else {
+      NativeArrays.release(mask);
+    }
     pass.logitRows = logitRows == null ? null : logitRows.clone();
     heads(p, pass, outputs);
     return pass;

@@ -99,7 +99,7 @@ public interface Kernels {
    * Backward of {@link #packedAttentionForward}: adds q's, k's and v's gradients into the thirds
    * of {@code dqkv (N, 3C)}, given {@code dy (N, C)} and the forward's {@code att}; when that is
    * null (a recomputing pass did not keep it), the probabilities are computed again from
-   * {@code qkv} and {@code mask}.
+   * {@code qkv} and {@code mask} (which may be null otherwise).
    */
   default void packedAttentionBackward(INDArray dqkv, INDArray dy, INDArray qkv, INDArray kept,
       INDArray mask, int heads) {

@@ -475,7 +475,7 @@ public final class VectorKernels implements Kernels {
   @Override
   public void packedAttentionBackward(INDArray dqkv, INDArray dy, INDArray qkv, INDArray kept,
       INDArray mask, int heads) {
-    if (!isFloat(dqkv, dy, qkv, mask) || (kept != null && !isFloat(kept))) {
+    if (!isFloat(dqkv, dy, qkv) || !isFloat(kept != null ? kept : mask)) {
       Kernels.super.packedAttentionBackward(dqkv, dy, qkv, kept, mask, heads);
       return;
     }
