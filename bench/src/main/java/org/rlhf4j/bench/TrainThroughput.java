@@ -37,16 +37,13 @@ public final class TrainThroughput {
 
   /** Full fine-tuning. */
   public static Result run(PeerShape shape, int threads, double seconds, Kernels kernels) {
-    return run(shape, threads, seconds, kernels, 0);
+    return run(shape, threads, seconds, kernels, 0, false);
   }
 
-  /** With {@code loraRank} > 0, LoRA of that rank; 0 trains every parameter. */
-  public static Result run(PeerShape shape, int threads, double seconds, Kernels kernels,
-      int loraRank) {
-    return run(shape, threads, seconds, kernels, loraRank, false);
-  }
-
-  /** As above; with {@code recompute}, passes compute activations again ({@link Gpt#recomputing}). */
+  /**
+   * With {@code loraRank} > 0, LoRA of that rank (0 trains every parameter); with
+   * {@code recompute}, passes compute activations again ({@link Gpt#recomputing}).
+   */
   public static Result run(PeerShape shape, int threads, double seconds, Kernels kernels,
       int loraRank, boolean recompute) {
     TensorThreads.bindCurrentThread(threads);

@@ -6,9 +6,4 @@ package org.rlhf4j.config;
  * variable read when the native library loads; {@code bin/rlhf4j} sets it); and whether training
  * passes compute activations again in the backward instead of keeping them.
  */
-public record RuntimeConfig(int threadsPerModel, int trainShards, boolean recomputeActivations) {
-  /** Without recomputation. */
-  public RuntimeConfig(int threadsPerModel, int trainShards) {
-    this(threadsPerModel, trainShards, false);
-  }
-}
+public record RuntimeConfig(int threadsPerModel, int trainShards, boolean recomputeActivations) {}

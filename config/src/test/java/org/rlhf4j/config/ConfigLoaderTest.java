@@ -21,7 +21,7 @@ class ConfigLoaderTest {
     RlhfConfig c = ConfigLoader.defaults();
     assertEquals(new ModelConfig(260, 128, 128, 2, 4, 1e-5), c.model());
     assertEquals(new RunConfig("default", 1234), c.run());
-    assertEquals(new RuntimeConfig(1, 2), c.runtime());
+    assertEquals(new RuntimeConfig(1, 2, false), c.runtime());
     assertEquals(new MessageLogConfig(FlushPolicy.FLUSH, 1 << 30), c.log());
     assertEquals(32, c.model().headSize());
   }
