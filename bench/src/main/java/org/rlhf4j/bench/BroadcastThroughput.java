@@ -30,7 +30,8 @@ import org.rlhf4j.model.ParameterStore;
  * One policy version of a peer shape sent by a learner node to N rollout nodes, every node an
  * actor system of this JVM on 127.0.0.1 joined in one cluster, so the bytes cross Artery's TCP on
  * loopback. A first version warms the path up; the second is timed from the broadcast until every
- * node holds it whole and checked.
+ * node holds it whole and checked, written into the first one's memory, as a node in a run
+ * writes each version into one its workers no longer read.
  */
 public final class BroadcastThroughput {
   private static final long BOUND_SECONDS = 600;
@@ -43,6 +44,8 @@ public final class BroadcastThroughput {
     }
   }
 
+  private record Arrival(ParameterStore params, long nanos) {}
+
   private BroadcastThroughput() {}
 
   public static Result run(PeerShape shape, int nodes, int chunkBytes, int window)
@@ -54,22 +57,27 @@ public final class BroadcastThroughput {
       systems.add(learner);
       Cluster seed = Cluster.get(learner);
       seed.manager().tell(Join.create(seed.selfMember().address()));
-      List<List<CompletableFuture<String>>> arrivals = new ArrayList<>(); // per version, per node
+      // per version, per node: the assembled weights and when they were handed out
+      List<List<CompletableFuture<Arrival>>> arrivals = new ArrayList<>();
+      List<CompletableFuture<ActorRef<Object>>> receivers = new ArrayList<>();
       for (int v = 0; v < 2; v++) {
         arrivals.add(new ArrayList<>());
       }
       for (int n = 0; n < nodes; n++) {
-        List<CompletableFuture<String>> mine = new ArrayList<>();
+        List<CompletableFuture<Arrival>> mine = new ArrayList<>();
         for (int v = 0; v < 2; v++) {
-          CompletableFuture<String> f = new CompletableFuture<>();
+          CompletableFuture<Arrival> f = new CompletableFuture<>();
           arrivals.get(v).add(f);
           mine.add(f);
         }
+        CompletableFuture<ActorRef<Object>> receiver = new CompletableFuture<>();
+        receivers.add(receiver);
         // the receiver where a rollout node has it, so it uses the same lane
         ActorSystem<Void> node = system("node-" + n, Behaviors.setup(ctx -> {
           ctx.spawn(Behaviors.setup(role -> {
-            role.spawn(WeightsReceiver.create(layout, got -> mine.get((int) got.version())
-                .complete(got.params().sha256())), "weights");
+            receiver.complete(role.spawn(WeightsReceiver.create(layout,
+                got -> mine.get((int) got.version())
+                    .complete(new Arrival(got.params(), System.nanoTime()))), "weights"));
             return Behaviors.empty();
           }), "rollout");
           return Behaviors.empty();
@@ -89,12 +97,19 @@ public final class BroadcastThroughput {
         String sha = params.sha256();
         long start = System.nanoTime();
         broadcaster.tell(new WeightsBroadcaster.Broadcast(v, params));
-        for (CompletableFuture<String> f : arrivals.get(v)) {
-          if (!sha.equals(f.get(BOUND_SECONDS, TimeUnit.SECONDS))) {
+        long last = start;
+        for (int n = 0; n < nodes; n++) {
+          Arrival a = arrivals.get(v).get(n).get(BOUND_SECONDS, TimeUnit.SECONDS);
+          last = Math.max(last, a.nanos());
+          // checked after the clock stopped: the receiver checked it already, this checks the bench
+          if (!sha.equals(a.params().sha256())) {
             throw new IllegalStateException("a node assembled other weights than those sent");
           }
+          // as a rollout node does once its workers moved on: the next version is written there
+          receivers.get(n).get(BOUND_SECONDS, TimeUnit.SECONDS)
+              .tell(new WeightsReceiver.Recycle(a.params()));
         }
-        seconds = (System.nanoTime() - start) / 1e9;
+        seconds = (last - start) / 1e9;
       }
       return new Result(layout.totalSize() * Float.BYTES, nodes, seconds);
     } finally {

@@ -20,7 +20,8 @@ import org.rlhf4j.rollout.SamplingSettings;
 /**
  * One worker of a rollout node: samples each {@link PromptBatch} from the newest policy version
  * the node holds, once that is at least the version the batch asks for (a batch that arrives
- * first waits), and answers the proxy named in the batch with a {@link RolloutBatch}.
+ * first waits), and answers the proxy named in the batch with a {@link RolloutBatch}. It tells the
+ * node each version it stops reading.
  */
 final class NodeWorker {
   private NodeWorker() {}
@@ -33,8 +34,11 @@ final class NodeWorker {
   /** A batch to sample. */
   record Sample(PromptBatch batch) implements Command {}
 
+  /** Told to the node: this worker no longer reads {@code snapshot} (it holds a newer one). */
+  record Released(PolicySnapshot snapshot) {}
+
   static Behavior<Command> create(String workerId, SamplingSettings sampling, int padId,
-      int threads) {
+      int threads, ActorRef<Released> node) {
     return Behaviors.setup(context -> {
       WorkSampler sampler = new WorkSampler(workerId, padId);
       ActorRefResolver refs = ActorRefResolver.get(context.getSystem());
@@ -51,7 +55,12 @@ final class NodeWorker {
       return Behaviors.receive(Command.class)
           .onMessage(Use.class, u -> {
             if (held[0] == null || u.snapshot().version() > held[0].version()) {
+              if (held[0] != null) {
+                node.tell(new Released(held[0])); // sampling is over: it ran in a handler
+              }
               held[0] = u.snapshot();
+            } else {
+              node.tell(new Released(u.snapshot()));
             }
             drain.run();
             return Behaviors.same();

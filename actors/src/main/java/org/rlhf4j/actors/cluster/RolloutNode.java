@@ -102,16 +102,18 @@ public final class RolloutNode {
       for (int i = 0; i < workers; i++) {
         String id = workerId(nodeId, i);
         children.put(id, context.spawn(NodeWorker.create(id, sampling, setup.getPadId(),
-            threads), "worker-" + i, DispatcherSelector.fromConfig(dispatcher)));
+            threads, context.getSelf().narrow()), "worker-" + i,
+            DispatcherSelector.fromConfig(dispatcher)));
       }
       ActorRef<Object> self = context.getSelf();
       boolean lora = model.lora().isPresent();
       // with LoRA versions carry heads and adapters, to be merged onto the body sent once
-      context.spawn(WeightsReceiver.create(
+      ActorRef<Object> receiver = context.spawn(WeightsReceiver.create(
           lora ? model.body().layout() : null,
           lora ? model.trainableLayout() : model.layout(), v -> self.tell(new NewVersion(v))),
           "weights");
       ParameterStore[] adapted = {null}; // LoRA: body + the newest adapters, the node's one copy
+      SnapshotReaders readers = new SnapshotReaders();
       for (PromptBatch b : early) {
         route(children, b);
       }
@@ -121,9 +123,26 @@ public final class RolloutNode {
             return Behaviors.same();
           })
           .onMessage(NewVersion.class, v -> {
-            PolicySnapshot snapshot = lora ? merged(model, v.version(), adapted)
-                : new PolicySnapshot(model, v.version().params(), v.version().version());
+            PolicySnapshot snapshot;
+            if (lora) {
+              snapshot = merged(model, v.version(), adapted);
+              receiver.tell(new WeightsReceiver.Recycle(v.version().params())); // copied
+            } else {
+              snapshot = new PolicySnapshot(model, v.version().params(), v.version().version());
+              if (children.isEmpty()) {
+                receiver.tell(new WeightsReceiver.Recycle(snapshot.params()));
+              } else {
+                readers.lent(snapshot, children.size());
+              }
+            }
             children.values().forEach(c -> c.tell(new NodeWorker.Use(snapshot)));
+            return Behaviors.same();
+          })
+          .onMessage(NodeWorker.Released.class, r -> {
+            // the receiver's own memory, read by no worker now: the next version goes there
+            if (readers.released(r.snapshot())) {
+              receiver.tell(new WeightsReceiver.Recycle(r.snapshot().params()));
+            }
             return Behaviors.same();
           })
           .build();

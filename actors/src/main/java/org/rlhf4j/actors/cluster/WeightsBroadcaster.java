@@ -59,7 +59,8 @@ public final class WeightsBroadcaster {
   private final int window;
   private final ParameterStore base; // or null: every version is the whole model
   private final Map<ActorRef<WeightsUpdate>, Stream> streams = new HashMap<>();
-  private WeightChunks newest; // cut as the fastest receiver needs them
+  private WeightChunks newest; // cut as the fastest receiver needs them, dropped as the slowest
+  private ParameterStore newestParams;
 
   private WeightsBroadcaster(ActorContext<Command> context, int chunkBytes, int window,
       ParameterStore base) {
@@ -102,7 +103,13 @@ public final class WeightsBroadcaster {
     return Behaviors.receive(Command.class)
         .onMessage(Broadcast.class, b -> {
           newest = new WeightChunks(b.params(), b.version(), chunkBytes);
-          streams.forEach((receiver, stream) -> restart(receiver, stream));
+          newestParams = b.params();
+          // every stream on the new version before any sends: none may miss a dropped chunk
+          streams.values().forEach(stream -> {
+            stream.chunks = newest;
+            stream.next = 0;
+          });
+          streams.forEach(this::pump);
           return Behaviors.same();
         })
         .onMessage(Listing.class, l -> {
@@ -136,9 +143,13 @@ public final class WeightsBroadcaster {
         .build();
   }
 
-  /** The receiver's stream starts over with the newest version's chunks. */
+  /**
+   * The receiver's stream starts over with the newest version's chunks; cut again for it alone
+   * when the others are past chunks already dropped (it registered mid-version).
+   */
   private void restart(ActorRef<WeightsUpdate> receiver, Stream stream) {
-    stream.chunks = newest;
+    stream.chunks = newest == null || newest.firstKept() == 0 ? newest
+        : new WeightChunks(newestParams, newest.version(), chunkBytes);
     stream.next = 0;
     pump(receiver, stream);
   }
@@ -160,5 +171,20 @@ public final class WeightsBroadcaster {
       receiver.tell(stream.chunks.get(stream.next++));
       stream.inFlight++;
     }
+    forgetSent(stream.chunks);
+  }
+
+  /** Drops the chunks every stream reading {@code chunks} has sent: none is sent twice. */
+  private void forgetSent(WeightChunks chunks) {
+    if (chunks == null) {
+      return;
+    }
+    int slowest = chunks.count();
+    for (Stream s : streams.values()) {
+      if (s.chunks == chunks) {
+        slowest = Math.min(slowest, s.next);
+      }
+    }
+    chunks.forgetBefore(slowest);
   }
 }

@@ -20,7 +20,8 @@ import org.rlhf4j.protocol.pb.WeightsUpdate;
  * {@link #KEY}, acknowledges every chunk to the {@link WeightsBroadcaster}, puts each policy
  * version back together and hands every whole, checked version to {@code use} (the node's
  * workers), with LoRA together with the frozen base it received first. A corrupt version is
- * logged and dropped; the node keeps the weights it has and takes the next version.
+ * logged and dropped; the node keeps the weights it has and takes the next version. A version's
+ * parameters sent back in a {@link Recycle} once nothing reads them hold a later version.
  */
 public final class WeightsReceiver {
   /** The key under which receivers are found, one per rollout node. */
@@ -32,12 +33,19 @@ public final class WeightsReceiver {
   /**
    * A whole policy version as it arrived; with LoRA {@code params} are the trainable tensors and
    * {@code base} the frozen base they apply to, given with the first version only (the receiver
-   * keeps no copy: it is as large as the model), else null.
+   * keeps no copy: it is as large as the model), else null. {@code params} may be sent back in a
+   * {@link Recycle} once nothing reads them.
    */
   public record Versioned(long version, ParameterStore params, ParameterStore base) {}
 
-  /** A receiver for parameters laid out as {@code layout}. */
-  public static Behavior<WeightsUpdate> create(ParameterLayout layout, Consumer<Versioned> use) {
+  /**
+   * Hands the parameters of a version this receiver gave out back to it, once nothing reads
+   * them any more: a later version is written into them instead of into new memory.
+   */
+  public record Recycle(ParameterStore params) {}
+
+  /** A receiver for parameters laid out as {@code layout}; it takes chunks and {@link Recycle}. */
+  public static Behavior<Object> create(ParameterLayout layout, Consumer<Versioned> use) {
     return create(null, layout, use);
   }
 
@@ -46,7 +54,7 @@ public final class WeightsReceiver {
    * {@code baseLayout} (LoRA: the model's body; null for none), which arrives once, first. A
    * version that is whole before the base is held until the base is.
    */
-  public static Behavior<WeightsUpdate> create(ParameterLayout baseLayout,
+  public static Behavior<Object> create(ParameterLayout baseLayout,
       ParameterLayout layout, Consumer<Versioned> use) {
     return Behaviors.<Object>setup(context -> {
       context.getSystem().receptionist().tell(Receptionist.register(KEY,
@@ -61,7 +69,9 @@ public final class WeightsReceiver {
       Base base = new Base(baseLayout == null ? null : new WeightAssembly(baseLayout));
       Acks acks = new Acks();
       return Behaviors.receiveMessage(message -> {
-        if (message instanceof Receptionist.Listing listing) {
+        if (message instanceof Recycle r) {
+          assembly.recycle(r.params());
+        } else if (message instanceof Receptionist.Listing listing) {
           acks.broadcasters = listing.getServiceInstances(WeightsBroadcaster.KEY);
         } else if (message instanceof WeightsUpdate chunk) {
           acks.pending++;
@@ -79,7 +89,7 @@ public final class WeightsReceiver {
         acks.send(self);
         return Behaviors.same();
       });
-    }).narrow();
+    });
   }
 
   /** The base versions apply to, until handed out, and the newest version waiting for it. */

@@ -19,13 +19,16 @@ import org.rlhf4j.protocol.pb.WeightsUpdate;
  * Puts {@link WeightChunks} back together on a receiving node, in any order: a version is handed
  * out only when every chunk arrived, each piece's CRC32C and the whole version's SHA-256 matched.
  * A chunk of a newer version drops the one being assembled (a worker that missed versions jumps
- * to the newest); chunks of older versions, and repeats, are ignored. Owned by one actor.
+ * to the newest); chunks of older versions, and repeats, are ignored. A version is written into
+ * a store {@linkplain #recycle handed back} when there is one: a fresh one costs more than the
+ * copy (the kernel zeroes every page of G's 0.5 GB). Owned by one actor.
  */
 public final class WeightAssembly {
   private final ParameterLayout layout;
   private long delivered = -1; // newest version handed out
   private long version = -1; // version being assembled, or -1
   private ParameterStore store;
+  private ParameterStore spare; // handed back, written by the next version
   private BitSet received;
   private int chunks;
   private String sha256; // from the last chunk, once it arrived
@@ -88,9 +91,25 @@ public final class WeightAssembly {
       store = null;
       return Optional.of(done);
     } catch (CorruptWeightsException e) {
+      spare = store; // no one else has seen it
       store = null;
       throw e;
     }
+  }
+
+  /**
+   * Takes back a store this assembly handed out, once nothing reads it any more: the next
+   * version is written into it. Only the newest one handed back is kept.
+   *
+   * @throws IllegalArgumentException when the store is not laid out as this assembly's versions
+   */
+  public void recycle(ParameterStore handedOut) {
+    if (!handedOut.layout().equals(layout)) {
+      throw new IllegalArgumentException("a store laid out as " + handedOut.layout().specs().size()
+          + " tensors cannot hold versions laid out as this assembly's "
+          + layout.specs().size());
+    }
+    spare = handedOut;
   }
 
   private void start(WeightsUpdate chunk) {
@@ -100,9 +119,16 @@ public final class WeightAssembly {
     inOrder = WeightChunks.sha256();
     hashedBytes = 0;
     received = new BitSet(chunks);
-    // not zeroed: every element is written before the version's SHA-256 lets it out
-    store = ParameterStore.wrap(layout, Nd4j.createUninitialized(DataType.FLOAT,
-        layout.totalSize()));
+    // a version dropped half-way leaves its store to the newer one
+    if (store == null) {
+      store = spare;
+      spare = null;
+    }
+    if (store == null) {
+      // not zeroed: every element is written before the version's SHA-256 lets it out
+      store = ParameterStore.wrap(layout, Nd4j.createUninitialized(DataType.FLOAT,
+          layout.totalSize()));
+    }
   }
 
   private void write(WeightsUpdate chunk, Tensor t) {

@@ -38,6 +38,7 @@ public final class WeightChunks {
   private final MessageDigest sha256 = sha256();
   private final ByteBuffer flat;
   private int spec;
+  private int forgotten; // chunks before it were dropped
   private long done; // elements of the current spec already cut
 
   /**
@@ -92,12 +93,36 @@ public final class WeightChunks {
     return version;
   }
 
-  /** Chunk {@code i}, cutting it and those before it if not cut yet. */
+  /**
+   * Chunk {@code i}, cutting it and those before it if not cut yet.
+   *
+   * @throws IllegalStateException when chunk {@code i} was {@linkplain #forgetBefore forgotten}
+   */
   public WeightsUpdate get(int i) {
+    if (i < forgotten) {
+      throw new IllegalStateException("chunk " + i + " of version " + version
+          + " was forgotten; chunks from " + forgotten + " on are kept");
+    }
     while (cut.size() <= i) {
       cutNext();
     }
     return cut.get(i);
+  }
+
+  /**
+   * Drops the chunks before {@code i}, which no reader needs again: a version's bytes are not
+   * all kept on the heap until the next version (G's are 0.5 GB).
+   */
+  public void forgetBefore(int i) {
+    for (int j = forgotten; j < Math.min(i, cut.size()); j++) {
+      cut.set(j, null);
+    }
+    forgotten = Math.max(forgotten, Math.min(i, cut.size()));
+  }
+
+  /** The first chunk still kept; those before it were forgotten. */
+  public int firstKept() {
+    return forgotten;
   }
 
   private void cutNext() {
