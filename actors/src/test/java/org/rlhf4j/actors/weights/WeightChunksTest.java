@@ -1,6 +1,8 @@
 package org.rlhf4j.actors.weights;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -12,6 +14,8 @@ import java.util.Optional;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.rlhf4j.actors.serialization.ProtobufSerializer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.rlhf4j.model.ParameterLayout;
 import org.rlhf4j.model.ParameterStore;
 import org.rlhf4j.protocol.pb.Tensor;
 import org.rlhf4j.protocol.pb.WeightsUpdate;
@@ -63,6 +67,50 @@ class WeightChunksTest {
     }
     assertEquals(sent.sha256(), all.get(all.size() - 1).getSha256());
     assertEquals(all.get(all.size() - 1), chunks.get(chunks.count() - 1));
+  }
+
+  @Test
+  void forgottenChunksAreRefusedAndTheOthersAreUnchanged() {
+    ParameterStore sent = params(9);
+    List<WeightsUpdate> all = WeightChunks.of(sent, 2, CHUNK_BYTES);
+    WeightChunks chunks = new WeightChunks(sent, 2, CHUNK_BYTES);
+    chunks.get(4);
+    chunks.forgetBefore(3);
+    assertEquals(3, chunks.firstKept());
+    assertThrows(IllegalStateException.class, () -> chunks.get(2));
+    assertEquals(all.get(3), chunks.get(3));
+    chunks.forgetBefore(all.size()); // only what was cut: chunk 5 on are still to come
+    assertEquals(5, chunks.firstKept());
+    for (int i = 5; i < all.size(); i++) {
+      assertEquals(all.get(i), chunks.get(i), "chunk " + i);
+    }
+  }
+
+  @Test
+  void aStoreHandedBackHoldsTheNextVersion() {
+    ParameterStore v1 = params(1);
+    ParameterStore v2 = params(2);
+    WeightAssembly assembly = new WeightAssembly(v1.layout());
+    ParameterStore first = deliver(assembly, v1, 1);
+    assembly.recycle(first);
+    ParameterStore second = deliver(assembly, v2, 2);
+    assertSame(first, second, "written into the store handed back");
+    assertEquals(v2.sha256(), second.sha256());
+    ParameterStore third = deliver(assembly, params(3), 3);
+    assertNotSame(second, third, "a store not handed back again is not written again");
+    assertEquals(v2.sha256(), second.sha256());
+    ParameterStore alien = ParameterStore.zeros(ParameterLayout.builder().add("w", 3).build(),
+        DataType.FLOAT);
+    assertThrows(IllegalArgumentException.class, () -> assembly.recycle(alien));
+  }
+
+  private static ParameterStore deliver(WeightAssembly assembly, ParameterStore params,
+      long version) {
+    Optional<ParameterStore> got = Optional.empty();
+    for (WeightsUpdate c : WeightChunks.of(params, version, CHUNK_BYTES)) {
+      got = assembly.accept(c);
+    }
+    return got.orElseThrow();
   }
 
   @Test
