@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.BitSet;
 import java.util.HexFormat;
 import java.util.Optional;
+import java.util.zip.CRC32C;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
 import org.rlhf4j.model.ParameterLayout;
@@ -147,15 +148,23 @@ public final class WeightAssembly {
       throw corrupt(chunk, "tensor " + t.getName() + " piece of " + bytes + " bytes at element "
           + t.getOffset() + " does not fit its " + spec.size() + " elements");
     }
-    if (WeightChunks.crc32c(t.getData()) != t.getCrc32C()) {
+    long at = (spec.offset() + t.getOffset()) * Float.BYTES;
+    ByteBuffer target = WeightChunks.littleEndian(store).position(Math.toIntExact(at));
+    MessageDigest hash = inOrder != null && at == hashedBytes ? inOrder : null;
+    CRC32C crc = new CRC32C();
+    // one pass while each block is in cache; a piece that fails its CRC drops the whole store
+    BytesInPlace.read(t.getData(), (b, off, len) -> {
+      crc.update(b, off, len);
+      target.put(b, off, len);
+      if (hash != null) {
+        hash.update(b, off, len);
+      }
+    });
+    if ((int) crc.getValue() != t.getCrc32C()) {
       throw corrupt(chunk, "tensor " + t.getName() + " piece at element " + t.getOffset()
           + " fails its CRC32C");
     }
-    long at = (spec.offset() + t.getOffset()) * Float.BYTES;
-    ByteBuffer target = WeightChunks.littleEndian(store);
-    t.getData().copyTo(target.position(Math.toIntExact(at)));
-    if (inOrder != null && at == hashedBytes) {
-      inOrder.update(t.getData().asReadOnlyByteBuffer());
+    if (hash != null) {
       hashedBytes += bytes;
     } else {
       inOrder = null;

@@ -162,7 +162,7 @@ public final class WeightChunks {
   /** CRC32C of {@code data}. */
   static int crc32c(ByteString data) {
     CRC32C crc = new CRC32C();
-    crc.update(data.asReadOnlyByteBuffer());
+    BytesInPlace.read(data, crc::update);
     return (int) crc.getValue();
   }
 
