@@ -146,7 +146,7 @@ final class BenchCommand {
           + "together).",
       footerHeading = "%nExamples:%n",
       footer = {"  rlhf4j bench broadcast --size S --nodes 1",
-          "  RLHF4J_JAVA_OPTS=-Xmx6g rlhf4j bench broadcast --size G --nodes 2"})
+          "  rlhf4j bench broadcast --size G --nodes 2"})
   static final class Broadcast implements Callable<Integer> {
     // Artery's large frame (2 MiB, reference.conf) less room for names, offsets and framing
     private static final int MAX_CHUNK_BYTES = 7 << 18;
