@@ -19,14 +19,15 @@ import org.rlhf4j.model.kernels.Kernels;
 /**
  * Training throughput under the peer's protocol: random tokens (B, T + 1), next-token
  * cross-entropy, forward + backward + AdamW (lr 1e-4, PyTorch's AdamW defaults), float32; two
- * warm-up steps, then at least {@code seconds} and three steps. With LoRA, only the adapters
+ * warm-up steps, then at least {@code seconds} and three steps, or a fixed number of steps with
+ * the resident memory after each. With LoRA, only the adapters
  * train (PEFT's c_attn target, α = r) and AdamW's moments cover only them.
  */
 public final class TrainThroughput {
   /** One measurement, with per-kernel milliseconds per step when profiled. */
   public record Result(PeerShape shape, long params, long trainableParams, int threads,
       double tokensPerSecond, double secondsPerStep, Map<String, Double> kernelMillisPerStep,
-      long opsPerStep, double microsPerTinyOp) {
+      long opsPerStep, double microsPerTinyOp, ResidentMemory.Trace resident) {
     /** Bytes of AdamW's two float32 moments. */
     public long optimizerBytes() {
       return 2 * 4 * trainableParams;
@@ -37,15 +38,17 @@ public final class TrainThroughput {
 
   /** Full fine-tuning. */
   public static Result run(PeerShape shape, int threads, double seconds, Kernels kernels) {
-    return run(shape, threads, seconds, kernels, 0, false);
+    return run(shape, threads, seconds, kernels, 0, false, 0, (done, total, resident) -> { });
   }
 
   /**
    * With {@code loraRank} > 0, LoRA of that rank (0 trains every parameter); with
-   * {@code recompute}, passes compute activations again ({@link Gpt#recomputing}).
+   * {@code recompute}, passes compute activations again ({@link Gpt#recomputing}). With
+   * {@code steps} > 0 it measures exactly that many steps instead of {@code seconds}, reading
+   * resident memory after each ({@link Result#resident()}, else null).
    */
   public static Result run(PeerShape shape, int threads, double seconds, Kernels kernels,
-      int loraRank, boolean recompute) {
+      int loraRank, boolean recompute, int steps, ResidentMemory.Progress progress) {
     TensorThreads.bindCurrentThread(threads);
     KernelProfile profile = new KernelProfile(kernels);
     LoraConfig lora = loraRank == 0 ? null
@@ -54,39 +57,19 @@ public final class TrainThroughput {
         lora).recomputing(recompute);
     ParameterStore params = gpt.initialParameters(0, DataType.FLOAT);
     ParameterStore trainable = gpt.trainable(params);
-    ParameterStore grads = trainable.zerosLike();
-    AdamW adamw = new AdamW(trainable, new AdamW.Settings(0.9, 0.999, 1e-8, 0.01), profile);
-    int b = shape.trainBatch();
-    int t = shape.trainLength();
-    SplittableRandom rng = new SplittableRandom(0);
-    int[] ids = new int[b * t];
-    int[] targets = new int[b * t];
-    for (int r = 0; r < b; r++) {
-      int previous = rng.nextInt(shape.model().vocabSize());
-      for (int i = 0; i < t; i++) {
-        ids[r * t + i] = previous;
-        previous = rng.nextInt(shape.model().vocabSize());
-        targets[r * t + i] = previous;
-      }
-    }
-    int[] mask = new int[b * t];
-    java.util.Arrays.fill(mask, 1);
-    TokenBatch batch = new TokenBatch(b, t, ids, mask);
-    Runnable step = () -> {
-      grads.zero();
-      try (LanguageModelLoss loss = LanguageModelLoss.mean(gpt, params, batch, targets)) {
-        loss.backward(grads);
-      }
-      adamw.update(trainable, grads, 1e-4);
-    };
+    Runnable step = step(gpt, params, shape.trainBatch(), shape.trainLength(), profile);
     step.run();
     step.run();
     profile.reset();
     long start = System.nanoTime();
-    int steps = 0;
-    while (steps < 3 || System.nanoTime() - start < seconds * 1e9) {
-      step.run();
-      steps++;
+    ResidentMemory.Trace resident = null;
+    if (steps > 0) {
+      resident = ResidentMemory.trace(step, steps, progress);
+    } else {
+      while (steps < 3 || System.nanoTime() - start < seconds * 1e9) {
+        step.run();
+        steps++;
+      }
     }
     double elapsed = (System.nanoTime() - start) / 1e9;
     Map<String, Double> perStep = new LinkedHashMap<>();
@@ -95,7 +78,40 @@ public final class TrainThroughput {
     }
     long ops = OpCount.of(step);
     return new Result(shape, params.layout().totalSize(), trainable.layout().totalSize(), threads,
-        (double) steps * b * t / elapsed,
-        elapsed / steps, perStep, ops, OpCount.microsPerTinyOp());
+        (double) steps * shape.trainBatch() * shape.trainLength() / elapsed,
+        elapsed / steps, perStep, ops, OpCount.microsPerTinyOp(), resident);
+  }
+
+  /**
+   * One training step of {@code gpt} on a fixed batch of {@code b} random sequences of
+   * {@code t} tokens: zeroed gradients, next-token cross-entropy, backward, AdamW on the
+   * trainable parameters.
+   */
+  static Runnable step(Gpt gpt, ParameterStore params, int b, int t, Kernels kernels) {
+    ParameterStore trainable = gpt.trainable(params);
+    ParameterStore grads = trainable.zerosLike();
+    AdamW adamw = new AdamW(trainable, new AdamW.Settings(0.9, 0.999, 1e-8, 0.01), kernels);
+    int vocab = gpt.config().vocabSize();
+    SplittableRandom rng = new SplittableRandom(0);
+    int[] ids = new int[b * t];
+    int[] targets = new int[b * t];
+    for (int r = 0; r < b; r++) {
+      int previous = rng.nextInt(vocab);
+      for (int i = 0; i < t; i++) {
+        ids[r * t + i] = previous;
+        previous = rng.nextInt(vocab);
+        targets[r * t + i] = previous;
+      }
+    }
+    int[] mask = new int[b * t];
+    java.util.Arrays.fill(mask, 1);
+    TokenBatch batch = new TokenBatch(b, t, ids, mask);
+    return () -> {
+      grads.zero();
+      try (LanguageModelLoss loss = LanguageModelLoss.mean(gpt, params, batch, targets)) {
+        loss.backward(grads);
+      }
+      adamw.update(trainable, grads, 1e-4);
+    };
   }
 }

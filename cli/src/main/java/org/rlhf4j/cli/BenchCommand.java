@@ -17,6 +17,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.rlhf4j.bench.BroadcastThroughput;
+import org.rlhf4j.bench.ResidentMemory;
 import org.rlhf4j.bench.GenerateThroughput;
 import org.rlhf4j.bench.PeerShape;
 import org.rlhf4j.bench.TrainThroughput;
@@ -40,10 +41,11 @@ final class BenchCommand {
       description = "Training tokens/s (forward + backward + AdamW, float32) on the peer's shapes; "
           + "prints {\"config\", \"params\", \"trainable_params\", \"optimizer_bytes\", "
           + "\"lora_rank\", \"recompute\", \"threads\", \"train_tokens_per_s\"} (config: the "
-          + "size).",
+          + "size); with --steps also the resident memory over the run.",
       footerHeading = "%nExamples:%n",
       footer = {"  rlhf4j bench train --size S",
           "  rlhf4j bench train --size M --threads 2 --profile --recompute",
+          "  rlhf4j bench train --size S --steps 1000   # is resident memory flat?",
           "  rlhf4j bench train --size G --lora-rank 8"})
   static final class Train implements Callable<Integer> {
     @Mixin Shape bench;
@@ -62,27 +64,50 @@ final class BenchCommand {
             + "backward (rlhf4j.runtime.recompute-activations): less memory, a little more time.")
     boolean recompute;
 
+    @Option(names = "--steps", paramLabel = "N", defaultValue = "0",
+        description = "Measure exactly N steps instead of --seconds, reading resident memory "
+            + "after each: adds {\"steps\", \"rss_mb_after_tenth\", \"rss_mb_last\", "
+            + "\"rss_mb_peak\"} (flat memory: last close to after_tenth). Linux only. "
+            + "Default: ${DEFAULT-VALUE} (use --seconds).")
+    int steps;
+
     @Mixin KernelsOption kernels;
 
     @Spec CommandSpec spec;
 
     @Override
     public Integer call() {
+      if (steps < 0) {
+        throw new UserInputException("--steps: expected 0 (measure for --seconds) or a number "
+            + "of steps, got " + steps);
+      }
+      if (steps > 0 && !ResidentMemory.available()) {
+        throw new UserInputException("--steps: resident memory is read from /proc/self/status, "
+            + "which this system does not have; measure for --seconds instead");
+      }
       if (loraRank < 0) {
         throw new UserInputException("--lora-rank: expected 0 (full fine-tuning) or a rank of at "
             + "least 1, got " + loraRank);
       }
       PeerShape shape = bench.shape();
       spec.commandLine().getErr().printf("bench train: size %s, %d thread(s), %s kernels, "
-          + "measuring for %.0f s...%n", shape, bench.threads, kernels.name, bench.seconds);
+          + "measuring %s...%n", shape, bench.threads, kernels.name,
+          steps > 0 ? steps + " steps" : String.format(Locale.ROOT, "for %.0f s", bench.seconds));
       spec.commandLine().getErr().flush();
-      TrainThroughput.Result r = TrainThroughput.run(shape, bench.threads, bench.seconds, kernels.create(),
-          loraRank, recompute);
+      ProgressBar bar = ProgressBar.on(spec.commandLine().getErr(), "train");
+      TrainThroughput.Result r = TrainThroughput.run(shape, bench.threads, bench.seconds,
+          kernels.create(), loraRank, recompute, steps,
+          (done, total, resident) -> bar.onStep(done, total, "rss_mb", resident / 1e6));
       PrintWriter out = spec.commandLine().getOut();
+      String memory = r.resident() == null ? "" : String.format(Locale.ROOT, ", \"steps\": %d, "
+          + "\"rss_mb_after_tenth\": %.1f, \"rss_mb_last\": %.1f, \"rss_mb_peak\": %.1f", steps,
+          r.resident().afterFirstTenth() / 1e6, r.resident().last() / 1e6,
+          r.resident().peak() / 1e6);
       out.printf(Locale.ROOT, "{\"config\": \"%s\", \"params\": %d, \"trainable_params\": %d, "
           + "\"optimizer_bytes\": %d, \"lora_rank\": %d, \"recompute\": %b, \"threads\": %d, "
-          + "\"train_tokens_per_s\": %d}%n", shape, r.params(), r.trainableParams(),
-          r.optimizerBytes(), loraRank, recompute, r.threads(), Math.round(r.tokensPerSecond()));
+          + "\"train_tokens_per_s\": %d%s}%n", shape, r.params(), r.trainableParams(),
+          r.optimizerBytes(), loraRank, recompute, r.threads(), Math.round(r.tokensPerSecond()),
+          memory);
       out.flush();
       if (profile) {
         PrintWriter err = spec.commandLine().getErr();
