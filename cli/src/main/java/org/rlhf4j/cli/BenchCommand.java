@@ -43,9 +43,8 @@ final class BenchCommand {
           + "\"lora_rank\", \"recompute\", \"threads\", \"train_tokens_per_s\"} (config: the "
           + "size); with --steps also the resident memory over the run.",
       footerHeading = "%nExamples:%n",
-      footer = {"  rlhf4j bench train --size S",
-          "  rlhf4j bench train --size M --threads 2 --profile --recompute",
-          "  rlhf4j bench train --size S --steps 1000   # is resident memory flat?",
+      footer = {"  rlhf4j bench train --size S --profile",
+          "  rlhf4j bench train --size M --threads 2 --recompute --steps 100",
           "  rlhf4j bench train --size G --lora-rank 8"})
   static final class Train implements Callable<Integer> {
     @Mixin Shape bench;
