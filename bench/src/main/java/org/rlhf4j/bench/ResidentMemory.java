@@ -3,7 +3,6 @@ package org.rlhf4j.bench;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
 /**
@@ -24,7 +23,8 @@ public final class ResidentMemory {
   /**
    * Resident bytes now (VmRSS).
    *
-   * @throws UnsupportedOperationException where there is no {@code /proc/self/status}
+   * @throws UncheckedIOException where {@code /proc/self/status} cannot be read (see
+   *     {@link #available})
    */
   public static long bytes() {
     try {
@@ -36,11 +36,8 @@ public final class ResidentMemory {
         }
       }
       throw new IllegalStateException(STATUS + " has no VmRSS line");
-    } catch (NoSuchFileException e) {
-      throw new UnsupportedOperationException("resident memory is read from " + STATUS
-          + ", which this system does not have", e);
     } catch (IOException e) {
-      throw new UncheckedIOException(e);
+      throw new UncheckedIOException("resident memory is read from " + STATUS, e);
     }
   }
 

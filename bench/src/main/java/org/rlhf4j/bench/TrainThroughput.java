@@ -36,11 +36,6 @@ public final class TrainThroughput {
 
   private TrainThroughput() {}
 
-  /** Full fine-tuning. */
-  public static Result run(PeerShape shape, int threads, double seconds, Kernels kernels) {
-    return run(shape, threads, seconds, kernels, 0, false, 0, (done, total, resident) -> { });
-  }
-
   /**
    * With {@code loraRank} > 0, LoRA of that rank (0 trains every parameter); with
    * {@code recompute}, passes compute activations again ({@link Gpt#recomputing}). With

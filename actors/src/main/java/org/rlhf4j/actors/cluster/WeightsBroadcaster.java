@@ -60,7 +60,6 @@ public final class WeightsBroadcaster {
   private final ParameterStore base; // or null: every version is the whole model
   private final Map<ActorRef<WeightsUpdate>, Stream> streams = new HashMap<>();
   private WeightChunks newest; // cut as the fastest receiver needs them, dropped as the slowest
-  private ParameterStore newestParams;
 
   private WeightsBroadcaster(ActorContext<Command> context, int chunkBytes, int window,
       ParameterStore base) {
@@ -103,7 +102,6 @@ public final class WeightsBroadcaster {
     return Behaviors.receive(Command.class)
         .onMessage(Broadcast.class, b -> {
           newest = new WeightChunks(b.params(), b.version(), chunkBytes);
-          newestParams = b.params();
           // every stream on the new version before any sends: none may miss a dropped chunk
           streams.values().forEach(stream -> {
             stream.chunks = newest;
@@ -148,8 +146,7 @@ public final class WeightsBroadcaster {
    * when the others are past chunks already dropped (it registered mid-version).
    */
   private void restart(ActorRef<WeightsUpdate> receiver, Stream stream) {
-    stream.chunks = newest == null || newest.firstKept() == 0 ? newest
-        : new WeightChunks(newestParams, newest.version(), chunkBytes);
+    stream.chunks = newest == null || newest.firstKept() == 0 ? newest : newest.cutAgain();
     stream.next = 0;
     pump(receiver, stream);
   }

@@ -120,6 +120,11 @@ public final class WeightChunks {
     forgotten = Math.max(forgotten, Math.min(i, cut.size()));
   }
 
+  /** The same version cut again from its first chunk, for a reader that needs forgotten ones. */
+  public WeightChunks cutAgain() {
+    return new WeightChunks(params, version, maxChunkBytes, base);
+  }
+
   /** The first chunk still kept; those before it were forgotten. */
   public int firstKept() {
     return forgotten;

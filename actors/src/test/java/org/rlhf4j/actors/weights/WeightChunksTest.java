@@ -84,6 +84,11 @@ class WeightChunksTest {
     for (int i = 5; i < all.size(); i++) {
       assertEquals(all.get(i), chunks.get(i), "chunk " + i);
     }
+    WeightChunks again = chunks.cutAgain();
+    assertEquals(0, again.firstKept());
+    for (int i = 0; i < all.size(); i++) {
+      assertEquals(all.get(i), again.get(i), "chunk " + i + " cut again");
+    }
   }
 
   @Test
