@@ -371,41 +371,128 @@ public final class VectorKernels implements Kernels {
     FloatMemory am = FloatMemory.of(att);
     FloatMemory mm = FloatMemory.of(mask);
     FloatMemory ym = FloatMemory.of(y);
-    int bound = F.loopBound(hs);
+    int[] live = new int[s];
+    float[] weights = new float[s];
     for (int h = 0; h < heads; h++) {
       long query = (long) h * hs;
       long keys = (long) h * s * hs;
       long row = (long) h * s;
+      int n = 0;
       for (int j = 0; j < s; j++) {
-        float m = mm.get(row + j);
-        if (m == Float.NEGATIVE_INFINITY) {
-          am.put(row + j, m);
-          continue;
+        if (mm.get(row + j) == Float.NEGATIVE_INFINITY) {
+          am.put(row + j, Float.NEGATIVE_INFINITY);
+        } else {
+          live[n++] = j;
         }
-        am.put(row + j, dot(qm, query, km, keys + (long) j * hs, hs) * scale + m);
+      }
+      int j = 0;
+      for (; j + 4 <= n; j += 4) {
+        dots4(weights, j, qm, query, km, keys, live, hs);
+      }
+      for (; j < n; j++) {
+        weights[j] = dot(qm, query, km, keys + (long) live[j] * hs, hs);
+      }
+      for (j = 0; j < n; j++) {
+        am.put(row + live[j], weights[j] * scale + mm.get(row + live[j]));
       }
       softmaxRow(am, am, row, s);
-      int i = 0;
-      for (; i < bound; i += F.length()) {
-        FloatVector acc = FloatVector.zero(F);
-        for (int j = 0; j < s; j++) {
-          float w = am.get(row + j);
-          if (w != 0f) {
-            acc = FloatVector.fromByteBuffer(F, vm.bytes, vm.at(keys + (long) j * hs + i), LE)
-                .fma(FloatVector.broadcast(F, w), acc);
-          }
+      n = 0;
+      for (j = 0; j < s; j++) {
+        float w = am.get(row + j);
+        if (w != 0f) {
+          live[n] = j;
+          weights[n++] = w;
         }
-        acc.intoByteBuffer(ym.bytes, ym.at(query + i), LE);
       }
-      for (; i < hs; i++) {
-        float acc = 0;
-        for (int j = 0; j < s; j++) {
-          acc += am.get(row + j) * vm.get(keys + (long) j * hs + i);
-        }
-        ym.put(query + i, acc);
-      }
+      weightedRows(ym, query, vm, keys, hs, live, weights, n);
     }
     keepAlive(y, att, q, k, v, mask);
+  }
+
+  /**
+   * {@code out[at + i] = q · k[keys + live[at + i]·hs ..)} for {@code i < 4}: four independent
+   * sums the core overlaps, each in {@link #dot}'s order, so the results are {@code dot}'s.
+   */
+  private static void dots4(float[] out, int at, FloatMemory q, long query, FloatMemory k,
+      long keys, int[] live, int hs) {
+    long k0 = keys + (long) live[at] * hs;
+    long k1 = keys + (long) live[at + 1] * hs;
+    long k2 = keys + (long) live[at + 2] * hs;
+    long k3 = keys + (long) live[at + 3] * hs;
+    FloatVector a0 = FloatVector.zero(F);
+    FloatVector a1 = FloatVector.zero(F);
+    FloatVector a2 = FloatVector.zero(F);
+    FloatVector a3 = FloatVector.zero(F);
+    int bound = F.loopBound(hs);
+    int i = 0;
+    for (; i < bound; i += F.length()) {
+      FloatVector x = FloatVector.fromByteBuffer(F, q.bytes, q.at(query + i), LE);
+      a0 = x.fma(FloatVector.fromByteBuffer(F, k.bytes, k.at(k0 + i), LE), a0);
+      a1 = x.fma(FloatVector.fromByteBuffer(F, k.bytes, k.at(k1 + i), LE), a1);
+      a2 = x.fma(FloatVector.fromByteBuffer(F, k.bytes, k.at(k2 + i), LE), a2);
+      a3 = x.fma(FloatVector.fromByteBuffer(F, k.bytes, k.at(k3 + i), LE), a3);
+    }
+    float d0 = VectorMath.sum(a0);
+    float d1 = VectorMath.sum(a1);
+    float d2 = VectorMath.sum(a2);
+    float d3 = VectorMath.sum(a3);
+    for (; i < hs; i++) {
+      float x = q.get(query + i);
+      d0 += x * k.get(k0 + i);
+      d1 += x * k.get(k1 + i);
+      d2 += x * k.get(k2 + i);
+      d3 += x * k.get(k3 + i);
+    }
+    out[at] = d0;
+    out[at + 1] = d1;
+    out[at + 2] = d2;
+    out[at + 3] = d3;
+  }
+
+  /**
+   * {@code y[at..at+hs) = Σ_j weights[j] · v[rows + live[j]·hs ..)} over {@code j < n}. Four
+   * vectors of each row at a time: independent sums the core overlaps, and no vector crosses a
+   * branch (a vector merged from two branches was boxed on the heap, 3 MB per decode layer). Each
+   * element is summed in the order of {@code live}, as one chain would.
+   */
+  private static void weightedRows(FloatMemory y, long at, FloatMemory v, long rows, int hs,
+      int[] live, float[] weights, int n) {
+    int lanes = F.length();
+    int i = 0;
+    for (; i + 4 * lanes <= hs; i += 4 * lanes) {
+      FloatVector a0 = FloatVector.zero(F);
+      FloatVector a1 = FloatVector.zero(F);
+      FloatVector a2 = FloatVector.zero(F);
+      FloatVector a3 = FloatVector.zero(F);
+      for (int j = 0; j < n; j++) {
+        FloatVector w = FloatVector.broadcast(F, weights[j]);
+        long from = rows + (long) live[j] * hs + i;
+        a0 = FloatVector.fromByteBuffer(F, v.bytes, v.at(from), LE).fma(w, a0);
+        a1 = FloatVector.fromByteBuffer(F, v.bytes, v.at(from + lanes), LE).fma(w, a1);
+        a2 = FloatVector.fromByteBuffer(F, v.bytes, v.at(from + 2L * lanes), LE).fma(w, a2);
+        a3 = FloatVector.fromByteBuffer(F, v.bytes, v.at(from + 3L * lanes), LE).fma(w, a3);
+      }
+      a0.intoByteBuffer(y.bytes, y.at(at + i), LE);
+      a1.intoByteBuffer(y.bytes, y.at(at + i + lanes), LE);
+      a2.intoByteBuffer(y.bytes, y.at(at + i + 2L * lanes), LE);
+      a3.intoByteBuffer(y.bytes, y.at(at + i + 3L * lanes), LE);
+    }
+    for (; i + lanes <= hs; i += lanes) {
+      FloatVector a0 = FloatVector.zero(F);
+      for (int j = 0; j < n; j++) {
+        long from = rows + (long) live[j] * hs + i;
+        a0 = FloatVector.fromByteBuffer(F, v.bytes, v.at(from), LE)
+            .fma(FloatVector.broadcast(F, weights[j]), a0);
+      }
+      a0.intoByteBuffer(y.bytes, y.at(at + i), LE);
+    }
+    for (; i < hs; i++) {
+      float acc = 0;
+      for (int j = 0; j < n; j++) {
+        acc += weights[j] * v.get(rows + (long) live[j] * hs + i);
+      }
+      y.put(at + i, acc);
+    }
   }
 
   @Override
