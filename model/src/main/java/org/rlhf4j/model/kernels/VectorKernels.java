@@ -30,6 +30,10 @@ public final class VectorKernels implements Kernels {
   private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
   private static final float GELU_SCALE = (float) Math.sqrt(2.0 / Math.PI);
   private static final float GELU_CUBIC = 0.044715f;
+  private static final int GELU_BLOCK = 2048; // floats: 8 KB, so a block's three passes stay in L1
+  // the backward's tanh terms, one block per thread (model copies share this instance)
+  private static final ThreadLocal<INDArray> GELU_SCRATCH =
+      ThreadLocal.withInitial(() -> Nd4j.create(DataType.FLOAT, GELU_BLOCK));
   private static final MMulTranspose NN = new MMulTranspose(false, false, false);
   private static final MMulTranspose NT = new MMulTranspose(false, true, false);
   private static final MMulTranspose TN = new MMulTranspose(true, false, false);
@@ -232,18 +236,30 @@ public final class VectorKernels implements Kernels {
     FloatMemory y = FloatMemory.of(out);
     long n = inp.length();
     int bound = F.loopBound((int) n);
-    int i = 0;
-    for (; i < bound; i += F.length()) {
-      FloatVector v = FloatVector.fromByteBuffer(F, x.bytes, x.at(i), LE);
-      FloatVector inner = v.mul(v).mul(GELU_CUBIC).add(1f).mul(v).mul(GELU_SCALE);
-      v.mul(0.5f).mul(VectorMath.tanh(inner).add(1f))
-          .intoByteBuffer(y.bytes, y.at(i), LE);
-    }
-    for (; i < n; i++) {
+    geluVectors(y, x, bound);
+    for (int i = bound; i < n; i++) {
       float v = x.get(i);
       y.put(i, 0.5f * v * (1 + VectorMath.tanh(GELU_SCALE * (v + GELU_CUBIC * v * v * v))));
     }
     keepAlive(inp, out);
+  }
+
+  /** GELU of {@code x[0..bound)} into {@code y}, a cache-sized block at a time. */
+  private static void geluVectors(FloatMemory y, FloatMemory x, int bound) {
+    for (int block = 0; block < bound; block += GELU_BLOCK) {
+      int end = Math.min(bound, block + GELU_BLOCK);
+      for (int i = block; i < end; i += F.length()) {
+        FloatVector v = FloatVector.fromByteBuffer(F, x.bytes, x.at(i), LE);
+        v.mul(v).mul(GELU_CUBIC).add(1f).mul(v).mul(GELU_SCALE)
+            .intoByteBuffer(y.bytes, y.at(i), LE);
+      }
+      VectorMath.tanhInPlace(y, block, end - block);
+      for (int i = block; i < end; i += F.length()) {
+        FloatVector.fromByteBuffer(F, x.bytes, x.at(i), LE).mul(0.5f)
+            .mul(FloatVector.fromByteBuffer(F, y.bytes, y.at(i), LE).add(1f))
+            .intoByteBuffer(y.bytes, y.at(i), LE);
+      }
+    }
   }
 
   @Override
@@ -258,18 +274,10 @@ public final class VectorKernels implements Kernels {
     FloatMemory d = FloatMemory.of(dinp);
     long n = inp.length();
     int bound = F.loopBound((int) n);
-    int i = 0;
-    for (; i < bound; i += F.length()) {
-      FloatVector v = FloatVector.fromByteBuffer(F, x.bytes, x.at(i), LE);
-      FloatVector v2 = v.mul(v);
-      FloatVector t = VectorMath.tanh(v2.mul(GELU_CUBIC).add(1f).mul(v).mul(GELU_SCALE));
-      FloatVector sech2 = t.mul(t).neg().add(1f);
-      FloatVector local = v2.mul(3 * GELU_CUBIC).add(1f).mul(GELU_SCALE).mul(sech2).mul(v)
-          .mul(0.5f).add(t.add(1f).mul(0.5f));
-      local.fma(FloatVector.fromByteBuffer(F, g.bytes, g.at(i), LE),
-          FloatVector.fromByteBuffer(F, d.bytes, d.at(i), LE)).intoByteBuffer(d.bytes, d.at(i), LE);
-    }
-    for (; i < n; i++) {
+    INDArray tanh = GELU_SCRATCH.get();
+    geluBackwardVectors(d, g, x, FloatMemory.of(tanh), bound);
+    keepAlive(tanh);
+    for (int i = bound; i < n; i++) {
       float v = x.get(i);
       double t = VectorMath.tanh(GELU_SCALE * (v + GELU_CUBIC * v * v * v));
       double local = 0.5 * (1 + t)
@@ -277,6 +285,30 @@ public final class VectorKernels implements Kernels {
       d.put(i, (float) (d.get(i) + local * g.get(i)));
     }
     keepAlive(inp, dout, dinp);
+  }
+
+  /** {@code d[0..bound) += gelu'(x)·g}, a block at a time, its tanh terms in {@code t}. */
+  private static void geluBackwardVectors(FloatMemory d, FloatMemory g, FloatMemory x,
+      FloatMemory t, int bound) {
+    for (int block = 0; block < bound; block += GELU_BLOCK) {
+      int end = Math.min(bound, block + GELU_BLOCK);
+      for (int i = block; i < end; i += F.length()) {
+        FloatVector v = FloatVector.fromByteBuffer(F, x.bytes, x.at(i), LE);
+        v.mul(v).mul(GELU_CUBIC).add(1f).mul(v).mul(GELU_SCALE)
+            .intoByteBuffer(t.bytes, t.at(i - block), LE);
+      }
+      VectorMath.tanhInPlace(t, 0, end - block);
+      for (int i = block; i < end; i += F.length()) {
+        FloatVector v = FloatVector.fromByteBuffer(F, x.bytes, x.at(i), LE);
+        FloatVector tv = FloatVector.fromByteBuffer(F, t.bytes, t.at(i - block), LE);
+        FloatVector sech2 = tv.mul(tv).neg().add(1f);
+        FloatVector local = v.mul(v).mul(3 * GELU_CUBIC).add(1f).mul(GELU_SCALE).mul(sech2)
+            .mul(v).mul(0.5f).add(tv.add(1f).mul(0.5f));
+        local.fma(FloatVector.fromByteBuffer(F, g.bytes, g.at(i), LE),
+            FloatVector.fromByteBuffer(F, d.bytes, d.at(i), LE))
+            .intoByteBuffer(d.bytes, d.at(i), LE);
+      }
+    }
   }
 
   @Override
@@ -832,16 +864,8 @@ public final class VectorKernels implements Kernels {
     for (; i < width; i++) {
       max = Math.max(max, in.get(row + i));
     }
-    FloatVector sumV = FloatVector.zero(F);
-    i = 0;
-    for (; i < bound; i += F.length()) {
-      FloatVector e = FloatVector.fromByteBuffer(F, in.bytes, in.at(row + i), LE).sub(max);
-      e = VectorMath.exp(e);
-      sumV = sumV.add(e);
-      e.intoByteBuffer(out.bytes, out.at(row + i), LE);
-    }
-    float sum = VectorMath.sum(sumV);
-    for (; i < width; i++) {
+    float sum = VectorMath.expShifted(in, out, row, bound, max);
+    for (i = bound; i < width; i++) {
       float e = VectorMath.exp(in.get(row + i) - max);
       sum += e;
       out.put(row + i, e);
@@ -919,17 +943,22 @@ public final class VectorKernels implements Kernels {
         a2 = a2.add(FloatVector.fromByteBuffer(F, d.bytes, d.at(at + 2 * lanes), LE));
         a3 = a3.add(FloatVector.fromByteBuffer(F, d.bytes, d.at(at + 3 * lanes), LE));
       }
-      addInto(b, i, a0);
-      addInto(b, i + lanes, a1);
-      addInto(b, i + 2 * lanes, a2);
-      addInto(b, i + 3 * lanes, a3);
+      FloatVector.fromByteBuffer(F, b.bytes, b.at(i), LE).add(a0)
+          .intoByteBuffer(b.bytes, b.at(i), LE);
+      FloatVector.fromByteBuffer(F, b.bytes, b.at(i + lanes), LE).add(a1)
+          .intoByteBuffer(b.bytes, b.at(i + lanes), LE);
+      FloatVector.fromByteBuffer(F, b.bytes, b.at(i + 2 * lanes), LE).add(a2)
+          .intoByteBuffer(b.bytes, b.at(i + 2 * lanes), LE);
+      FloatVector.fromByteBuffer(F, b.bytes, b.at(i + 3 * lanes), LE).add(a3)
+          .intoByteBuffer(b.bytes, b.at(i + 3 * lanes), LE);
     }
     for (; i + lanes <= oc; i += lanes) {
       FloatVector acc = FloatVector.zero(F);
       for (long r = 0; r < n; r++) {
         acc = acc.add(FloatVector.fromByteBuffer(F, d.bytes, d.at(r * oc + i), LE));
       }
-      addInto(b, i, acc);
+      FloatVector.fromByteBuffer(F, b.bytes, b.at(i), LE).add(acc)
+          .intoByteBuffer(b.bytes, b.at(i), LE);
     }
     for (; i < oc; i++) {
       float acc = 0f;
@@ -945,10 +974,6 @@ public final class VectorKernels implements Kernels {
   // kernel, the JIT may end a caller's last reference mid-loop and the GC free the memory read.
   private static void keepAlive(INDArray... arrays) {
     Reference.reachabilityFence(arrays);
-  }
-
-  private static void addInto(FloatMemory m, long i, FloatVector v) {
-    FloatVector.fromByteBuffer(F, m.bytes, m.at(i), LE).add(v).intoByteBuffer(m.bytes, m.at(i), LE);
   }
 
   private static float sum(FloatMemory x, long row, int c) {

@@ -1,5 +1,6 @@
 package org.rlhf4j.model.kernels;
 
+import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
@@ -28,43 +29,70 @@ final class VectorMath {
   private static final float P3 = 4.1665795894e-2f;
   private static final float P4 = 1.6666665459e-1f;
   private static final float P5 = 5.0000001201e-1f;
-  /** The species of every vector passed here: VectorKernels' own. */
+  /** The species of VectorKernels' loops and of the ranges handed here. */
   static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+  private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
   private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[F.length()]);
 
   private VectorMath() {}
 
   /**
-   * e^x per lane, within ~2 ulp; 0 below e^−87.3 (so −∞ gives exactly 0). {@code x} is of
-   * {@link #F}: with a constant species every operation compiles to vector instructions (with
-   * {@code x.species()} C2 fell back to the API's Java implementation, 5–10× slower).
+   * {@code out[at + i] = e^(in[at + i] − shift)} for {@code i < n} (a multiple of the lane count),
+   * within ~2 ulp and 0 below e^−87.3 (so −∞ gives exactly 0); returns their sum, lanes summed
+   * as {@link #sum} does. {@code out} may be {@code in}.
+   *
+   * <p>Vectors never cross a method boundary here: a vector passed to or returned from a method
+   * that C2 does not inline (it refuses one already compiled on its own into a large method)
+   * becomes a heap object per operation; an exp taking a vector did that in the decode step's
+   * GELU, 300 KB per step.
    */
-  static FloatVector exp(FloatVector x) {
-    VectorMask<Float> underflow = x.lt(MIN_INPUT);
-    FloatVector clamped = x.min(MAX_INPUT).max(MIN_INPUT);
-    // n = round(x / ln 2): adding 1.5·2²³ rounds to an integer and leaves n in the low mantissa
-    // bits (no float-to-int conversion, which C2 does not vectorise here); r = x − n·ln 2 in two
-    // parts for accuracy
-    FloatVector shifted = clamped.mul(LOG2E).add(ROUNDER);
-    FloatVector nf = shifted.sub(ROUNDER);
-    IntVector n = shifted.reinterpretAsInts().sub(ROUNDER_BITS);
-    FloatVector r = nf.fma(FloatVector.broadcast(F, -LN2_HI), clamped).add(nf.mul(-LN2_LO));
-    // e^r on [−ln2/2, ln2/2]: Cephes' degree-6 polynomial
-    FloatVector p = r.fma(FloatVector.broadcast(F, P0), FloatVector.broadcast(F, P1));
-    p = p.fma(r, FloatVector.broadcast(F, P2));
-    p = p.fma(r, FloatVector.broadcast(F, P3));
-    p = p.fma(r, FloatVector.broadcast(F, P4));
-    p = p.fma(r, FloatVector.broadcast(F, P5));
-    p = p.mul(r).mul(r).add(r).add(1f);
-    // 2^n from the exponent bits
-    FloatVector scale = n.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-    return p.mul(scale).blend(0f, underflow);
+  static float expShifted(FloatMemory in, FloatMemory out, long at, int n, float shift) {
+    FloatVector sum = FloatVector.zero(F);
+    for (int i = 0; i < n; i += F.length()) {
+      FloatVector x = FloatVector.fromByteBuffer(F, in.bytes, in.at(at + i), LE).sub(shift);
+      VectorMask<Float> underflow = x.lt(MIN_INPUT);
+      FloatVector clamped = x.min(MAX_INPUT).max(MIN_INPUT);
+      // n = round(x / ln 2): adding 1.5·2²³ rounds to an integer and leaves n in the low mantissa
+      // bits (no float-to-int conversion, which C2 does not vectorise here); r = x − n·ln 2 in
+      // two parts for accuracy
+      FloatVector shifted = clamped.mul(LOG2E).add(ROUNDER);
+      FloatVector nf = shifted.sub(ROUNDER);
+      IntVector exponent = shifted.reinterpretAsInts().sub(ROUNDER_BITS);
+      FloatVector r = nf.fma(FloatVector.broadcast(F, -LN2_HI), clamped).add(nf.mul(-LN2_LO));
+      // e^r on [−ln2/2, ln2/2]: Cephes' degree-6 polynomial
+      FloatVector p = r.fma(FloatVector.broadcast(F, P0), FloatVector.broadcast(F, P1));
+      p = p.fma(r, FloatVector.broadcast(F, P2));
+      p = p.fma(r, FloatVector.broadcast(F, P3));
+      p = p.fma(r, FloatVector.broadcast(F, P4));
+      p = p.fma(r, FloatVector.broadcast(F, P5));
+      p = p.mul(r).mul(r).add(r).add(1f);
+      // 2^n from the exponent bits
+      FloatVector scale = exponent.add(127).lanewise(VectorOperators.LSHL, 23)
+          .reinterpretAsFloats();
+      FloatVector e = p.mul(scale).blend(0f, underflow);
+      sum = sum.add(e);
+      e.intoByteBuffer(out.bytes, out.at(at + i), LE);
+    }
+    return sum(sum);
   }
 
-  /** tanh per lane as 1 − 2/(e^{2z} + 1), within 2.5e-7 in absolute terms. */
-  static FloatVector tanh(FloatVector z) {
-    FloatVector e = exp(z.mul(2f));
-    return FloatVector.broadcast(F, 1f).sub(FloatVector.broadcast(F, 2f).div(e.add(1f)));
+  /**
+   * {@code m[at + i] = tanh(m[at + i])} for {@code i < n} (a multiple of the lane count), as
+   * 1 − 2/(e^{2z} + 1), within 2.5e-7 in absolute terms; three passes over the range, so callers
+   * hand it ranges that stay in cache.
+   */
+  static void tanhInPlace(FloatMemory m, long at, int n) {
+    for (int i = 0; i < n; i += F.length()) {
+      FloatVector.fromByteBuffer(F, m.bytes, m.at(at + i), LE).mul(2f)
+          .intoByteBuffer(m.bytes, m.at(at + i), LE);
+    }
+    expShifted(m, m, at, n, 0f);
+    FloatVector one = FloatVector.broadcast(F, 1f);
+    FloatVector two = FloatVector.broadcast(F, 2f);
+    for (int i = 0; i < n; i += F.length()) {
+      FloatVector e = FloatVector.fromByteBuffer(F, m.bytes, m.at(at + i), LE);
+      one.sub(two.div(e.add(1f))).intoByteBuffer(m.bytes, m.at(at + i), LE);
+    }
   }
 
   /** The sum of the lanes in lane order. */
@@ -80,7 +108,7 @@ final class VectorMath {
   }
 
   /**
-   * Scalar e^x, operation for operation the lane computation of {@link #exp(FloatVector)} (Java
+   * Scalar e^x, operation for operation the lane computation of {@link #expShifted} (Java
    * float arithmetic is IEEE single precision, {@code Math.fma} rounds once as the lanes' fma
    * does), so a loop's tail equals what a full vector would have given.
    */
@@ -102,7 +130,7 @@ final class VectorMath {
     return p * Float.intBitsToFloat((n + 127) << 23);
   }
 
-  /** Scalar tanh, operation for operation the lane computation of {@link #tanh(FloatVector)}. */
+  /** Scalar tanh, operation for operation the lane computation of {@link #tanhInPlace}. */
   static float tanh(float z) {
     return 1f - 2f / (exp(z * 2f) + 1f);
   }

@@ -4,8 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.SplittableRandom;
-import jdk.incubator.vector.FloatVector;
 import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /** The deterministic exp and tanh: accuracy, and scalar tails equal to the vector lanes. */
 class VectorMathTest {
@@ -28,18 +30,37 @@ class VectorMathTest {
   @Test
   void scalarExpAndTanhEqualTheVectorLanesBitForBit() {
     float[] x = inputs();
-    int lanes = VectorMath.F.length();
-    for (int i = 0; i < x.length; i += lanes) {
-      FloatVector v = FloatVector.fromArray(VectorMath.F, x, i);
-      float[] e = VectorMath.exp(v).toArray();
-      float[] t = VectorMath.tanh(v).toArray();
-      for (int k = 0; k < lanes; k++) {
-        float xi = x[i + k];
-        assertEquals(Float.floatToIntBits(e[k]), Float.floatToIntBits(VectorMath.exp(xi)),
-            "exp(" + xi + ")");
-        assertEquals(Float.floatToIntBits(t[k]), Float.floatToIntBits(VectorMath.tanh(xi)),
-            "tanh(" + xi + ")");
-      }
+    INDArray e = Nd4j.createFromArray(x);
+    INDArray t = Nd4j.createFromArray(x);
+    float sum = VectorMath.expShifted(FloatMemory.of(e), FloatMemory.of(e), 0, x.length, 0f);
+    VectorMath.tanhInPlace(FloatMemory.of(t), 0, x.length);
+    float[] lanes = new float[VectorMath.F.length()];
+    float expected = 0;
+    for (int i = 0; i < x.length; i++) {
+      float xi = x[i];
+      assertEquals(Float.floatToIntBits(VectorMath.exp(xi)), Float.floatToIntBits(e.getFloat(i)),
+          "exp(" + xi + ")");
+      assertEquals(Float.floatToIntBits(VectorMath.tanh(xi)), Float.floatToIntBits(t.getFloat(i)),
+          "tanh(" + xi + ")");
+      lanes[i % lanes.length] += VectorMath.exp(xi);
+    }
+    for (float lane : lanes) {
+      expected += lane;
+    }
+    assertEquals(expected, sum, "the sum of the exps, lane by lane in order");
+  }
+
+  @Test
+  void expShiftedSubtractsTheShiftFirst() {
+    float[] x = {1f, 2f, 3f, 90f, 91f, 92f, 0f, -1f};
+    int n = VectorMath.F.length() <= x.length ? VectorMath.F.length() : 0;
+    INDArray in = Nd4j.createFromArray(x);
+    INDArray out = Nd4j.create(DataType.FLOAT, x.length);
+    VectorMath.expShifted(FloatMemory.of(in), FloatMemory.of(out), 0, n, 90f);
+    for (int i = 0; i < n; i++) {
+      assertEquals(Float.floatToIntBits(VectorMath.exp(x[i] - 90f)),
+          Float.floatToIntBits(out.getFloat(i)), "e^(" + x[i] + " - 90)");
+      assertEquals(x[i], in.getFloat(i), "the input is left as it was");
     }
   }
 
