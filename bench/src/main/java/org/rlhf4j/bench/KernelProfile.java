@@ -99,6 +99,11 @@ public final class KernelProfile implements Kernels {
   }
 
   @Override
+  public void cacheHeads(INDArray q, INDArray k, INDArray v, INDArray qkv, int start) {
+    time("attention", () -> inner.cacheHeads(q, k, v, qkv, start));
+  }
+
+  @Override
   public void packedAttentionForward(INDArray y, INDArray att, INDArray qkv, INDArray mask,
       int heads) {
     time("attention", () -> inner.packedAttentionForward(y, att, qkv, mask, heads));

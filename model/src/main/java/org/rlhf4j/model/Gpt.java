@@ -1,9 +1,5 @@
 package org.rlhf4j.model;
 
-import static org.nd4j.linalg.indexing.NDArrayIndex.all;
-import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
-import static org.nd4j.linalg.indexing.NDArrayIndex.point;
-
 import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.Optional;
@@ -416,10 +412,7 @@ public final class Gpt {
   private void cachedAttention(BlockActivations a, int b, int t, INDArray mask, int cacheStart) {
     int nh = config.heads();
     int hs = config.headSize();
-    INDArray qkv5 = a.qkv.reshape(b, t, 3, nh, hs); // (B, T, 3, NH, HS)
-    a.q.assign(headsFirst(qkv5, 0)); // (B, NH, T, HS)
-    a.k.get(all(), all(), interval(cacheStart, cacheStart + t), all()).assign(headsFirst(qkv5, 1));
-    a.v.get(all(), all(), interval(cacheStart, cacheStart + t), all()).assign(headsFirst(qkv5, 2));
+    kernels.cacheHeads(a.q, a.k, a.v, a.qkv, cacheStart);
     if (t == 1) {
       // with one query the permuted view is dense: attention writes straight into attY
       kernels.attentionForward(a.attY.reshape(b, nh, 1, hs), a.att, a.q, a.k, a.v, mask);
@@ -586,11 +579,6 @@ public final class Gpt {
   /** {@code g}'s tensor of that name, or null when it is frozen (not in the gradient's layout). */
   private static INDArray grad(ParameterStore g, String name) {
     return g.find(name);
-  }
-
-  /** Slot {@code which} (0 q, 1 k, 2 v) of {@code (B, T, 3, NH, HS)} as a {@code (B, NH, T, HS)} view. */
-  private static INDArray headsFirst(INDArray qkv5, int which) {
-    return qkv5.get(all(), all(), point(which), all(), all()).permute(0, 2, 1, 3);
   }
 
   /** A new additive attention mask {@code (B, NH, T, S)}; see {@link #fillAttentionMask}. */

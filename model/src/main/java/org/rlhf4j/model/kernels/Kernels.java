@@ -1,6 +1,7 @@
 package org.rlhf4j.model.kernels;
 
 import static org.nd4j.linalg.indexing.NDArrayIndex.all;
+import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
 import static org.nd4j.linalg.indexing.NDArrayIndex.point;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -79,6 +80,24 @@ public interface Kernels {
   /** Backward of {@code y = softmax(q·kᵀ/√HS + mask) · v}, given the cached {@code att}. */
   void attentionBackward(INDArray dq, INDArray dk, INDArray dv, INDArray dy, INDArray q,
       INDArray k, INDArray v, INDArray att);
+
+  /**
+   * A decode pass's heads out of {@code qkv (B·T, 3C)} (packed as {@link #packedAttentionForward}
+   * has them): the queries into {@code q (B, NH, T, HS)}, the keys and values into positions
+   * {@code start .. start+T} of the caches {@code k, v (B, NH, S, HS)}.
+   */
+  default void cacheHeads(INDArray q, INDArray k, INDArray v, INDArray qkv, int start) {
+    long b = q.size(0);
+    long nh = q.size(1);
+    long t = q.size(2);
+    long hs = q.size(3);
+    INDArray qkv5 = qkv.reshape(b, t, 3, nh, hs); // (B, T, 3, NH, HS)
+    q.assign(qkv5.get(all(), all(), point(0), all(), all()).permute(0, 2, 1, 3));
+    k.get(all(), all(), interval(start, start + t), all())
+        .assign(qkv5.get(all(), all(), point(1), all(), all()).permute(0, 2, 1, 3));
+    v.get(all(), all(), interval(start, start + t), all())
+        .assign(qkv5.get(all(), all(), point(2), all(), all()).permute(0, 2, 1, 3));
+  }
 
   /**
    * {@link #attentionForward} on packed projections, llm.c's layout: {@code qkv (N, 3C)} holds each

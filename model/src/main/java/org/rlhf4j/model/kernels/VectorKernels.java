@@ -621,6 +621,41 @@ public final class VectorKernels implements Kernels {
         kept == null ? att : null);
   }
 
+  @Override
+  public void cacheHeads(INDArray q, INDArray k, INDArray v, INDArray qkv, int start) {
+    if (!isFloat(q, k, v, qkv)) {
+      reference.cacheHeads(q, k, v, qkv, start);
+      return;
+    }
+    FloatMemory rows = FloatMemory.of(qkv);
+    int t = (int) q.size(2);
+    copyHeads(rows, qkv.size(1), 0, FloatMemory.of(q), q, t, 0);
+    copyHeads(rows, qkv.size(1), 1, FloatMemory.of(k), k, t, start);
+    copyHeads(rows, qkv.size(1), 2, FloatMemory.of(v), v, t, start);
+    keepAlive(q, k, v, qkv);
+  }
+
+  /**
+   * Part {@code which} of packed rows {@code (B·T, width)} into positions
+   * {@code start .. start+T} of heads-first {@code dst (B, NH, S, HS)}.
+   */
+  private static void copyHeads(FloatMemory rows, long width, int which, FloatMemory dst,
+      INDArray dstArray, int t, int start) {
+    int b = (int) dstArray.size(0);
+    int nh = (int) dstArray.size(1);
+    long s = dstArray.size(2);
+    int hs = (int) dstArray.size(3);
+    for (int row = 0; row < b; row++) {
+      for (int head = 0; head < nh; head++) {
+        for (int i = 0; i < t; i++) {
+          long packed = (long) (row * t + i) * width + (long) which * nh * hs + (long) head * hs;
+          long split = (((long) row * nh + head) * s + start + i) * hs;
+          copy(dst, split, rows, packed, hs, false);
+        }
+      }
+    }
+  }
+
   /** {@code (B, NH, T, HS)} for an attention of {@code att (B, NH, T, S)} over C-wide rows. */
   private static long[] headsShape(INDArray att, long c, int heads) {
     return new long[] {att.size(0), heads, att.size(2), c / heads};

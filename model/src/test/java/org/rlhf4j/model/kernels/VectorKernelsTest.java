@@ -121,6 +121,31 @@ class VectorKernelsTest {
   }
 
   @Test
+  void cacheHeadsCopiesEachHeadToItsPlace() {
+    // 3 of 4 cached rows in use (a view), 2 heads of 5, 3 new positions written at 4 of 9
+    INDArray qkv = random(16, 1, 3 * 3, 3 * 2 * 5);
+    INDArray[] ref = {Nd4j.create(DataType.FLOAT, 3, 2, 3, 5), random(17, 1, 4, 2, 9, 5),
+        random(18, 1, 4, 2, 9, 5)};
+    INDArray[] got = {Nd4j.create(DataType.FLOAT, 3, 2, 3, 5), ref[1].dup(), ref[2].dup()};
+    INDArray[] refRows = {ref[0], firstRows(ref[1], 3), firstRows(ref[2], 3)};
+    INDArray[] gotRows = {got[0], firstRows(got[1], 3), firstRows(got[2], 3)};
+    reference.cacheHeads(refRows[0], refRows[1], refRows[2], qkv, 4);
+    fast.cacheHeads(gotRows[0], gotRows[1], gotRows[2], qkv, 4);
+    assertClose("cached q", ref[0], got[0], 0);
+    assertClose("cached k", ref[1], got[1], 0);
+    assertClose("cached v", ref[2], got[2], 0);
+    // head 1's key of row 2, position 1 of the pass: columns C + 5 .. C + 10 of token 2·3 + 1
+    assertClose("one key", qkv.get(NDArrayIndex.point(7), NDArrayIndex.interval(15, 20)),
+        got[1].get(NDArrayIndex.point(2), NDArrayIndex.point(1), NDArrayIndex.point(5),
+            NDArrayIndex.all()), 0);
+  }
+
+  private static INDArray firstRows(INDArray a, int rows) {
+    return a.get(NDArrayIndex.interval(0, rows), NDArrayIndex.all(), NDArrayIndex.all(),
+        NDArrayIndex.all());
+  }
+
+  @Test
   void embeddingFromAViewAndCrossEntropyAgree() {
     INDArray flat = random(11, 1, 1000);
     INDArray table = flat.get(NDArrayIndex.interval(100, 100 + 13 * 37)).reshape(13, 37);
