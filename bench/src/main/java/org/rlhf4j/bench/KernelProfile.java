@@ -139,9 +139,9 @@ public final class KernelProfile implements Kernels {
 
   @Override
   public void adamwUpdate(INDArray params, INDArray grads, INDArray m, INDArray v,
-      INDArray decayMask, long step, double lr, double beta1, double beta2, double eps,
+      long[] decayed, long step, double lr, double beta1, double beta2, double eps,
       double weightDecay) {
-    time("adamw", () -> inner.adamwUpdate(params, grads, m, v, decayMask, step, lr, beta1, beta2,
+    time("adamw", () -> inner.adamwUpdate(params, grads, m, v, decayed, step, lr, beta1, beta2,
         eps, weightDecay));
   }
 }

@@ -1,6 +1,7 @@
 package org.rlhf4j.model;
 
-import org.nd4j.linalg.api.ndarray.INDArray;
+import java.util.ArrayList;
+import java.util.List;
 import org.rlhf4j.model.kernels.Kernels;
 
 /**
@@ -30,7 +31,7 @@ public final class AdamW {
   private final Kernels kernels;
   private final ParameterStore m;
   private final ParameterStore v;
-  private final INDArray decayMask; // (P): 1 where weight decay applies
+  private final long[] decayed; // [from, to) ranges of the flat layout that weight decay applies to
   private long step;
 
   public AdamW(ParameterStore params, Settings settings, Kernels kernels) {
@@ -38,13 +39,26 @@ public final class AdamW {
     this.kernels = kernels;
     this.m = params.zerosLike();
     this.v = params.zerosLike();
-    ParameterStore mask = params.zerosLike();
-    for (ParameterSpec spec : params.layout().specs()) {
-      if (GptLayout.decays(spec)) {
-        mask.get(spec.name()).assign(1.0);
+    this.decayed = decayedRanges(params.layout());
+  }
+
+  /** The layout's decaying tensors as ascending {@code [from, to)} pairs, neighbours merged. */
+  static long[] decayedRanges(ParameterLayout layout) {
+    List<Long> bounds = new ArrayList<>();
+    for (ParameterSpec spec : layout.specs()) {
+      if (!GptLayout.decays(spec)) {
+        continue;
+      }
+      long from = spec.offset();
+      long to = from + spec.size();
+      if (!bounds.isEmpty() && bounds.get(bounds.size() - 1) == from) {
+        bounds.set(bounds.size() - 1, to);
+      } else {
+        bounds.add(from);
+        bounds.add(to);
       }
     }
-    this.decayMask = mask.flat();
+    return bounds.stream().mapToLong(Long::longValue).toArray();
   }
 
   /** Applies one update with learning rate {@code lr}; returns the step number (1-based). */
@@ -55,7 +69,7 @@ public final class AdamW {
           + "optimizer was built for (" + m.layout().specs().size() + " tensors)");
     }
     step++;
-    kernels.adamwUpdate(params.flat(), grads.flat(), m.flat(), v.flat(), decayMask, step, lr,
+    kernels.adamwUpdate(params.flat(), grads.flat(), m.flat(), v.flat(), decayed, step, lr,
         settings.beta1(), settings.beta2(), settings.eps(), settings.weightDecay());
     return step;
   }

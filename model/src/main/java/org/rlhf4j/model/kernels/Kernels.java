@@ -192,8 +192,10 @@ public interface Kernels {
   /**
    * One AdamW step in place (Loshchilov and Hutter, "Decoupled Weight Decay Regularization"):
    * moments {@code m, v} updated from {@code grads}, bias-corrected with {@code step} (1-based),
-   * then {@code params −= lr·(m̂/(√v̂ + eps) + weightDecay·decayMask·params)}.
+   * then {@code params −= lr·(m̂/(√v̂ + eps) + weightDecay·params)}, the decay term only at the
+   * flat indices in {@code decayed}: ascending, disjoint {@code [from, to)} pairs (a mask as large
+   * as the parameters was 118 MB at M).
    */
-  void adamwUpdate(INDArray params, INDArray grads, INDArray m, INDArray v, INDArray decayMask,
+  void adamwUpdate(INDArray params, INDArray grads, INDArray m, INDArray v, long[] decayed,
       long step, double lr, double beta1, double beta2, double eps, double weightDecay);
 }

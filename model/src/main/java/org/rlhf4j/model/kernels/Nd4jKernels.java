@@ -6,6 +6,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.reduce.Mmul;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.INDArrayIndex;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
@@ -206,7 +208,7 @@ public final class Nd4jKernels implements Kernels {
 
   @Override
   public void adamwUpdate(INDArray params, INDArray grads, INDArray m, INDArray v,
-      INDArray decayMask, long step, double lr, double beta1, double beta2, double eps,
+      long[] decayed, long step, double lr, double beta1, double beta2, double eps,
       double weightDecay) {
     m.muli(beta1).addi(grads.mul(1 - beta1));
     v.muli(beta2).addi(grads.mul(grads).muli(1 - beta2));
@@ -215,7 +217,10 @@ public final class Nd4jKernels implements Kernels {
     INDArray denominator = Transforms.sqrt(v.div(vCorrection), false).addi(eps);
     INDArray update = m.div(mCorrection).divi(denominator);
     if (weightDecay != 0) {
-      update.addi(params.mul(decayMask).muli(weightDecay));
+      for (int r = 0; r < decayed.length; r += 2) {
+        INDArrayIndex range = NDArrayIndex.interval(decayed[r], decayed[r + 1]);
+        update.get(range).addi(params.get(range).mul(weightDecay));
+      }
     }
     params.subi(update.muli(lr));
   }

@@ -839,28 +839,41 @@ public final class VectorKernels implements Kernels {
 
   @Override
   public void adamwUpdate(INDArray params, INDArray grads, INDArray m, INDArray v,
-      INDArray decayMask, long step, double lr, double beta1, double beta2, double eps,
+      long[] decayed, long step, double lr, double beta1, double beta2, double eps,
       double weightDecay) {
-    if (!isFloat(params, grads, m, v, decayMask)) {
-      reference.adamwUpdate(params, grads, m, v, decayMask, step, lr, beta1, beta2, eps,
+    if (!isFloat(params, grads, m, v)) {
+      reference.adamwUpdate(params, grads, m, v, decayed, step, lr, beta1, beta2, eps,
           weightDecay);
       return;
     }
-    FloatMemory p = FloatMemory.of(params);
-    FloatMemory g = FloatMemory.of(grads);
-    FloatMemory mm = FloatMemory.of(m);
-    FloatMemory vv = FloatMemory.of(v);
-    FloatMemory dm = FloatMemory.of(decayMask);
-    float b1 = (float) beta1;
-    float b2 = (float) beta2;
-    float mScale = (float) (1.0 / (1 - Math.pow(beta1, step)));
-    float vScale = (float) (1.0 / (1 - Math.pow(beta2, step)));
-    float lrF = (float) lr;
-    float decay = (float) weightDecay;
-    float epsF = (float) eps;
-    long n = params.length();
-    int bound = F.loopBound((int) n);
-    int i = 0;
+    AdamwStep s = new AdamwStep(FloatMemory.of(params), FloatMemory.of(grads), FloatMemory.of(m),
+        FloatMemory.of(v), (float) beta1, (float) beta2,
+        (float) (1.0 / (1 - Math.pow(beta1, step))), (float) (1.0 / (1 - Math.pow(beta2, step))),
+        (float) lr, (float) eps);
+    long from = 0;
+    for (int r = 0; r < decayed.length; r += 2) {
+      adamwRange(s, from, decayed[r], 0f);
+      adamwRange(s, decayed[r], decayed[r + 1], (float) weightDecay);
+      from = decayed[r + 1];
+    }
+    adamwRange(s, from, params.length(), 0f);
+    keepAlive(params, grads, m, v);
+  }
+
+  /** One AdamW step's memory and constants. */
+  private record AdamwStep(FloatMemory p, FloatMemory g, FloatMemory m, FloatMemory v, float b1,
+      float b2, float mScale, float vScale, float lr, float eps) {}
+
+  /** The AdamW step on elements {@code [from, to)} with weight decay {@code decay} (maybe 0). */
+  private static void adamwRange(AdamwStep s, long from, long to, float decay) {
+    FloatMemory p = s.p();
+    FloatMemory g = s.g();
+    FloatMemory mm = s.m();
+    FloatMemory vv = s.v();
+    float b1 = s.b1();
+    float b2 = s.b2();
+    long bound = from + F.loopBound((int) (to - from));
+    long i = from;
     for (; i < bound; i += F.length()) {
       FloatVector gi = FloatVector.fromByteBuffer(F, g.bytes, g.at(i), LE);
       FloatVector mi = FloatVector.fromByteBuffer(F, mm.bytes, mm.at(i), LE).mul(b1)
@@ -870,21 +883,21 @@ public final class VectorKernels implements Kernels {
       mi.intoByteBuffer(mm.bytes, mm.at(i), LE);
       vi.intoByteBuffer(vv.bytes, vv.at(i), LE);
       FloatVector pi = FloatVector.fromByteBuffer(F, p.bytes, p.at(i), LE);
-      FloatVector update = mi.mul(mScale).div(vi.mul(vScale).sqrt().add(epsF))
-          .add(pi.mul(FloatVector.fromByteBuffer(F, dm.bytes, dm.at(i), LE)).mul(decay));
-      pi.sub(update.mul(lrF)).intoByteBuffer(p.bytes, p.at(i), LE);
+      FloatVector update = mi.mul(s.mScale()).div(vi.mul(s.vScale()).sqrt().add(s.eps()))
+          .add(pi.mul(decay));
+      pi.sub(update.mul(s.lr())).intoByteBuffer(p.bytes, p.at(i), LE);
     }
-    for (; i < n; i++) {
+    for (; i < to; i++) {
       float gi = g.get(i);
       float mi = mm.get(i) * b1 + (1 - b1) * gi;
-      float vi = vv.get(i) * b2 + (1 - b2) * gi * gi;
+      float vi = vv.get(i) * b2 + gi * gi * (1 - b2); // the lanes' order: a range's tail equals them
       mm.put(i, mi);
       vv.put(i, vi);
       float pi = p.get(i);
-      float update = mi * mScale / ((float) Math.sqrt(vi * vScale) + epsF) + decay * dm.get(i) * pi;
-      p.put(i, pi - lrF * update);
+      float update = mi * s.mScale() / ((float) Math.sqrt(vi * s.vScale()) + s.eps())
+          + decay * pi;
+      p.put(i, pi - s.lr() * update);
     }
-    keepAlive(params, grads, m, v, decayMask);
   }
 
   /** {@code out[row..row+width) = softmax(in[row..row+width))}; in place when in == out. */

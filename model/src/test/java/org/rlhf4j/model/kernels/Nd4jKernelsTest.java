@@ -262,7 +262,7 @@ class Nd4jKernelsTest {
     INDArray g = Nd4j.createFromArray(0.5, 0.25);
     INDArray m = Nd4j.zeros(DataType.DOUBLE, 2);
     INDArray v = Nd4j.zeros(DataType.DOUBLE, 2);
-    INDArray decay = Nd4j.createFromArray(1.0, 0.0);
+    long[] decay = {0, 1}; // the first parameter decays
     k.adamwUpdate(p, g, m, v, decay, 1, 0.1, 0.9, 0.999, 1e-8, 0.01);
     // step 1: m̂ = g, v̂ = g², so the Adam part is g/(|g| + 1e-8) ≈ sign(g)
     double adam0 = 0.5 / (0.5 + 1e-8);
