@@ -627,33 +627,10 @@ public final class VectorKernels implements Kernels {
       reference.cacheHeads(q, k, v, qkv, start);
       return;
     }
-    FloatMemory rows = FloatMemory.of(qkv);
     int t = (int) q.size(2);
-    copyHeads(rows, qkv.size(1), 0, FloatMemory.of(q), q, t, 0);
-    copyHeads(rows, qkv.size(1), 1, FloatMemory.of(k), k, t, start);
-    copyHeads(rows, qkv.size(1), 2, FloatMemory.of(v), v, t, start);
-    keepAlive(q, k, v, qkv);
-  }
-
-  /**
-   * Part {@code which} of packed rows {@code (B·T, width)} into positions
-   * {@code start .. start+T} of heads-first {@code dst (B, NH, S, HS)}.
-   */
-  private static void copyHeads(FloatMemory rows, long width, int which, FloatMemory dst,
-      INDArray dstArray, int t, int start) {
-    int b = (int) dstArray.size(0);
-    int nh = (int) dstArray.size(1);
-    long s = dstArray.size(2);
-    int hs = (int) dstArray.size(3);
-    for (int row = 0; row < b; row++) {
-      for (int head = 0; head < nh; head++) {
-        for (int i = 0; i < t; i++) {
-          long packed = (long) (row * t + i) * width + (long) which * nh * hs + (long) head * hs;
-          long split = (((long) row * nh + head) * s + start + i) * hs;
-          copy(dst, split, rows, packed, hs, false);
-        }
-      }
-    }
+    moveHeads(qkv, 0, q, t, 0, false, false);
+    moveHeads(qkv, 1, k, t, start, false, false);
+    moveHeads(qkv, 2, v, t, start, false, false);
   }
 
   /** {@code (B, NH, T, HS)} for an attention of {@code att (B, NH, T, S)} over C-wide rows. */
@@ -662,15 +639,15 @@ public final class VectorKernels implements Kernels {
   }
 
   /**
-   * Copies between part {@code which} of packed rows {@code (N, k·C)} (k = rows' width / C) and
-   * heads-first {@code (B, NH, T, HS)}: into the heads, or, when {@code toRows}, back into the rows,
-   * adding when {@code add}.
+   * Copies between part {@code which} of packed rows {@code (B·T, k·C)} (k = rows' width / C) and
+   * positions {@code start .. start+T} of heads-first {@code (B, NH, S, HS)}: into the heads, or,
+   * when {@code toRows}, back into the rows, adding when {@code add}.
    */
-  private static void moveHeads(INDArray rows, int which, INDArray headsFirst, boolean toRows,
-      boolean add) {
+  private static void moveHeads(INDArray rows, int which, INDArray headsFirst, int t, int start,
+      boolean toRows, boolean add) {
     int b = (int) headsFirst.size(0);
     int nh = (int) headsFirst.size(1);
-    int t = (int) headsFirst.size(2);
+    long s = headsFirst.size(2);
     int hs = (int) headsFirst.size(3);
     long width = rows.size(1);
     FloatMemory r = FloatMemory.of(rows);
@@ -679,7 +656,7 @@ public final class VectorKernels implements Kernels {
       for (int head = 0; head < nh; head++) {
         for (int i = 0; i < t; i++) {
           long packed = (long) (row * t + i) * width + (long) which * nh * hs + (long) head * hs;
-          long split = ((long) (row * nh + head) * t + i) * hs;
+          long split = (((long) row * nh + head) * s + start + i) * hs;
           if (!toRows) {
             copy(h, split, r, packed, hs, false);
           } else {
@@ -689,6 +666,12 @@ public final class VectorKernels implements Kernels {
       }
     }
     keepAlive(rows, headsFirst);
+  }
+
+  /** {@link #moveHeads} over all of {@code headsFirst}'s positions. */
+  private static void moveHeads(INDArray rows, int which, INDArray headsFirst, boolean toRows,
+      boolean add) {
+    moveHeads(rows, which, headsFirst, (int) headsFirst.size(2), 0, toRows, add);
   }
 
   /** {@code dst[dt..dt+n) (+)= src[st..st+n)}. */
