@@ -9,6 +9,7 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.rlhf4j.config.ModelConfig;
+import org.rlhf4j.model.kernels.OptimizingCompiler;
 import org.rlhf4j.model.kernels.VectorKernels;
 
 /**
@@ -30,6 +31,7 @@ class DecodeStepHeapTest {
 
   @Test
   void aWarmDecodeStepAllocatesOnlyWrappers() {
+    OptimizingCompiler.assumeC2();
     Gpt gpt = new Gpt(S, EnumSet.noneOf(Head.class), new VectorKernels());
     ParameterStore p = gpt.initialParameters(3, DataType.FLOAT);
     Decoder decoder = gpt.decoder(ROWS, PROMPT + NEW_TOKENS, DataType.FLOAT);

@@ -31,7 +31,7 @@ public final class VectorKernels implements Kernels {
   private static final float GELU_SCALE = (float) Math.sqrt(2.0 / Math.PI);
   private static final float GELU_CUBIC = 0.044715f;
   private static final int GELU_BLOCK = 2048; // floats: 8 KB, so a block's three passes stay in L1
-  // the backward's tanh terms, one block per thread (model copies share this instance)
+  // GELU's tanh terms, one block per thread (model copies share this instance)
   private static final ThreadLocal<INDArray> GELU_SCRATCH =
       ThreadLocal.withInitial(() -> Nd4j.create(DataType.FLOAT, GELU_BLOCK));
   private static final MMulTranspose NN = new MMulTranspose(false, false, false);
@@ -236,7 +236,9 @@ public final class VectorKernels implements Kernels {
     FloatMemory y = FloatMemory.of(out);
     long n = inp.length();
     int bound = F.loopBound((int) n);
-    geluVectors(y, x, bound);
+    INDArray tanh = GELU_SCRATCH.get();
+    geluVectors(y, x, FloatMemory.of(tanh), bound);
+    keepAlive(tanh);
     for (int i = bound; i < n; i++) {
       float v = x.get(i);
       y.put(i, 0.5f * v * (1 + VectorMath.tanh(GELU_SCALE * (v + GELU_CUBIC * v * v * v))));
@@ -244,22 +246,30 @@ public final class VectorKernels implements Kernels {
     keepAlive(inp, out);
   }
 
-  /** GELU of {@code x[0..bound)} into {@code y}, a cache-sized block at a time. */
-  private static void geluVectors(FloatMemory y, FloatMemory x, int bound) {
+  /**
+   * GELU of {@code x[0..bound)} into {@code y} (which may be {@code x}), a block at a time, its
+   * tanh terms in {@code t}.
+   */
+  private static void geluVectors(FloatMemory y, FloatMemory x, FloatMemory t, int bound) {
     for (int block = 0; block < bound; block += GELU_BLOCK) {
       int end = Math.min(bound, block + GELU_BLOCK);
-      for (int i = block; i < end; i += F.length()) {
-        FloatVector v = FloatVector.fromByteBuffer(F, x.bytes, x.at(i), LE);
-        v.mul(v).mul(GELU_CUBIC).add(1f).mul(v).mul(GELU_SCALE)
-            .intoByteBuffer(y.bytes, y.at(i), LE);
-      }
-      VectorMath.tanhInPlace(y, block, end - block);
+      geluTanhTerms(t, x, block, end);
       for (int i = block; i < end; i += F.length()) {
         FloatVector.fromByteBuffer(F, x.bytes, x.at(i), LE).mul(0.5f)
-            .mul(FloatVector.fromByteBuffer(F, y.bytes, y.at(i), LE).add(1f))
+            .mul(FloatVector.fromByteBuffer(F, t.bytes, t.at(i - block), LE).add(1f))
             .intoByteBuffer(y.bytes, y.at(i), LE);
       }
     }
+  }
+
+  /** {@code t[0..end-block) = tanh(√(2/π)(x + 0.044715x³))} over {@code x[block..end)}. */
+  private static void geluTanhTerms(FloatMemory t, FloatMemory x, int block, int end) {
+    for (int i = block; i < end; i += F.length()) {
+      FloatVector v = FloatVector.fromByteBuffer(F, x.bytes, x.at(i), LE);
+      v.mul(v).mul(GELU_CUBIC).add(1f).mul(v).mul(GELU_SCALE)
+          .intoByteBuffer(t.bytes, t.at(i - block), LE);
+    }
+    VectorMath.tanhInPlace(t, 0, end - block);
   }
 
   @Override
@@ -292,12 +302,7 @@ public final class VectorKernels implements Kernels {
       FloatMemory t, int bound) {
     for (int block = 0; block < bound; block += GELU_BLOCK) {
       int end = Math.min(bound, block + GELU_BLOCK);
-      for (int i = block; i < end; i += F.length()) {
-        FloatVector v = FloatVector.fromByteBuffer(F, x.bytes, x.at(i), LE);
-        v.mul(v).mul(GELU_CUBIC).add(1f).mul(v).mul(GELU_SCALE)
-            .intoByteBuffer(t.bytes, t.at(i - block), LE);
-      }
-      VectorMath.tanhInPlace(t, 0, end - block);
+      geluTanhTerms(t, x, block, end);
       for (int i = block; i < end; i += F.length()) {
         FloatVector v = FloatVector.fromByteBuffer(F, x.bytes, x.at(i), LE);
         FloatVector tv = FloatVector.fromByteBuffer(F, t.bytes, t.at(i - block), LE);
@@ -628,6 +633,10 @@ public final class VectorKernels implements Kernels {
       return;
     }
     int t = (int) q.size(2);
+    if (start < 0 || start + t > k.size(2) || k.size(0) != q.size(0) || v.size(2) != k.size(2)) {
+      throw new IllegalArgumentException("cache of " + k.size(2) + " positions and " + k.size(0)
+          + " rows cannot take " + t + " positions of " + q.size(0) + " rows at " + start);
+    }
     moveHeads(qkv, 0, q, t, 0, false, false);
     moveHeads(qkv, 1, k, t, start, false, false);
     moveHeads(qkv, 2, v, t, start, false, false);
@@ -679,12 +688,18 @@ public final class VectorKernels implements Kernels {
       boolean add) {
     int bound = F.loopBound(n);
     int i = 0;
-    for (; i < bound; i += F.length()) {
-      FloatVector x = FloatVector.fromByteBuffer(F, src.bytes, src.at(st + i), LE);
-      if (add) {
-        x = x.add(FloatVector.fromByteBuffer(F, dst.bytes, dst.at(dt + i), LE));
+    // one loop per case: a vector assigned in only one branch is merged, and C2 boxes it
+    if (add) {
+      for (; i < bound; i += F.length()) {
+        FloatVector.fromByteBuffer(F, src.bytes, src.at(st + i), LE)
+            .add(FloatVector.fromByteBuffer(F, dst.bytes, dst.at(dt + i), LE))
+            .intoByteBuffer(dst.bytes, dst.at(dt + i), LE);
       }
-      x.intoByteBuffer(dst.bytes, dst.at(dt + i), LE);
+    } else {
+      for (; i < bound; i += F.length()) {
+        FloatVector.fromByteBuffer(F, src.bytes, src.at(st + i), LE)
+            .intoByteBuffer(dst.bytes, dst.at(dt + i), LE);
+      }
     }
     for (; i < n; i++) {
       dst.put(dt + i, add ? dst.get(dt + i) + src.get(st + i) : src.get(st + i));
@@ -940,10 +955,13 @@ public final class VectorKernels implements Kernels {
     for (; i < bound; i += F.length()) {
       FloatVector g = FloatVector.fromByteBuffer(F, dy.bytes, dy.at(row + i), LE).sub(dot)
           .mul(FloatVector.fromByteBuffer(F, y.bytes, y.at(row + i), LE));
+      // two stores, not a conditional add: a vector merged from two branches is boxed
       if (accumulate) {
-        g = g.add(FloatVector.fromByteBuffer(F, dx.bytes, dx.at(row + i), LE));
+        g.add(FloatVector.fromByteBuffer(F, dx.bytes, dx.at(row + i), LE))
+            .intoByteBuffer(dx.bytes, dx.at(row + i), LE);
+      } else {
+        g.intoByteBuffer(dx.bytes, dx.at(row + i), LE);
       }
-      g.intoByteBuffer(dx.bytes, dx.at(row + i), LE);
     }
     for (; i < width; i++) {
       float g = (dy.get(row + i) - dot) * y.get(row + i);

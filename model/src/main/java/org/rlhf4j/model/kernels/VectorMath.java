@@ -41,10 +41,11 @@ final class VectorMath {
    * within ~2 ulp and 0 below e^−87.3 (so −∞ gives exactly 0); returns their sum, lanes summed
    * as {@link #sum} does. {@code out} may be {@code in}.
    *
-   * <p>Vectors never cross a method boundary here: a vector passed to or returned from a method
-   * that C2 does not inline (it refuses one already compiled on its own into a large method)
-   * becomes a heap object per operation; an exp taking a vector did that in the decode step's
-   * GELU, 300 KB per step.
+   * <p>Takes memory, not a vector: a vector passed to or returned from a method that C2 does not
+   * inline (it refuses one already compiled on its own into a large method) becomes a heap object
+   * per operation; an exp taking a vector did that in the decode step's GELU, 300 KB per step.
+   * {@link #sum} is the one helper that still takes a vector: it is small enough to be inlined,
+   * and the heap tests (KernelHeapTest, DecodeStepHeapTest) would show if it were not.
    */
   static float expShifted(FloatMemory in, FloatMemory out, long at, int n, float shift) {
     FloatVector sum = FloatVector.zero(F);

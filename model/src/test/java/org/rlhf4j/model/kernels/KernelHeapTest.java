@@ -32,6 +32,7 @@ class KernelHeapTest {
 
   /** Runs {@code kernel} CALLS times and asserts the median heap bytes of the last calls. */
   private void assertWarmCallsAllocateLittle(String name, Runnable kernel) {
+    OptimizingCompiler.assumeC2();
     long thread = Thread.currentThread().getId();
     long[] bytes = new long[MEASURED];
     for (int call = 0; call < CALLS; call++) {

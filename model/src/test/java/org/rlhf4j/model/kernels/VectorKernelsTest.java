@@ -263,6 +263,44 @@ class VectorKernelsTest {
   }
 
   @Test
+  void geluAgreesOverSeveralBlocksAndInPlace() {
+    // 2 whole blocks of 2,048, a partial third and a scalar tail of 5
+    int n = 2 * 2048 + 37;
+    INDArray inp = random(53, 4, n);
+    INDArray expected = Nd4j.create(DataType.FLOAT, n);
+    INDArray actual = Nd4j.create(DataType.FLOAT, n);
+    reference.geluForward(expected, inp);
+    fast.geluForward(actual, inp);
+    assertClose("gelu over blocks", expected, actual, 1e-6);
+    INDArray inPlace = inp.dup();
+    fast.geluForward(inPlace, inPlace);
+    assertClose("gelu in place", actual, inPlace, 0);
+    INDArray dout = random(54, 1, n);
+    INDArray dRef = random(55, 1, n);
+    INDArray dGot = dRef.dup();
+    reference.geluBackward(dRef, dout, inp);
+    fast.geluBackward(dGot, dout, inp);
+    assertClose("gelu backward over blocks", dRef, dGot, 1e-5);
+  }
+
+  @Test
+  void adamwSplitIntoRangesChangesNoBit() {
+    INDArray[] whole = {random(60, 1, 101), Nd4j.zeros(DataType.FLOAT, 101),
+        Nd4j.zeros(DataType.FLOAT, 101)};
+    INDArray[] split = {whole[0].dup(), Nd4j.zeros(DataType.FLOAT, 101),
+        Nd4j.zeros(DataType.FLOAT, 101)};
+    for (int step = 1; step <= 3; step++) {
+      INDArray g = random(61 + step, 1, 101);
+      fast.adamwUpdate(whole[0], g, whole[1], whole[2], new long[] {0, 101}, step, 1e-2, 0.9,
+          0.95, 1e-8, 0.1);
+      fast.adamwUpdate(split[0], g, split[1], split[2], new long[] {0, 37, 37, 101}, step, 1e-2,
+          0.9, 0.95, 1e-8, 0.1);
+    }
+    assertClose("adamw params, split", whole[0], split[0], 0);
+    assertClose("adamw v, split", whole[2], split[2], 0);
+  }
+
+  @Test
   void geluAndSoftmaxBackwardAddTheSameGradients() {
     INDArray inp = random(50, 4, 5, 71);
     INDArray dout = random(51, 1, 5, 71);
