@@ -88,15 +88,11 @@ public interface Kernels {
    */
   default void cacheHeads(INDArray q, INDArray k, INDArray v, INDArray qkv, int start) {
     long b = q.size(0);
-    long nh = q.size(1);
     long t = q.size(2);
-    long hs = q.size(3);
-    INDArray qkv5 = qkv.reshape(b, t, 3, nh, hs); // (B, T, 3, NH, HS)
-    q.assign(qkv5.get(all(), all(), point(0), all(), all()).permute(0, 2, 1, 3));
-    k.get(all(), all(), interval(start, start + t), all())
-        .assign(qkv5.get(all(), all(), point(1), all(), all()).permute(0, 2, 1, 3));
-    v.get(all(), all(), interval(start, start + t), all())
-        .assign(qkv5.get(all(), all(), point(2), all(), all()).permute(0, 2, 1, 3));
+    int heads = (int) q.size(1);
+    q.assign(headsView(qkv, b, t, heads, 0));
+    k.get(all(), all(), interval(start, start + t), all()).assign(headsView(qkv, b, t, heads, 1));
+    v.get(all(), all(), interval(start, start + t), all()).assign(headsView(qkv, b, t, heads, 2));
   }
 
   /**
@@ -145,15 +141,20 @@ public interface Kernels {
 
   /** Dense {@code (B, NH, T, HS)} copies of q, k and v from {@code qkv (N, 3C)}. */
   private static INDArray[] headsFirst(INDArray qkv, INDArray att, int heads) {
-    long hs = qkv.size(1) / 3 / heads;
-    INDArray qkv5 = qkv.reshape(att.size(0), att.size(2), 3, heads, hs); // (B, T, 3, NH, HS)
     INDArray[] out = new INDArray[3];
     for (int which = 0; which < 3; which++) {
-      out[which] = qkv5.get(all(), all(), point(which), all(), all()).permute(0, 2, 1, 3)
-          .dup('c');
+      out[which] = headsView(qkv, att.size(0), att.size(2), heads, which).dup('c');
     }
     return out;
   }
+
+  /** Part {@code which} (0 q, 1 k, 2 v) of {@code qkv (B·T, 3C)} as a {@code (B, NH, T, HS)} view. */
+  private static INDArray headsView(INDArray qkv, long b, long t, int heads, int which) {
+    long hs = qkv.size(1) / 3 / heads;
+    return qkv.reshape(b, t, 3, heads, hs).get(all(), all(), point(which), all(), all())
+        .permute(0, 2, 1, 3);
+  }
+
 
   /** {@code (N, C)} seen as its heads, {@code (B, NH, T, HS)}, without a copy. */
   private static INDArray tokensFirst(INDArray rows, INDArray att, int heads) {
