@@ -27,17 +27,23 @@ import org.rlhf4j.model.ParameterLayout;
 import org.rlhf4j.model.ParameterStore;
 
 /**
- * One policy version of a peer shape sent by a learner node to N rollout nodes, every node an
+ * Policy versions of a peer shape sent by a learner node to N rollout nodes, every node an
  * actor system of this JVM on 127.0.0.1 joined in one cluster, so the bytes cross Artery's TCP on
- * loopback. A first version warms the path up; the second is timed from the broadcast until every
- * node holds it whole and checked, written into the first one's memory, as a node in a run
- * writes each version into one its workers no longer read.
+ * loopback. Two versions warm the path up (the JIT still compiles Artery's and the checks' code
+ * during the second); the next three are each timed from the broadcast until every node holds
+ * it whole and checked, written into an earlier one's memory, as a node in a run writes each
+ * version into one its workers no longer read.
  */
 public final class BroadcastThroughput {
   private static final long BOUND_SECONDS = 600;
+  static final int WARMUP_VERSIONS = 2;
+  static final int TIMED_VERSIONS = 3;
 
-  /** What one measured version took: {@code bytes} of it to each of {@code nodes}. */
-  public record Result(long bytes, int nodes, double seconds) {
+  /**
+   * What the timed versions took: {@code bytes} of each to each of {@code nodes};
+   * {@code seconds} is their median, {@code timed} each one's in order.
+   */
+  public record Result(long bytes, int nodes, double seconds, List<Double> timed) {
     /** Megabytes (10^6) delivered per second, all nodes together. */
     public double megabytesPerSecond() {
       return bytes * (double) nodes / seconds / 1e6;
@@ -60,12 +66,13 @@ public final class BroadcastThroughput {
       // per version, per node: the assembled weights and when they were handed out
       List<List<CompletableFuture<Arrival>>> arrivals = new ArrayList<>();
       List<CompletableFuture<ActorRef<Object>>> receivers = new ArrayList<>();
-      for (int v = 0; v < 2; v++) {
+      int versions = WARMUP_VERSIONS + TIMED_VERSIONS;
+      for (int v = 0; v < versions; v++) {
         arrivals.add(new ArrayList<>());
       }
       for (int n = 0; n < nodes; n++) {
         List<CompletableFuture<Arrival>> mine = new ArrayList<>();
-        for (int v = 0; v < 2; v++) {
+        for (int v = 0; v < versions; v++) {
           CompletableFuture<Arrival> f = new CompletableFuture<>();
           arrivals.get(v).add(f);
           mine.add(f);
@@ -90,18 +97,30 @@ public final class BroadcastThroughput {
           WeightsBroadcaster.create(chunkBytes, window), "broadcaster",
           Props.empty());
       awaitReceivers(learner, broadcaster, nodes);
-      double seconds = 0;
-      for (int v = 0; v < 2; v++) {
-        ParameterStore params = ParameterStore.zeros(layout, DataType.FLOAT);
+      List<Double> timed = new ArrayList<>();
+      // two stores in turn: the broadcaster may still hold the previous version's
+      ParameterStore[] stores = {ParameterStore.zeros(layout, DataType.FLOAT),
+          ParameterStore.zeros(layout, DataType.FLOAT)};
+      for (int v = 0; v < versions; v++) {
+        ParameterStore params = stores[v % 2];
+        Nd4j.getRandom().setSeed(v);
         params.flat().assign(Nd4j.rand(DataType.FLOAT, params.flat().length()));
         String sha = params.sha256();
+        long cpu0 = ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
         long start = System.nanoTime();
         broadcaster.tell(new WeightsBroadcaster.Broadcast(v, params));
         long last = start;
+        List<Arrival> got = new ArrayList<>();
         for (int n = 0; n < nodes; n++) {
           Arrival a = arrivals.get(v).get(n).get(BOUND_SECONDS, TimeUnit.SECONDS);
           last = Math.max(last, a.nanos());
-          // checked after the clock stopped: the receiver checked it already, this checks the bench
+          got.add(a);
+        }
+        System.err.println("XXX cpu " + (((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime() - cpu0) / 1e9 + " wall " + (last - start) / 1e9);
+        for (int n = 0; n < nodes; n++) {
+          Arrival a = got.get(n);
+          // checked once every node has it, not to take a core from a node still receiving;
+          // the receiver checked it already, this checks the bench
           if (!sha.equals(a.params().sha256())) {
             throw new IllegalStateException("a node assembled other weights than those sent");
           }
@@ -109,9 +128,12 @@ public final class BroadcastThroughput {
           receivers.get(n).get(BOUND_SECONDS, TimeUnit.SECONDS)
               .tell(new WeightsReceiver.Recycle(a.params()));
         }
-        seconds = (last - start) / 1e9;
+        if (v >= WARMUP_VERSIONS) {
+          timed.add((last - start) / 1e9);
+        }
       }
-      return new Result(layout.totalSize() * Float.BYTES, nodes, seconds);
+      double median = timed.stream().sorted().toList().get(timed.size() / 2);
+      return new Result(layout.totalSize() * Float.BYTES, nodes, median, List.copyOf(timed));
     } finally {
       for (ActorSystem<?> s : systems) {
         s.terminate();

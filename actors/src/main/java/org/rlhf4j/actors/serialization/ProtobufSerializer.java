@@ -1,9 +1,11 @@
 package org.rlhf4j.actors.serialization;
 
+import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.protobuf.Parser;
+import com.google.protobuf.UnsafeByteOperations;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import java.io.IOException;
@@ -12,9 +14,11 @@ import java.io.UncheckedIOException;
 import java.nio.BufferOverflowException;
 import java.nio.ByteBuffer;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.pekko.actor.ExtendedActorSystem;
 import org.apache.pekko.serialization.ByteBufferSerializer;
 import org.apache.pekko.serialization.SerializerWithStringManifest;
@@ -75,7 +79,16 @@ public final class ProtobufSerializer extends SerializerWithStringManifest imple
    */
   public static final int DEFAULT_MAX_MESSAGE_BYTES = 64 << 20;
 
-  private record Registration(Class<? extends Message> type, String manifest, Parser<? extends Message> parser) {}
+  /**
+   * One wire type. With {@code aliasesFrame} its {@code bytes} fields, when read from a heap
+   * buffer, point into that buffer's array instead of a copy of it.
+   */
+  private record Registration(Class<? extends Message> type, String manifest, Parser<? extends Message> parser,
+      boolean aliasesFrame) {
+    Registration(Class<? extends Message> type, String manifest, Parser<? extends Message> parser) {
+      this(type, manifest, parser, false);
+    }
+  }
 
   // The manifests are part of the wire format: add new types, never rename an existing manifest.
   private static final List<Registration> REGISTRATIONS = List.of(
@@ -84,7 +97,7 @@ public final class ProtobufSerializer extends SerializerWithStringManifest imple
       new Registration(Rollout.class, "Rollout", Rollout.parser()),
       new Registration(ScoredRollout.class, "ScoredRollout", ScoredRollout.parser()),
       new Registration(Tensor.class, "Tensor", Tensor.parser()),
-      new Registration(WeightsUpdate.class, "WeightsUpdate", WeightsUpdate.parser()),
+      new Registration(WeightsUpdate.class, "WeightsUpdate", WeightsUpdate.parser(), true),
       new Registration(Credit.class, "Credit", Credit.parser()),
       new Registration(Metrics.class, "Metrics", Metrics.parser()),
       new Registration(LogRecord.class, "LogRecord", LogRecord.parser()),
@@ -92,18 +105,22 @@ public final class ProtobufSerializer extends SerializerWithStringManifest imple
       new Registration(NodeHello.class, "NodeHello", NodeHello.parser()),
       new Registration(RolloutSetup.class, "RolloutSetup", RolloutSetup.parser()),
       new Registration(ScorerSetup.class, "ScorerSetup", ScorerSetup.parser()),
-      new Registration(FrozenModelChunk.class, "FrozenModelChunk", FrozenModelChunk.parser()),
+      new Registration(FrozenModelChunk.class, "FrozenModelChunk", FrozenModelChunk.parser(), true),
       new Registration(ScorerReady.class, "ScorerReady", ScorerReady.parser()),
       new Registration(ScoreRequest.class, "ScoreRequest", ScoreRequest.parser()),
       new Registration(ScoredBatch.class, "ScoredBatch", ScoredBatch.parser()));
 
   private static final Map<Class<?>, String> MANIFEST_BY_TYPE = new LinkedHashMap<>();
   private static final Map<String, Parser<? extends Message>> PARSER_BY_MANIFEST = new LinkedHashMap<>();
+  private static final Set<String> ALIASING = new HashSet<>();
 
   static {
     for (Registration r : REGISTRATIONS) {
       MANIFEST_BY_TYPE.put(r.type(), r.manifest());
       PARSER_BY_MANIFEST.put(r.manifest(), r.parser());
+      if (r.aliasesFrame()) {
+        ALIASING.add(r.manifest());
+      }
     }
   }
 
@@ -195,12 +212,28 @@ public final class ProtobufSerializer extends SerializerWithStringManifest imple
     }
   }
 
+  /**
+   * Reads a message from the buffer's remaining bytes. A weights chunk read from a heap buffer
+   * keeps its tensor bytes in the buffer's array rather than a copy: Artery's TCP transport reads
+   * each frame into an array of its own and never reuses it (only direct buffers go back to its
+   * pool), and the copy was one of the four on the heap that each byte of a broadcast took. Were a caller
+   * to overwrite the array, each piece's CRC32C and the version's SHA-256 would still refuse it.
+   */
   @Override
   public Object fromBinary(ByteBuffer buf, String manifest) throws NotSerializableException {
     int size = buf.remaining();
     Parser<? extends Message> parser = checkedIncoming(manifest, size);
     try {
-      return parser.parseFrom(buf);
+      if (!buf.hasArray() || !ALIASING.contains(manifest)) {
+        return parser.parseFrom(buf);
+      }
+      // a wrapped ByteString's reader counts as immutable, which aliasing needs
+      CodedInputStream in = UnsafeByteOperations.unsafeWrap(buf.array(), buf.arrayOffset() + buf.position(), size)
+          .newCodedInput();
+      in.enableAliasing(true);
+      Message message = parser.parseFrom(in);
+      in.checkLastTagWas(0); // as parseFrom(byte[]) does: an end-group tag cannot end a message
+      return message;
     } catch (InvalidProtocolBufferException e) {
       throw unparsable(manifest, size, e);
     }

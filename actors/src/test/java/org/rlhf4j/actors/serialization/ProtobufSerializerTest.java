@@ -186,6 +186,56 @@ class ProtobufSerializerTest {
     }
   }
 
+  /** {@code message} written after a 7-byte header into a buffer of exactly its size, read back. */
+  private static Message throughFrame(ProtobufSerializer serializer, Message message, ByteBuffer frame)
+      throws NotSerializableException {
+    frame.position(7);
+    serializer.toBinary(message, frame);
+    frame.flip().position(7);
+    return (Message) serializer.fromBinary(frame.slice(), serializer.manifest(message));
+  }
+
+  @Test
+  void weightsChunkReadFromAHeapFrameKeepsItsTensorBytesThere() throws Exception {
+    ProtobufSerializer serializer = boundSerializer();
+    WeightsUpdate sent = SampleMessages.weightsUpdate();
+    byte[] frame = new byte[7 + sent.getSerializedSize()];
+
+    WeightsUpdate got = (WeightsUpdate) throughFrame(serializer, sent, ByteBuffer.wrap(frame));
+    assertEquals(sent, got);
+    Arrays.fill(frame, (byte) 0x55); // were Artery to reuse the frame
+
+    // no copy was made, and the piece's CRC32C, which a receiver checks, no longer matches
+    Tensor wte = got.getTensors(0);
+    byte[] now = wte.getData().toByteArray();
+    byte[] filled = new byte[now.length];
+    Arrays.fill(filled, (byte) 0x55);
+    assertArrayEquals(filled, now);
+    assertTrue(wte.getCrc32C() != SampleMessages.crc32c(now));
+  }
+
+  @Test
+  void messagesOtherThanWeightsChunksAndAnyFromADirectFrameAreCopies() throws Exception {
+    ProtobufSerializer serializer = boundSerializer();
+    for (Message sent : SampleMessages.all()) {
+      String manifest = serializer.manifest(sent);
+      boolean chunk = sent instanceof WeightsUpdate || sent instanceof FrozenModelChunk;
+      ByteBuffer[] frames = chunk
+          ? new ByteBuffer[] {ByteBuffer.allocateDirect(7 + sent.getSerializedSize())}
+          : new ByteBuffer[] {ByteBuffer.allocate(7 + sent.getSerializedSize()),
+              ByteBuffer.allocateDirect(7 + sent.getSerializedSize())};
+      for (ByteBuffer frame : frames) {
+        Message got = throughFrame(serializer, sent, frame);
+        frame.clear();
+        while (frame.hasRemaining()) {
+          frame.put((byte) 0x55);
+        }
+        // a rollout kept for training must not change when its frame is reused
+        assertEquals(sent, got, manifest + (frame.isDirect() ? ", direct" : ", heap"));
+      }
+    }
+  }
+
   @Test
   void byteBufferTooSmallForTheMessageOverflowsAndIsLeftUntouched() {
     ProtobufSerializer serializer = boundSerializer();
