@@ -159,6 +159,36 @@ class PpoLearnerTest {
   }
 
   @Test
+  void staleRolloutsGetTheDecoupledObjectiveByDefault() {
+    Rig rig = TinySetup.rig(TinySetup.ppo("batch-size = 4"), 1, 7);
+    PpoLearner learner = rig.learner();
+    GenerationEngine engine = new GenerationEngine(5, TinySetup.PAD);
+    PolicySnapshot v0 = learner.snapshot();
+    offerAll(learner, sample(rig, engine, v0, 1), Outcome.BUFFERED, Outcome.BUFFERED,
+        Outcome.BUFFERED, Outcome.TRAINED);
+    offerAll(learner, sample(rig, engine, v0, 5), Outcome.BUFFERED, Outcome.BUFFERED,
+        Outcome.BUFFERED, Outcome.TRAINED);
+    assertTrue(rig.config().decoupled());
+    assertNotEquals(1.0, learner.lastRound().get(PpoMetrics.POLICY_BEHAVIOUR_WEIGHT_AVG));
+  }
+
+  @Test
+  void onPolicyRoundsTrainTheSameWeightsWithOrWithoutTheDecoupledObjective() {
+    String[] sha = new String[2];
+    for (int i = 0; i < 2; i++) {
+      Rig rig = TinySetup.rig(TinySetup.ppo("batch-size = 4, decoupled = " + (i == 0)), 0, 7);
+      PpoLearner learner = rig.learner();
+      GenerationEngine engine = new GenerationEngine(5, TinySetup.PAD);
+      for (int round = 0; round < 2; round++) {
+        offerAll(learner, sample(rig, engine, learner.snapshot(), 1 + 4 * round),
+            Outcome.BUFFERED, Outcome.BUFFERED, Outcome.BUFFERED, Outcome.TRAINED);
+      }
+      sha[i] = learner.policyParams().sha256();
+    }
+    assertEquals(sha[0], sha[1], "a current sample's weight is exactly 1");
+  }
+
+  @Test
   void malformedMessagesAreRejectedWithoutRememberingTheirIds() {
     Rig rig = TinySetup.rig(TinySetup.ppo("batch-size = 4"), 0, 7);
     PpoLearner learner = rig.learner();
