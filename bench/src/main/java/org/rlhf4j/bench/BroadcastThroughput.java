@@ -106,7 +106,6 @@ public final class BroadcastThroughput {
         Nd4j.getRandom().setSeed(v);
         params.flat().assign(Nd4j.rand(DataType.FLOAT, params.flat().length()));
         String sha = params.sha256();
-        long cpu0 = ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
         long start = System.nanoTime();
         broadcaster.tell(new WeightsBroadcaster.Broadcast(v, params));
         long last = start;
@@ -116,7 +115,6 @@ public final class BroadcastThroughput {
           last = Math.max(last, a.nanos());
           got.add(a);
         }
-        System.err.println("XXX cpu " + (((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime() - cpu0) / 1e9 + " wall " + (last - start) / 1e9);
         for (int n = 0; n < nodes; n++) {
           Arrival a = got.get(n);
           // checked once every node has it, not to take a core from a node still receiving;

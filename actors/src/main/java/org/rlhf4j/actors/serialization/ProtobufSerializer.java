@@ -216,8 +216,9 @@ public final class ProtobufSerializer extends SerializerWithStringManifest imple
    * Reads a message from the buffer's remaining bytes. A weights chunk read from a heap buffer
    * keeps its tensor bytes in the buffer's array rather than a copy: Artery's TCP transport reads
    * each frame into an array of its own and never reuses it (only direct buffers go back to its
-   * pool), and the copy was one of the four on the heap that each byte of a broadcast took. Were a caller
-   * to overwrite the array, each piece's CRC32C and the version's SHA-256 would still refuse it.
+   * pool), and the copy was one of the four on the heap that each byte of a broadcast took.
+   * Were a caller to overwrite the array, each piece's CRC32C and the version's SHA-256 would
+   * still refuse it.
    */
   @Override
   public Object fromBinary(ByteBuffer buf, String manifest) throws NotSerializableException {
