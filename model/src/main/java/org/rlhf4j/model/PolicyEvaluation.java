@@ -10,18 +10,22 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * What RL and preference objectives need from a policy over a batch, with the backward: per row,
  * {@code logp = log softmax(logits / T)[target]}, optionally the entropy of that distribution and
  * the value head's output. Objectives return gradients with respect to these numbers; this class
- * carries them into the parameters. {@link #close} frees its native memory once done.
+ * carries them into the parameters. The logits become the probabilities and, in the backward, their
+ * gradient, in place: with 50,257 tokens each (rows, V) array is ~0.2 MB a row. {@link #close}
+ * frees its native memory once done.
  */
 public final class PolicyEvaluation implements AutoCloseable {
   private final Gpt gpt;
   private final ParameterStore params;
   private final ForwardPass pass;
-  private final INDArray probs; // (M, V) softmax(logits / T) on the rows with a target, or null
+  // (M, V) softmax(logits / T) on the rows with a target, in the pass's logits, or null
+  private final INDArray probs;
   private final TargetRows rows; // or null for a values-only evaluation
   private final double temperature;
   private final double[] logprobs;
   private final double[] entropies; // or null
   private final double[] values; // or null
+  private boolean backwardDone;
 
   private PolicyEvaluation(Gpt gpt, ParameterStore params, ForwardPass pass, INDArray probs,
       TargetRows rows, double temperature, double[] logprobs, double[] entropies,
@@ -59,25 +63,30 @@ public final class PolicyEvaluation implements AutoCloseable {
       return new PolicyEvaluation(gpt, params, pass, null, rows, temperature, zeros,
           withEntropy ? zeros.clone() : null, values);
     }
-    INDArray scaled = pass.logits().div(temperature); // (M, V)
-    INDArray probs = scaled.ulike();
-    INDArray losses = Nd4j.create(scaled.dataType(), rows.count()); // (M)
-    gpt.kernels().crossEntropyForward(losses, probs, scaled, rows.targets());
+    INDArray probs = pass.logits().divi(temperature); // (M, V), softmaxed in place below
+    INDArray losses = ArrayPool.SHARED.take(probs.dataType(), rows.count()); // (M)
+    gpt.kernels().crossEntropyForward(losses, probs, probs, rows.targets());
     double[] logprobs = losses.castTo(DataType.DOUBLE).toDoubleVector();
-    NativeArrays.release(scaled, losses);
+    NativeArrays.release(losses);
     for (int i = 0; i < logprobs.length; i++) {
       logprobs[i] = -logprobs[i];
     }
     double[] entropies = null;
     if (withEntropy) {
       // H = −Σ p log p, with 0·log 0 = 0
-      INDArray logp = Transforms.log(probs.add(Float.MIN_NORMAL), false); // (M, V)
-      INDArray plogp = probs.mul(logp); // (M, V)
+      INDArray plogp = logOf(probs).muli(probs); // (M, V)
       entropies = rows.spread(plogp.sum(1).negi().castTo(DataType.DOUBLE).toDoubleVector());
-      NativeArrays.release(logp, plogp);
+      NativeArrays.release(plogp);
     }
     return new PolicyEvaluation(gpt, params, pass, probs, rows, temperature,
         rows.spread(logprobs), entropies, values);
+  }
+
+  /** {@code log(p + MIN_NORMAL)} in a pooled array: the logarithm that is finite where p is 0. */
+  private static INDArray logOf(INDArray probs) {
+    INDArray logp = ArrayPool.SHARED.take(probs.dataType(), probs.shape());
+    probs.add(Float.MIN_NORMAL, logp);
+    return Transforms.log(logp, false);
   }
 
   /** {@link #of}'s log-probs {@code (N)} alone, the evaluation freed at once. */
@@ -128,46 +137,55 @@ public final class PolicyEvaluation implements AutoCloseable {
 
   /**
    * Adds to {@code grads} the gradient of a loss whose derivatives with respect to the log-probs,
-   * entropies and values are given (any may be null).
+   * entropies and values are given (any may be null); once per evaluation, as the probabilities
+   * become the logits' gradient.
    */
   public void backward(ParameterStore grads, double[] dlogprobs, double[] dentropies,
       double[] dvalues) {
     if (rows == null && (dlogprobs != null || dentropies != null)) {
       throw new IllegalStateException("a values-only evaluation has no log-probs to differentiate");
     }
+    if (backwardDone) {
+      throw new IllegalStateException("an evaluation's backward runs once: its probabilities"
+          + " became the logits' gradient");
+    }
+    backwardDone = true;
     DataType dt = params.dtype();
     INDArray dlogits = null;
     if (probs != null && (dlogprobs != null || dentropies != null)) {
       int m = rows.count();
-      dlogits = probs.ulike().assign(0.0); // (M, V)
+      INDArray entropyTerm = null;
+      if (dentropies != null) {
+        // d H / d z_j = −p_j (log p_j + H), and z = logits / T; read before p is overwritten
+        INDArray h = Nd4j.createFromArray(rows.gather(entropies)).castTo(dt).reshape(m, 1);
+        INDArray scale = Nd4j.createFromArray(rows.gather(dentropies)).castTo(dt).reshape(m, 1)
+            .divi(-temperature);
+        entropyTerm = logOf(probs).addiColumnVector(h).muli(probs).muliColumnVector(scale);
+      }
       if (dlogprobs != null) {
-        // d logp / d logits = (onehot − p) / T; the kernel adds dloss · (p − onehot)
+        // d logp / d logits = (onehot − p) / T; the kernel writes dloss · (p − onehot) over p
         double[] scaled = rows.gather(dlogprobs);
         for (int i = 0; i < m; i++) {
           scaled[i] = -scaled[i] / temperature;
         }
-        gpt.kernels().crossEntropyBackward(dlogits, Nd4j.createFromArray(scaled).castTo(dt),
-            probs, rows.targets());
+        gpt.kernels().crossEntropyBackwardInPlace(probs,
+            Nd4j.createFromArray(scaled).castTo(dt), rows.targets());
+      } else {
+        probs.assign(0.0);
       }
-      if (dentropies != null) {
-        // d H / d z_j = −p_j (log p_j + H), and z = logits / T
-        INDArray logp = Transforms.log(probs.add(Float.MIN_NORMAL), false); // (M, V)
-        INDArray h = Nd4j.createFromArray(rows.gather(entropies)).castTo(dt).reshape(m, 1);
-        INDArray scale = Nd4j.createFromArray(rows.gather(dentropies)).castTo(dt).reshape(m, 1)
-            .divi(-temperature);
-        dlogits.addi(logp.addiColumnVector(h).muli(probs).muliColumnVector(scale));
-        NativeArrays.release(logp);
+      if (entropyTerm != null) {
+        probs.addi(entropyTerm);
+        NativeArrays.release(entropyTerm);
       }
+      dlogits = probs; // (M, V), freed with the pass
     }
     INDArray dv = dvalues == null ? null : Nd4j.createFromArray(dvalues).castTo(dt);
     gpt.backward(params, grads, pass, dlogits, dv, null);
-    NativeArrays.release(dlogits);
   }
 
-  /** Frees the probabilities and the forward pass; the numbers read out stay valid. */
+  /** Frees the forward pass, the probabilities (its logits) included; the numbers read out stay valid. */
   @Override
   public void close() {
-    NativeArrays.release(probs);
     pass.close();
   }
 }

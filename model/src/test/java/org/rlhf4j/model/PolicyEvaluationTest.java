@@ -1,6 +1,8 @@
 package org.rlhf4j.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.EnumSet;
 import java.util.List;
@@ -58,6 +60,21 @@ class PolicyEvaluationTest {
     assertEquals(row[3] / T - Math.log(z), e.logprobs()[1], 1e-12);
     assertEquals(entropy, e.entropies()[1], 1e-12);
     assertEquals(0.0, e.logprobs()[2], 0.0);
+  }
+
+  @Test
+  void backwardRunsOnceBecauseTheProbabilitiesBecomeTheLogitsGradient() {
+    Gpt gpt = new Gpt(TINY, EnumSet.noneOf(Head.class), new Nd4jKernels());
+    ParameterStore p = gpt.initialParameters(1, DataType.DOUBLE);
+    TokenBatch batch = TokenBatch.rightPadded(List.of(new int[] {1, 2, 3}), 0);
+    try (PolicyEvaluation e = PolicyEvaluation.of(gpt, p, batch, new int[] {2, 3, -1}, T, true,
+        false)) {
+      ParameterStore g = p.zerosLike();
+      e.backward(g, new double[] {1, 1, 0}, new double[] {0.5, 0.5, 0}, null);
+      IllegalStateException again = assertThrows(IllegalStateException.class,
+          () -> e.backward(g, new double[] {1, 1, 0}, null, null));
+      assertTrue(again.getMessage().contains("runs once"), again.getMessage());
+    }
   }
 
   private static double dot(double[] x, double[] y) {
