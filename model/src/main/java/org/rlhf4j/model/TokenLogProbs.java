@@ -2,7 +2,6 @@ package org.rlhf4j.model;
 
 import java.util.EnumSet;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * {@code log softmax(logits / temperature)[target]} for every row of a batch through the training
@@ -22,13 +21,12 @@ public final class TokenLogProbs {
     }
     float[] perTarget;
     try (ForwardPass pass = gpt.forward(params, batch, EnumSet.of(Output.LOGITS), rows.rows())) {
-      INDArray logits = pass.logits(); // (M, V)
+      INDArray logits = pass.logits(); // (M, V), softmaxed in place: one (M, V) array
       logits.divi(temperature);
-      INDArray losses = Nd4j.create(logits.dataType(), rows.count()); // (M)
-      INDArray probs = logits.ulike();
-      gpt.kernels().crossEntropyForward(losses, probs, logits, rows.targets());
+      INDArray losses = ArrayPool.SHARED.take(logits.dataType(), rows.count()); // (M)
+      gpt.kernels().crossEntropyForward(losses, logits, logits, rows.targets());
       perTarget = losses.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).toFloatVector();
-      NativeArrays.release(losses, probs);
+      NativeArrays.release(losses);
     }
     for (int i = 0; i < perTarget.length; i++) {
       out[rows.rows()[i]] = -perTarget[i];
