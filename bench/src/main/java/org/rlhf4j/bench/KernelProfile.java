@@ -138,6 +138,11 @@ public final class KernelProfile implements Kernels {
   }
 
   @Override
+  public void crossEntropyBackwardInPlace(INDArray probs, INDArray dlosses, int[] targets) {
+    time("cross-entropy", () -> inner.crossEntropyBackwardInPlace(probs, dlosses, targets));
+  }
+
+  @Override
   public void adamwUpdate(INDArray params, INDArray grads, INDArray m, INDArray v,
       long[] decayed, long step, double lr, double beta1, double beta2, double eps,
       double weightDecay) {

@@ -161,9 +161,9 @@ final class BenchCommand {
     }
   }
 
-  /** {@code rlhf4j bench broadcast}: one policy version to N rollout nodes over Artery. */
+  /** {@code rlhf4j bench broadcast}: policy versions to N rollout nodes over Artery. */
   @Command(name = "broadcast", mixinStandardHelpOptions = true,
-      description = "One policy version of a peer shape sent from a learner node to N rollout "
+      description = "Policy versions of a peer shape sent from a learner node to N rollout "
           + "nodes (actor systems of this JVM in one Pekko cluster on 127.0.0.1, so every byte "
           + "crosses Artery's TCP), chunked, acknowledged and checked; two versions warm up, "
           + "three are timed. Prints {\"config\", \"bytes\", \"nodes\", \"seconds\", "

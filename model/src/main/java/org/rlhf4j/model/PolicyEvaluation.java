@@ -137,15 +137,15 @@ public final class PolicyEvaluation implements AutoCloseable {
 
   /**
    * Adds to {@code grads} the gradient of a loss whose derivatives with respect to the log-probs,
-   * entropies and values are given (any may be null); once per evaluation, as the probabilities
-   * become the logits' gradient.
+   * entropies and values are given (any may be null); once per evaluation with log-probs, as the
+   * probabilities become the logits' gradient.
    */
   public void backward(ParameterStore grads, double[] dlogprobs, double[] dentropies,
       double[] dvalues) {
     if (rows == null && (dlogprobs != null || dentropies != null)) {
       throw new IllegalStateException("a values-only evaluation has no log-probs to differentiate");
     }
-    if (backwardDone) {
+    if (backwardDone && probs != null) {
       throw new IllegalStateException("an evaluation's backward runs once: its probabilities"
           + " became the logits' gradient");
     }
@@ -183,7 +183,7 @@ public final class PolicyEvaluation implements AutoCloseable {
     gpt.backward(params, grads, pass, dlogits, dv, null);
   }
 
-  /** Frees the forward pass, the probabilities (its logits) included; the numbers read out stay valid. */
+  /** Frees the forward pass, the probabilities (its logits) included; numbers read out stay. */
   @Override
   public void close() {
     pass.close();

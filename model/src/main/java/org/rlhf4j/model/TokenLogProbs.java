@@ -5,8 +5,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * {@code log softmax(logits / temperature)[target]} for every row of a batch through the training
- * forward pass: what the learner computes for the policy and the reference, and what the rollout
- * engine's behaviour log-probs must equal.
+ * forward pass, in float32: the reference the rollout engine's behaviour log-probs are tested
+ * against (the learner itself uses {@link PolicyEvaluation#logprobsOf}).
  */
 public final class TokenLogProbs {
   private TokenLogProbs() {}

@@ -77,6 +77,25 @@ class PolicyEvaluationTest {
     }
   }
 
+  @Test
+  void anEntropyAloneHasTheGradientOfZeroLogProbWeights() {
+    Gpt gpt = new Gpt(TINY, EnumSet.noneOf(Head.class), new Nd4jKernels());
+    ParameterStore p = gpt.initialParameters(1, DataType.DOUBLE);
+    TokenBatch batch = TokenBatch.rightPadded(List.of(new int[] {1, 2, 3, 4}), 0);
+    int[] targets = {2, 3, 4, -1};
+    double[] dentropy = {0.3, -0.2, 0.5, 0};
+    ParameterStore alone = p.zerosLike();
+    ParameterStore withZeros = p.zerosLike();
+    try (PolicyEvaluation e = PolicyEvaluation.of(gpt, p, batch, targets, T, true, false)) {
+      e.backward(alone, null, dentropy, null);
+    }
+    try (PolicyEvaluation e = PolicyEvaluation.of(gpt, p, batch, targets, T, true, false)) {
+      e.backward(withZeros, new double[4], dentropy, null);
+    }
+    assertEquals(withZeros.sha256(), alone.sha256());
+    assertTrue(alone.squaredNorm() > 0, "the entropy has a gradient");
+  }
+
   private static double dot(double[] x, double[] y) {
     double s = 0;
     for (int i = 0; i < x.length; i++) {

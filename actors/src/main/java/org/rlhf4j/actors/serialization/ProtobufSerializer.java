@@ -14,11 +14,11 @@ import java.io.UncheckedIOException;
 import java.nio.BufferOverflowException;
 import java.nio.ByteBuffer;
 import java.util.Collections;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Collectors;
 import org.apache.pekko.actor.ExtendedActorSystem;
 import org.apache.pekko.serialization.ByteBufferSerializer;
 import org.apache.pekko.serialization.SerializerWithStringManifest;
@@ -112,15 +112,13 @@ public final class ProtobufSerializer extends SerializerWithStringManifest imple
 
   private static final Map<Class<?>, String> MANIFEST_BY_TYPE = new LinkedHashMap<>();
   private static final Map<String, Parser<? extends Message>> PARSER_BY_MANIFEST = new LinkedHashMap<>();
-  private static final Set<String> ALIASING = new HashSet<>();
+  private static final Set<String> ALIASING = REGISTRATIONS.stream()
+      .filter(Registration::aliasesFrame).map(Registration::manifest).collect(Collectors.toUnmodifiableSet());
 
   static {
     for (Registration r : REGISTRATIONS) {
       MANIFEST_BY_TYPE.put(r.type(), r.manifest());
       PARSER_BY_MANIFEST.put(r.manifest(), r.parser());
-      if (r.aliasesFrame()) {
-        ALIASING.add(r.manifest());
-      }
     }
   }
 
@@ -217,8 +215,8 @@ public final class ProtobufSerializer extends SerializerWithStringManifest imple
    * keeps its tensor bytes in the buffer's array rather than a copy: Artery's TCP transport reads
    * each frame into an array of its own and never reuses it (only direct buffers go back to its
    * pool), and the copy was one of the four on the heap that each byte of a broadcast took.
-   * Were a caller to overwrite the array, each piece's CRC32C and the version's SHA-256 would
-   * still refuse it.
+   * Were a caller to overwrite the array before a receiver copies the chunk out, each piece's
+   * CRC32C and the version's SHA-256 would still refuse it.
    */
   @Override
   public Object fromBinary(ByteBuffer buf, String manifest) throws NotSerializableException {

@@ -186,13 +186,16 @@ class ProtobufSerializerTest {
     }
   }
 
-  /** {@code message} written after a 7-byte header into a buffer of exactly its size, read back. */
+  /**
+   * {@code message} written after a 7-byte header into a buffer of exactly its size and read back
+   * from the buffer positioned after the header, as Artery hands over its envelope.
+   */
   private static Message throughFrame(ProtobufSerializer serializer, Message message, ByteBuffer frame)
       throws NotSerializableException {
     frame.position(7);
     serializer.toBinary(message, frame);
     frame.flip().position(7);
-    return (Message) serializer.fromBinary(frame.slice(), serializer.manifest(message));
+    return (Message) serializer.fromBinary(frame, serializer.manifest(message));
   }
 
   @Test
@@ -230,7 +233,7 @@ class ProtobufSerializerTest {
         while (frame.hasRemaining()) {
           frame.put((byte) 0x55);
         }
-        // a rollout kept for training must not change when its frame is reused
+        // a message kept after its frame (a log record carrying a tensor, say) must not change
         assertEquals(sent, got, manifest + (frame.isDirect() ? ", direct" : ", heap"));
       }
     }

@@ -3,6 +3,7 @@ package org.rlhf4j.learner.async;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -169,7 +170,9 @@ class PpoLearnerTest {
     offerAll(learner, sample(rig, engine, v0, 5), Outcome.BUFFERED, Outcome.BUFFERED,
         Outcome.BUFFERED, Outcome.TRAINED);
     assertTrue(rig.config().decoupled());
-    assertNotEquals(1.0, learner.lastRound().get(PpoMetrics.POLICY_BEHAVIOUR_WEIGHT_AVG));
+    Double weight = learner.lastRound().get(PpoMetrics.POLICY_BEHAVIOUR_WEIGHT_AVG);
+    assertNotNull(weight, "the decoupled objective reports its behaviour weights");
+    assertNotEquals(1.0, weight);
   }
 
   @Test
@@ -177,6 +180,7 @@ class PpoLearnerTest {
     String[] sha = new String[2];
     for (int i = 0; i < 2; i++) {
       Rig rig = TinySetup.rig(TinySetup.ppo("batch-size = 4, decoupled = " + (i == 0)), 0, 7);
+      assertEquals(i == 0, rig.config().decoupled());
       PpoLearner learner = rig.learner();
       GenerationEngine engine = new GenerationEngine(5, TinySetup.PAD);
       for (int round = 0; round < 2; round++) {
