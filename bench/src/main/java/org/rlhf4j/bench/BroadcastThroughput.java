@@ -37,8 +37,8 @@ import org.rlhf4j.model.ParameterStore;
  */
 public final class BroadcastThroughput {
   private static final long BOUND_SECONDS = 600;
-  static final int WARMUP_VERSIONS = 2;
-  static final int TIMED_VERSIONS = 3;
+  private static final int WARMUP_VERSIONS = 2;
+  private static final int TIMED_VERSIONS = 3;
 
   /**
    * What the timed versions took: {@code bytes} of each to each of {@code nodes};

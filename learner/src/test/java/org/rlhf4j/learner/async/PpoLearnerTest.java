@@ -140,9 +140,8 @@ class PpoLearnerTest {
     assertEquals(0.0, learner.lastRound().get(PpoLearner.OFF_POLICY_FRAC));
   }
 
-  @Test
-  void staleRolloutsAreWeightedByTheCurrentOverTheBehaviourPolicyInTheDecoupledObjective() {
-    Rig rig = TinySetup.rig(TinySetup.ppo("batch-size = 4, decoupled = true"), 1, 7);
+  /** A round on rollouts of version 0, then one on more of version 0, now a version old. */
+  private static PpoLearner trainedOnAFreshThenAStaleRound(Rig rig) {
     PpoLearner learner = rig.learner();
     GenerationEngine engine = new GenerationEngine(5, TinySetup.PAD);
     PolicySnapshot v0 = learner.snapshot();
@@ -152,6 +151,13 @@ class PpoLearnerTest {
         Outcome.TRAINED);
     offerAll(learner, late, Outcome.BUFFERED, Outcome.BUFFERED, Outcome.BUFFERED,
         Outcome.TRAINED);
+    return learner;
+  }
+
+  @Test
+  void staleRolloutsAreWeightedByTheCurrentOverTheBehaviourPolicyInTheDecoupledObjective() {
+    Rig rig = TinySetup.rig(TinySetup.ppo("batch-size = 4, decoupled = true"), 1, 7);
+    PpoLearner learner = trainedOnAFreshThenAStaleRound(rig);
     double weight = learner.lastRound().get(PpoMetrics.POLICY_BEHAVIOUR_WEIGHT_AVG);
     assertEquals(1.0, learner.lastRound().get(PpoLearner.OFF_POLICY_FRAC));
     assertEquals(1.0, learner.lastRound().get(PpoLearner.LAG_AVG));
@@ -162,13 +168,7 @@ class PpoLearnerTest {
   @Test
   void staleRolloutsGetTheDecoupledObjectiveByDefault() {
     Rig rig = TinySetup.rig(TinySetup.ppo("batch-size = 4"), 1, 7);
-    PpoLearner learner = rig.learner();
-    GenerationEngine engine = new GenerationEngine(5, TinySetup.PAD);
-    PolicySnapshot v0 = learner.snapshot();
-    offerAll(learner, sample(rig, engine, v0, 1), Outcome.BUFFERED, Outcome.BUFFERED,
-        Outcome.BUFFERED, Outcome.TRAINED);
-    offerAll(learner, sample(rig, engine, v0, 5), Outcome.BUFFERED, Outcome.BUFFERED,
-        Outcome.BUFFERED, Outcome.TRAINED);
+    PpoLearner learner = trainedOnAFreshThenAStaleRound(rig);
     assertTrue(rig.config().decoupled());
     Double weight = learner.lastRound().get(PpoMetrics.POLICY_BEHAVIOUR_WEIGHT_AVG);
     assertNotNull(weight, "the decoupled objective reports its behaviour weights");
