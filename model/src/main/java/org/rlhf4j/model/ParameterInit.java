@@ -1,5 +1,6 @@
 package org.rlhf4j.model;
 
+import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -11,6 +12,8 @@ import org.rlhf4j.config.ModelConfig;
  * biases 0, LayerNorm gains 1.
  */
 public final class ParameterInit {
+  private static final int INIT_CHUNK = 1 << 16;
+
   private ParameterInit() {}
 
   /** Fresh parameters for {@code layout} of a model shaped by {@code config}. */
@@ -29,7 +32,7 @@ public final class ParameterInit {
         view.assign(1.0);
       } else if (spec.shape().length >= 2) {
         double std = name.endsWith("c_proj.weight") ? residualStd : 0.02;
-        view.assign(gaussian(rng, spec, std, dtype));
+        fillGaussian(store.flat(), spec, rng, std);
       }
     }
     return store;
@@ -64,13 +67,22 @@ public final class ParameterInit {
     }
   }
 
-  private static INDArray gaussian(SplittableRandom rng, ParameterSpec spec, double std,
-      DataType dtype) {
-    float[] values = new float[Math.toIntExact(spec.size())];
-    for (int i = 0; i < values.length; i++) {
-      values[i] = (float) (normal(rng) * std);
+  /**
+   * Writes N(0, std²) draws over {@code spec}'s elements of {@code flat}, in order, a bounded
+   * chunk at a time: one heap array per tensor would leave the model's size in heap regions that
+   * G1 keeps resident after they die (M's 118 MB, G's 498 MB).
+   */
+  private static void fillGaussian(INDArray flat, ParameterSpec spec, SplittableRandom rng,
+      double std) {
+    float[] chunk = new float[(int) Math.min(spec.size(), INIT_CHUNK)];
+    for (long done = 0; done < spec.size(); done += chunk.length) {
+      int n = (int) Math.min(chunk.length, spec.size() - done);
+      for (int i = 0; i < n; i++) {
+        chunk[i] = (float) (normal(rng) * std);
+      }
+      NativeArrays.write(flat, spec.offset() + done,
+          n == chunk.length ? chunk : Arrays.copyOf(chunk, n));
     }
-    return Nd4j.createFromArray(values).castTo(dtype).reshape(spec.shape());
   }
 
   /** A standard normal by Box-Muller (SplittableRandom has no nextGaussian on Java 17). */
