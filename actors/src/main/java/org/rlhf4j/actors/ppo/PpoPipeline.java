@@ -273,8 +273,8 @@ public final class PpoPipeline {
             m.getOrDefault("objective/scores", Double.NaN));
       };
       Config base = ConfigFactory.load(PpoPipeline.class.getClassLoader());
-      ActorSystem<Coordinator.Command> system = ActorSystem.create(
-          Coordinator.create(settings, initial, roles, observer, done), SYSTEM,
+      ActorSystem<Void> system = ActorSystem.create(RunGuardian.create(
+          Coordinator.create(settings, initial, roles, observer, done)), SYSTEM,
           listen == null ? base : ClusterNodeConfig.of(listen.host(), listen.port(), List.of(),
               c.clusterTls(), System::getenv, base));
       if (listen != null) {
@@ -290,7 +290,8 @@ public final class PpoPipeline {
                 + "scorer --join " + hostPort + "`"));
       }
       try {
-        // bounded: the coordinator stops the system when the run ends, fails or stalls
+        // bounded: the coordinator stops when the run ends, fails or stalls, and RunGuardian
+        // then shuts the system down
         system.getWhenTerminated().toCompletableFuture().get();
       } catch (InterruptedException e) {
         system.terminate();
