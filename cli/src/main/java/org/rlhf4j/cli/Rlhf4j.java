@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
 import java.util.Properties;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -25,6 +26,9 @@ import picocli.CommandLine.Command;
 public final class Rlhf4j {
 
   public static void main(String[] args) {
+    // SLF4J binds on first use: bound here, on one thread, it need not queue and replay the calls
+    // Pekko's threads make while it binds (a node's start printed three "SLF4J(W)" lines for it)
+    LoggerFactory.getILoggerFactory();
     System.exit(commandLine().execute(args));
   }
 
