@@ -16,7 +16,6 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
 import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.rlhf4j.actors.cluster.ClusterMembers;
 import org.rlhf4j.actors.cluster.ClusterNodeConfig;
@@ -104,10 +103,7 @@ public final class BroadcastThroughput {
           ParameterStore.zeros(layout, DataType.FLOAT)};
       for (int v = 0; v < versions; v++) {
         ParameterStore params = stores[v % 2];
-        Nd4j.getRandom().setSeed(v);
-        INDArray random = Nd4j.rand(DataType.FLOAT, params.flat().length());
-        params.flat().assign(random);
-        random.close(); // as large as the model: not left to the GC
+        Nd4j.rand(params.flat(), v); // in place: no second array as large as the model
         String sha = params.sha256();
         long start = System.nanoTime();
         broadcaster.tell(new WeightsBroadcaster.Broadcast(v, params));

@@ -1,7 +1,6 @@
 package org.rlhf4j.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.EnumSet;
 import java.util.SplittableRandom;
@@ -38,6 +37,6 @@ class ParameterInitTest {
     ParameterStore wide = GPT.initialParameters(3, DataType.DOUBLE);
     assertEquals(single.sha256(), twice.sha256());
     assertEquals(single.sha256(), wide.copy(DataType.FLOAT).sha256());
-    assertTrue(single.get("h.0.ln_1.weight").meanNumber().doubleValue() == 1.0);
+    assertEquals(1.0, single.get("h.0.ln_1.weight").meanNumber().doubleValue());
   }
 }

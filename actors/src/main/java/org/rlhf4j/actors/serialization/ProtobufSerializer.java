@@ -113,7 +113,8 @@ public final class ProtobufSerializer extends SerializerWithStringManifest imple
   private static final Map<Class<?>, String> MANIFEST_BY_TYPE = new LinkedHashMap<>();
   private static final Map<String, Parser<? extends Message>> PARSER_BY_MANIFEST = new LinkedHashMap<>();
   private static final Set<String> ALIASING = REGISTRATIONS.stream()
-      .filter(Registration::aliasesFrame).map(Registration::manifest).collect(Collectors.toUnmodifiableSet());
+      .filter(Registration::aliasesFrame).map(Registration::manifest)
+      .collect(Collectors.toUnmodifiableSet());
 
   static {
     for (Registration r : REGISTRATIONS) {
