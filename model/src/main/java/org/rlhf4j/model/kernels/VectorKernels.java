@@ -57,6 +57,15 @@ public final class VectorKernels implements Kernels {
       reference.matmulForward(out, inp, weight, bias);
       return;
     }
+    long k = weight.size(0);
+    long n = weight.size(1);
+    long rows = inp.length() / k;
+    if (rows <= FewRowMatmul.MAX_ROWS && k * n <= FewRowMatmul.MAX_WEIGHTS) {
+      FewRowMatmul.forward(FloatMemory.of(out), FloatMemory.of(inp), FloatMemory.of(weight),
+          bias == null ? null : FloatMemory.of(bias), (int) rows, (int) k, (int) n);
+      keepAlive(out, inp, weight, bias);
+      return;
+    }
     Nd4j.exec(new Mmul(inp, weight, out, 1.0, 0.0, NN));
     if (bias != null) {
       addRowVector(out, bias);

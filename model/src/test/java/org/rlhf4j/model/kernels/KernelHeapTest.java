@@ -112,6 +112,21 @@ class KernelHeapTest {
   }
 
   @Test
+  void decodeProductAllocatesOnlyWrappers() {
+    // a decode step's MLP at S: 16 rows, 128 -> 512 with a bias, then 512 -> 128
+    INDArray x = random(20, 16, 128);
+    INDArray w = random(21, 128, 512);
+    INDArray b = random(22, 512);
+    INDArray h = Nd4j.create(DataType.FLOAT, 16, 512);
+    INDArray w2 = random(23, 512, 128);
+    INDArray y = Nd4j.create(DataType.FLOAT, 16, 128);
+    assertWarmCallsAllocateLittle("matmulForward 16 rows", () -> {
+      fast.matmulForward(h, x, w, b);
+      fast.matmulForward(y, h, w2, null);
+    });
+  }
+
+  @Test
   void decodeAttentionAllocatesOnlyWrappersAndScratch() {
     // a decode step's shape: 16 rows, 8 heads of 64, a cache of 96 with its last third unfilled
     INDArray q = random(11, 16, 8, 1, 64);
