@@ -2,6 +2,7 @@ package org.rlhf4j.model.kernels;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -13,6 +14,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 final class FloatMemory {
   final ByteBuffer bytes;
   final long base; // byte offset of element 0
+  private FloatBuffer floats; // a view for bulk copies, made on first use
 
   private FloatMemory(ByteBuffer bytes, long base) {
     this.bytes = bytes;
@@ -38,5 +40,22 @@ final class FloatMemory {
 
   void put(long i, float v) {
     bytes.putFloat(at(i), v);
+  }
+
+  /** {@code dst[to .. to+n) = this[i .. i+n)}, as one block copy. */
+  void get(long i, float[] dst, int to, int n) {
+    floats().get(at(i) / Float.BYTES, dst, to, n);
+  }
+
+  /** {@code this[i .. i+n) = src[from .. from+n)}, as one block copy. */
+  void put(long i, float[] src, int from, int n) {
+    floats().put(at(i) / Float.BYTES, src, from, n);
+  }
+
+  private FloatBuffer floats() {
+    if (floats == null) {
+      floats = bytes.asFloatBuffer();
+    }
+    return floats;
   }
 }

@@ -576,15 +576,22 @@ public final class VectorKernels implements Kernels {
   }
 
   /**
-   * Splits the heads into pooled buffers with vector copies (ND4J's assign of a permuted
-   * view costs far more), runs {@link #attentionForward}, and writes the heads back into
-   * {@code y}'s columns.
+   * Short sequences of narrow heads go to {@link PackedAttention}; longer ones are split into
+   * pooled heads-first buffers with vector copies (ND4J's assign of a permuted view costs far
+   * more), run through {@link #attentionForward}, and written back into {@code y}'s columns.
    */
   @Override
   public void packedAttentionForward(INDArray y, INDArray att, INDArray qkv, INDArray mask,
       int heads) {
     if (!isFloat(y, att, qkv, mask)) {
       Kernels.super.packedAttentionForward(y, att, qkv, mask, heads);
+      return;
+    }
+    if (fitsPackedAttention(att, y.size(1) / heads)) {
+      PackedAttention.forward(FloatMemory.of(y), FloatMemory.of(att), FloatMemory.of(qkv),
+          FloatMemory.of(mask), (int) att.size(0), (int) att.size(2), heads,
+          (int) (y.size(1) / heads));
+      keepAlive(y, att, qkv, mask);
       return;
     }
     long[] shape = headsShape(att, y.size(1), heads);
@@ -613,6 +620,23 @@ public final class VectorKernels implements Kernels {
       return;
     }
     INDArray att = kept != null ? kept : POOL.take(DataType.FLOAT, mask.shape());
+    if (fitsPackedAttention(att, dy.size(1) / heads)) {
+      int b = (int) att.size(0);
+      int t = (int) att.size(2);
+      int hs = (int) (dy.size(1) / heads);
+      FloatMemory qkvMemory = FloatMemory.of(qkv);
+      if (kept == null) {
+        PackedAttention.forward(null, FloatMemory.of(att), qkvMemory, FloatMemory.of(mask), b, t,
+            heads, hs);
+      }
+      PackedAttention.backward(FloatMemory.of(dqkv), FloatMemory.of(dy), qkvMemory,
+          FloatMemory.of(att), b, t, heads, hs);
+      keepAlive(dqkv, dy, qkv, att, mask);
+      if (kept == null) {
+        NativeArrays.release(att);
+      }
+      return;
+    }
     long[] shape = headsShape(att, dy.size(1), heads);
     INDArray[] in = new INDArray[3];
     INDArray[] grads = new INDArray[3];
@@ -649,6 +673,11 @@ public final class VectorKernels implements Kernels {
     moveHeads(qkv, 0, q, t, 0, false, false);
     moveHeads(qkv, 1, k, t, start, false, false);
     moveHeads(qkv, 2, v, t, start, false, false);
+  }
+
+  /** Whether {@link PackedAttention} takes probabilities shaped as {@code att} over such heads. */
+  private static boolean fitsPackedAttention(INDArray att, long hs) {
+    return att.size(2) == att.size(3) && PackedAttention.fits(att.size(2), hs);
   }
 
   /** {@code (B, NH, T, HS)} for an attention of {@code att (B, NH, T, S)} over C-wide rows. */
@@ -908,7 +937,7 @@ public final class VectorKernels implements Kernels {
   }
 
   /** {@code out[row..row+width) = softmax(in[row..row+width))}; in place when in == out. */
-  private static void softmaxRow(FloatMemory in, FloatMemory out, long row, int width) {
+  static void softmaxRow(FloatMemory in, FloatMemory out, long row, int width) {
     int bound = F.loopBound(width);
     FloatVector maxV = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
     int i = 0;

@@ -62,6 +62,28 @@ class KernelHeapTest {
   }
 
   @Test
+  void packedAttentionAllocatesOnlyWrappers() {
+    int b = 2;
+    int nh = 4;
+    int t = 64;
+    int hs = 32;
+    INDArray qkv = random(20, (long) b * t, 3L * nh * hs);
+    float[] m = new float[b * nh * t * t];
+    for (int r = 0; r < m.length; r++) {
+      m[r] = r % t <= r / t % t ? 0f : Float.NEGATIVE_INFINITY; // causal
+    }
+    INDArray mask = Nd4j.createFromArray(m).reshape(b, nh, t, t);
+    INDArray y = Nd4j.create(DataType.FLOAT, (long) b * t, (long) nh * hs);
+    INDArray att = Nd4j.create(DataType.FLOAT, b, nh, t, t);
+    INDArray dy = random(21, (long) b * t, (long) nh * hs);
+    INDArray dqkv = Nd4j.zeros(DataType.FLOAT, (long) b * t, 3L * nh * hs);
+    assertWarmCallsAllocateLittle("packedAttentionForward",
+        () -> fast.packedAttentionForward(y, att, qkv, mask, nh));
+    assertWarmCallsAllocateLittle("packedAttentionBackward",
+        () -> fast.packedAttentionBackward(dqkv, dy, qkv, att, mask, nh));
+  }
+
+  @Test
   void layerNormAllocatesOnlyWrappers() {
     INDArray x = random(3, ROWS, WIDTH);
     INDArray w = random(4, WIDTH);
