@@ -8,22 +8,21 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Attention read straight from packed {@code qkv (B·T, 3C)} rows, one (sequence, head) at a time
  * through heap scratch that stays in cache; a query's scores, sums and gradients stop at its last
- * visible key.
+ * visible key, and queries (keys, in the backward's second pass) go in pairs, so each vector of
+ * keys or values loaded from cache serves two rows.
  *
  * <p>Why: the heads-first path copied q, k, v and y into and out of (B, NH, T, HS) arrays and ran
  * batched products over the whole (T, T) square, of which a causal mask hides half; at S's
- * training shapes those copies cost as much as the exponentials (BENCHMARKS.md). Every sum here is
+ * training shapes those copies cost as much as the exponentials. This takes 0.6–0.7 of the time at
+ * S's, M's and G's training shapes (BENCHMARKS.md). Every sum here is
  * a fused multiply-add chain in a fixed order, so a result does not depend on the JIT, and
  * probabilities computed again for a backward equal the forward's bit for bit.
  */
 final class PackedAttention {
-  /** The longest sequence it takes: beyond, its two (T, T) planes no longer stay in L2. */
-  static final int MAX_LENGTH = 128;
-  /**
-   * The most floats in one head's keys (T·HS): 16 KB, so they stay in L1 beside the values. At
-   * 256 × 64 (M's and G's training heads) it lost to the batched products (BENCHMARKS.md).
-   */
-  static final int MAX_HEAD = 4096;
+  /** The longest sequence it takes: its two (T, T) planes of scratch stay within L2 up to here. */
+  static final int MAX_LENGTH = 256;
+  /** The most floats in one head's keys (T·HS); 256 × 64 is M's and G's training head. */
+  static final int MAX_HEAD = 1 << 14;
 
   private static final VectorSpecies<Float> F = VectorMath.F;
   private static final int L = F.length();
@@ -57,23 +56,43 @@ final class PackedAttention {
           gatherRows(s.v, qkv, first + 2L * c + (long) h * hs, width, t, hs);
         }
         long plane = ((long) r * heads + h) * t * t;
-        for (int i = 0; i < t; i++) {
-          long row = plane + (long) i * t;
-          mask.get(row, s.mask, 0, t);
-          int bound = visibleBound(s.mask, t);
-          rowTimesColumns(s.row, s.q, i * hs, s.kT, s.stride, hs, bound);
-          scaleAndMask(s.row, scale, s.mask, bound);
-          att.put(row, s.row, 0, bound);
-          VectorKernels.softmaxRow(att, att, row, bound);
-          zero(att, row + bound, row + t);
+        // queries in pairs, which share each load of the keys and values (the last of an odd T
+        // pairs with itself)
+        for (int i = 0; i < t; i += 2) {
+          int i1 = Math.min(i + 1, t - 1);
+          long row0 = plane + (long) i * t;
+          long row1 = plane + (long) i1 * t;
+          mask.get(row0, s.mask, 0, t);
+          mask.get(row1, s.mask, s.stride, t);
+          int bound0 = visibleBound(s.mask, 0, t);
+          int bound1 = visibleBound(s.mask, s.stride, t);
+          int n = Math.max(bound0, bound1);
+          rowTimesColumns(s.rows, s.stride, s.q, i * hs, i1 * hs, s.kT, s.stride, hs, n);
+          probabilities(att, row0, s.rows, 0, s.mask, bound0, n, t, scale);
+          probabilities(att, row1, s.rows, s.stride, s.mask, bound1, n, t, scale);
           if (y != null) {
-            att.get(row, s.row, 0, bound);
-            weightedRows(s.out, s.row, 0, 1, 0, bound, s.v, hs);
-            scatter(y, ((long) r * t + i) * c + (long) h * hs, s.out, hs, false);
+            weightedRows(s.out, s.rows, 0, s.stride, 1, 0, n, s.v, hs);
+            scatter(y, ((long) r * t + i) * c + (long) h * hs, s.out, 0, hs, false);
+            scatter(y, ((long) r * t + i1) * c + (long) h * hs, s.out, hs, hs, false);
           }
         }
       }
     }
+  }
+
+  /**
+   * One query's probabilities from its scores in {@code rows[at ..)}: scaled, masked and
+   * softmaxed into {@code att[row ..)} up to {@code bound}, zeros after; read back into
+   * {@code rows}, with zeros from {@code bound} to {@code n}.
+   */
+  private static void probabilities(FloatMemory att, long row, float[] rows, int at, float[] mask,
+      int bound, int n, int t, float scale) {
+    scaleAndMask(rows, at, scale, mask, bound);
+    att.put(row, rows, at, bound);
+    VectorKernels.softmaxRow(att, att, row, bound);
+    zero(att, row + bound, row + t);
+    att.get(row, rows, at, bound);
+    Arrays.fill(rows, at + bound, at + n, 0f);
   }
 
   /**
@@ -98,34 +117,52 @@ final class PackedAttention {
           att.get(plane + (long) i * t, s.a, i * s.stride, t);
         }
         Arrays.fill(s.firstRow, 0, t, t);
-        // by query: the score gradient, dq, and which queries each key is seen by
-        for (int i = 0; i < t; i++) {
-          int at = i * s.stride;
-          int bound = lastNonZero(s.a, at, t) + 1;
-          rowTimesColumns(s.row, s.dy, i * hs, s.vT, s.stride, hs, bound);
-          scoreGradient(s.dp, at, s.row, s.a, bound, t, scale);
-          weightedRows(s.out, s.dp, at, 1, 0, bound, s.k, hs);
-          scatter(dqkv, ((long) r * t + i) * width + (long) h * hs, s.out, hs, true);
-          for (int j = 0; j < bound; j++) {
-            s.firstRow[j] = Math.min(s.firstRow[j], i);
+        // by query, in pairs: the score gradient, dq, and the first query that sees each key
+        for (int i = 0; i < t; i += 2) {
+          int i1 = Math.min(i + 1, t - 1);
+          int at0 = i * s.stride;
+          int at1 = i1 * s.stride;
+          int bound0 = lastNonZero(s.a, at0, t) + 1;
+          int bound1 = lastNonZero(s.a, at1, t) + 1;
+          int n = Math.max(bound0, bound1);
+          rowTimesColumns(s.rows, s.stride, s.dy, i * hs, i1 * hs, s.vT, s.stride, hs, n);
+          scoreGradient(s.dp, at0, s.rows, 0, s.a, bound0, t, scale);
+          scoreGradient(s.dp, at1, s.rows, s.stride, s.a, bound1, t, scale);
+          weightedRows(s.out, s.dp, at0, at1, 1, 0, n, s.k, hs);
+          scatter(dqkv, ((long) r * t + i) * width + (long) h * hs, s.out, 0, hs, true);
+          if (i1 != i) {
+            scatter(dqkv, ((long) r * t + i1) * width + (long) h * hs, s.out, hs, hs, true);
+          }
+          for (int j = 0; j < n; j++) {
+            s.firstRow[j] = Math.min(s.firstRow[j], j < bound0 ? i : i1);
           }
         }
-        // by key: dk and dv over the queries from the first that sees it (the rest add zeros)
-        for (int j = 0; j < t; j++) {
-          long out = ((long) r * t + j) * width + (long) h * hs;
-          weightedRows(s.out, s.dp, j, s.stride, s.firstRow[j], t, s.q, hs);
-          scatter(dqkv, out + c, s.out, hs, true);
-          weightedRows(s.out, s.a, j, s.stride, s.firstRow[j], t, s.dy, hs);
-          scatter(dqkv, out + 2L * c, s.out, hs, true);
+        // by key, in pairs: dk and dv over the queries from the first that sees either (the
+        // rest add zeros)
+        for (int j = 0; j < t; j += 2) {
+          int j1 = Math.min(j + 1, t - 1);
+          int from = Math.min(s.firstRow[j], s.firstRow[j1]);
+          long out0 = ((long) r * t + j) * width + (long) h * hs;
+          long out1 = ((long) r * t + j1) * width + (long) h * hs;
+          weightedRows(s.out, s.dp, j, j1, s.stride, from, t, s.q, hs);
+          scatter(dqkv, out0 + c, s.out, 0, hs, true);
+          if (j1 != j) {
+            scatter(dqkv, out1 + c, s.out, hs, hs, true);
+          }
+          weightedRows(s.out, s.a, j, j1, s.stride, from, t, s.dy, hs);
+          scatter(dqkv, out0 + 2L * c, s.out, 0, hs, true);
+          if (j1 != j) {
+            scatter(dqkv, out1 + 2L * c, s.out, hs, hs, true);
+          }
         }
       }
     }
   }
 
-  /** One past the last key the mask row shows (0 when it shows none). */
-  private static int visibleBound(float[] mask, int t) {
+  /** One past the last key the mask row {@code mask[at .. at+t)} shows (0 when it shows none). */
+  private static int visibleBound(float[] mask, int at, int t) {
     int j = t;
-    while (j > 0 && mask[j - 1] == Float.NEGATIVE_INFINITY) {
+    while (j > 0 && mask[at + j - 1] == Float.NEGATIVE_INFINITY) {
       j--;
     }
     return j;
@@ -152,12 +189,12 @@ final class PackedAttention {
   }
 
   /**
-   * {@code out[j] = Σ_d x[xAt + d] · yT[d·stride + j]} for {@code j < n} (and on to the next
-   * multiple of 4 lanes·4, which {@code stride} leaves room for); the even and the odd d are two
-   * chains, added at the end, so eight sums are in flight.
+   * Two rows of scores: {@code out[j] = Σ_d x[x0 + d] · yT[d·stride + j]} and
+   * {@code out[second + j]} the same from {@code x[x1 ..)}, for {@code j < n} (and on to the next
+   * whole 4-vector block, which {@code stride} leaves room for); each a chain over d.
    */
-  private static void rowTimesColumns(float[] out, float[] x, int xAt, float[] yT, int stride,
-      int hs, int n) {
+  private static void rowTimesColumns(float[] out, int second, float[] x, int x0, int x1,
+      float[] yT, int stride, int hs, int n) {
     for (int j = 0; j < n; j += 4 * L) {
       FloatVector a0 = FloatVector.zero(F);
       FloatVector a1 = FloatVector.zero(F);
@@ -167,43 +204,41 @@ final class PackedAttention {
       FloatVector b1 = FloatVector.zero(F);
       FloatVector b2 = FloatVector.zero(F);
       FloatVector b3 = FloatVector.zero(F);
-      int d = 0;
-      for (; d + 2 <= hs; d += 2) {
-        FloatVector xd = FloatVector.broadcast(F, x[xAt + d]);
+      for (int d = 0; d < hs; d++) {
         int at = d * stride + j;
-        a0 = FloatVector.fromArray(F, yT, at).fma(xd, a0);
-        a1 = FloatVector.fromArray(F, yT, at + L).fma(xd, a1);
-        a2 = FloatVector.fromArray(F, yT, at + 2 * L).fma(xd, a2);
-        a3 = FloatVector.fromArray(F, yT, at + 3 * L).fma(xd, a3);
-        FloatVector xe = FloatVector.broadcast(F, x[xAt + d + 1]);
-        at += stride;
-        b0 = FloatVector.fromArray(F, yT, at).fma(xe, b0);
-        b1 = FloatVector.fromArray(F, yT, at + L).fma(xe, b1);
-        b2 = FloatVector.fromArray(F, yT, at + 2 * L).fma(xe, b2);
-        b3 = FloatVector.fromArray(F, yT, at + 3 * L).fma(xe, b3);
+        FloatVector y0 = FloatVector.fromArray(F, yT, at);
+        FloatVector y1 = FloatVector.fromArray(F, yT, at + L);
+        FloatVector y2 = FloatVector.fromArray(F, yT, at + 2 * L);
+        FloatVector y3 = FloatVector.fromArray(F, yT, at + 3 * L);
+        FloatVector xa = FloatVector.broadcast(F, x[x0 + d]);
+        FloatVector xb = FloatVector.broadcast(F, x[x1 + d]);
+        a0 = y0.fma(xa, a0);
+        a1 = y1.fma(xa, a1);
+        a2 = y2.fma(xa, a2);
+        a3 = y3.fma(xa, a3);
+        b0 = y0.fma(xb, b0);
+        b1 = y1.fma(xb, b1);
+        b2 = y2.fma(xb, b2);
+        b3 = y3.fma(xb, b3);
       }
-      for (; d < hs; d++) {
-        FloatVector xd = FloatVector.broadcast(F, x[xAt + d]);
-        int at = d * stride + j;
-        a0 = FloatVector.fromArray(F, yT, at).fma(xd, a0);
-        a1 = FloatVector.fromArray(F, yT, at + L).fma(xd, a1);
-        a2 = FloatVector.fromArray(F, yT, at + 2 * L).fma(xd, a2);
-        a3 = FloatVector.fromArray(F, yT, at + 3 * L).fma(xd, a3);
-      }
-      a0.add(b0).intoArray(out, j);
-      a1.add(b1).intoArray(out, j + L);
-      a2.add(b2).intoArray(out, j + 2 * L);
-      a3.add(b3).intoArray(out, j + 3 * L);
+      a0.intoArray(out, j);
+      a1.intoArray(out, j + L);
+      a2.intoArray(out, j + 2 * L);
+      a3.intoArray(out, j + 3 * L);
+      b0.intoArray(out, second + j);
+      b1.intoArray(out, second + j + L);
+      b2.intoArray(out, second + j + 2 * L);
+      b3.intoArray(out, second + j + 3 * L);
     }
   }
 
   /**
-   * {@code out[0..hs) = Σ_i w[wAt + i·stride] · rows[i·hs ..)} over {@code i ∈ [from, to)}: the
-   * even and the odd i are two chains, added at the end; a tail of columns narrower than a vector
-   * is one chain.
+   * Two weighted sums of rows: {@code out[0..hs) = Σ_i w[w0 + i·stride] · rows[i·hs ..)} and
+   * {@code out[hs..2hs)} the same with {@code w[w1 + i·stride]}, over {@code i ∈ [from, to)};
+   * each element a chain over i.
    */
-  private static void weightedRows(float[] out, float[] w, int wAt, int stride, int from, int to,
-      float[] rows, int hs) {
+  private static void weightedRows(float[] out, float[] w, int w0, int w1, int stride, int from,
+      int to, float[] rows, int hs) {
     int col = 0;
     for (; col + 4 * L <= hs; col += 4 * L) {
       FloatVector a0 = FloatVector.zero(F);
@@ -214,85 +249,89 @@ final class PackedAttention {
       FloatVector b1 = FloatVector.zero(F);
       FloatVector b2 = FloatVector.zero(F);
       FloatVector b3 = FloatVector.zero(F);
-      int i = from;
-      for (; i + 2 <= to; i += 2) {
-        FloatVector wi = FloatVector.broadcast(F, w[wAt + i * stride]);
+      for (int i = from; i < to; i++) {
         int at = i * hs + col;
-        a0 = FloatVector.fromArray(F, rows, at).fma(wi, a0);
-        a1 = FloatVector.fromArray(F, rows, at + L).fma(wi, a1);
-        a2 = FloatVector.fromArray(F, rows, at + 2 * L).fma(wi, a2);
-        a3 = FloatVector.fromArray(F, rows, at + 3 * L).fma(wi, a3);
-        FloatVector wj = FloatVector.broadcast(F, w[wAt + (i + 1) * stride]);
-        at += hs;
-        b0 = FloatVector.fromArray(F, rows, at).fma(wj, b0);
-        b1 = FloatVector.fromArray(F, rows, at + L).fma(wj, b1);
-        b2 = FloatVector.fromArray(F, rows, at + 2 * L).fma(wj, b2);
-        b3 = FloatVector.fromArray(F, rows, at + 3 * L).fma(wj, b3);
+        FloatVector r0 = FloatVector.fromArray(F, rows, at);
+        FloatVector r1 = FloatVector.fromArray(F, rows, at + L);
+        FloatVector r2 = FloatVector.fromArray(F, rows, at + 2 * L);
+        FloatVector r3 = FloatVector.fromArray(F, rows, at + 3 * L);
+        FloatVector wa = FloatVector.broadcast(F, w[w0 + i * stride]);
+        FloatVector wb = FloatVector.broadcast(F, w[w1 + i * stride]);
+        a0 = r0.fma(wa, a0);
+        a1 = r1.fma(wa, a1);
+        a2 = r2.fma(wa, a2);
+        a3 = r3.fma(wa, a3);
+        b0 = r0.fma(wb, b0);
+        b1 = r1.fma(wb, b1);
+        b2 = r2.fma(wb, b2);
+        b3 = r3.fma(wb, b3);
       }
-      for (; i < to; i++) {
-        FloatVector wi = FloatVector.broadcast(F, w[wAt + i * stride]);
-        int at = i * hs + col;
-        a0 = FloatVector.fromArray(F, rows, at).fma(wi, a0);
-        a1 = FloatVector.fromArray(F, rows, at + L).fma(wi, a1);
-        a2 = FloatVector.fromArray(F, rows, at + 2 * L).fma(wi, a2);
-        a3 = FloatVector.fromArray(F, rows, at + 3 * L).fma(wi, a3);
-      }
-      a0.add(b0).intoArray(out, col);
-      a1.add(b1).intoArray(out, col + L);
-      a2.add(b2).intoArray(out, col + 2 * L);
-      a3.add(b3).intoArray(out, col + 3 * L);
+      a0.intoArray(out, col);
+      a1.intoArray(out, col + L);
+      a2.intoArray(out, col + 2 * L);
+      a3.intoArray(out, col + 3 * L);
+      b0.intoArray(out, hs + col);
+      b1.intoArray(out, hs + col + L);
+      b2.intoArray(out, hs + col + 2 * L);
+      b3.intoArray(out, hs + col + 3 * L);
     }
     for (; col + L <= hs; col += L) {
       FloatVector a0 = FloatVector.zero(F);
+      FloatVector b0 = FloatVector.zero(F);
       for (int i = from; i < to; i++) {
-        a0 = FloatVector.fromArray(F, rows, i * hs + col)
-            .fma(FloatVector.broadcast(F, w[wAt + i * stride]), a0);
+        FloatVector r0 = FloatVector.fromArray(F, rows, i * hs + col);
+        a0 = r0.fma(FloatVector.broadcast(F, w[w0 + i * stride]), a0);
+        b0 = r0.fma(FloatVector.broadcast(F, w[w1 + i * stride]), b0);
       }
       a0.intoArray(out, col);
+      b0.intoArray(out, hs + col);
     }
     for (; col < hs; col++) {
-      float acc = 0f;
+      float a = 0f;
+      float b = 0f;
       for (int i = from; i < to; i++) {
-        acc = Math.fma(rows[i * hs + col], w[wAt + i * stride], acc);
+        a = Math.fma(rows[i * hs + col], w[w0 + i * stride], a);
+        b = Math.fma(rows[i * hs + col], w[w1 + i * stride], b);
       }
-      out[col] = acc;
+      out[col] = a;
+      out[hs + col] = b;
     }
   }
 
-  /** {@code scores[j] = scores[j]·scale + mask[j]} for {@code j < n}. */
-  private static void scaleAndMask(float[] scores, float scale, float[] mask, int n) {
+  /** {@code scores[at + j] = scores[at + j]·scale + mask[at + j]} for {@code j < n}. */
+  private static void scaleAndMask(float[] scores, int at, float scale, float[] mask, int n) {
     int j = 0;
     for (; j + L <= n; j += L) {
-      FloatVector.fromArray(F, scores, j).mul(scale).add(FloatVector.fromArray(F, mask, j))
-          .intoArray(scores, j);
+      FloatVector.fromArray(F, scores, at + j).mul(scale)
+          .add(FloatVector.fromArray(F, mask, at + j)).intoArray(scores, at + j);
     }
     for (; j < n; j++) {
-      scores[j] = scores[j] * scale + mask[j];
+      scores[at + j] = scores[at + j] * scale + mask[at + j];
     }
   }
 
   /**
    * The softmax's backward into {@code dp[at ..)}: {@code a ⊙ (datt − Σ datt ⊙ a)·scale} for
-   * {@code j < n}, zeros up to {@code t}.
+   * {@code j < n}, with {@code datt} from {@code datt[from ..)}; zeros up to {@code t}.
    */
-  private static void scoreGradient(float[] dp, int at, float[] datt, float[] a, int n, int t,
-      float scale) {
+  private static void scoreGradient(float[] dp, int at, float[] datt, int from, float[] a, int n,
+      int t, float scale) {
     FloatVector sum = FloatVector.zero(F);
     int j = 0;
     for (; j + L <= n; j += L) {
-      sum = FloatVector.fromArray(F, datt, j).fma(FloatVector.fromArray(F, a, at + j), sum);
+      sum = FloatVector.fromArray(F, datt, from + j).fma(FloatVector.fromArray(F, a, at + j), sum);
     }
     float dot = VectorMath.sum(sum);
     for (; j < n; j++) {
-      dot = Math.fma(datt[j], a[at + j], dot);
+      dot = Math.fma(datt[from + j], a[at + j], dot);
     }
     j = 0;
     for (; j + L <= n; j += L) {
-      FloatVector.fromArray(F, datt, j).sub(dot).mul(FloatVector.fromArray(F, a, at + j))
+      FloatVector.fromArray(F, datt, from + j).sub(dot).mul(FloatVector.fromArray(F, a, at + j))
           .mul(scale).intoArray(dp, at + j);
     }
     for (; j < n; j++) {
-      dp[at + j] = (datt[j] - dot) * a[at + j] * scale;
+      dp[at + j] = (datt[from + j] - dot) * a[at + j] * scale;
     }
     Arrays.fill(dp, at + n, at + t, 0f);
   }
@@ -316,21 +355,21 @@ final class PackedAttention {
     }
   }
 
-  /** {@code m[at .. at+n) = src}, or {@code +=} when {@code add}. */
-  private static void scatter(FloatMemory m, long at, float[] src, int n, boolean add) {
+  /** {@code m[at .. at+n) = src[from ..)}, or {@code +=} when {@code add}. */
+  private static void scatter(FloatMemory m, long at, float[] src, int from, int n,
+      boolean add) {
+    if (!add) {
+      m.put(at, src, from, n);
+      return;
+    }
     int i = 0;
-    // one loop per case: a vector assigned in only one branch is merged, and C2 boxes it
-    if (add) {
-      for (; i + L <= n; i += L) {
-        FloatVector.fromArray(F, src, i)
-            .add(FloatVector.fromByteBuffer(F, m.bytes, m.at(at + i), LE))
-            .intoByteBuffer(m.bytes, m.at(at + i), LE);
-      }
-      for (; i < n; i++) {
-        m.put(at + i, m.get(at + i) + src[i]);
-      }
-    } else {
-      m.put(at, src, 0, n);
+    for (; i + L <= n; i += L) {
+      FloatVector.fromArray(F, src, from + i)
+          .add(FloatVector.fromByteBuffer(F, m.bytes, m.at(at + i), LE))
+          .intoByteBuffer(m.bytes, m.at(at + i), LE);
+    }
+    for (; i < n; i++) {
+      m.put(at + i, m.get(at + i) + src[from + i]);
     }
   }
 
@@ -344,7 +383,7 @@ final class PackedAttention {
     float[] dy = new float[0];
     float[] a = new float[0];
     float[] dp = new float[0];
-    float[] row = new float[0];
+    float[] rows = new float[0]; // two rows of scores, probabilities or their gradients
     float[] mask = new float[0];
     float[] out = new float[0];
     int[] firstRow = new int[0];
@@ -373,15 +412,15 @@ final class PackedAttention {
         a = new float[t * stride];
         dp = new float[t * stride];
       }
-      if (row.length < stride) {
-        row = new float[stride];
+      if (rows.length < 2 * stride) {
+        rows = new float[2 * stride];
+        mask = new float[2 * stride];
       }
       if (firstRow.length < t) {
         firstRow = new int[t];
-        mask = new float[t];
       }
-      if (out.length < hs) {
-        out = new float[hs];
+      if (out.length < 2 * hs) {
+        out = new float[2 * hs];
       }
       return this;
     }
