@@ -7,7 +7,8 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Attention read straight from packed {@code qkv (B·T, 3C)} rows, one (sequence, head) at a time
- * through heap scratch that stays in cache; a query's scores, sums and gradients stop at its last
+ * through heap scratch that stays in cache (a sequence's rows come in, and its output or gradient
+ * rows go back, as one block copy each); a query's scores, sums and gradients stop at its last
  * visible key, and queries (keys, in the backward's second pass) go in pairs, so each vector of
  * keys or values loaded from cache serves two rows.
  *
@@ -46,14 +47,14 @@ final class PackedAttention {
     int c = heads * hs;
     int width = 3 * c;
     float scale = (float) (1.0 / Math.sqrt(hs));
-    Scratch s = SCRATCH.get().fit(t, hs);
+    Scratch s = SCRATCH.get().fit(t, hs, width);
     for (int r = 0; r < b; r++) {
-      long first = (long) r * t * width;
+      qkv.get((long) r * t * width, s.block, 0, t * width); // the sequence's rows, one copy
       for (int h = 0; h < heads; h++) {
-        gatherRows(s.q, qkv, first + (long) h * hs, width, t, hs);
-        gatherTransposed(s.kT, s.stride, s.out, qkv, first + c + (long) h * hs, width, t, hs);
+        gatherRows(s.q, s.block, h * hs, width, t, hs);
+        gatherTransposed(s.kT, s.stride, s.block, c + h * hs, width, t, hs);
         if (y != null) {
-          gatherRows(s.v, qkv, first + 2L * c + (long) h * hs, width, t, hs);
+          gatherRows(s.v, s.block, 2 * c + h * hs, width, t, hs);
         }
         long plane = ((long) r * heads + h) * t * t;
         // queries in pairs, which share each load of the keys and values (the last of an odd T
@@ -72,10 +73,13 @@ final class PackedAttention {
           probabilities(att, row1, s.rows, s.stride, s.mask, bound1, n, t, scale);
           if (y != null) {
             weightedRows(s.out, s.rows, 0, s.stride, 1, 0, n, s.v, hs);
-            scatter(y, ((long) r * t + i) * c + (long) h * hs, s.out, 0, hs, false);
-            scatter(y, ((long) r * t + i1) * c + (long) h * hs, s.out, hs, hs, false);
+            System.arraycopy(s.out, 0, s.yBlock, i * c + h * hs, hs);
+            System.arraycopy(s.out, hs, s.yBlock, i1 * c + h * hs, hs);
           }
         }
+      }
+      if (y != null) {
+        y.put((long) r * t * c, s.yBlock, 0, t * c);
       }
     }
   }
@@ -104,14 +108,17 @@ final class PackedAttention {
     int c = heads * hs;
     int width = 3 * c;
     float scale = (float) (1.0 / Math.sqrt(hs));
-    Scratch s = SCRATCH.get().fit(t, hs);
+    Scratch s = SCRATCH.get().fit(t, hs, width);
     for (int r = 0; r < b; r++) {
       long first = (long) r * t * width;
+      qkv.get(first, s.block, 0, t * width);
+      dy.get((long) r * t * c, s.yBlock, 0, t * c);
+      Arrays.fill(s.gradBlock, 0, t * width, 0f); // the sequence's dqkv, added in at the end
       for (int h = 0; h < heads; h++) {
-        gatherRows(s.q, qkv, first + (long) h * hs, width, t, hs);
-        gatherRows(s.k, qkv, first + c + (long) h * hs, width, t, hs);
-        gatherTransposed(s.vT, s.stride, s.out, qkv, first + 2L * c + (long) h * hs, width, t, hs);
-        gatherRows(s.dy, dy, (long) r * t * c + (long) h * hs, c, t, hs);
+        gatherRows(s.q, s.block, h * hs, width, t, hs);
+        gatherRows(s.k, s.block, c + h * hs, width, t, hs);
+        gatherTransposed(s.vT, s.stride, s.block, 2 * c + h * hs, width, t, hs);
+        gatherRows(s.dy, s.yBlock, h * hs, c, t, hs);
         long plane = ((long) r * heads + h) * t * t;
         for (int i = 0; i < t; i++) {
           att.get(plane + (long) i * t, s.a, i * s.stride, t);
@@ -129,9 +136,9 @@ final class PackedAttention {
           scoreGradient(s.dp, at0, s.rows, 0, s.a, bound0, t, scale);
           scoreGradient(s.dp, at1, s.rows, s.stride, s.a, bound1, t, scale);
           weightedRows(s.out, s.dp, at0, at1, 1, 0, n, s.k, hs);
-          scatter(dqkv, ((long) r * t + i) * width + (long) h * hs, s.out, 0, hs, true);
+          add(s.gradBlock, i * width + h * hs, s.out, 0, hs);
           if (i1 != i) {
-            scatter(dqkv, ((long) r * t + i1) * width + (long) h * hs, s.out, hs, hs, true);
+            add(s.gradBlock, i1 * width + h * hs, s.out, hs, hs);
           }
           for (int j = 0; j < n; j++) {
             s.firstRow[j] = Math.min(s.firstRow[j], j < bound0 ? i : i1);
@@ -142,20 +149,21 @@ final class PackedAttention {
         for (int j = 0; j < t; j += 2) {
           int j1 = Math.min(j + 1, t - 1);
           int from = Math.min(s.firstRow[j], s.firstRow[j1]);
-          long out0 = ((long) r * t + j) * width + (long) h * hs;
-          long out1 = ((long) r * t + j1) * width + (long) h * hs;
+          int out0 = j * width + h * hs;
+          int out1 = j1 * width + h * hs;
           weightedRows(s.out, s.dp, j, j1, s.stride, from, t, s.q, hs);
-          scatter(dqkv, out0 + c, s.out, 0, hs, true);
+          add(s.gradBlock, out0 + c, s.out, 0, hs);
           if (j1 != j) {
-            scatter(dqkv, out1 + c, s.out, hs, hs, true);
+            add(s.gradBlock, out1 + c, s.out, hs, hs);
           }
           weightedRows(s.out, s.a, j, j1, s.stride, from, t, s.dy, hs);
-          scatter(dqkv, out0 + 2L * c, s.out, 0, hs, true);
+          add(s.gradBlock, out0 + 2 * c, s.out, 0, hs);
           if (j1 != j) {
-            scatter(dqkv, out1 + 2L * c, s.out, hs, hs, true);
+            add(s.gradBlock, out1 + 2 * c, s.out, hs, hs);
           }
         }
       }
+      addInto(dqkv, first, s.gradBlock, t * width);
     }
   }
 
@@ -336,40 +344,47 @@ final class PackedAttention {
     Arrays.fill(dp, at + n, at + t, 0f);
   }
 
-  /** {@code dst[i·hs ..) = m[first + i·width ..)} for each of {@code t} rows of {@code hs}. */
-  private static void gatherRows(float[] dst, FloatMemory m, long first, int width, int t,
+  /** {@code dst[i·hs ..) = block[first + i·width ..)} for each of {@code t} rows of {@code hs}. */
+  private static void gatherRows(float[] dst, float[] block, int first, int width, int t,
       int hs) {
     for (int i = 0; i < t; i++) {
-      m.get(first + (long) i * width, dst, i * hs, hs);
+      System.arraycopy(block, first + i * width, dst, i * hs, hs);
     }
   }
 
-  /** {@code dst[d·stride + i] = m[first + i·width + d]}: a head's rows, transposed. */
-  private static void gatherTransposed(float[] dst, int stride, float[] row, FloatMemory m,
-      long first, int width, int t, int hs) {
+  /** {@code dst[d·stride + i] = block[first + i·width + d]}: a head's rows, transposed. */
+  private static void gatherTransposed(float[] dst, int stride, float[] block, int first,
+      int width, int t, int hs) {
     for (int i = 0; i < t; i++) {
-      m.get(first + (long) i * width, row, 0, hs);
+      int row = first + i * width;
       for (int d = 0; d < hs; d++) {
-        dst[d * stride + i] = row[d];
+        dst[d * stride + i] = block[row + d];
       }
     }
   }
 
-  /** {@code m[at .. at+n) = src[from ..)}, or {@code +=} when {@code add}. */
-  private static void scatter(FloatMemory m, long at, float[] src, int from, int n,
-      boolean add) {
-    if (!add) {
-      m.put(at, src, from, n);
-      return;
-    }
+  /** {@code dst[at .. at+n) += src[from ..)}. */
+  private static void add(float[] dst, int at, float[] src, int from, int n) {
     int i = 0;
     for (; i + L <= n; i += L) {
-      FloatVector.fromArray(F, src, from + i)
+      FloatVector.fromArray(F, src, from + i).add(FloatVector.fromArray(F, dst, at + i))
+          .intoArray(dst, at + i);
+    }
+    for (; i < n; i++) {
+      dst[at + i] += src[from + i];
+    }
+  }
+
+  /** {@code m[at .. at+n) += src[0 .. n)}. */
+  private static void addInto(FloatMemory m, long at, float[] src, int n) {
+    int i = 0;
+    for (; i + L <= n; i += L) {
+      FloatVector.fromArray(F, src, i)
           .add(FloatVector.fromByteBuffer(F, m.bytes, m.at(at + i), LE))
           .intoByteBuffer(m.bytes, m.at(at + i), LE);
     }
     for (; i < n; i++) {
-      m.put(at + i, m.get(at + i) + src[from + i]);
+      m.put(at + i, m.get(at + i) + src[i]);
     }
   }
 
@@ -386,6 +401,9 @@ final class PackedAttention {
     float[] rows = new float[0]; // two rows of scores, probabilities or their gradients
     float[] mask = new float[0];
     float[] out = new float[0];
+    float[] block = new float[0]; // a sequence's qkv rows
+    float[] yBlock = new float[0]; // a sequence's y rows, or dy rows in the backward
+    float[] gradBlock = new float[0]; // a sequence's dqkv rows
     int[] firstRow = new int[0];
 
     /**
@@ -395,8 +413,13 @@ final class PackedAttention {
      */
     int stride;
 
-    Scratch fit(int t, int hs) {
+    Scratch fit(int t, int hs, int width) {
       int head = t * hs;
+      if (block.length < t * width) {
+        block = new float[t * width];
+        gradBlock = new float[t * width];
+        yBlock = new float[t * width / 3];
+      }
       stride = (t + 4 * L - 1) / (4 * L) * 4 * L + 16;
       if (q.length < head) {
         q = new float[head];
