@@ -14,10 +14,10 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Why: the heads-first path copied q, k, v and y into and out of (B, NH, T, HS) arrays and ran
  * batched products over the whole (T, T) square, of which a causal mask hides half; at S's
- * training shapes those copies cost as much as the exponentials. This takes 0.6–0.7 of the time at
- * S's, M's and G's training shapes (BENCHMARKS.md). Every sum here is
- * a fused multiply-add chain in a fixed order, so a result does not depend on the JIT, and
- * probabilities computed again for a backward equal the forward's bit for bit.
+ * training shapes those copies cost as much as the exponentials. This takes 0.4–0.7 of the time at
+ * S's, M's and G's training shapes (BENCHMARKS.md). Every sum here is a fused multiply-add chain
+ * in a fixed order, so a result does not depend on the JIT, and probabilities computed again for
+ * a backward equal the forward's bit for bit.
  */
 final class PackedAttention {
   /** The longest sequence it takes: its two (T, T) planes of scratch stay within L2 up to here. */
