@@ -20,7 +20,7 @@ import jdk.incubator.vector.VectorSpecies;
  * a backward equal the forward's bit for bit.
  */
 final class PackedAttention {
-  /** The longest sequence it takes: its two (T, T) planes of scratch stay within L2 up to here. */
+  /** The longest sequence it takes: the longest measured (M's and G's); scratch grows as T². */
   static final int MAX_LENGTH = 256;
   /** The most floats in one head's keys (T·HS); 256 × 64 is M's and G's training head. */
   static final int MAX_HEAD = 1 << 14;

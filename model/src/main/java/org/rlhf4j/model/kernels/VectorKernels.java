@@ -16,10 +16,11 @@ import org.rlhf4j.model.NativeArrays;
 /**
  * The CPU fast path: float32 forward and backward kernels and AdamW as Java Vector API loops over
  * the arrays' native memory, products through the oneDNN {@code Mmul} op with alpha/beta
- * accumulation. Attention's split heads and score gradient come from {@link ArrayPool}, so a
- * warm step maps no new memory, and one instance may be shared by model copies on several
- * threads. Every kernel in double precision (or with any non-float argument)
- * delegates to {@link Nd4jKernels}, the reference this class is tested against; so does
+ * accumulation. Attention up to {@link PackedAttention}'s limits works in per-thread heap scratch,
+ * longer attention's split heads and score gradient come from {@link ArrayPool}, so a warm step
+ * maps no new memory, and one instance may be shared by model copies on several threads. Every
+ * kernel in double precision (or with any non-float argument) delegates to {@link Nd4jKernels},
+ * the reference this class is tested against; so does
  * {@code matmulTransposedBackward}, whose reference is already two {@code Mmul} calls.
  *
  * <p>Why: ND4J's element-wise ops cost 5-7 ns per element per op here; the same GELU as a Vector
