@@ -54,7 +54,7 @@ public final class Decoder {
       x = Nd4j.create(dt, n, c.dModel());
       pos = Nd4j.create(dt, n, c.dModel());
       next = Nd4j.create(dt, n, c.dModel());
-      a = BlockActivations.allocate(dt, c, b, t, capacity, false);
+      a = BlockActivations.allocate(dt, c, b, t, capacity, false, true);
       mask = Nd4j.create(dt, b, c.heads(), t, capacity);
       lnf = Nd4j.create(dt, n, c.dModel());
       lnfMean = Nd4j.create(dt, n);

@@ -14,7 +14,7 @@ public final class ForwardPass implements AutoCloseable {
   final INDArray lnf; // (N, C)
   final INDArray lnfMean; // (N)
   final INDArray lnfRstd; // (N)
-  INDArray mask; // (B, NH, T, T) when the pass recomputes attention in the backward, else null
+  INDArray mask; // (B, NH, T, T) when the backward computes the probabilities again, else null
   INDArray logits; // (N, V), (M, V) for M logit rows, or null
   int[] logitRows; // (M) rows whose logits were computed, or null for every row
   INDArray lnfRows; // (M, C): the final LayerNorm's output on those rows, or null
@@ -134,12 +134,14 @@ public final class ForwardPass implements AutoCloseable {
     }
 
     /**
-     * Buffers for a (B, T) pass attending over S keys, a training pass's from the pool. A training pass reads q, k and v in place
-     * from {@code qkv}; the decoder's gets a {@code q} and points {@code k} and {@code v} at its
-     * cache.
+     * Buffers for a (B, T) pass attending over S keys, a training pass's from the pool, the
+     * attention probabilities only when {@code keepAttention}. A training pass reads q, k and v
+     * in place from {@code qkv}; the decoder's gets a {@code q} and points {@code k} and
+     * {@code v} at its cache.
      */
     static BlockActivations allocate(org.nd4j.linalg.api.buffer.DataType dt,
-        org.rlhf4j.config.ModelConfig c, int b, int t, int s, boolean training) {
+        org.rlhf4j.config.ModelConfig c, int b, int t, int s, boolean training,
+        boolean keepAttention) {
       long n = (long) b * t;
       long d = c.dModel();
       int nh = c.heads();
@@ -153,7 +155,9 @@ public final class ForwardPass implements AutoCloseable {
       if (!training) {
         a.q = make.apply(dt, b, nh, t, hs);
       }
-      a.att = make.apply(dt, b, nh, t, s);
+      if (keepAttention) {
+        a.att = make.apply(dt, b, nh, t, s);
+      }
       a.attY = make.apply(dt, n, d);
       a.res2 = make.apply(dt, n, d);
       a.ln2 = make.apply(dt, n, d);

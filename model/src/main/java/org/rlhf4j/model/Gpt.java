@@ -212,8 +212,11 @@ public final class Gpt {
     BlockActivations[] blocks = new BlockActivations[config.layers()];
     inputs[0] = x;
     long dropoutSeed = dropoutOn ? Arrays.hashCode(batch.ids()) * 31L + b : 0;
+    // where the kernels compute probabilities again for about what reading them back costs, a
+    // pass keeps none: (B, NH, T, T) per layer is the largest thing it would hold at M and G
+    boolean keepAttention = !recompute && !kernels.recomputesAttentionCheaply(t, config.headSize());
     for (int l = 0; l < config.layers(); l++) {
-      blocks[l] = BlockActivations.allocate(dt, config, b, t, t, true);
+      blocks[l] = BlockActivations.allocate(dt, config, b, t, t, true, keepAttention);
       blocks[l].dropoutSeed = dropoutSeed * 1_000_003L + l;
       inputs[l + 1] = POOL.take(dt, n, c);
       blockForward(p, l, inputs[l], blocks[l], b, t, mask, -1, inputs[l + 1]);
@@ -228,7 +231,7 @@ public final class Gpt {
     kernels.layerNormForward(lnf, lnfMean, lnfRstd, inputs[config.layers()], p.get("ln_f.weight"),
         p.get("ln_f.bias"), config.layerNormEpsilon());
     ForwardPass pass = new ForwardPass(batch, inputs, blocks, lnf, lnfMean, lnfRstd);
-    if (recompute) {
+    if (!keepAttention) {
       pass.mask = mask; // the backward computes the attention probabilities again with it
     } else {
       NativeArrays.release(mask);

@@ -3,6 +3,8 @@ package org.rlhf4j.model;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -78,6 +80,30 @@ class GptTest {
     ParameterStore again = p.zerosLike();
     LanguageModelLoss.mean(kept.recomputing(true), p, batch, targets).backward(again);
     assertArrayEquals(g.flat().toFloatVector(), again.flat().toFloatVector()); // bit for bit
+  }
+
+  @Test
+  void fastKernelsKeepNoAttentionProbabilitiesAndGiveTheReferenceGradients() {
+    Gpt fast = new Gpt(TINY, EnumSet.noneOf(Head.class), new VectorKernels());
+    Gpt reference = new Gpt(TINY, EnumSet.noneOf(Head.class), new Nd4jKernels());
+    ParameterStore p = params(fast, 8).copy(DataType.FLOAT);
+    TokenBatch batch = TokenBatch.leftPadded(SEQUENCES, 0);
+    int[] targets = nextTokenTargets(batch);
+    try (ForwardPass pass = fast.forward(p, batch, EnumSet.of(Output.LOGITS))) {
+      for (ForwardPass.BlockActivations block : pass.blocks) {
+        assertNull(block.att, "the backward computes the probabilities again");
+      }
+      assertNotNull(pass.mask);
+    }
+    try (ForwardPass pass = reference.forward(p, batch, EnumSet.of(Output.LOGITS))) {
+      assertNotNull(pass.blocks[0].att, "the reference kernels keep them");
+    }
+    ParameterStore got = p.zerosLike();
+    LanguageModelLoss.mean(fast, p, batch, targets).backward(got);
+    ParameterStore want = p.zerosLike();
+    LanguageModelLoss.mean(reference, p, batch, targets).backward(want);
+    double diff = got.flat().sub(want.flat()).amaxNumber().doubleValue();
+    assertTrue(diff <= 1e-5, "gradients differ by " + diff);
   }
 
   @Test

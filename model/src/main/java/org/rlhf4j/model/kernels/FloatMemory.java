@@ -29,6 +29,12 @@ final class FloatMemory {
     return new FloatMemory(bb, DirectMemory.offset(a) * Float.BYTES);
   }
 
+  /** {@code n} floats of zeroed off-heap scratch, owned by no INDArray. */
+  static FloatMemory direct(int n) {
+    ByteBuffer bytes = ByteBuffer.allocateDirect(n * Float.BYTES);
+    return new FloatMemory(bytes.order(ByteOrder.LITTLE_ENDIAN), 0);
+  }
+
   /** Byte index of element {@code i}. */
   int at(long i) {
     return (int) (base + i * Float.BYTES);

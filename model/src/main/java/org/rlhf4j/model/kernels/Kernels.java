@@ -99,15 +99,27 @@ public interface Kernels {
    * {@link #attentionForward} on packed projections, llm.c's layout: {@code qkv (N, 3C)} holds each
    * token's q, k and v as three C-wide thirds, head h at columns {@code h·HS} of each;
    * {@code y (N, C)} gets head h's output at the same columns; {@code att (B, NH, T, T)} and
-   * {@code mask (B, NH, T, T)} as there. This default copies the heads out and back.
+   * {@code mask (B, NH, T, T)} as there; {@code att} null keeps no probabilities (the backward
+   * computes them again). This default copies the heads out and back.
    */
   default void packedAttentionForward(INDArray y, INDArray att, INDArray qkv, INDArray mask,
       int heads) {
-    INDArray[] qkvHeads = headsFirst(qkv, att, heads);
+    INDArray probabilities = att != null ? att : mask.ulike();
+    INDArray[] qkvHeads = headsFirst(qkv, probabilities, heads);
     INDArray out = qkvHeads[0].ulike(); // (B, NH, T, HS)
-    attentionForward(out, att, qkvHeads[0], qkvHeads[1], qkvHeads[2], mask);
-    tokensFirst(y, att, heads).assign(out);
-    NativeArrays.release(qkvHeads[0], qkvHeads[1], qkvHeads[2], out);
+    attentionForward(out, probabilities, qkvHeads[0], qkvHeads[1], qkvHeads[2], mask);
+    tokensFirst(y, probabilities, heads).assign(out);
+    NativeArrays.release(qkvHeads[0], qkvHeads[1], qkvHeads[2], out,
+        probabilities == att ? null : probabilities);
+  }
+
+  /**
+   * Whether a training attention over {@code t} positions of {@code hs}-wide heads computes its
+   * probabilities again in the backward for little more than reading them back would cost, so a
+   * pass need not keep its (B, NH, T, T) arrays.
+   */
+  default boolean recomputesAttentionCheaply(int t, int hs) {
+    return false;
   }
 
   /**

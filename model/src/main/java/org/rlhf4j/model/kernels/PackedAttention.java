@@ -40,13 +40,13 @@ final class PackedAttention {
   /**
    * {@code att (B, NH, T, T) = softmax(q·kᵀ/√HS + mask)} and, when {@code y (B·T, C)} is given,
    * head h's {@code att · v} into its columns {@code h·HS ..}; probabilities after a query's last
-   * visible key are written as exact zeros.
+   * visible key are written as exact zeros. {@code att} may be null when {@code y} is not: the
+   * probabilities then live only in scratch (a backward computes them again).
    */
   static void forward(FloatMemory y, FloatMemory att, FloatMemory qkv, FloatMemory mask, int b,
       int t, int heads, int hs) {
     int c = heads * hs;
     int width = 3 * c;
-    float scale = (float) (1.0 / Math.sqrt(hs));
     Scratch s = SCRATCH.get().fit(t, hs, width);
     for (int r = 0; r < b; r++) {
       qkv.get((long) r * t * width, s.block, 0, t * width); // the sequence's rows, one copy
@@ -61,16 +61,7 @@ final class PackedAttention {
         // pairs with itself)
         for (int i = 0; i < t; i += 2) {
           int i1 = Math.min(i + 1, t - 1);
-          long row0 = plane + (long) i * t;
-          long row1 = plane + (long) i1 * t;
-          mask.get(row0, s.mask, 0, t);
-          mask.get(row1, s.mask, s.stride, t);
-          int bound0 = visibleBound(s.mask, 0, t);
-          int bound1 = visibleBound(s.mask, s.stride, t);
-          int n = Math.max(bound0, bound1);
-          rowTimesColumns(s.rows, s.stride, s.q, i * hs, i1 * hs, s.kT, s.stride, hs, n);
-          probabilities(att, row0, s.rows, 0, s.mask, bound0, n, t, scale);
-          probabilities(att, row1, s.rows, s.stride, s.mask, bound1, n, t, scale);
+          int n = pairProbabilities(s, att, mask, plane, i, i1, t, hs);
           if (y != null) {
             weightedRows(s.out, s.rows, 0, s.stride, 1, 0, n, s.v, hs);
             System.arraycopy(s.out, 0, s.yBlock, i * c + h * hs, hs);
@@ -85,26 +76,55 @@ final class PackedAttention {
   }
 
   /**
-   * One query's probabilities from its scores in {@code rows[at ..)}: scaled, masked and
-   * softmaxed into {@code att[row ..)} up to {@code bound}, zeros after; read back into
-   * {@code rows}, with zeros from {@code bound} to {@code n}.
+   * Queries {@code i} and {@code i1}'s probabilities over the keys in {@code s.kT}, into
+   * {@code s.rows[0 ..)} and {@code s.rows[stride ..)} with zeros up to the returned bound (the
+   * later of the two rows' last visible keys, plus one), and into {@code att}'s rows when given.
    */
-  private static void probabilities(FloatMemory att, long row, float[] rows, int at, float[] mask,
-      int bound, int n, int t, float scale) {
-    scaleAndMask(rows, at, scale, mask, bound);
-    att.put(row, rows, at, bound);
-    VectorKernels.softmaxRow(att, att, row, bound);
-    zero(att, row + bound, row + t);
-    att.get(row, rows, at, bound);
+  private static int pairProbabilities(Scratch s, FloatMemory att, FloatMemory mask, long plane,
+      int i, int i1, int t, int hs) {
+    float scale = (float) (1.0 / Math.sqrt(hs));
+    long row0 = plane + (long) i * t;
+    long row1 = plane + (long) i1 * t;
+    mask.get(row0, s.mask, 0, t);
+    mask.get(row1, s.mask, s.stride, t);
+    int bound0 = visibleBound(s.mask, 0, t);
+    int bound1 = visibleBound(s.mask, s.stride, t);
+    int n = Math.max(bound0, bound1);
+    rowTimesColumns(s.rows, s.stride, s.q, i * hs, i1 * hs, s.kT, s.stride, hs, n);
+    probabilities(att, row0, s, 0, bound0, n, t, scale);
+    probabilities(att, row1, s, s.stride, bound1, n, t, scale);
+    return n;
+  }
+
+  /**
+   * One query's probabilities from its scores in {@code s.rows[at ..)}: scaled, masked (by
+   * {@code s.mask[at ..)}) and softmaxed up to {@code bound}, zeros from there to {@code n}; also
+   * into {@code att[row ..)}, zeros up to {@code t}, when it is given. The softmax runs in native
+   * memory ({@code att}, or a scratch row) because the exp kernel reads and writes there.
+   */
+  private static void probabilities(FloatMemory att, long row, Scratch s, int at, int bound,
+      int n, int t, float scale) {
+    float[] rows = s.rows;
+    scaleAndMask(rows, at, scale, s.mask, bound);
+    FloatMemory target = att != null ? att : s.nativeRow;
+    long first = att != null ? row : 0;
+    target.put(first, rows, at, bound);
+    VectorKernels.softmaxRow(target, target, first, bound);
+    if (att != null) {
+      zero(att, row + bound, row + t);
+    }
+    target.get(first, rows, at, bound);
     Arrays.fill(rows, at + bound, at + n, 0f);
   }
 
   /**
    * Backward of {@link #forward}: adds q's, k's and v's gradients into the thirds of
-   * {@code dqkv (B·T, 3C)}, given {@code dy (B·T, C)} and the forward's {@code att}.
+   * {@code dqkv (B·T, 3C)}, given {@code dy (B·T, C)} and the forward's {@code att}; when that is
+   * null, each head's probabilities are computed again from {@code qkv} and {@code mask} as the
+   * forward computed them (bit for bit), in scratch, so no (B, NH, T, T) array is needed.
    */
-  static void backward(FloatMemory dqkv, FloatMemory dy, FloatMemory qkv, FloatMemory att, int b,
-      int t, int heads, int hs) {
+  static void backward(FloatMemory dqkv, FloatMemory dy, FloatMemory qkv, FloatMemory att,
+      FloatMemory mask, int b, int t, int heads, int hs) {
     int c = heads * hs;
     int width = 3 * c;
     float scale = (float) (1.0 / Math.sqrt(hs));
@@ -120,8 +140,12 @@ final class PackedAttention {
         gatherTransposed(s.vT, s.stride, s.block, 2 * c + h * hs, width, t, hs);
         gatherRows(s.dy, s.yBlock, h * hs, c, t, hs);
         long plane = ((long) r * heads + h) * t * t;
-        for (int i = 0; i < t; i++) {
-          att.get(plane + (long) i * t, s.a, i * s.stride, t);
+        if (att != null) {
+          for (int i = 0; i < t; i++) {
+            att.get(plane + (long) i * t, s.a, i * s.stride, t);
+          }
+        } else {
+          recomputeProbabilities(s, mask, plane, t, hs, c + h * hs, width);
         }
         Arrays.fill(s.firstRow, 0, t, t);
         // by query, in pairs: the score gradient, dq, and the first query that sees each key
@@ -164,6 +188,23 @@ final class PackedAttention {
         }
       }
       addInto(dqkv, first, s.gradBlock, t * width);
+    }
+  }
+
+  /**
+   * One head's probabilities into {@code s.a}'s rows (zeros after each query's last visible key),
+   * from {@code s.q} and the keys at column {@code keys} of {@code s.block}.
+   */
+  private static void recomputeProbabilities(Scratch s, FloatMemory mask, long plane, int t,
+      int hs, int keys, int width) {
+    gatherTransposed(s.kT, s.stride, s.block, keys, width, t, hs);
+    for (int i = 0; i < t; i += 2) {
+      int i1 = Math.min(i + 1, t - 1);
+      int n = pairProbabilities(s, null, mask, plane, i, i1, t, hs);
+      System.arraycopy(s.rows, 0, s.a, i * s.stride, n);
+      Arrays.fill(s.a, i * s.stride + n, i * s.stride + t, 0f);
+      System.arraycopy(s.rows, s.stride, s.a, i1 * s.stride, n);
+      Arrays.fill(s.a, i1 * s.stride + n, i1 * s.stride + t, 0f);
     }
   }
 
@@ -400,6 +441,7 @@ final class PackedAttention {
     float[] dp = new float[0];
     float[] rows = new float[0]; // two rows of scores, probabilities or their gradients
     float[] mask = new float[0];
+    FloatMemory nativeRow = FloatMemory.direct(0); // a probability row's softmax, off-heap
     float[] out = new float[0];
     float[] block = new float[0]; // a sequence's qkv rows
     float[] yBlock = new float[0]; // a sequence's y rows, or dy rows in the backward
@@ -438,6 +480,7 @@ final class PackedAttention {
       if (rows.length < 2 * stride) {
         rows = new float[2 * stride];
         mask = new float[2 * stride];
+        nativeRow = FloatMemory.direct(stride);
       }
       if (firstRow.length < t) {
         firstRow = new int[t];

@@ -186,7 +186,7 @@ public final class VectorKernels implements Kernels {
         FloatVector gi = FloatVector.fromByteBuffer(F, g.bytes, g.at(row + i), LE);
         FloatVector norm = FloatVector.fromByteBuffer(F, x.bytes, x.at(row + i), LE).sub(m).mul(s);
         FloatVector dnorm = gi.mul(FloatVector.fromByteBuffer(F, w.bytes, w.at(i), LE));
-        sumV = sumV.add(dnorm);
+        sumV = dnorm.add(sumV);
         dotV = dnorm.fma(norm, dotV);
         if (db != null) {
           FloatVector.fromByteBuffer(F, db.bytes, db.at(i), LE).add(gi)
@@ -588,14 +588,15 @@ public final class VectorKernels implements Kernels {
       Kernels.super.packedAttentionForward(y, att, qkv, mask, heads);
       return;
     }
-    if (fitsPackedAttention(att, y.size(1) / heads)) {
-      PackedAttention.forward(FloatMemory.of(y), FloatMemory.of(att), FloatMemory.of(qkv),
-          FloatMemory.of(mask), (int) att.size(0), (int) att.size(2), heads,
-          (int) (y.size(1) / heads));
+    if (fitsPackedAttention(mask, y.size(1) / heads)) {
+      PackedAttention.forward(FloatMemory.of(y), att == null ? null : FloatMemory.of(att),
+          FloatMemory.of(qkv), FloatMemory.of(mask), (int) mask.size(0), (int) mask.size(2),
+          heads, (int) (y.size(1) / heads));
       keepAlive(y, att, qkv, mask);
       return;
     }
-    long[] shape = headsShape(att, y.size(1), heads);
+    INDArray probabilities = att != null ? att : POOL.take(DataType.FLOAT, mask.shape());
+    long[] shape = headsShape(probabilities, y.size(1), heads);
     INDArray q = POOL.take(DataType.FLOAT, shape);
     INDArray k = POOL.take(DataType.FLOAT, shape);
     INDArray v = POOL.take(DataType.FLOAT, shape);
@@ -603,15 +604,21 @@ public final class VectorKernels implements Kernels {
     moveHeads(qkv, 0, q, false, false);
     moveHeads(qkv, 1, k, false, false);
     moveHeads(qkv, 2, v, false, false);
-    attentionForward(out, att, q, k, v, mask);
+    attentionForward(out, probabilities, q, k, v, mask);
     moveHeads(y, 0, out, true, false);
     keepAlive(y, qkv);
-    NativeArrays.release(q, k, v, out);
+    NativeArrays.release(q, k, v, out, probabilities == att ? null : probabilities);
+  }
+
+  @Override
+  public boolean recomputesAttentionCheaply(int t, int hs) {
+    return PackedAttention.fits(t, hs);
   }
 
   /**
    * Backward of {@link #packedAttentionForward}, through pooled buffers too; probabilities
-   * computed again come from the same product and softmax as the forward's, bit for bit.
+   * computed again come from the same product and softmax as the forward's, bit for bit (in
+   * {@link PackedAttention}'s scratch, one head at a time, where it takes the shape).
    */
   @Override
   public void packedAttentionBackward(INDArray dqkv, INDArray dy, INDArray qkv, INDArray kept,
@@ -620,24 +627,15 @@ public final class VectorKernels implements Kernels {
       Kernels.super.packedAttentionBackward(dqkv, dy, qkv, kept, mask, heads);
       return;
     }
-    INDArray att = kept != null ? kept : POOL.take(DataType.FLOAT, mask.shape());
-    if (fitsPackedAttention(att, dy.size(1) / heads)) {
-      int b = (int) att.size(0);
-      int t = (int) att.size(2);
-      int hs = (int) (dy.size(1) / heads);
-      FloatMemory qkvMemory = FloatMemory.of(qkv);
-      if (kept == null) {
-        PackedAttention.forward(null, FloatMemory.of(att), qkvMemory, FloatMemory.of(mask), b, t,
-            heads, hs);
-      }
-      PackedAttention.backward(FloatMemory.of(dqkv), FloatMemory.of(dy), qkvMemory,
-          FloatMemory.of(att), b, t, heads, hs);
-      keepAlive(dqkv, dy, qkv, att, mask);
-      if (kept == null) {
-        NativeArrays.release(att);
-      }
+    INDArray shaped = kept != null ? kept : mask;
+    if (fitsPackedAttention(shaped, dy.size(1) / heads)) {
+      PackedAttention.backward(FloatMemory.of(dqkv), FloatMemory.of(dy), FloatMemory.of(qkv),
+          kept == null ? null : FloatMemory.of(kept), mask == null ? null : FloatMemory.of(mask),
+          (int) shaped.size(0), (int) shaped.size(2), heads, (int) (dy.size(1) / heads));
+      keepAlive(dqkv, dy, qkv, kept, mask);
       return;
     }
+    INDArray att = kept != null ? kept : POOL.take(DataType.FLOAT, mask.shape());
     long[] shape = headsShape(att, dy.size(1), heads);
     INDArray[] in = new INDArray[3];
     INDArray[] grads = new INDArray[3];
@@ -676,7 +674,7 @@ public final class VectorKernels implements Kernels {
     moveHeads(qkv, 2, v, t, start, false, false);
   }
 
-  /** Whether {@link PackedAttention} takes probabilities shaped as {@code att} over such heads. */
+  /** Whether {@link PackedAttention} takes an attention shaped as {@code att} (or its mask). */
   private static boolean fitsPackedAttention(INDArray att, long hs) {
     return att.size(2) == att.size(3) && PackedAttention.fits(att.size(2), hs);
   }
@@ -943,9 +941,9 @@ public final class VectorKernels implements Kernels {
     FloatVector maxV = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
     int i = 0;
     for (; i < bound; i += F.length()) {
-      maxV = maxV.max(FloatVector.fromByteBuffer(F, in.bytes, in.at(row + i), LE));
+      maxV = FloatVector.fromByteBuffer(F, in.bytes, in.at(row + i), LE).max(maxV);
     }
-    float max = maxV.reduceLanes(VectorOperators.MAX);
+    float max = VectorMath.exact(maxV).reduceLanes(VectorOperators.MAX);
     for (; i < width; i++) {
       max = Math.max(max, in.get(row + i));
     }
@@ -1026,10 +1024,10 @@ public final class VectorKernels implements Kernels {
       FloatVector a3 = FloatVector.zero(F);
       for (long r = 0; r < n; r++) {
         long at = r * oc + i;
-        a0 = a0.add(FloatVector.fromByteBuffer(F, d.bytes, d.at(at), LE));
-        a1 = a1.add(FloatVector.fromByteBuffer(F, d.bytes, d.at(at + lanes), LE));
-        a2 = a2.add(FloatVector.fromByteBuffer(F, d.bytes, d.at(at + 2 * lanes), LE));
-        a3 = a3.add(FloatVector.fromByteBuffer(F, d.bytes, d.at(at + 3 * lanes), LE));
+        a0 = FloatVector.fromByteBuffer(F, d.bytes, d.at(at), LE).add(a0);
+        a1 = FloatVector.fromByteBuffer(F, d.bytes, d.at(at + lanes), LE).add(a1);
+        a2 = FloatVector.fromByteBuffer(F, d.bytes, d.at(at + 2 * lanes), LE).add(a2);
+        a3 = FloatVector.fromByteBuffer(F, d.bytes, d.at(at + 3 * lanes), LE).add(a3);
       }
       FloatVector.fromByteBuffer(F, b.bytes, b.at(i), LE).add(a0)
           .intoByteBuffer(b.bytes, b.at(i), LE);
@@ -1043,7 +1041,7 @@ public final class VectorKernels implements Kernels {
     for (; i + lanes <= oc; i += lanes) {
       FloatVector acc = FloatVector.zero(F);
       for (long r = 0; r < n; r++) {
-        acc = acc.add(FloatVector.fromByteBuffer(F, d.bytes, d.at(r * oc + i), LE));
+        acc = FloatVector.fromByteBuffer(F, d.bytes, d.at(r * oc + i), LE).add(acc);
       }
       FloatVector.fromByteBuffer(F, b.bytes, b.at(i), LE).add(acc)
           .intoByteBuffer(b.bytes, b.at(i), LE);
@@ -1069,7 +1067,7 @@ public final class VectorKernels implements Kernels {
     FloatVector acc = FloatVector.zero(F);
     int i = 0;
     for (; i < bound; i += F.length()) {
-      acc = acc.add(FloatVector.fromByteBuffer(F, x.bytes, x.at(row + i), LE));
+      acc = FloatVector.fromByteBuffer(F, x.bytes, x.at(row + i), LE).add(acc);
     }
     float s = VectorMath.sum(acc);
     for (; i < c; i++) {

@@ -32,6 +32,7 @@ final class VectorMath {
   /** The species of VectorKernels' loops and of the ranges handed here. */
   static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
   private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+  private static final FloatVector NEGATIVE_ZERO = FloatVector.broadcast(F, -0f);
   private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[F.length()]);
 
   private VectorMath() {}
@@ -71,7 +72,7 @@ final class VectorMath {
       FloatVector scale = exponent.add(127).lanewise(VectorOperators.LSHL, 23)
           .reinterpretAsFloats();
       FloatVector e = p.mul(scale).blend(0f, underflow);
-      sum = sum.add(e);
+      sum = e.add(sum);
       e.intoByteBuffer(out.bytes, out.at(at + i), LE);
     }
     return sum(sum);
@@ -100,12 +101,26 @@ final class VectorMath {
   static float sum(FloatVector v) {
     // lane(i) with a variable i is not compiled to an extract (it took a few % of S's step)
     float[] lanes = LANES.get();
-    v.intoArray(lanes, 0);
+    exact(v).intoArray(lanes, 0);
     float s = 0;
     for (int i = 0; i < v.length(); i++) {
       s += lanes[i];
     }
     return s;
+  }
+
+  /**
+   * {@code v} itself (−0 is the identity of IEEE addition), as a value whose class C2 knows.
+   *
+   * <p>Why: a loop's accumulator is typed FloatVector where C2 parses the loop, so a method called
+   * on it after the loop is inlined only if the shared profile of the Vector API's own methods
+   * names the class; when other code left that profile empty (the order in which code warmed up
+   * decides it), the call stayed virtual and every vector of the loop was boxed: 200 KB per
+   * softmax call. A vector made from the species' constant has its class known, and its
+   * operation takes the accumulator as an argument, which needs no profile.
+   */
+  static FloatVector exact(FloatVector v) {
+    return NEGATIVE_ZERO.add(v);
   }
 
   /**

@@ -67,6 +67,34 @@ class PackedAttentionTest {
   }
 
   @Test
+  void probabilitiesNotKeptAreComputedAgainBitForBit() {
+    int b = 2;
+    int nh = 3;
+    int t = 19;
+    int hs = 10;
+    INDArray qkv = random(8, (long) b * t, 3L * nh * hs);
+    INDArray mask = scatteredMask(9, b, nh, t);
+    INDArray dy = random(10, (long) b * t, (long) nh * hs);
+    INDArray kept = Nd4j.create(DataType.FLOAT, b, nh, t, t);
+    INDArray yKept = Nd4j.create(DataType.FLOAT, (long) b * t, (long) nh * hs);
+    INDArray yDropped = yKept.ulike();
+    fast.packedAttentionForward(yKept, kept, qkv, mask, nh);
+    fast.packedAttentionForward(yDropped, null, qkv, mask, nh);
+    assertArrayEquals(yKept.reshape(-1).toFloatVector(), yDropped.reshape(-1).toFloatVector());
+
+    INDArray dqkvKept = random(11, (long) b * t, 3L * nh * hs);
+    INDArray dqkvAgain = dqkvKept.dup();
+    fast.packedAttentionBackward(dqkvKept, dy, qkv, kept, mask, nh);
+    fast.packedAttentionBackward(dqkvAgain, dy, qkv, null, mask, nh);
+    assertArrayEquals(dqkvKept.reshape(-1).toFloatVector(),
+        dqkvAgain.reshape(-1).toFloatVector());
+    // and the reference path agrees without kept probabilities too
+    INDArray yRef = yKept.ulike();
+    reference.packedAttentionForward(yRef, null, qkv, mask, nh);
+    assertTrue(maxDiff(yRef, yDropped) <= 1e-5, "outputs differ by " + maxDiff(yRef, yDropped));
+  }
+
+  @Test
   void compiledCodeGivesTheInterpretedBits() {
     int b = 1;
     int nh = 2;
