@@ -116,6 +116,11 @@ public final class KernelProfile implements Kernels {
   }
 
   @Override
+  public boolean recomputesAttentionCheaply(int t, int hs) {
+    return inner.recomputesAttentionCheaply(t, hs);
+  }
+
+  @Override
   public void embeddingForward(INDArray out, INDArray table, int[] rows) {
     time("embedding", () -> inner.embeddingForward(out, table, rows));
   }

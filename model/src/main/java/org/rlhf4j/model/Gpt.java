@@ -31,6 +31,8 @@ public final class Gpt {
   private final boolean adaptersOn; // false: the base model, adapters ignored
   private final boolean dropoutOn; // adapter dropout, in training passes only
   private final boolean recompute; // training passes drop what the backward can compute again
+  /** Attention probabilities a pass keeps at most before it computes them again instead. */
+  static final long KEPT_ATTENTION_BYTES = 32L << 20;
 
   /** A model whose reward head, if any, reads the last real token. */
   public Gpt(ModelConfig config, Set<Head> heads, Kernels kernels) {
@@ -60,6 +62,22 @@ public final class Gpt {
     this.adaptersOn = adaptersOn && lora != null;
     this.dropoutOn = dropoutOn && this.adaptersOn && lora.dropout() > 0;
     this.recompute = recompute;
+  }
+
+  /**
+   * Whether a training pass of {@code b} sequences of {@code t} tokens keeps its attention
+   * probabilities for the backward. A recomputing model never does; otherwise they are dropped
+   * where the kernels compute them again cheaply and the pass's (B, NH, T, T) arrays would come
+   * to more than {@link #KEPT_ATTENTION_BYTES}: at M and G they are 134 and 151 MB, and computing
+   * them again costs about 1% of a step, while at S (8 MB) it cost 6%.
+   */
+  boolean keepsAttention(int b, int t) {
+    if (recompute) {
+      return false;
+    }
+    long bytes = (long) config.layers() * b * config.heads() * t * t * Float.BYTES;
+    return bytes <= KEPT_ATTENTION_BYTES
+        || !kernels.recomputesAttentionCheaply(t, config.headSize());
   }
 
   /** Whether training passes compute activations again instead of keeping them. */
@@ -212,9 +230,7 @@ public final class Gpt {
     BlockActivations[] blocks = new BlockActivations[config.layers()];
     inputs[0] = x;
     long dropoutSeed = dropoutOn ? Arrays.hashCode(batch.ids()) * 31L + b : 0;
-    // where the kernels compute probabilities again for about what reading them back costs, a
-    // pass keeps none: (B, NH, T, T) per layer is the largest thing it would hold at M and G
-    boolean keepAttention = !recompute && !kernels.recomputesAttentionCheaply(t, config.headSize());
+    boolean keepAttention = keepsAttention(b, t);
     for (int l = 0; l < config.layers(); l++) {
       blocks[l] = BlockActivations.allocate(dt, config, b, t, t, true, keepAttention);
       blocks[l].dropoutSeed = dropoutSeed * 1_000_003L + l;

@@ -2,6 +2,7 @@ package org.rlhf4j.model;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -83,27 +84,27 @@ class GptTest {
   }
 
   @Test
-  void fastKernelsKeepNoAttentionProbabilitiesAndGiveTheReferenceGradients() {
-    Gpt fast = new Gpt(TINY, EnumSet.noneOf(Head.class), new VectorKernels());
-    Gpt reference = new Gpt(TINY, EnumSet.noneOf(Head.class), new Nd4jKernels());
-    ParameterStore p = params(fast, 8).copy(DataType.FLOAT);
-    TokenBatch batch = TokenBatch.leftPadded(SEQUENCES, 0);
-    int[] targets = nextTokenTargets(batch);
-    try (ForwardPass pass = fast.forward(p, batch, EnumSet.of(Output.LOGITS))) {
+  void largePassesOfTheFastKernelsKeepNoAttentionProbabilities() {
+    ModelConfig m = new ModelConfig(8192, 256, 512, 8, 8, 1e-5); // the peer's M
+    Gpt fast = new Gpt(m, EnumSet.noneOf(Head.class), new VectorKernels());
+    Gpt reference = new Gpt(m, EnumSet.noneOf(Head.class), new Nd4jKernels());
+    assertFalse(fast.keepsAttention(8, 256), "134 MB of probabilities are computed again");
+    assertTrue(fast.keepsAttention(1, 64), "a short pass keeps its 8 MB");
+    assertTrue(reference.keepsAttention(8, 256), "the reference kernels keep them");
+    assertFalse(reference.recomputing(true).keepsAttention(1, 64));
+  }
+
+  @Test
+  void aPassThatKeepsNoAttentionProbabilitiesKeepsItsMask() {
+    Gpt gpt = new Gpt(TINY, EnumSet.noneOf(Head.class), new VectorKernels()).recomputing(true);
+    ParameterStore p = params(gpt, 8).copy(DataType.FLOAT);
+    try (ForwardPass pass = gpt.forward(p, TokenBatch.leftPadded(SEQUENCES, 0),
+        EnumSet.of(Output.LOGITS))) {
       for (ForwardPass.BlockActivations block : pass.blocks) {
-        assertNull(block.att, "the backward computes the probabilities again");
+        assertNull(block.att);
       }
-      assertNotNull(pass.mask);
+      assertNotNull(pass.mask, "the backward computes the probabilities again with it");
     }
-    try (ForwardPass pass = reference.forward(p, batch, EnumSet.of(Output.LOGITS))) {
-      assertNotNull(pass.blocks[0].att, "the reference kernels keep them");
-    }
-    ParameterStore got = p.zerosLike();
-    LanguageModelLoss.mean(fast, p, batch, targets).backward(got);
-    ParameterStore want = p.zerosLike();
-    LanguageModelLoss.mean(reference, p, batch, targets).backward(want);
-    double diff = got.flat().sub(want.flat()).amaxNumber().doubleValue();
-    assertTrue(diff <= 1e-5, "gradients differ by " + diff);
   }
 
   @Test
