@@ -69,7 +69,7 @@ public final class Gpt {
    * probabilities for the backward. A recomputing model never does; otherwise they are dropped
    * where the kernels compute them again cheaply and the pass's (B, NH, T, T) arrays would come
    * to more than {@link #KEPT_ATTENTION_BYTES}: at M and G they are 134 and 151 MB, and computing
-   * them again costs about 1% of a step, while at S (8 MB) it cost 6%.
+   * them again costs about 1% of M's step, while at S (8 MB) it cost 7–16% (BENCHMARKS.md).
    */
   boolean keepsAttention(int b, int t) {
     if (recompute) {
