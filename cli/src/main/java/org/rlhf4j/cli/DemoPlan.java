@@ -49,9 +49,11 @@ record DemoPlan(String name, Map<String, Object> common, Map<String, Map<String,
   // SFT model's 0.68; these settings won 0.85 to 0.89 keeping 0.38 to 0.51. The full plan's
   // reward model is easier to please: at KL 0.3 it won 0.89-0.91 but kept only 0.34-0.36, at
   // 0.4 it won 0.84-0.89 keeping 0.42-0.49 (KL 0.3 at half the learning rate for 60 batches:
-  // 0.77 once)
+  // 0.77 once). The quick plan ran at 0.3 until a host with AVX-512 (16 lanes, so other roundings
+  // and another model) kept only 0.38 of the SFT model's distinct-2 there; at 0.4 it kept 0.77
+  // there and 0.64 with AVX2 (-XX:UseAVX=2, DNNL_MAX_CPU_ISA=AVX2), winning 0.90 both times
+  // (BENCHMARKS.md, session 18)
   private static final double KL_COEF = 0.4;
-  private static final double QUICK_KL_COEF = 0.3;
   private static final int PPO_BATCH = 64;
   private static final int PPO_ITERATIONS = 40;
   // The reward model's own: at the default 3e-4 the 8,192-token reward model reached 0.75-0.79
@@ -74,9 +76,9 @@ record DemoPlan(String name, Map<String, Object> common, Map<String, Map<String,
   }
 
   /**
-   * {@code --quick}: the full plan's SFT model, fewer comparisons and shorter runs after it; PPO
-   * at a lower KL coefficient for its less certain reward model, and DPO's β is TRL's 0.1 so that
-   * it moves within the fewer steps, with RPO's NLL term so that its completions stay text.
+   * {@code --quick}: the full plan's SFT model, fewer comparisons and shorter runs after it;
+   * DPO's β is TRL's 0.1 so that it moves within the fewer steps, with RPO's NLL term so that its
+   * completions stay text.
    */
   static DemoPlan quick() {
     Map<String, Map<String, Object>> s = new LinkedHashMap<>();
@@ -85,7 +87,7 @@ record DemoPlan(String name, Map<String, Object> common, Map<String, Map<String,
     s.put(COLLECT, Map.of("rlhf4j.collect.prompts", 3000));
     s.put(RM, Map.of("rlhf4j.reward.steps", 300, "rlhf4j.reward.batch-size", 32,
         "rlhf4j.optimizer.learning-rate", RM_LEARNING_RATE));
-    s.put(PPO, ppo(QUICK_KL_COEF));
+    s.put(PPO, ppo(KL_COEF));
     // at β 0.1 plain DPO freed enough probability mass that 41% of its completions (2,048
     // tokens, all sampled) were bytes that are not text; RPO's NLL term kept them text. With
     // 8,192 tokens sampled from the top 50, α 0.2 held DPO at the SFT model (win 0.67, KL 1.4);
