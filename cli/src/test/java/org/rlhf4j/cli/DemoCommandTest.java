@@ -126,7 +126,7 @@ class DemoCommandTest {
     Element results = Jsoup.parse(html).select("h2").stream()
         .filter(h -> h.text().startsWith("Results")).findFirst().orElseThrow()
         .nextElementSibling().selectFirst("table");
-    assertEquals(List.of("SFT", "DPO β = 0.1", "PPO KL coef = 0.3"), results.select("tr")
+    assertEquals(List.of("SFT", "DPO β = 0.1", "PPO KL coef = 0.4"), results.select("tr")
         .stream().filter(tr -> !tr.select("td").isEmpty())
         .map(tr -> tr.selectFirst("td").text()).toList());
     assertTrue(results.select("th").eachText().stream().anyMatch(t -> t.startsWith("text")),

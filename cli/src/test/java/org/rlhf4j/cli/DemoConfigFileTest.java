@@ -36,7 +36,7 @@ class DemoConfigFileTest {
     RlhfConfig read = ConfigLoader.parse(text, "config.conf");
     assertEquals(2000, read.sft().steps(), "the default's 300 is not what SFT ran");
     assertEquals(40, read.ppo().iterations());
-    assertEquals(0.3, read.ppo().klCoef());
+    assertEquals(0.4, read.ppo().klCoef());
     assertEquals(0, read.async().maxLag());
     assertEquals(300, read.reward().steps());
     assertEquals(0.1, read.dpo().beta());
