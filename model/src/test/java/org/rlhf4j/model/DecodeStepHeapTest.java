@@ -25,9 +25,6 @@ class DecodeStepHeapTest {
   private static final int NEW_TOKENS = 64;
   private static final int WARM_BATCHES = 15;
   private static final int MEASURED_BATCHES = 4;
-  // C2 compiles in the background, and other test classes' methods can keep its queue busy past
-  // the warm-up: more windows of batches are run until one is within the bound, at most this many
-  private static final int MOST_WINDOWS = 10;
   // 86-91 KB measured on 2026-12-03 (ND4J op objects and buffer wrappers); the boxed attention
   // made it 1.7 MB, and a boxed GELU 138 KB in this test (450 KB in a sampling run)
   private static final long BOUND = 120 * 1024;
@@ -38,6 +35,9 @@ class DecodeStepHeapTest {
     Gpt gpt = new Gpt(S, EnumSet.noneOf(Head.class), new VectorKernels());
     ParameterStore p = gpt.initialParameters(3, DataType.FLOAT);
     Decoder decoder = gpt.decoder(ROWS, PROMPT + NEW_TOKENS, DataType.FLOAT);
+    com.sun.management.ThreadMXBean threads =
+        (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    long thread = Thread.currentThread().getId();
     SplittableRandom rng = new SplittableRandom(4);
     int[] promptIds = new int[ROWS * PROMPT];
     int[] promptMask = new int[ROWS * PROMPT];
@@ -47,42 +47,23 @@ class DecodeStepHeapTest {
     Arrays.fill(mask, 1);
     int steps = NEW_TOKENS - 1;
     long[] bytes = new long[MEASURED_BATCHES * steps];
-    long median = Long.MAX_VALUE;
-    int windows = 0;
-    for (int batch = 0; batch < WARM_BATCHES; batch++) {
-      decodeBatch(decoder, p, rng, promptIds, promptMask, ids, mask, null, 0);
-    }
-    while (windows < MOST_WINDOWS && median > BOUND) {
-      for (int batch = 0; batch < MEASURED_BATCHES; batch++) {
-        decodeBatch(decoder, p, rng, promptIds, promptMask, ids, mask, bytes, batch * steps);
+    for (int batch = 0; batch < WARM_BATCHES + MEASURED_BATCHES; batch++) {
+      decoder.reset();
+      Arrays.setAll(promptIds, i -> rng.nextInt(S.vocabSize()));
+      decoder.step(p, promptIds, promptMask);
+      for (int step = 0; step < steps; step++) {
+        Arrays.setAll(ids, i -> rng.nextInt(S.vocabSize()));
+        long before = threads.getThreadAllocatedBytes(thread);
+        decoder.step(p, ids, mask);
+        long used = threads.getThreadAllocatedBytes(thread) - before;
+        if (batch >= WARM_BATCHES) {
+          bytes[(batch - WARM_BATCHES) * steps + step] = used;
+        }
       }
-      windows++;
-      long[] sorted = bytes.clone();
-      Arrays.sort(sorted);
-      median = sorted[sorted.length / 2];
     }
-    System.out.printf("warm S decode step: median %,d bytes of heap (window %d)%n", median,
-        windows);
+    Arrays.sort(bytes);
+    long median = bytes[bytes.length / 2];
+    System.out.printf("warm S decode step: median %,d bytes of heap%n", median);
     assertTrue(median <= BOUND, "a warm decode step allocates " + median + " bytes");
-  }
-
-  /** One batch: a prompt, then a step per new token, each step's heap bytes into {@code bytes}. */
-  private static void decodeBatch(Decoder decoder, ParameterStore p, SplittableRandom rng,
-      int[] promptIds, int[] promptMask, int[] ids, int[] mask, long[] bytes, int at) {
-    com.sun.management.ThreadMXBean threads =
-        (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-    long thread = Thread.currentThread().getId();
-    decoder.reset();
-    Arrays.setAll(promptIds, i -> rng.nextInt(S.vocabSize()));
-    decoder.step(p, promptIds, promptMask);
-    for (int step = 0; step < NEW_TOKENS - 1; step++) {
-      Arrays.setAll(ids, i -> rng.nextInt(S.vocabSize()));
-      long before = threads.getThreadAllocatedBytes(thread);
-      decoder.step(p, ids, mask);
-      long used = threads.getThreadAllocatedBytes(thread) - before;
-      if (bytes != null) {
-        bytes[at + step] = used;
-      }
-    }
   }
 }

@@ -89,7 +89,7 @@ class GptTest {
     Gpt fast = new Gpt(m, EnumSet.noneOf(Head.class), new VectorKernels());
     Gpt reference = new Gpt(m, EnumSet.noneOf(Head.class), new Nd4jKernels());
     assertFalse(fast.keepsAttention(8, 256), "134 MB of probabilities are computed again");
-    assertTrue(fast.keepsAttention(1, 64), "a short pass keeps its 8 MB");
+    assertTrue(fast.keepsAttention(1, 64), "a short pass keeps its 1 MB");
     assertTrue(reference.keepsAttention(8, 256), "the reference kernels keep them");
     assertFalse(reference.recomputing(true).keepsAttention(1, 64));
   }

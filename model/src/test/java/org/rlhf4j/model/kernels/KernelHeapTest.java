@@ -16,11 +16,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * made a decode step allocate 450 KB and run GELU and attention several times slower.
  */
 class KernelHeapTest {
-  private static final int WINDOW = 500; // calls whose median is judged
-  private static final int FIRST_JUDGED = 2500; // calls before the first window is judged
-  // C2 compiles in the background: on a busy two-core host its queue (other test classes'
-  // methods) can hold a kernel in C1, which boxes every vector, past the first few thousand calls
-  private static final int MOST_CALLS = 25_000;
+  private static final int CALLS = 2500;
+  private static final int MEASURED = 500; // the last calls, compiled by C2 long before
   private static final long BOUND = 8 * 1024; // bytes per call; boxing costs >= 40 KB here
   private static final int ROWS = 32;
   private static final int WIDTH = 512; // 16,384 elements: >= 1,024 vectors of up to 16 lanes
@@ -33,31 +30,23 @@ class KernelHeapTest {
     return FiniteDifferences.random(seed, 1, shape).castTo(DataType.FLOAT);
   }
 
-  /**
-   * Runs {@code kernel} in windows of calls and asserts that, after the first
-   * {@code FIRST_JUDGED} and within {@code MOST_CALLS}, some window's median heap bytes per call
-   * are within the bound: compiled code that boxes never gets there.
-   */
+  /** Runs {@code kernel} CALLS times and asserts the median heap bytes of the last calls. */
   private void assertWarmCallsAllocateLittle(String name, Runnable kernel) {
     OptimizingCompiler.assumeC2();
     long thread = Thread.currentThread().getId();
-    long[] bytes = new long[WINDOW];
-    long median = Long.MAX_VALUE;
-    int calls = 0;
-    while (calls < MOST_CALLS && (calls < FIRST_JUDGED || median > BOUND)) {
-      for (int i = 0; i < WINDOW; i++) {
-        long before = threads.getThreadAllocatedBytes(thread);
-        kernel.run();
-        bytes[i] = threads.getThreadAllocatedBytes(thread) - before;
+    long[] bytes = new long[MEASURED];
+    for (int call = 0; call < CALLS; call++) {
+      long before = threads.getThreadAllocatedBytes(thread);
+      kernel.run();
+      long used = threads.getThreadAllocatedBytes(thread) - before;
+      if (call >= CALLS - MEASURED) {
+        bytes[call - (CALLS - MEASURED)] = used;
       }
-      calls += WINDOW;
-      Arrays.sort(bytes);
-      median = bytes[WINDOW / 2];
     }
-    System.out.printf("%-22s median %,d bytes per warm call after %,d calls%n", name, median,
-        calls);
-    assertTrue(median <= BOUND, name + " allocates " + median + " bytes per call after " + calls
-        + " calls");
+    Arrays.sort(bytes);
+    long median = bytes[MEASURED / 2];
+    System.out.printf("%-22s median %,d bytes per warm call%n", name, median);
+    assertTrue(median <= BOUND, name + " allocates " + median + " bytes per warm call");
   }
 
   @Test
