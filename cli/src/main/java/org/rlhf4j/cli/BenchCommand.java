@@ -111,22 +111,29 @@ final class BenchCommand {
       out.flush();
       if (profile) {
         PrintWriter err = spec.commandLine().getErr();
-        double kernels = r.kernelMillisPerStep().values().stream().mapToDouble(d -> d).sum();
         double total = r.secondsPerStep() * 1e3;
-        err.printf(Locale.ROOT, "%.1f ms per step; kernels %.1f ms (%.0f%%), outside kernels %.1f ms%n",
-            total, kernels, 100 * kernels / total, total - kernels);
+        printKernelTimes(err, "step", total, r.kernelMillisPerStep());
         double dispatch = r.opsPerStep() * r.microsPerTinyOp() / 1e3;
         err.printf(Locale.ROOT, "%d ND4J ops per step at %.1f us fixed cost each: %.1f ms (%.0f%%) "
             + "of dispatch overhead%n", r.opsPerStep(), r.microsPerTinyOp(), dispatch,
             100 * dispatch / total);
-        for (Map.Entry<String, Double> e : r.kernelMillisPerStep().entrySet()) {
-          err.printf(Locale.ROOT, "  %-14s %8.2f ms  %5.1f%%%n", e.getKey(), e.getValue(),
-              100 * e.getValue() / total);
-        }
         err.flush();
       }
       return 0;
     }
+  }
+
+  /** The milliseconds per {@code unit} in each kernel, and outside them, to {@code err}. */
+  static void printKernelTimes(PrintWriter err, String unit, double totalMillis,
+      Map<String, Double> kernelMillis) {
+    double kernels = kernelMillis.values().stream().mapToDouble(d -> d).sum();
+    err.printf(Locale.ROOT, "%.1f ms per %s; kernels %.1f ms (%.0f%%), outside kernels %.1f ms%n",
+        totalMillis, unit, kernels, 100 * kernels / totalMillis, totalMillis - kernels);
+    for (Map.Entry<String, Double> e : kernelMillis.entrySet()) {
+      err.printf(Locale.ROOT, "  %-14s %8.2f ms  %5.1f%%%n", e.getKey(), e.getValue(),
+          100 * e.getValue() / totalMillis);
+    }
+    err.flush();
   }
 
   /** {@code rlhf4j bench generate}: sampled tokens per second with the KV cache. */
@@ -136,9 +143,15 @@ final class BenchCommand {
           + "\"threads\", \"gen_tokens_per_s\"} (config: the size).",
       footerHeading = "%nExamples:%n",
       footer = {"  rlhf4j bench generate --size S",
-          "  rlhf4j bench generate --size M --threads 2"})
+          "  rlhf4j bench generate --size M --threads 2",
+          "  rlhf4j bench generate --size S --profile"})
   static final class Generate implements Callable<Integer> {
     @Mixin Shape bench;
+
+    @Option(names = "--profile",
+        description = "Also print milliseconds per batch of 16 × 64 tokens by kernel to stderr "
+            + "(timing every call slows the run a little; its tokens/s are not the figure).")
+    boolean profile;
 
     @Mixin KernelsOption kernels;
 
@@ -151,12 +164,16 @@ final class BenchCommand {
           + "measuring for %.0f s...%n", shape, bench.threads, kernels.name, bench.seconds);
       spec.commandLine().getErr().flush();
       GenerateThroughput.Result r = GenerateThroughput.run(shape, bench.threads, bench.seconds,
-          kernels.create());
+          kernels.create(), profile);
       PrintWriter out = spec.commandLine().getOut();
       out.printf(Locale.ROOT, "{\"config\": \"%s\", \"params\": %d, \"threads\": %d, "
           + "\"gen_tokens_per_s\": %d}%n", shape, r.params(), r.threads(),
           Math.round(r.tokensPerSecond()));
       out.flush();
+      if (profile) {
+        printKernelTimes(spec.commandLine().getErr(), "batch", r.secondsPerBatch() * 1e3,
+            r.kernelMillisPerBatch());
+      }
       return 0;
     }
   }

@@ -33,7 +33,7 @@ final class VectorMath {
   static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
   private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
   private static final FloatVector NEGATIVE_ZERO = FloatVector.broadcast(F, -0f);
-  private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[F.length()]);
+  private static final int LANES = F.length();
 
   private VectorMath() {}
 
@@ -99,12 +99,42 @@ final class VectorMath {
 
   /** The sum of the lanes in lane order. */
   static float sum(FloatVector v) {
-    // lane(i) with a variable i is not compiled to an extract (it took a few % of S's step)
-    float[] lanes = LANES.get();
-    exact(v).intoArray(lanes, 0);
+    // Lanes by constant index, which C2 compiles to extracts (a variable index is not); the
+    // lane count is a constant, so the branches fold. A per-thread array it once stored the
+    // lanes into cost a ThreadLocal lookup per call: half of S's decode step, one per dot
+    // product of its attention (BENCHMARKS.md).
+    FloatVector e = exact(v);
     float s = 0;
-    for (int i = 0; i < v.length(); i++) {
-      s += lanes[i];
+    s += e.lane(0);
+    if (LANES == 1) {
+      return s;
+    }
+    s += e.lane(1);
+    if (LANES == 2) {
+      return s;
+    }
+    s += e.lane(2);
+    s += e.lane(3);
+    if (LANES == 4) {
+      return s;
+    }
+    s += e.lane(4);
+    s += e.lane(5);
+    s += e.lane(6);
+    s += e.lane(7);
+    if (LANES == 8) {
+      return s;
+    }
+    s += e.lane(8);
+    s += e.lane(9);
+    s += e.lane(10);
+    s += e.lane(11);
+    s += e.lane(12);
+    s += e.lane(13);
+    s += e.lane(14);
+    s += e.lane(15);
+    for (int i = 16; i < LANES; i++) { // wider than AVX-512 (SVE): correct, not fast
+      s += e.lane(i);
     }
     return s;
   }
