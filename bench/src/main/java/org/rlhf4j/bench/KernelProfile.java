@@ -77,6 +77,11 @@ public final class KernelProfile implements Kernels {
   }
 
   @Override
+  public void addInPlace(INDArray out, INDArray x) {
+    time("add", () -> inner.addInPlace(out, x));
+  }
+
+  @Override
   public void softmaxForward(INDArray out, INDArray inp) {
     time("softmax", () -> inner.softmaxForward(out, inp));
   }

@@ -197,7 +197,7 @@ public final class Decoder {
     var kernels = gpt.kernels();
     kernels.embeddingForward(s.x, p.get("wte.weight"), ids);
     kernels.embeddingForward(s.pos, p.get("wpe.weight"), s.positions);
-    s.x.addi(s.pos);
+    kernels.addInPlace(s.x, s.pos);
     gpt.fillAttentionMask(s.mask, keyMask, b, t, start, capacity);
     INDArray in = s.x;
     INDArray out = s.next;

@@ -222,7 +222,7 @@ public final class Gpt {
     kernels.embeddingForward(x, p.get("wte.weight"), batch.ids());
     INDArray pos = POOL.take(dt, n, c); // (N, C)
     kernels.embeddingForward(pos, p.get("wpe.weight"), batch.positions());
-    x.addi(pos);
+    kernels.addInPlace(x, pos);
     NativeArrays.release(pos);
     // 2. blocks, with the causal + key-padding mask shared by all of them
     INDArray mask = attentionMask(batch.mask(), b, t, 0, t, dt);
@@ -411,7 +411,7 @@ public final class Gpt {
     kernels.matmulForward(a.res2, a.attY, p.get(h + "attn.c_proj.weight"),
         p.get(h + "attn.c_proj.bias"));
     adapterForward(p, a, l, 1, a.attY, a.res2, cacheStart < 0);
-    a.res2.addi(x);
+    kernels.addInPlace(a.res2, x);
     // MLP
     kernels.layerNormForward(a.ln2, a.ln2Mean, a.ln2Rstd, a.res2, p.get(h + "ln_2.weight"),
         p.get(h + "ln_2.bias"), eps);
@@ -421,7 +421,7 @@ public final class Gpt {
     kernels.matmulForward(out, a.gelu, p.get(h + "mlp.c_proj.weight"),
         p.get(h + "mlp.c_proj.bias"));
     adapterForward(p, a, l, 3, a.gelu, out, cacheStart < 0);
-    out.addi(a.res2);
+    kernels.addInPlace(out, a.res2);
   }
 
   /**

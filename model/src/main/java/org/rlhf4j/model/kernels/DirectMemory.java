@@ -32,7 +32,7 @@ final class DirectMemory {
     }
   }
 
-  private static boolean isDenseC(INDArray a) {
+  static boolean isDenseC(INDArray a) {
     long expected = 1;
     for (int i = a.rank() - 1; i >= 0; i--) {
       if (a.size(i) != 1 && a.stride(i) != expected) {

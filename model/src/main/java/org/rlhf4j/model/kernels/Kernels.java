@@ -63,6 +63,11 @@ public interface Kernels {
   /** Backward of {@code out = 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))}. */
   void geluBackward(INDArray dinp, INDArray dout, INDArray inp);
 
+  /** {@code out += x}, element by element, for arrays of one shape: the residual connections. */
+  default void addInPlace(INDArray out, INDArray x) {
+    out.addi(x);
+  }
+
   /** Softmax over the last dimension. */
   void softmaxForward(INDArray out, INDArray inp);
 

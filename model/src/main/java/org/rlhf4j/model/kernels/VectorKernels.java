@@ -743,6 +743,33 @@ public final class VectorKernels implements Kernels {
     }
   }
 
+  /**
+   * Why: an ND4J op's fixed cost (a few microseconds) was most of a decode step's residual add,
+   * three per layer and step; IEEE addition gives the same bits either way.
+   */
+  @Override
+  public void addInPlace(INDArray out, INDArray x) {
+    if (!isFloat(out, x) || !out.equalShapes(x) || !DirectMemory.isDenseC(out)
+        || !DirectMemory.isDenseC(x)) {
+      reference.addInPlace(out, x);
+      return;
+    }
+    FloatMemory o = FloatMemory.of(out);
+    FloatMemory a = FloatMemory.of(x);
+    long n = out.length();
+    long bound = n - n % F.length();
+    long i = 0;
+    for (; i < bound; i += F.length()) {
+      FloatVector.fromByteBuffer(F, a.bytes, a.at(i), LE)
+          .add(FloatVector.fromByteBuffer(F, o.bytes, o.at(i), LE))
+          .intoByteBuffer(o.bytes, o.at(i), LE);
+    }
+    for (; i < n; i++) {
+      o.put(i, o.get(i) + a.get(i));
+    }
+    keepAlive(out, x);
+  }
+
   @Override
   public void embeddingForward(INDArray out, INDArray table, int[] rows) {
     if (!isFloat(out, table)) {

@@ -1,5 +1,6 @@
 package org.rlhf4j.model.kernels;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
@@ -48,6 +49,23 @@ class VectorKernelsTest {
     reference.matmulTransposedForward(expected.reshape(7, 53), inp, w.transpose().dup());
     fast.matmulTransposedForward(actual, inp, w.transpose().dup());
     assertClose("matmulT", expected, actual, 1e-5);
+  }
+
+  @Test
+  void residualAddIsTheReferencesBitForBitAlsoOnViews() {
+    // 7 × 37 floats: whole vectors and a scalar tail; then a strided view, which takes the
+    // reference's path
+    INDArray x = random(30, 1, 7, 37);
+    INDArray expected = random(31, 1, 7, 37);
+    INDArray actual = expected.dup();
+    reference.addInPlace(expected, x);
+    fast.addInPlace(actual, x);
+    assertEquals(expected, actual);
+    INDArray wide = random(32, 1, 7, 74);
+    INDArray columns = wide.get(NDArrayIndex.all(), NDArrayIndex.interval(0, 2, 74));
+    INDArray before = columns.dup();
+    fast.addInPlace(columns, x);
+    assertEquals(before.add(x), wide.get(NDArrayIndex.all(), NDArrayIndex.interval(0, 2, 74)));
   }
 
   @Test
