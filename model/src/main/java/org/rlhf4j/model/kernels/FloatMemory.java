@@ -25,8 +25,7 @@ final class FloatMemory {
     if (a.dataType() != DataType.FLOAT) {
       throw new IllegalArgumentException("expected float32, got " + a.dataType());
     }
-    ByteBuffer bb = DirectMemory.buffer(a).asNio().order(ByteOrder.LITTLE_ENDIAN);
-    return new FloatMemory(bb, DirectMemory.offset(a) * Float.BYTES);
+    return new FloatMemory(ByteViews.of(DirectMemory.buffer(a)), DirectMemory.offset(a) * Float.BYTES);
   }
 
   /** {@code n} floats of zeroed off-heap scratch, owned by no INDArray. */
