@@ -104,8 +104,14 @@ public final class KernelProfile implements Kernels {
   }
 
   @Override
-  public void cacheHeads(INDArray q, INDArray k, INDArray v, INDArray qkv, int start) {
-    time("attention", () -> inner.cacheHeads(q, k, v, qkv, start));
+  public void cacheHeads(INDArray q, INDArray keysT, INDArray v, INDArray qkv, int start) {
+    time("attention", () -> inner.cacheHeads(q, keysT, v, qkv, start));
+  }
+
+  @Override
+  public void cachedAttentionForward(INDArray y, INDArray att, INDArray q, INDArray keysT,
+      INDArray v, INDArray mask) {
+    time("attention", () -> inner.cachedAttentionForward(y, att, q, keysT, v, mask));
   }
 
   @Override

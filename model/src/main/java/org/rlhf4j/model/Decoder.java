@@ -24,7 +24,7 @@ public final class Decoder {
   private final DataType dtype;
   private final int batch;
   private final int capacity;
-  private final INDArray[] keys; // L × (B, NH, capacity, HS)
+  private final INDArray[] keys; // L × (B, NH, HS, capacity): transposed, see cachedAttentionForward
   private final INDArray[] values; // L × (B, NH, capacity, HS)
   private final int[] keyMask; // (B, capacity)
   private final int[] realTokens; // (B): the next position id of each row
@@ -82,7 +82,7 @@ public final class Decoder {
     this.keys = new INDArray[config.layers()];
     this.values = new INDArray[config.layers()];
     for (int l = 0; l < config.layers(); l++) {
-      keys[l] = Nd4j.zeros(dtype, batch, config.heads(), capacity, config.headSize());
+      keys[l] = Nd4j.zeros(dtype, batch, config.heads(), config.headSize(), capacity);
       values[l] = Nd4j.zeros(dtype, batch, config.heads(), capacity, config.headSize());
     }
     this.keyMask = new int[batch * capacity];

@@ -434,10 +434,10 @@ public final class Gpt {
     kernels.cacheHeads(a.q, a.k, a.v, a.qkv, cacheStart);
     if (t == 1) {
       // with one query the permuted view is dense: attention writes straight into attY
-      kernels.attentionForward(a.attY.reshape(b, nh, 1, hs), a.att, a.q, a.k, a.v, mask);
+      kernels.cachedAttentionForward(a.attY.reshape(b, nh, 1, hs), a.att, a.q, a.k, a.v, mask);
     } else {
       INDArray dense = a.q.ulike(); // (B, NH, T, HS)
-      kernels.attentionForward(dense, a.att, a.q, a.k, a.v, mask);
+      kernels.cachedAttentionForward(dense, a.att, a.q, a.k, a.v, mask);
       a.attY.reshape(b, t, nh, hs).permute(0, 2, 1, 3).assign(dense); // attY's (B, NH, T, HS) view
       NativeArrays.release(dense);
     }

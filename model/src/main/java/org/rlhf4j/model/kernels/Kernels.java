@@ -88,16 +88,28 @@ public interface Kernels {
 
   /**
    * A decode pass's heads out of {@code qkv (B·T, 3C)} (packed as {@link #packedAttentionForward}
-   * has them): the queries into {@code q (B, NH, T, HS)}, the keys and values into positions
-   * {@code start .. start+T} of the caches {@code k, v (B, NH, S, HS)}.
+   * has them): the queries into {@code q (B, NH, T, HS)}, the keys into positions
+   * {@code start .. start+T} of the transposed key cache {@code keysT (B, NH, HS, S)}, the values
+   * into those of the value cache {@code v (B, NH, S, HS)}.
    */
-  default void cacheHeads(INDArray q, INDArray k, INDArray v, INDArray qkv, int start) {
+  default void cacheHeads(INDArray q, INDArray keysT, INDArray v, INDArray qkv, int start) {
     long b = q.size(0);
     long t = q.size(2);
     int heads = (int) q.size(1);
     q.assign(headsView(qkv, b, t, heads, 0));
-    k.get(all(), all(), interval(start, start + t), all()).assign(headsView(qkv, b, t, heads, 1));
+    keysT.get(all(), all(), all(), interval(start, start + t))
+        .assign(headsView(qkv, b, t, heads, 1).permute(0, 1, 3, 2));
     v.get(all(), all(), interval(start, start + t), all()).assign(headsView(qkv, b, t, heads, 2));
+  }
+
+  /**
+   * {@link #attentionForward} over a decoder's cache, whose keys are stored transposed,
+   * {@code keysT (B, NH, HS, S)}: so that a query's scores are sums of key rows, not dot products
+   * that end across a vector's lanes.
+   */
+  default void cachedAttentionForward(INDArray y, INDArray att, INDArray q, INDArray keysT,
+      INDArray v, INDArray mask) {
+    attentionForward(y, att, q, keysT.permute(0, 1, 3, 2), v, mask);
   }
 
   /**

@@ -366,20 +366,34 @@ public final class VectorKernels implements Kernels {
       reference.attentionForward(y, att, q, k, v, mask);
       return;
     }
-    if (q.size(2) == 1) {
-      oneQueryAttention(y, att, q, k, v, mask);
-      return;
-    }
-    attentionProbabilities(att, q, k, mask);
+    Nd4j.exec(new Mmul(q, k, att, 1.0 / Math.sqrt(q.size(3)), 0.0, NT)); // scores
+    maskedSoftmax(att, mask);
     Nd4j.exec(new Mmul(att, v, y, 1.0, 0.0, NN));
     keepAlive(att);
   }
 
-  /** {@code att (B, NH, T, S) = softmax(q·kᵀ/√HS + mask)}, with queries and keys heads-first. */
-  private static void attentionProbabilities(INDArray att, INDArray q, INDArray k,
-      INDArray mask) {
-    double scale = 1.0 / Math.sqrt(q.size(3));
-    Nd4j.exec(new Mmul(q, k, att, scale, 0.0, NT)); // (B, NH, T, S) pre-softmax scores
+  @Override
+  public void cachedAttentionForward(INDArray y, INDArray att, INDArray q, INDArray keysT,
+      INDArray v, INDArray mask) {
+    if (!isFloat(y, att, q, keysT, v, mask)) {
+      reference.cachedAttentionForward(y, att, q, keysT, v, mask);
+      return;
+    }
+    if (q.size(2) == 1) {
+      OneQueryAttention.forward(FloatMemory.of(y), FloatMemory.of(att), FloatMemory.of(q),
+          FloatMemory.of(keysT), FloatMemory.of(v), FloatMemory.of(mask),
+          (int) (q.size(0) * q.size(1)), (int) q.size(3), (int) att.size(3));
+      keepAlive(y, att, q, keysT, v, mask);
+      return;
+    }
+    Nd4j.exec(new Mmul(q, keysT, att, 1.0 / Math.sqrt(q.size(3)), 0.0, NN)); // scores
+    maskedSoftmax(att, mask);
+    Nd4j.exec(new Mmul(att, v, y, 1.0, 0.0, NN));
+    keepAlive(att);
+  }
+
+  /** {@code att (B, NH, T, S) = softmax(att + mask)} in place, row by row. */
+  private static void maskedSoftmax(INDArray att, INDArray mask) {
     int s = (int) att.size(3);
     long rows = att.length() / s;
     FloatMemory a = FloatMemory.of(att);
@@ -399,147 +413,6 @@ public final class VectorKernels implements Kernels {
       softmaxRow(a, a, row, s);
     }
     keepAlive(att, mask);
-  }
-
-  /**
-   * Attention with one query per (row, head), as a decode step has: (1 × HS)·(HS × S) products
-   * are too small for a batched matmul, whose per-matrix overhead took most of its time. Masked
-   * positions are skipped, so a cache's unfilled tail costs nothing.
-   */
-  private static void oneQueryAttention(INDArray y, INDArray att, INDArray q, INDArray k,
-      INDArray v, INDArray mask) {
-    int heads = (int) (q.size(0) * q.size(1));
-    int hs = (int) q.size(3);
-    int s = (int) att.size(3);
-    float scale = (float) (1.0 / Math.sqrt(hs));
-    FloatMemory qm = FloatMemory.of(q);
-    FloatMemory km = FloatMemory.of(k);
-    FloatMemory vm = FloatMemory.of(v);
-    FloatMemory am = FloatMemory.of(att);
-    FloatMemory mm = FloatMemory.of(mask);
-    FloatMemory ym = FloatMemory.of(y);
-    int[] live = new int[s];
-    float[] weights = new float[s];
-    for (int h = 0; h < heads; h++) {
-      long query = (long) h * hs;
-      long keys = (long) h * s * hs;
-      long row = (long) h * s;
-      int n = 0;
-      for (int j = 0; j < s; j++) {
-        if (mm.get(row + j) == Float.NEGATIVE_INFINITY) {
-          am.put(row + j, Float.NEGATIVE_INFINITY);
-        } else {
-          live[n++] = j;
-        }
-      }
-      int j = 0;
-      for (; j + 4 <= n; j += 4) {
-        dots4(weights, j, qm, query, km, keys, live, hs);
-      }
-      for (; j < n; j++) {
-        weights[j] = dot(qm, query, km, keys + (long) live[j] * hs, hs);
-      }
-      for (j = 0; j < n; j++) {
-        am.put(row + live[j], weights[j] * scale + mm.get(row + live[j]));
-      }
-      softmaxRow(am, am, row, s);
-      n = 0;
-      for (j = 0; j < s; j++) {
-        float w = am.get(row + j);
-        if (w != 0f) {
-          live[n] = j;
-          weights[n++] = w;
-        }
-      }
-      weightedRows(ym, query, vm, keys, hs, live, weights, n);
-    }
-    keepAlive(y, att, q, k, v, mask);
-  }
-
-  /**
-   * {@code out[at + i] = q · k[keys + live[at + i]·hs ..)} for {@code i < 4}: four independent
-   * sums the core overlaps, each in {@link #dot}'s order, so the results are {@code dot}'s.
-   */
-  private static void dots4(float[] out, int at, FloatMemory q, long query, FloatMemory k,
-      long keys, int[] live, int hs) {
-    long k0 = keys + (long) live[at] * hs;
-    long k1 = keys + (long) live[at + 1] * hs;
-    long k2 = keys + (long) live[at + 2] * hs;
-    long k3 = keys + (long) live[at + 3] * hs;
-    FloatVector a0 = FloatVector.zero(F);
-    FloatVector a1 = FloatVector.zero(F);
-    FloatVector a2 = FloatVector.zero(F);
-    FloatVector a3 = FloatVector.zero(F);
-    int bound = F.loopBound(hs);
-    int i = 0;
-    for (; i < bound; i += F.length()) {
-      FloatVector x = FloatVector.fromByteBuffer(F, q.bytes, q.at(query + i), LE);
-      a0 = x.fma(FloatVector.fromByteBuffer(F, k.bytes, k.at(k0 + i), LE), a0);
-      a1 = x.fma(FloatVector.fromByteBuffer(F, k.bytes, k.at(k1 + i), LE), a1);
-      a2 = x.fma(FloatVector.fromByteBuffer(F, k.bytes, k.at(k2 + i), LE), a2);
-      a3 = x.fma(FloatVector.fromByteBuffer(F, k.bytes, k.at(k3 + i), LE), a3);
-    }
-    float d0 = VectorMath.sum(a0);
-    float d1 = VectorMath.sum(a1);
-    float d2 = VectorMath.sum(a2);
-    float d3 = VectorMath.sum(a3);
-    for (; i < hs; i++) {
-      float x = q.get(query + i);
-      d0 += x * k.get(k0 + i);
-      d1 += x * k.get(k1 + i);
-      d2 += x * k.get(k2 + i);
-      d3 += x * k.get(k3 + i);
-    }
-    out[at] = d0;
-    out[at + 1] = d1;
-    out[at + 2] = d2;
-    out[at + 3] = d3;
-  }
-
-  /**
-   * {@code y[at..at+hs) = Σ_j weights[j] · v[rows + live[j]·hs ..)} over {@code j < n}. Four
-   * vectors of each row at a time: independent sums the core overlaps, and no vector crosses a
-   * branch (a vector merged from two branches was boxed on the heap, 3 MB per decode layer). Each
-   * element is summed in the order of {@code live}, as one chain would.
-   */
-  private static void weightedRows(FloatMemory y, long at, FloatMemory v, long rows, int hs,
-      int[] live, float[] weights, int n) {
-    int lanes = F.length();
-    int i = 0;
-    for (; i + 4 * lanes <= hs; i += 4 * lanes) {
-      FloatVector a0 = FloatVector.zero(F);
-      FloatVector a1 = FloatVector.zero(F);
-      FloatVector a2 = FloatVector.zero(F);
-      FloatVector a3 = FloatVector.zero(F);
-      for (int j = 0; j < n; j++) {
-        FloatVector w = FloatVector.broadcast(F, weights[j]);
-        long from = rows + (long) live[j] * hs + i;
-        a0 = FloatVector.fromByteBuffer(F, v.bytes, v.at(from), LE).fma(w, a0);
-        a1 = FloatVector.fromByteBuffer(F, v.bytes, v.at(from + lanes), LE).fma(w, a1);
-        a2 = FloatVector.fromByteBuffer(F, v.bytes, v.at(from + 2L * lanes), LE).fma(w, a2);
-        a3 = FloatVector.fromByteBuffer(F, v.bytes, v.at(from + 3L * lanes), LE).fma(w, a3);
-      }
-      a0.intoByteBuffer(y.bytes, y.at(at + i), LE);
-      a1.intoByteBuffer(y.bytes, y.at(at + i + lanes), LE);
-      a2.intoByteBuffer(y.bytes, y.at(at + i + 2L * lanes), LE);
-      a3.intoByteBuffer(y.bytes, y.at(at + i + 3L * lanes), LE);
-    }
-    for (; i + lanes <= hs; i += lanes) {
-      FloatVector a0 = FloatVector.zero(F);
-      for (int j = 0; j < n; j++) {
-        long from = rows + (long) live[j] * hs + i;
-        a0 = FloatVector.fromByteBuffer(F, v.bytes, v.at(from), LE)
-            .fma(FloatVector.broadcast(F, weights[j]), a0);
-      }
-      a0.intoByteBuffer(y.bytes, y.at(at + i), LE);
-    }
-    for (; i < hs; i++) {
-      float acc = 0;
-      for (int j = 0; j < n; j++) {
-        acc += weights[j] * v.get(rows + (long) live[j] * hs + i);
-      }
-      y.put(at + i, acc);
-    }
   }
 
   @Override
@@ -644,8 +517,9 @@ public final class VectorKernels implements Kernels {
       moveHeads(qkv, which, in[which], false, false);
       grads[which] = POOL.zeros(DataType.FLOAT, shape);
     }
-    if (kept == null) {
-      attentionProbabilities(att, in[0], in[1], mask);
+    if (kept == null) { // computed again as the forward did
+      Nd4j.exec(new Mmul(in[0], in[1], att, 1.0 / Math.sqrt(shape[3]), 0.0, NT));
+      maskedSoftmax(att, mask);
     }
     INDArray dyHeads = POOL.take(DataType.FLOAT, shape);
     moveHeads(dy, 0, dyHeads, false, false);
@@ -659,19 +533,43 @@ public final class VectorKernels implements Kernels {
   }
 
   @Override
-  public void cacheHeads(INDArray q, INDArray k, INDArray v, INDArray qkv, int start) {
-    if (!isFloat(q, k, v, qkv)) {
-      reference.cacheHeads(q, k, v, qkv, start);
+  public void cacheHeads(INDArray q, INDArray keysT, INDArray v, INDArray qkv, int start) {
+    if (!isFloat(q, keysT, v, qkv)) {
+      reference.cacheHeads(q, keysT, v, qkv, start);
       return;
     }
     int t = (int) q.size(2);
-    if (start < 0 || start + t > k.size(2) || k.size(0) != q.size(0) || v.size(2) != k.size(2)) {
-      throw new IllegalArgumentException("cache of " + k.size(2) + " positions and " + k.size(0)
+    if (start < 0 || start + t > v.size(2) || v.size(0) != q.size(0)
+        || keysT.size(3) != v.size(2) || keysT.size(0) != v.size(0)) {
+      throw new IllegalArgumentException("cache of " + v.size(2) + " positions and " + v.size(0)
           + " rows cannot take " + t + " positions of " + q.size(0) + " rows at " + start);
     }
     moveHeads(qkv, 0, q, t, 0, false, false);
-    moveHeads(qkv, 1, k, t, start, false, false);
+    keysIntoColumns(qkv, keysT, t, start);
     moveHeads(qkv, 2, v, t, start, false, false);
+  }
+
+  /** The keys of packed {@code qkv (B·T, 3C)} into columns start..start+T of keysT (B, NH, HS, S). */
+  private static void keysIntoColumns(INDArray qkv, INDArray keysT, int t, int start) {
+    int b = (int) keysT.size(0);
+    int nh = (int) keysT.size(1);
+    int hs = (int) keysT.size(2);
+    long s = keysT.size(3);
+    long width = qkv.size(1);
+    FloatMemory r = FloatMemory.of(qkv);
+    FloatMemory k = FloatMemory.of(keysT);
+    for (int row = 0; row < b; row++) {
+      for (int i = 0; i < t; i++) {
+        long packed = (long) (row * t + i) * width + (long) nh * hs; // the keys' third
+        for (int head = 0; head < nh; head++) {
+          long column = ((long) row * nh + head) * hs * s + start + i;
+          for (int d = 0; d < hs; d++) {
+            k.put(column + d * s, r.get(packed + (long) head * hs + d));
+          }
+        }
+      }
+    }
+    keepAlive(qkv, keysT);
   }
 
   /** Whether {@link PackedAttention} takes an attention shaped as {@code att} (or its mask). */

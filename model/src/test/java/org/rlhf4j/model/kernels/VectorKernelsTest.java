@@ -117,32 +117,54 @@ class VectorKernelsTest {
 
   @Test
   void oneQueryAttentionAgreesOnAPrefixOfACache() {
-    // a decode step: one query per (row, head), keys and values the first 3 of 4 rows of a cache
-    // of 23 positions with its tail masked; 45-wide heads take the four-vector loop, the
-    // one-vector loop and the scalar remainder (8 lanes: 32 + 8 + 5)
-    INDArray q = random(13, 1, 3, 2, 1, 45);
-    INDArray k = random(14, 1, 4, 2, 23, 45).get(NDArrayIndex.interval(0, 3), NDArrayIndex.all(),
-        NDArrayIndex.all(), NDArrayIndex.all());
-    INDArray v = random(15, 1, 4, 2, 23, 45).get(NDArrayIndex.interval(0, 3), NDArrayIndex.all(),
-        NDArrayIndex.all(), NDArrayIndex.all());
-    double[] m = new double[3 * 2 * 23];
+    // a decode step: one query per (row, head), keys (transposed) and values the first 3 of 4
+    // rows of a cache of 23 positions with its tail masked and holes before it; 45-wide heads
+    // and 23 positions leave scalar tails after whole vectors at 8 and at 16 lanes
+    assertCachedAttentionAgrees(1, 23, 45, i -> i % 23 > 15 || i % 5 == 2);
+  }
+
+  @Test
+  void promptAttentionOverACacheAgrees() {
+    // a prompt's pass: 4 queries per (row, head) over the first 4 of 9 cached positions
+    assertCachedAttentionAgrees(4, 9, 5, i -> i % 9 > i / 9 % 4 || i % 7 == 3 && i % 9 != 0);
+  }
+
+  @Test
+  void oneQueryAttentionAgreesOnAWholeVectorsCache() {
+    // 64 positions and heads of 32, as the S decode shape has: whole vectors everywhere; the
+    // last visible key at 37, and the keys after it hold values that must get no weight
+    assertCachedAttentionAgrees(1, 64, 32, i -> i % 64 > 37 || i % 64 == 3);
+  }
+
+  private void assertCachedAttentionAgrees(int t, int s, int hs,
+      java.util.function.IntPredicate masked) {
+    INDArray q = random(13, 1, 3, 2, t, hs);
+    INDArray keysT = firstRows(random(14, 1, 4, 2, hs, s), 3);
+    INDArray v = firstRows(random(15, 1, 4, 2, s, hs), 3);
+    double[] m = new double[3 * 2 * t * s];
     for (int i = 0; i < m.length; i++) {
-      m[i] = i % 23 > 15 || i % 5 == 2 ? Double.NEGATIVE_INFINITY : 0.0;
+      m[i] = masked.test(i) ? Double.NEGATIVE_INFINITY : 0.0;
     }
-    INDArray mask = Nd4j.createFromArray(m).reshape(3, 2, 1, 23).castTo(DataType.FLOAT);
-    INDArray[] ref = {Nd4j.create(DataType.FLOAT, 3, 2, 1, 45), Nd4j.create(DataType.FLOAT, 3, 2, 1, 23)};
-    INDArray[] got = {Nd4j.create(DataType.FLOAT, 3, 2, 1, 45), Nd4j.create(DataType.FLOAT, 3, 2, 1, 23)};
-    reference.attentionForward(ref[0], ref[1], q, k.dup(), v.dup(), mask);
-    fast.attentionForward(got[0], got[1], q, k, v, mask);
-    assertClose("one-query attention y", ref[0], got[0], 1e-5);
-    assertClose("one-query attention att", ref[1], got[1], 1e-6);
+    INDArray mask = Nd4j.createFromArray(m).reshape(3, 2, t, s).castTo(DataType.FLOAT);
+    INDArray[] ref = {Nd4j.create(DataType.FLOAT, 3, 2, t, hs), Nd4j.create(DataType.FLOAT, 3, 2, t, s)};
+    INDArray[] got = {Nd4j.create(DataType.FLOAT, 3, 2, t, hs), Nd4j.create(DataType.FLOAT, 3, 2, t, s)};
+    reference.attentionForward(ref[0], ref[1], q, keysT.permute(0, 1, 3, 2).dup('c'), v.dup(),
+        mask);
+    fast.cachedAttentionForward(got[0], got[1], q, keysT, v, mask);
+    assertClose("cached attention y", ref[0], got[0], 1e-5);
+    assertClose("cached attention att", ref[1], got[1], 1e-6);
+    INDArray viaDefault = Nd4j.create(DataType.FLOAT, 3, 2, t, hs);
+    reference.cachedAttentionForward(viaDefault, Nd4j.create(DataType.FLOAT, 3, 2, t, s), q,
+        keysT, v, mask);
+    assertClose("the reference's cached attention y", ref[0], viaDefault, 1e-6);
   }
 
   @Test
   void cacheHeadsCopiesEachHeadToItsPlace() {
-    // 3 of 4 cached rows in use (a view), 2 heads of 5, 3 new positions written at 4 of 9
+    // 3 of 4 cached rows in use (a view), 2 heads of 5, 3 new positions written at 4 of 9; keys
+    // into the transposed cache (B, NH, HS, S)
     INDArray qkv = random(16, 1, 3 * 3, 3 * 2 * 5);
-    INDArray[] ref = {Nd4j.create(DataType.FLOAT, 3, 2, 3, 5), random(17, 1, 4, 2, 9, 5),
+    INDArray[] ref = {Nd4j.create(DataType.FLOAT, 3, 2, 3, 5), random(17, 1, 4, 2, 5, 9),
         random(18, 1, 4, 2, 9, 5)};
     INDArray[] got = {Nd4j.create(DataType.FLOAT, 3, 2, 3, 5), ref[1].dup(), ref[2].dup()};
     INDArray[] refRows = {ref[0], firstRows(ref[1], 3), firstRows(ref[2], 3)};
@@ -152,10 +174,13 @@ class VectorKernelsTest {
     assertClose("cached q", ref[0], got[0], 0);
     assertClose("cached k", ref[1], got[1], 0);
     assertClose("cached v", ref[2], got[2], 0);
-    // head 1's key of row 2, position 1 of the pass: columns C + 5 .. C + 10 of token 2·3 + 1
+    // head 1's key of row 2, position 1 of the pass: columns C + 5 .. C + 10 of token 2·3 + 1,
+    // down column 4 + 1 of the transposed cache
     assertClose("one key", qkv.get(NDArrayIndex.point(7), NDArrayIndex.interval(15, 20)),
-        got[1].get(NDArrayIndex.point(2), NDArrayIndex.point(1), NDArrayIndex.point(5),
-            NDArrayIndex.all()), 0);
+        got[1].get(NDArrayIndex.point(2), NDArrayIndex.point(1), NDArrayIndex.all(),
+            NDArrayIndex.point(5)), 0);
+    assertEquals(ref[1].getFloat(3, 0, 0, 5), got[1].getFloat(3, 0, 0, 5),
+        "the row not in use is left alone");
   }
 
   private static INDArray firstRows(INDArray a, int rows) {
