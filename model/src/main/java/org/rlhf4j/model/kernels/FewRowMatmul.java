@@ -35,7 +35,7 @@ final class FewRowMatmul {
     float[] panel = panel(k * 3 * L);
     int col = 0;
     for (; col + 3 * L <= n; col += 3 * L) {
-      pack(panel, w, k, n, col);
+      pack(panel, w, k, n, col, 3);
       int r = 0;
       for (; r + 4 <= rows; r += 4) {
         fourRowsThreeVectors(out, x, r, k, panel, n, col);
@@ -44,10 +44,30 @@ final class FewRowMatmul {
         oneRowThreeVectors(out, x, r, k, panel, n, col);
       }
     }
-    for (; col + L <= n; col += L) {
-      for (int r = 0; r < rows; r++) {
-        oneRowOneVector(out, x, r, k, w, n, col);
+    // the last columns in narrower panels, rows still four at a time: one row's chain of k
+    // multiply-adds on one vector waits on each add (at S's widths, 128 = 2·48 + 32, that
+    // path took a third of the decode step's products)
+    if (col + 2 * L <= n) {
+      pack(panel, w, k, n, col, 2);
+      int r = 0;
+      for (; r + 4 <= rows; r += 4) {
+        fourRowsTwoVectors(out, x, r, k, panel, n, col);
       }
+      for (; r < rows; r++) {
+        oneRowTwoVectors(out, x, r, k, panel, n, col);
+      }
+      col += 2 * L;
+    }
+    if (col + L <= n) {
+      pack(panel, w, k, n, col, 1);
+      int r = 0;
+      for (; r + 4 <= rows; r += 4) {
+        fourRowsOneVector(out, x, r, k, panel, n, col);
+      }
+      for (; r < rows; r++) {
+        oneRowOneVector(out, x, r, k, panel, n, col);
+      }
+      col += L;
     }
     for (; col < n; col++) {
       for (int r = 0; r < rows; r++) {
@@ -80,18 +100,18 @@ final class FewRowMatmul {
   }
 
   /**
-   * Copies {@code w[0..k, col..col+3L)} into consecutive memory: rows of a power-of-two width map
-   * to the same few cache sets, so reading the columns in place for each block of rows missed
-   * every cache (8 GFLOP/s at 16 × 512 × 2048).
+   * Copies {@code w[0..k, col..col+vectors·L)} into consecutive memory: rows of a power-of-two
+   * width map to the same few cache sets, so reading the columns in place for each block of rows
+   * missed every cache (8 GFLOP/s at 16 × 512 × 2048).
    */
-  private static void pack(float[] panel, FloatMemory w, int k, int n, int col) {
+  private static void pack(float[] panel, FloatMemory w, int k, int n, int col, int vectors) {
     for (int i = 0; i < k; i++) {
       int at = w.at((long) i * n + col);
-      int to = i * 3 * L;
-      FloatVector.fromByteBuffer(F, w.bytes, at, LE).intoArray(panel, to);
-      FloatVector.fromByteBuffer(F, w.bytes, at + L * Float.BYTES, LE).intoArray(panel, to + L);
-      FloatVector.fromByteBuffer(F, w.bytes, at + 2 * L * Float.BYTES, LE)
-          .intoArray(panel, to + 2 * L);
+      int to = i * vectors * L;
+      for (int v = 0; v < vectors; v++) {
+        FloatVector.fromByteBuffer(F, w.bytes, at + v * L * Float.BYTES, LE)
+            .intoArray(panel, to + v * L);
+      }
     }
   }
 
@@ -195,13 +215,97 @@ final class FewRowMatmul {
     a2.intoByteBuffer(out.bytes, at + 2 * L * Float.BYTES, LE);
   }
 
-  private static void oneRowOneVector(FloatMemory out, float[] x, int r, int k, FloatMemory w,
+  private static void fourRowsTwoVectors(FloatMemory out, float[] x, int r, int k,
+      float[] panel, int n, int col) {
+    FloatVector a00 = FloatVector.zero(F);
+    FloatVector a01 = FloatVector.zero(F);
+    FloatVector a10 = FloatVector.zero(F);
+    FloatVector a11 = FloatVector.zero(F);
+    FloatVector a20 = FloatVector.zero(F);
+    FloatVector a21 = FloatVector.zero(F);
+    FloatVector a30 = FloatVector.zero(F);
+    FloatVector a31 = FloatVector.zero(F);
+    int x0 = r * k;
+    int x1 = x0 + k;
+    int x2 = x1 + k;
+    int x3 = x2 + k;
+    for (int i = 0; i < k; i++) {
+      int at = i * 2 * L;
+      FloatVector w0 = FloatVector.fromArray(F, panel, at);
+      FloatVector w1 = FloatVector.fromArray(F, panel, at + L);
+      FloatVector b = FloatVector.broadcast(F, x[x0 + i]);
+      a00 = w0.fma(b, a00);
+      a01 = w1.fma(b, a01);
+      b = FloatVector.broadcast(F, x[x1 + i]);
+      a10 = w0.fma(b, a10);
+      a11 = w1.fma(b, a11);
+      b = FloatVector.broadcast(F, x[x2 + i]);
+      a20 = w0.fma(b, a20);
+      a21 = w1.fma(b, a21);
+      b = FloatVector.broadcast(F, x[x3 + i]);
+      a30 = w0.fma(b, a30);
+      a31 = w1.fma(b, a31);
+    }
+    int at;
+    at = out.at((long) r * n + col);
+    a00.intoByteBuffer(out.bytes, at, LE);
+    a01.intoByteBuffer(out.bytes, at + L * Float.BYTES, LE);
+    at = out.at((long) (r + 1) * n + col);
+    a10.intoByteBuffer(out.bytes, at, LE);
+    a11.intoByteBuffer(out.bytes, at + L * Float.BYTES, LE);
+    at = out.at((long) (r + 2) * n + col);
+    a20.intoByteBuffer(out.bytes, at, LE);
+    a21.intoByteBuffer(out.bytes, at + L * Float.BYTES, LE);
+    at = out.at((long) (r + 3) * n + col);
+    a30.intoByteBuffer(out.bytes, at, LE);
+    a31.intoByteBuffer(out.bytes, at + L * Float.BYTES, LE);
+  }
+
+  private static void oneRowTwoVectors(FloatMemory out, float[] x, int r, int k,
+      float[] panel, int n, int col) {
+    FloatVector a0 = FloatVector.zero(F);
+    FloatVector a1 = FloatVector.zero(F);
+    int x0 = r * k;
+    for (int i = 0; i < k; i++) {
+      int at = i * 2 * L;
+      FloatVector b = FloatVector.broadcast(F, x[x0 + i]);
+      a0 = FloatVector.fromArray(F, panel, at).fma(b, a0);
+      a1 = FloatVector.fromArray(F, panel, at + L).fma(b, a1);
+    }
+    int at = out.at((long) r * n + col);
+    a0.intoByteBuffer(out.bytes, at, LE);
+    a1.intoByteBuffer(out.bytes, at + L * Float.BYTES, LE);
+  }
+
+  private static void fourRowsOneVector(FloatMemory out, float[] x, int r, int k,
+      float[] panel, int n, int col) {
+    FloatVector a0 = FloatVector.zero(F);
+    FloatVector a1 = FloatVector.zero(F);
+    FloatVector a2 = FloatVector.zero(F);
+    FloatVector a3 = FloatVector.zero(F);
+    int x0 = r * k;
+    int x1 = x0 + k;
+    int x2 = x1 + k;
+    int x3 = x2 + k;
+    for (int i = 0; i < k; i++) {
+      FloatVector w0 = FloatVector.fromArray(F, panel, i * L);
+      a0 = w0.fma(FloatVector.broadcast(F, x[x0 + i]), a0);
+      a1 = w0.fma(FloatVector.broadcast(F, x[x1 + i]), a1);
+      a2 = w0.fma(FloatVector.broadcast(F, x[x2 + i]), a2);
+      a3 = w0.fma(FloatVector.broadcast(F, x[x3 + i]), a3);
+    }
+    a0.intoByteBuffer(out.bytes, out.at((long) r * n + col), LE);
+    a1.intoByteBuffer(out.bytes, out.at((long) (r + 1) * n + col), LE);
+    a2.intoByteBuffer(out.bytes, out.at((long) (r + 2) * n + col), LE);
+    a3.intoByteBuffer(out.bytes, out.at((long) (r + 3) * n + col), LE);
+  }
+
+  private static void oneRowOneVector(FloatMemory out, float[] x, int r, int k, float[] panel,
       int n, int col) {
     FloatVector a = FloatVector.zero(F);
     int x0 = r * k;
     for (int i = 0; i < k; i++) {
-      a = FloatVector.fromByteBuffer(F, w.bytes, w.at((long) i * n + col), LE)
-          .fma(FloatVector.broadcast(F, x[x0 + i]), a);
+      a = FloatVector.fromArray(F, panel, i * L).fma(FloatVector.broadcast(F, x[x0 + i]), a);
     }
     a.intoByteBuffer(out.bytes, out.at((long) r * n + col), LE);
   }

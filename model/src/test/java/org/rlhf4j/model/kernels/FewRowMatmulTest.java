@@ -16,8 +16,8 @@ import org.nd4j.linalg.factory.Nd4j;
 class FewRowMatmulTest {
   private static final int LANES = FloatVector.SPECIES_PREFERRED.length();
   private static final int K = 37;
-  // two panels of three vectors, one single vector, then five scalar columns
-  private static final int N = 2 * 3 * LANES + LANES + 5;
+  // two panels of three vectors, one of two, five scalar columns; one of three, one of one, five
+  private static final int[] WIDTHS = {2 * 3 * LANES + 2 * LANES + 5, 3 * LANES + LANES + 5};
   private final Kernels fast = new VectorKernels();
 
   private static INDArray random(long seed, long... shape) {
@@ -25,64 +25,70 @@ class FewRowMatmulTest {
   }
 
   /** What the kernel promises, computed one element at a time. */
-  private static float[] fmaChains(float[] x, float[] w, float[] bias, int rows) {
-    float[] out = new float[rows * N];
+  private static float[] fmaChains(float[] x, float[] w, float[] bias, int rows, int n) {
+    float[] out = new float[rows * n];
     for (int r = 0; r < rows; r++) {
-      for (int c = 0; c < N; c++) {
+      for (int c = 0; c < n; c++) {
         float acc = 0f;
         for (int i = 0; i < K; i++) {
-          acc = Math.fma(w[i * N + c], x[r * K + i], acc);
+          acc = Math.fma(w[i * n + c], x[r * K + i], acc);
         }
-        out[r * N + c] = bias == null ? acc : acc + bias[c];
+        out[r * n + c] = bias == null ? acc : acc + bias[c];
       }
     }
     return out;
   }
 
   private float[] product(INDArray inp, INDArray w, INDArray bias) {
-    INDArray out = Nd4j.create(DataType.FLOAT, inp.size(0), N);
+    INDArray out = Nd4j.create(DataType.FLOAT, inp.size(0), w.size(1));
     fast.matmulForward(out, inp, w, bias);
     return out.reshape(-1).toFloatVector();
   }
 
   @Test
   void everyRowCountGivesTheChainsBitForBit() {
-    INDArray w = random(2, K, N);
-    INDArray bias = random(3, N);
-    for (int rows = 1; rows <= 9; rows++) {
-      INDArray inp = random(10 + rows, rows, K);
-      float[] x = inp.reshape(-1).toFloatVector();
-      assertArrayEquals(fmaChains(x, w.reshape(-1).toFloatVector(), bias.toFloatVector(), rows),
-          product(inp, w, bias), rows + " rows with a bias");
-      assertArrayEquals(fmaChains(x, w.reshape(-1).toFloatVector(), null, rows),
-          product(inp, w, null), rows + " rows without a bias");
+    for (int n : WIDTHS) {
+      INDArray w = random(2, K, n);
+      INDArray bias = random(3, n);
+      for (int rows = 1; rows <= 9; rows++) {
+        INDArray inp = random(10 + rows, rows, K);
+        float[] x = inp.reshape(-1).toFloatVector();
+        assertArrayEquals(fmaChains(x, w.reshape(-1).toFloatVector(), bias.toFloatVector(), rows,
+            n), product(inp, w, bias), rows + " rows, " + n + " columns, with a bias");
+        assertArrayEquals(fmaChains(x, w.reshape(-1).toFloatVector(), null, rows, n),
+            product(inp, w, null), rows + " rows, " + n + " columns, without a bias");
+      }
     }
   }
 
   @Test
   void aRowsResultDoesNotDependOnTheRowsBesideIt() {
-    INDArray w = random(4, K, N);
-    INDArray nine = random(5, 9, K);
-    float[] together = product(nine, w, null);
-    for (int r = 0; r < 9; r++) {
-      float[] alone = product(nine.getRow(r).reshape(1, K).dup(), w, null);
-      for (int c = 0; c < N; c++) {
-        assertEquals(Float.floatToIntBits(alone[c]), Float.floatToIntBits(together[r * N + c]),
-            "row " + r + " column " + c);
+    for (int n : WIDTHS) {
+      INDArray w = random(4, K, n);
+      INDArray nine = random(5, 9, K);
+      float[] together = product(nine, w, null);
+      for (int r = 0; r < 9; r++) {
+        float[] alone = product(nine.getRow(r).reshape(1, K).dup(), w, null);
+        for (int c = 0; c < n; c++) {
+          assertEquals(Float.floatToIntBits(alone[c]), Float.floatToIntBits(together[r * n + c]),
+              "row " + r + " column " + c + " of " + n);
+        }
       }
     }
   }
 
   @Test
   void theCompiledKernelGivesTheInterpretedResult() {
-    INDArray w = random(6, K, N);
-    INDArray bias = random(7, N);
-    INDArray inp = random(8, 6, K);
-    float[] cold = product(inp, w, bias);
-    float[] warm = cold;
-    for (int i = 0; i < 5000; i++) {
-      warm = product(inp, w, bias);
+    for (int n : WIDTHS) {
+      INDArray w = random(6, K, n);
+      INDArray bias = random(7, n);
+      INDArray inp = random(8, 6, K);
+      float[] cold = product(inp, w, bias);
+      float[] warm = cold;
+      for (int i = 0; i < 5000; i++) {
+        warm = product(inp, w, bias);
+      }
+      assertArrayEquals(cold, warm, n + " columns");
     }
-    assertArrayEquals(cold, warm);
   }
 }
