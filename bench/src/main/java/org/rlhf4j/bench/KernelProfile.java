@@ -105,7 +105,7 @@ public final class KernelProfile implements Kernels {
 
   @Override
   public void cacheHeads(INDArray q, INDArray keysT, INDArray v, INDArray qkv, int start) {
-    time("attention", () -> inner.cacheHeads(q, keysT, v, qkv, start));
+    time("kv cache", () -> inner.cacheHeads(q, keysT, v, qkv, start));
   }
 
   @Override

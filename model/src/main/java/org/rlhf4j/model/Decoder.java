@@ -10,6 +10,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.rlhf4j.config.ModelConfig;
+import org.rlhf4j.model.kernels.Kernels;
 import org.rlhf4j.model.ForwardPass.BlockActivations;
 
 /**
@@ -24,7 +25,7 @@ public final class Decoder {
   private final DataType dtype;
   private final int batch;
   private final int capacity;
-  private final INDArray[] keys; // L × (B, NH, HS, capacity): transposed, see cachedAttentionForward
+  private final INDArray[] keys; // L × (B, NH, ⌈capacity/16⌉, HS, 16): Kernels.cacheHeads' blocks
   private final INDArray[] values; // L × (B, NH, capacity, HS)
   private final int[] keyMask; // (B, capacity)
   private final int[] realTokens; // (B): the next position id of each row
@@ -80,9 +81,11 @@ public final class Decoder {
     this.batch = batch;
     this.capacity = capacity;
     this.keys = new INDArray[config.layers()];
+    int keyBlocks = (capacity + Kernels.KEY_BLOCK - 1) / Kernels.KEY_BLOCK;
     this.values = new INDArray[config.layers()];
     for (int l = 0; l < config.layers(); l++) {
-      keys[l] = Nd4j.zeros(dtype, batch, config.heads(), config.headSize(), capacity);
+      keys[l] = Nd4j.zeros(dtype, batch, config.heads(), keyBlocks, config.headSize(),
+          Kernels.KEY_BLOCK);
       values[l] = Nd4j.zeros(dtype, batch, config.heads(), capacity, config.headSize());
     }
     this.keyMask = new int[batch * capacity];
@@ -154,7 +157,8 @@ public final class Decoder {
     }
     active = rows;
     for (int l = 0; l < config.layers(); l++) {
-      keyRows[l] = rows == batch ? keys[l] : keys[l].get(interval(0, rows), all(), all(), all());
+      keyRows[l] = rows == batch ? keys[l]
+          : keys[l].get(interval(0, rows), all(), all(), all(), all());
       valueRows[l] = rows == batch ? values[l]
           : values[l].get(interval(0, rows), all(), all(), all());
     }

@@ -93,7 +93,7 @@ public final class ForwardPass implements AutoCloseable {
     INDArray ln1Rstd; // (N)
     INDArray qkv; // (N, 3C)
     INDArray q; // (B, NH, T, HS), the decoder's only
-    INDArray k; // (B, NH, HS, S), the decoder's key cache, transposed
+    INDArray k; // (B, NH, S/16, HS, 16), the decoder's key cache (Kernels.cacheHeads)
     INDArray v; // (B, NH, S, HS), the decoder's cache
     INDArray att; // (B, NH, T, S)
     INDArray attY; // (N, C)

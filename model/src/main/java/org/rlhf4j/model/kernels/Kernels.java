@@ -63,6 +63,9 @@ public interface Kernels {
   /** Backward of {@code out = 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))}. */
   void geluBackward(INDArray dinp, INDArray dout, INDArray inp);
 
+  /** Positions per block of a decoder's key cache ({@link #cacheHeads}). */
+  int KEY_BLOCK = 16;
+
   /** {@code out += x}, element by element, for arrays of one shape: the residual connections. */
   default void addInPlace(INDArray out, INDArray x) {
     out.addi(x);
@@ -89,27 +92,41 @@ public interface Kernels {
   /**
    * A decode pass's heads out of {@code qkv (B·T, 3C)} (packed as {@link #packedAttentionForward}
    * has them): the queries into {@code q (B, NH, T, HS)}, the keys into positions
-   * {@code start .. start+T} of the transposed key cache {@code keysT (B, NH, HS, S)}, the values
-   * into those of the value cache {@code v (B, NH, S, HS)}.
+   * {@code start .. start+T} of the key cache {@code keys (B, NH, S/16, HS, 16)} (blocks of
+   * {@link #KEY_BLOCK} positions, each transposed: position p's dimension d at
+   * {@code [p / 16, d, p % 16]}), the values into those of the value cache
+   * {@code v (B, NH, S, HS)}.
    */
-  default void cacheHeads(INDArray q, INDArray keysT, INDArray v, INDArray qkv, int start) {
+  default void cacheHeads(INDArray q, INDArray keys, INDArray v, INDArray qkv, int start) {
     long b = q.size(0);
-    long t = q.size(2);
+    int t = (int) q.size(2);
     int heads = (int) q.size(1);
     q.assign(headsView(qkv, b, t, heads, 0));
-    keysT.get(all(), all(), all(), interval(start, start + t))
-        .assign(headsView(qkv, b, t, heads, 1).permute(0, 1, 3, 2));
+    INDArray k = headsView(qkv, b, t, heads, 1);
+    for (int p = start; p < start + t; ) {
+      int from = p % KEY_BLOCK;
+      int n = Math.min(KEY_BLOCK - from, start + t - p);
+      keys.get(all(), all(), point(p / KEY_BLOCK), all(), interval(from, from + n))
+          .assign(k.get(all(), all(), interval(p - start, p - start + n), all())
+              .permute(0, 1, 3, 2));
+      p += n;
+    }
     v.get(all(), all(), interval(start, start + t), all()).assign(headsView(qkv, b, t, heads, 2));
   }
 
   /**
-   * {@link #attentionForward} over a decoder's cache, whose keys are stored transposed,
-   * {@code keysT (B, NH, HS, S)}: so that a query's scores are sums of key rows, not dot products
-   * that end across a vector's lanes.
+   * {@link #attentionForward} over a decoder's cache, whose keys are stored as
+   * {@link #cacheHeads} writes them; {@code v}'s S is the cache's length. This default copies
+   * the keys out by position.
    */
-  default void cachedAttentionForward(INDArray y, INDArray att, INDArray q, INDArray keysT,
+  default void cachedAttentionForward(INDArray y, INDArray att, INDArray q, INDArray keys,
       INDArray v, INDArray mask) {
-    attentionForward(y, att, q, keysT.permute(0, 1, 3, 2), v, mask);
+    long[] shape = keys.shape(); // (B, NH, S/16, HS, 16)
+    INDArray byPosition = keys.permute(0, 1, 2, 4, 3).dup('c')
+        .reshape(shape[0], shape[1], shape[2] * KEY_BLOCK, shape[3]);
+    INDArray k = byPosition.get(all(), all(), interval(0, v.size(2)), all()).dup('c');
+    attentionForward(y, att, q, k, v, mask);
+    NativeArrays.release(byPosition, k);
   }
 
   /**

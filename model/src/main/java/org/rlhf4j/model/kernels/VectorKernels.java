@@ -373,23 +373,17 @@ public final class VectorKernels implements Kernels {
   }
 
   @Override
-  public void cachedAttentionForward(INDArray y, INDArray att, INDArray q, INDArray keysT,
+  public void cachedAttentionForward(INDArray y, INDArray att, INDArray q, INDArray keys,
       INDArray v, INDArray mask) {
-    if (!isFloat(y, att, q, keysT, v, mask)) {
-      reference.cachedAttentionForward(y, att, q, keysT, v, mask);
+    if (!isFloat(y, att, q, keys, v, mask) || !CachedAttention.fits()) {
+      reference.cachedAttentionForward(y, att, q, keys, v, mask);
       return;
     }
-    if (q.size(2) == 1) {
-      OneQueryAttention.forward(FloatMemory.of(y), FloatMemory.of(att), FloatMemory.of(q),
-          FloatMemory.of(keysT), FloatMemory.of(v), FloatMemory.of(mask),
-          (int) (q.size(0) * q.size(1)), (int) q.size(3), (int) att.size(3));
-      keepAlive(y, att, q, keysT, v, mask);
-      return;
-    }
-    Nd4j.exec(new Mmul(q, keysT, att, 1.0 / Math.sqrt(q.size(3)), 0.0, NN)); // scores
-    maskedSoftmax(att, mask);
-    Nd4j.exec(new Mmul(att, v, y, 1.0, 0.0, NN));
-    keepAlive(att);
+    CachedAttention.forward(FloatMemory.of(y), FloatMemory.of(att), FloatMemory.of(q),
+        FloatMemory.of(keys), FloatMemory.of(v), FloatMemory.of(mask),
+        (int) (q.size(0) * q.size(1)), (int) q.size(2), (int) q.size(3), (int) v.size(2),
+        (int) keys.size(2));
+    keepAlive(y, att, q, keys, v, mask);
   }
 
   /** {@code att (B, NH, T, S) = softmax(att + mask)} in place, row by row. */
@@ -533,43 +527,45 @@ public final class VectorKernels implements Kernels {
   }
 
   @Override
-  public void cacheHeads(INDArray q, INDArray keysT, INDArray v, INDArray qkv, int start) {
-    if (!isFloat(q, keysT, v, qkv)) {
-      reference.cacheHeads(q, keysT, v, qkv, start);
+  public void cacheHeads(INDArray q, INDArray keys, INDArray v, INDArray qkv, int start) {
+    if (!isFloat(q, keys, v, qkv)) {
+      reference.cacheHeads(q, keys, v, qkv, start);
       return;
     }
     int t = (int) q.size(2);
-    if (start < 0 || start + t > v.size(2) || v.size(0) != q.size(0)
-        || keysT.size(3) != v.size(2) || keysT.size(0) != v.size(0)) {
+    if (start < 0 || start + t > v.size(2) || v.size(0) != q.size(0) || keys.size(0) != v.size(0)
+        || keys.size(4) != KEY_BLOCK || keys.size(2) * KEY_BLOCK < v.size(2)) {
       throw new IllegalArgumentException("cache of " + v.size(2) + " positions and " + v.size(0)
           + " rows cannot take " + t + " positions of " + q.size(0) + " rows at " + start);
     }
     moveHeads(qkv, 0, q, t, 0, false, false);
-    keysIntoColumns(qkv, keysT, t, start);
+    keysIntoBlocks(qkv, keys, t, start);
     moveHeads(qkv, 2, v, t, start, false, false);
   }
 
-  /** The keys of packed {@code qkv (B·T, 3C)} into columns start..start+T of keysT (B, NH, HS, S). */
-  private static void keysIntoColumns(INDArray qkv, INDArray keysT, int t, int start) {
-    int b = (int) keysT.size(0);
-    int nh = (int) keysT.size(1);
-    int hs = (int) keysT.size(2);
-    long s = keysT.size(3);
+  /** The keys of packed {@code qkv (B·T, 3C)} into the key cache's positions start..start+T. */
+  private static void keysIntoBlocks(INDArray qkv, INDArray keys, int t, int start) {
+    int b = (int) keys.size(0);
+    int nh = (int) keys.size(1);
+    long blocks = keys.size(2);
+    int hs = (int) keys.size(3);
     long width = qkv.size(1);
     FloatMemory r = FloatMemory.of(qkv);
-    FloatMemory k = FloatMemory.of(keysT);
+    FloatMemory k = FloatMemory.of(keys);
     for (int row = 0; row < b; row++) {
       for (int i = 0; i < t; i++) {
         long packed = (long) (row * t + i) * width + (long) nh * hs; // the keys' third
+        int p = start + i;
         for (int head = 0; head < nh; head++) {
-          long column = ((long) row * nh + head) * hs * s + start + i;
+          long at = (((long) row * nh + head) * blocks + p / KEY_BLOCK) * hs * KEY_BLOCK
+              + p % KEY_BLOCK;
           for (int d = 0; d < hs; d++) {
-            k.put(column + d * s, r.get(packed + (long) head * hs + d));
+            k.put(at + (long) d * KEY_BLOCK, r.get(packed + (long) head * hs + d));
           }
         }
       }
     }
-    keepAlive(qkv, keysT);
+    keepAlive(qkv, keys);
   }
 
   /** Whether {@link PackedAttention} takes an attention shaped as {@code att} (or its mask). */

@@ -13,6 +13,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.reduce.Mmul;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.INDArrayIndex;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
@@ -139,7 +140,9 @@ class VectorKernelsTest {
   private void assertCachedAttentionAgrees(int t, int s, int hs,
       java.util.function.IntPredicate masked) {
     INDArray q = random(13, 1, 3, 2, t, hs);
-    INDArray keysT = firstRows(random(14, 1, 4, 2, hs, s), 3);
+    INDArray k = random(14, 1, 4, 2, s, hs);
+    INDArray keys = blocked(k).get(NDArrayIndex.interval(0, 3), NDArrayIndex.all(),
+        NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all()); // the rows in use: a view
     INDArray v = firstRows(random(15, 1, 4, 2, s, hs), 3);
     double[] m = new double[3 * 2 * t * s];
     for (int i = 0; i < m.length; i++) {
@@ -148,44 +151,58 @@ class VectorKernelsTest {
     INDArray mask = Nd4j.createFromArray(m).reshape(3, 2, t, s).castTo(DataType.FLOAT);
     INDArray[] ref = {Nd4j.create(DataType.FLOAT, 3, 2, t, hs), Nd4j.create(DataType.FLOAT, 3, 2, t, s)};
     INDArray[] got = {Nd4j.create(DataType.FLOAT, 3, 2, t, hs), Nd4j.create(DataType.FLOAT, 3, 2, t, s)};
-    reference.attentionForward(ref[0], ref[1], q, keysT.permute(0, 1, 3, 2).dup('c'), v.dup(),
-        mask);
-    fast.cachedAttentionForward(got[0], got[1], q, keysT, v, mask);
+    reference.attentionForward(ref[0], ref[1], q, firstRows(k, 3).dup(), v.dup(), mask);
+    fast.cachedAttentionForward(got[0], got[1], q, keys, v, mask);
     assertClose("cached attention y", ref[0], got[0], 1e-5);
     assertClose("cached attention att", ref[1], got[1], 1e-6);
     INDArray viaDefault = Nd4j.create(DataType.FLOAT, 3, 2, t, hs);
     reference.cachedAttentionForward(viaDefault, Nd4j.create(DataType.FLOAT, 3, 2, t, s), q,
-        keysT, v, mask);
+        keys, v, mask);
     assertClose("the reference's cached attention y", ref[0], viaDefault, 1e-6);
   }
 
   @Test
   void cacheHeadsCopiesEachHeadToItsPlace() {
-    // 3 of 4 cached rows in use (a view), 2 heads of 5, 3 new positions written at 4 of 9; keys
-    // into the transposed cache (B, NH, HS, S)
+    // 3 of 4 cached rows in use (a view), 2 heads of 5, 3 new positions written at 15 of 33:
+    // across the first and second key blocks
     INDArray qkv = random(16, 1, 3 * 3, 3 * 2 * 5);
-    INDArray[] ref = {Nd4j.create(DataType.FLOAT, 3, 2, 3, 5), random(17, 1, 4, 2, 5, 9),
-        random(18, 1, 4, 2, 9, 5)};
+    INDArray[] ref = {Nd4j.create(DataType.FLOAT, 3, 2, 3, 5), random(17, 1, 4, 2, 3, 5, 16),
+        random(18, 1, 4, 2, 33, 5)};
     INDArray[] got = {Nd4j.create(DataType.FLOAT, 3, 2, 3, 5), ref[1].dup(), ref[2].dup()};
     INDArray[] refRows = {ref[0], firstRows(ref[1], 3), firstRows(ref[2], 3)};
     INDArray[] gotRows = {got[0], firstRows(got[1], 3), firstRows(got[2], 3)};
-    reference.cacheHeads(refRows[0], refRows[1], refRows[2], qkv, 4);
-    fast.cacheHeads(gotRows[0], gotRows[1], gotRows[2], qkv, 4);
+    reference.cacheHeads(refRows[0], refRows[1], refRows[2], qkv, 15);
+    fast.cacheHeads(gotRows[0], gotRows[1], gotRows[2], qkv, 15);
     assertClose("cached q", ref[0], got[0], 0);
     assertClose("cached k", ref[1], got[1], 0);
     assertClose("cached v", ref[2], got[2], 0);
-    // head 1's key of row 2, position 1 of the pass: columns C + 5 .. C + 10 of token 2·3 + 1,
-    // down column 4 + 1 of the transposed cache
+    // head 1's key of row 2, position 1 of the pass (16 of the cache: block 1, column 0):
+    // columns C + 5 .. C + 10 of token 2·3 + 1
     assertClose("one key", qkv.get(NDArrayIndex.point(7), NDArrayIndex.interval(15, 20)),
-        got[1].get(NDArrayIndex.point(2), NDArrayIndex.point(1), NDArrayIndex.all(),
-            NDArrayIndex.point(5)), 0);
-    assertEquals(ref[1].getFloat(3, 0, 0, 5), got[1].getFloat(3, 0, 0, 5),
+        got[1].get(NDArrayIndex.point(2), NDArrayIndex.point(1), NDArrayIndex.point(1),
+            NDArrayIndex.all(), NDArrayIndex.point(0)), 0);
+    assertEquals(ref[1].getFloat(3, 0, 0, 0, 15), got[1].getFloat(3, 0, 0, 0, 15),
         "the row not in use is left alone");
   }
 
+  /** Keys by position {@code (B, NH, S, HS)} as the cache's blocks {@code (B, NH, S/16, HS, 16)}. */
+  private static INDArray blocked(INDArray k) {
+    long b = k.size(0);
+    long nh = k.size(1);
+    long s = k.size(2);
+    long hs = k.size(3);
+    long blocks = (s + Kernels.KEY_BLOCK - 1) / Kernels.KEY_BLOCK;
+    INDArray padded = Nd4j.zeros(DataType.FLOAT, b, nh, blocks * Kernels.KEY_BLOCK, hs);
+    padded.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(0, s),
+        NDArrayIndex.all()).assign(k);
+    return padded.reshape(b, nh, blocks, Kernels.KEY_BLOCK, hs).permute(0, 1, 2, 4, 3).dup('c');
+  }
+
   private static INDArray firstRows(INDArray a, int rows) {
-    return a.get(NDArrayIndex.interval(0, rows), NDArrayIndex.all(), NDArrayIndex.all(),
-        NDArrayIndex.all());
+    INDArrayIndex[] index = new INDArrayIndex[a.rank()];
+    java.util.Arrays.fill(index, NDArrayIndex.all());
+    index[0] = NDArrayIndex.interval(0, rows);
+    return a.get(index);
   }
 
   @Test
