@@ -2,6 +2,7 @@ package org.rlhf4j.rollout;
 
 import java.util.Arrays;
 import java.util.SplittableRandom;
+import org.rlhf4j.model.kernels.ExponentRow;
 
 /**
  * Picks the next token from one row of logits and reports its behaviour log-prob.
@@ -13,6 +14,8 @@ import java.util.SplittableRandom;
  */
 final class TokenSampler {
   private final float[] scaled; // (V) logits / temperature
+  private final float[] exps; // (V) e^(scaled − max)
+  private final ExponentRow exponent = new ExponentRow();
   private final double[] weights; // (V) unnormalised probabilities of the allowed tokens
   private final long[] order; // (V) keys of the allowed tokens, for top-k and top-p
   private final float[] heap; // (V) the top-k selection's scratch
@@ -24,6 +27,7 @@ final class TokenSampler {
   TokenSampler(int vocab) {
     this.vocab = vocab;
     this.scaled = new float[vocab];
+    this.exps = new float[vocab];
     this.weights = new double[vocab];
     this.order = new long[vocab];
     this.heap = new float[vocab];
@@ -41,10 +45,10 @@ final class TokenSampler {
         argmax = i;
       }
     }
-    double sum = 0;
+    // the vector exponential: Math.exp per token was 8% of GPT-2 small's generation
+    double sum = exponent.expShifted(scaled, exps, vocab, max);
     for (int i = 0; i < vocab; i++) {
-      weights[i] = Math.exp(scaled[i] - max);
-      sum += weights[i];
+      weights[i] = exps[i];
     }
     double logZ = max + Math.log(sum);
     int token = s.greedy() ? argmax : draw(s, rng, sum);
