@@ -62,7 +62,7 @@ public final class ArrayPool {
 
   /** A dense c-order array of zeros. */
   public INDArray zeros(DataType dt, long... shape) {
-    return take(dt, shape).assign(0);
+    return NativeArrays.zero(take(dt, shape));
   }
 
   /** A dense copy of {@code a}. */

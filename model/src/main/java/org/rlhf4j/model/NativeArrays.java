@@ -1,6 +1,7 @@
 package org.rlhf4j.model;
 
 import java.nio.ByteOrder;
+import org.bytedeco.javacpp.Pointer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -36,5 +37,20 @@ public final class NativeArrays {
     for (int i = 0; i < values.length; i++) {
       a.data().put(start + i, values[i]);
     }
+  }
+
+  /**
+   * Sets every element of {@code a} to 0 and returns it: one memset when {@code a} is its whole
+   * buffer, else ND4J's assign. Why: the assign op took 6× as long as a memset, 20 µs of it
+   * fixed (23 µs against 1 µs at 64 × 128; 171 against 29 µs at 1536 × 512); the backward zeroes
+   * seven arrays per block.
+   */
+  public static INDArray zero(INDArray a) {
+    if (!a.isView() && a.offset() == 0 && a.data().length() == a.length()) {
+      Pointer.memset(a.data().addressPointer(), 0, a.length() * a.data().getElementSize());
+    } else {
+      a.assign(0);
+    }
+    return a;
   }
 }

@@ -111,7 +111,7 @@ public final class ParameterStore {
   }
 
   public void zero() {
-    flat.assign(0);
+    NativeArrays.zero(flat);
   }
 
   /** Overwrites every value with {@code other}'s; layouts must match. */
