@@ -1,6 +1,7 @@
 package org.rlhf4j.model;
 
 import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
@@ -11,6 +12,7 @@ import java.util.Set;
 import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -32,6 +34,10 @@ public final class ArrayPool {
   private final Map<Key, ArrayDeque<DataBuffer>> free = new HashMap<>();
   private final Set<Entry> returnOrder = new LinkedHashSet<>();
   private final Set<DataBuffer> owned = Collections.newSetFromMap(new IdentityHashMap<>());
+  // the array each free buffer was last returned as: handed out again for the same shape, since
+  // a new ND4J array over a buffer leaves ~170 bytes of native shape information that only the
+  // collector frees (BENCHMARKS.md, session 19)
+  private final Map<DataBuffer, INDArray> lastArray = new IdentityHashMap<>();
   private long liveBytes;
   private long freeBytes;
   private long highWater;
@@ -47,6 +53,11 @@ public final class ArrayPool {
     DataBuffer buffer = reuse(new Key(dt, length));
     synchronized (this) {
       takes++;
+      INDArray last = buffer == null ? null : lastArray.get(buffer);
+      if (last != null && Arrays.equals(last.shape(), shape) && last.ordering() == 'c'
+          && Shape.hasDefaultStridesForShape(last)) {
+        return last;
+      }
     }
     if (buffer == null) {
       buffer = Nd4j.createBuffer(dt, length, false);
@@ -82,6 +93,7 @@ public final class ArrayPool {
       }
       Key key = new Key(buffer.dataType(), buffer.length());
       free.computeIfAbsent(key, k -> new ArrayDeque<>()).push(buffer);
+      lastArray.put(buffer, a);
       returnOrder.add(new Entry(key, buffer, takes));
       long size = bytes(buffer);
       liveBytes -= size;
@@ -140,6 +152,7 @@ public final class ArrayPool {
       ArrayDeque<DataBuffer> queue = free.get(e.key);
       queue.removeIf(b -> b == e.buffer);
       owned.remove(e.buffer);
+      lastArray.remove(e.buffer);
       freeBytes -= bytes(e.buffer);
       e.buffer.close();
     }
