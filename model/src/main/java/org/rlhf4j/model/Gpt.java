@@ -305,9 +305,9 @@ public final class Gpt {
       INDArray drows = Nd4j.zeros(dt, b, c); // (B, C)
       kernels.matmulTransposedBackward(drows, grad(grads, Head.REWARD.weightName()),
           drewards.reshape(b, 1), rows, p.get(Head.REWARD.weightName()));
-      for (int i = 0; i < b; i++) {
-        dlnf.getRow(pass.rewardRows[i]).addi(drows.getRow(i));
-      }
+      // each sequence's row of dlnf += its row of drows: one kernel call, not two views and an
+      // op per row (their native shape information waited for the collector)
+      kernels.embeddingBackward(dlnf, drows, pass.rewardRows);
       NativeArrays.release(rows, drows);
     }
     // 2. final LayerNorm
