@@ -45,10 +45,15 @@ final class TokenSampler {
         argmax = i;
       }
     }
-    // the vector exponential: Math.exp per token was 8% of GPT-2 small's generation
-    double sum = exponent.expShifted(scaled, exps, vocab, max);
+    // the vector exponential: Math.exp per token was 8% of GPT-2 small's generation. The total
+    // is the double sum of the weights the draw subtracts one by one, so that its mass covers
+    // every token (a float total fell 1e-6 short at 50,257 tokens: the last ids, EOS among
+    // them, could not be drawn)
+    exponent.expShifted(scaled, exps, vocab, max);
+    double sum = 0;
     for (int i = 0; i < vocab; i++) {
       weights[i] = exps[i];
+      sum += weights[i];
     }
     double logZ = max + Math.log(sum);
     int token = s.greedy() ? argmax : draw(s, rng, sum);

@@ -14,7 +14,8 @@ import org.nd4j.linalg.api.buffer.DataBuffer;
  * (BENCHMARKS.md). The decoder's and the pool's buffers are the same objects step after step.
  * Entries are immutable and published through final fields, so threads share the table
  * without locks; a lost race only makes one view twice. A view is used only while the caller
- * holds its buffer, so a buffer freed and collected is never read through a stale view.
+ * holds its buffer, so a buffer freed and collected is never read through a stale view; a
+ * closed buffer still held goes to {@code asNio}, which refuses it, as before.
  */
 final class ByteViews {
   private static final int SLOTS = 1 << 10;
@@ -36,7 +37,7 @@ final class ByteViews {
   static ByteBuffer of(DataBuffer buffer) {
     int slot = System.identityHashCode(buffer) & (SLOTS - 1);
     Entry e = TABLE[slot];
-    if (e != null && e.buffer.get() == buffer) {
+    if (e != null && e.buffer.get() == buffer && !buffer.wasClosed()) {
       return e.bytes;
     }
     ByteBuffer bytes = buffer.asNio().order(ByteOrder.LITTLE_ENDIAN);

@@ -9,8 +9,9 @@ import jdk.incubator.vector.VectorSpecies;
  * cache is stored in blocks of {@link Kernels#KEY_BLOCK} positions, each block transposed,
  * {@code (B, NH, S/16, HS, 16)}: the scores of L keys are then one vector, summed over the
  * head's HS dimensions by multiply-adds, and a block is one contiguous run of memory. The
- * weighted sum of values multiply-adds each value row. No sum runs across a vector's lanes, and
- * every sum has a fixed order, so a result does not depend on the JIT.
+ * weighted sum of values multiply-adds each value row. No score and no output ends in a sum
+ * across a vector's lanes (the softmax's total still does), and every sum has a fixed order, so
+ * a result does not depend on the JIT.
  *
  * <p>Why: with keys stored by position, each score was a dot product ending in a sum across
  * its vector's lanes, which took more than its multiply-adds (a sixth of S's decode step with
@@ -86,8 +87,10 @@ final class CachedAttention {
 
   /**
    * {@code scores[j] = Σ_d q[query + d] · k_j[d]} for {@code j < n}: four vectors of keys at a
-   * time, each lane one chain of multiply-adds over d in order; a last vector in four chains
-   * over d mod 4 (for latency), added pairwise; the last keys one at a time.
+   * time, each lane one chain of multiply-adds over d in order; the remaining vectors (up to
+   * three) each in four chains over d mod 4 (for latency), added pairwise; the last keys one at
+   * a time. Which loop a key falls in depends on how many are scored, so its bits may differ
+   * between steps of different lengths, never between runs.
    */
   private static void scores(FloatMemory scores, FloatMemory q, long query, FloatMemory keys,
       long headKeys, int hs, int n) {

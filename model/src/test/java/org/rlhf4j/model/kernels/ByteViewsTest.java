@@ -3,9 +3,11 @@ package org.rlhf4j.model.kernels;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.nio.ByteBuffer;
 import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -36,5 +38,14 @@ class ByteViewsTest {
       }
     }
     assertNotSame(ByteViews.of(arrays[0].data()), ByteViews.of(arrays[1].data()));
+  }
+
+  @Test
+  void aClosedBufferIsRefusedNotReadThroughItsOldView() {
+    INDArray a = Nd4j.valueArrayOf(new long[] {8}, 1f, DataType.FLOAT);
+    DataBuffer buffer = a.data();
+    ByteViews.of(buffer);
+    a.close();
+    assertThrows(IllegalStateException.class, () -> ByteViews.of(buffer));
   }
 }
