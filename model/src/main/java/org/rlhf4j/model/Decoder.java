@@ -10,8 +10,8 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.rlhf4j.config.ModelConfig;
-import org.rlhf4j.model.kernels.Kernels;
 import org.rlhf4j.model.ForwardPass.BlockActivations;
+import org.rlhf4j.model.kernels.Kernels;
 
 /**
  * Incremental decoding for (B, capacity) tokens: a KV cache per layer plus every activation

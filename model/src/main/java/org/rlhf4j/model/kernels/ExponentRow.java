@@ -11,19 +11,20 @@ package org.rlhf4j.model.kernels;
 public final class ExponentRow {
   private FloatMemory row = FloatMemory.direct(0);
 
-  /** {@code out[i] = e^(in[i] − shift)} for {@code i < n}; returns their sum in a fixed order. */
-  public float expShifted(float[] in, float[] out, int n, float shift) {
+  /**
+   * {@code out[i] = e^(in[i] − shift)} for {@code i < n}. No sum is returned: a sampler adds the
+   * weights it draws from in double, so that its total covers every one of them.
+   */
+  public void expShifted(float[] in, float[] out, int n, float shift) {
     if (row.bytes.capacity() < n * Float.BYTES) {
       row = FloatMemory.direct(n);
     }
     row.put(0, in, 0, n);
     int whole = VectorMath.F.loopBound(n);
-    float sum = VectorMath.expShifted(row, row, 0, whole, shift);
+    VectorMath.expShifted(row, row, 0, whole, shift);
     row.get(0, out, 0, whole);
     for (int i = whole; i < n; i++) {
       out[i] = VectorMath.exp(in[i] - shift);
-      sum += out[i];
     }
-    return sum;
   }
 }

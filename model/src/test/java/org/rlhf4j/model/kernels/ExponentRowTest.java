@@ -6,10 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
-/** A row's exponentials are e^(x − shift) within 2 ulp, masked values give 0, the sum adds up. */
+/** A row's exponentials are e^(x − shift) within 2 ulp at any length, and masked values give 0. */
 class ExponentRowTest {
   @Test
-  void aRowOfAnyLengthGivesItsExponentialsAndTheirSum() {
+  void aRowOfAnyLengthGivesItsExponentials() {
     ExponentRow row = new ExponentRow();
     SplittableRandom rng = new SplittableRandom(3);
     for (int n : new int[] {1, 5, 37, 256, 1001}) { // tails at 4, 8 and 16 lanes
@@ -19,16 +19,13 @@ class ExponentRowTest {
       }
       x[n / 2] = Float.NEGATIVE_INFINITY; // a masked token
       float[] e = new float[n];
-      float sum = row.expShifted(x, e, n, 4f);
-      double expectedSum = 0;
+      row.expShifted(x, e, n, 4f);
       for (int i = 0; i < n; i++) {
         double exact = Math.exp(x[i] - 4f); // the difference in float, as the row computes it
-        expectedSum += exact;
         assertTrue(Math.abs(e[i] - exact) <= 2 * Math.ulp((float) exact),
             "e^" + x[i] + ": " + e[i] + " against " + exact);
       }
       assertEquals(0f, e[n / 2]);
-      assertEquals(expectedSum, sum, 1e-5 * expectedSum, n + " values");
     }
   }
 }
