@@ -5,6 +5,7 @@ import java.util.EnumSet;
 import java.util.Optional;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicLong;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -31,6 +32,7 @@ public final class Gpt {
   private final boolean adaptersOn; // false: the base model, adapters ignored
   private final boolean dropoutOn; // adapter dropout, in training passes only
   private final boolean recompute; // training passes drop what the backward can compute again
+  private final AtomicLong forwardPasses = new AtomicLong();
   /** Attention probabilities a pass keeps at most before it computes them again instead. */
   static final long KEPT_ATTENTION_BYTES = 32L << 20;
 
@@ -194,6 +196,11 @@ public final class Gpt {
     return kernels;
   }
 
+  /** Whole-batch forward passes this instance has run (not decoder steps): what tests count. */
+  public long forwardPasses() {
+    return forwardPasses.get();
+  }
+
   /** GPT-2-initialised parameters, seeded. */
   public ParameterStore initialParameters(long seed, DataType dtype) {
     return ParameterInit.gpt2(layout, config, seed, dtype);
@@ -212,6 +219,7 @@ public final class Gpt {
   public ForwardPass forward(ParameterStore p, TokenBatch batch, Set<Output> outputs,
       int[] logitRows) {
     requireFits(batch.maxPosition());
+    forwardPasses.incrementAndGet();
     int b = batch.batch();
     int t = batch.length();
     int n = batch.rows();

@@ -142,6 +142,7 @@ public final class PpoLearner {
   private final boolean grouped;
   private final boolean klInLoss;
   private final boolean valueHead;
+  private boolean reuseRoundStart = true;
   private final Set<Long> seen = new HashSet<>(); // every id received: grows by one per rollout
   private final List<ScoredRollout> batch = new ArrayList<>();
   private final Map<Long, List<ScoredRollout>> groups = new LinkedHashMap<>(); // by prompt id
@@ -304,6 +305,19 @@ public final class PpoLearner {
           + " is newer than the learner's " + version);
     }
     return Optional.empty();
+  }
+
+  /**
+   * Makes every round evaluate its start apart from its first update, as rounds of several
+   * minibatches must: for the test that both give the same weights.
+   */
+  void evaluateRoundStartApart() {
+    reuseRoundStart = false;
+  }
+
+  /** The models and weights this learner trains. */
+  Models models() {
+    return m;
   }
 
   /** The current policy version: the number of update rounds so far. */
@@ -474,48 +488,68 @@ public final class PpoLearner {
       lags[i] = lag(r);
     }
 
-    // 2. proximal log-probs: the current policy, once, before any update (decoupled only)
-    double[] logpProx = config.decoupled() ? proximal(tokens, t, logpBehaviour, lags) : null;
-
-    // 3. old values from the critic
-    double[] valuesOld = grouped ? null
-        : tokens.toResponseLayout(criticValues(tokens), t); // (B·T)
-
-    // 4. per-token rewards with the KL penalty, then advantages; the KL is taken between the
-    //    behaviour and reference log-probs (for an on-policy rollout, the current policy's). The
-    //    grouped estimators read sequence scores, so the missing-EOS penalty goes into those too.
-    double[] rewards = new double[b * t];
-    double[] nonScore = new double[b];
-    TokenRewards.Totals totals = tokenRewards.compute(rewards, nonScore, shape, logpBehaviour,
-        logpRef, scores, endedWithEos, mask, kl.value());
-    double[] penalisedScores = new double[b]; // (B)
-    tokenRewards.penalisedScores(penalisedScores, scores, endedWithEos);
-    PpoUpdate.Advantages estimated = PpoUpdate.advantages(config, shape, rewards, nonScore,
-        penalisedScores, valuesOld, mask);
-    double[] advantages = estimated.advantages();
-    double[] returns = estimated.returns();
-
-    // 5. epochs × minibatches of PPO updates, rows shuffled per epoch from (seed, version)
-    Map<String, Double> metrics = new LinkedHashMap<>();
-    SplittableRandom rng = new SplittableRandom(settings.seed() * 1_000_003L + version);
-    int[] order = new int[b];
-    for (int i = 0; i < b; i++) {
-      order[i] = i;
-    }
-    int perMinibatch = b / config.minibatches();
+    // 2. where the round starts: with one minibatch, the first update evaluates this very batch
+    //    with these weights, so its evaluations are made now and give the proximal log-probs and
+    //    old values too (the same numbers, one forward pass of each model fewer)
+    Evaluations start = config.minibatches() == 1 && reuseRoundStart
+        ? evaluate(tokens) : null;
     PpoObjective.Result last = null;
-    outer:
-    for (int epoch = 0; epoch < config.epochs(); epoch++) {
-      shuffle(order, rng);
-      for (int mb = 0; mb < config.minibatches(); mb++) {
-        int[] idx = Arrays.copyOfRange(order, mb * perMinibatch, (mb + 1) * perMinibatch);
-        Arrays.sort(idx); // rows keep batch order inside a minibatch
-        last = update(idx, promptIds, responseIds, t, logpBehaviour, logpProx, logpRef,
-            advantages, valuesOld, returns, mask);
-        if (config.earlyStopKl() > 0 && last.approxKl() > config.earlyStopKl()) {
-          metrics.put(EARLY_STOP_EPOCH, (double) epoch);
-          break outer;
+    Map<String, Double> metrics = new LinkedHashMap<>();
+    TokenRewards.Totals totals;
+    try {
+      // 3. proximal log-probs: the current policy's, before any update (decoupled only); then
+      //    old values from the critic
+      double[] logpProx = config.decoupled() ? proximal(tokens, t, logpBehaviour, lags, start)
+          : null;
+      double[] valuesOld = grouped ? null : start != null ? start.values(t)
+          : tokens.toResponseLayout(criticValues(tokens), t); // (B·T)
+
+      // 4. per-token rewards with the KL penalty, then advantages; the KL is taken between the
+      //    behaviour and reference log-probs (for an on-policy rollout, the current policy's). The
+      //    grouped estimators read sequence scores, so the missing-EOS penalty goes into those too.
+      double[] rewards = new double[b * t];
+      double[] nonScore = new double[b];
+      totals = tokenRewards.compute(rewards, nonScore, shape, logpBehaviour,
+          logpRef, scores, endedWithEos, mask, kl.value());
+      double[] penalisedScores = new double[b]; // (B)
+      tokenRewards.penalisedScores(penalisedScores, scores, endedWithEos);
+      PpoUpdate.Advantages estimated = PpoUpdate.advantages(config, shape, rewards, nonScore,
+          penalisedScores, valuesOld, mask);
+      double[] advantages = estimated.advantages();
+      double[] returns = estimated.returns();
+
+      // 5. epochs × minibatches of PPO updates, rows shuffled per epoch from (seed, version)
+      SplittableRandom rng = new SplittableRandom(settings.seed() * 1_000_003L + version);
+      int[] order = new int[b];
+      for (int i = 0; i < b; i++) {
+        order[i] = i;
+      }
+      int perMinibatch = b / config.minibatches();
+      outer:
+      for (int epoch = 0; epoch < config.epochs(); epoch++) {
+        shuffle(order, rng);
+        for (int mb = 0; mb < config.minibatches(); mb++) {
+          int[] idx = Arrays.copyOfRange(order, mb * perMinibatch, (mb + 1) * perMinibatch);
+          Arrays.sort(idx); // rows keep batch order inside a minibatch
+          Evaluations e = start != null ? start : evaluate(ResponseBatch.of(pick(promptIds, idx),
+              pick(responseIds, idx), m.policyModel().config().contextLength(),
+              settings.padId()));
+          start = null; // its backward runs once, in this update
+          try {
+            last = update(idx, e, t, logpBehaviour, logpProx, logpRef, advantages, valuesOld,
+                returns, mask);
+          } finally {
+            e.close();
+          }
+          if (config.earlyStopKl() > 0 && last.approxKl() > config.earlyStopKl()) {
+            metrics.put(EARLY_STOP_EPOCH, (double) epoch);
+            break outer;
+          }
         }
+      }
+    } finally {
+      if (start != null) {
+        start.close(); // a failure before the first update
       }
     }
     kl.update(totals.kl(), b);
@@ -553,15 +587,18 @@ public final class PpoLearner {
 
   /**
    * π_prox per token: the behaviour log-probs for rollouts of the current version (the same
-   * policy, so the weight is exactly 1), the current policy's for older ones.
+   * policy, so the weight is exactly 1), the current policy's for older ones, read from
+   * {@code start} (the round's first evaluation, of these rows) when given.
    */
-  private double[] proximal(ResponseBatch tokens, int t, double[] logpBehaviour, long[] lags) {
+  private double[] proximal(ResponseBatch tokens, int t, double[] logpBehaviour, long[] lags,
+      Evaluations start) {
     double[] prox = logpBehaviour.clone();
     if (Arrays.stream(lags).allMatch(l -> l == 0)) {
       return prox;
     }
-    double[] current = tokens.toResponseLayout(PolicyEvaluation.logprobsOf(m.policyModel(),
-        m.policy(), tokens.tokens(), tokens.targets(), config.temperature()), t);
+    double[] current = tokens.toResponseLayout(start != null ? start.policy().logprobs()
+        : PolicyEvaluation.logprobsOf(m.policyModel(), m.policy(), tokens.tokens(),
+            tokens.targets(), config.temperature()), t);
     for (int i = 0; i < lags.length; i++) {
       if (lags[i] > 0) {
         System.arraycopy(current, i * t, prox, i * t, t);
@@ -570,40 +607,56 @@ public final class PpoLearner {
     return prox;
   }
 
-  /**
-   * One minibatch update on rows {@code idx} of the batch: the current policy's (and critic's)
-   * evaluation, the objective against the behaviour (or proximal) log-probs and, with the KL in
-   * the loss, the reference's, one optimizer step.
-   */
-  private PpoObjective.Result update(int[] idx, List<int[]> promptIds, List<int[]> responseIds,
-      int t, double[] logpOld, double[] logpProx, double[] logpRef, double[] advantages,
-      double[] valuesOld, double[] returns, double[] mask) {
-    int b = idx.length;
-    ResponseBatch mb = ResponseBatch.of(pick(promptIds, idx), pick(responseIds, idx),
-        m.policyModel().config().contextLength(), settings.padId());
-    BatchShape shape = new BatchShape(b, t);
-    boolean entropy = config.entropyCoef() > 0;
-    // no adapter dropout (TRL's disable_dropout): the first minibatch's ratios then start at 1
-    PolicyEvaluation policyEval = PolicyEvaluation.of(m.policyModel(), m.policy(), mb.tokens(),
-        mb.targets(), config.temperature(), entropy, valueHead);
-    PolicyEvaluation criticEval = grouped || valueHead ? null
-        : PolicyEvaluation.valuesOnly(m.criticModel(), m.critic(), mb.tokens());
-    double[] values = grouped ? null
-        : mb.toResponseLayout((valueHead ? policyEval : criticEval).values(), t);
-    PpoObjective.Batch batch = new PpoObjective.Batch(shape,
-        mb.toResponseLayout(policyEval.logprobs(), t), rows(logpOld, idx, t),
-        logpProx == null ? null : rows(logpProx, idx, t), rows(advantages, idx, t), values,
-        grouped ? null : rows(valuesOld, idx, t), grouped ? null : rows(returns, idx, t),
-        entropy ? mb.toResponseLayout(policyEval.entropies(), t) : null, rows(mask, idx, t),
-        klInLoss ? rows(logpRef, idx, t) : null, klInLoss ? kl.value() : 0.0);
-    try {
-      return step.apply(batch, mb, policyEval, criticEval, valueHead, updates++);
-    } finally {
-      policyEval.close();
-      if (criticEval != null) {
-        criticEval.close();
+  /** The current policy's (and separate critic's) evaluation of a minibatch, with its backward. */
+  private record Evaluations(ResponseBatch rows, PolicyEvaluation policy,
+      PolicyEvaluation critic, boolean valueHead) implements AutoCloseable {
+    /** The critic's values laid out (b, t) over the responses. */
+    double[] values(int t) {
+      return rows.toResponseLayout((valueHead ? policy : critic).values(), t);
+    }
+
+    @Override
+    public void close() {
+      policy.close();
+      if (critic != null) {
+        critic.close();
       }
     }
+  }
+
+  private Evaluations evaluate(ResponseBatch mb) {
+    // no adapter dropout (TRL's disable_dropout): the first minibatch's ratios then start at 1
+    PolicyEvaluation policyEval = PolicyEvaluation.of(m.policyModel(), m.policy(), mb.tokens(),
+        mb.targets(), config.temperature(), config.entropyCoef() > 0, valueHead);
+    try {
+      PolicyEvaluation criticEval = grouped || valueHead ? null
+          : PolicyEvaluation.valuesOnly(m.criticModel(), m.critic(), mb.tokens());
+      return new Evaluations(mb, policyEval, criticEval, valueHead);
+    } catch (RuntimeException e) {
+      policyEval.close();
+      throw e;
+    }
+  }
+
+  /**
+   * One minibatch update on rows {@code idx} of the batch, evaluated in {@code e}: the objective
+   * against the behaviour (or proximal) log-probs and, with the KL in the loss, the reference's,
+   * one optimizer step.
+   */
+  private PpoObjective.Result update(int[] idx, Evaluations e, int t, double[] logpOld,
+      double[] logpProx, double[] logpRef, double[] advantages, double[] valuesOld,
+      double[] returns, double[] mask) {
+    BatchShape shape = new BatchShape(idx.length, t);
+    boolean entropy = config.entropyCoef() > 0;
+    ResponseBatch mb = e.rows();
+    PpoObjective.Batch batch = new PpoObjective.Batch(shape,
+        mb.toResponseLayout(e.policy().logprobs(), t), rows(logpOld, idx, t),
+        logpProx == null ? null : rows(logpProx, idx, t), rows(advantages, idx, t),
+        grouped ? null : e.values(t), grouped ? null : rows(valuesOld, idx, t),
+        grouped ? null : rows(returns, idx, t),
+        entropy ? mb.toResponseLayout(e.policy().entropies(), t) : null, rows(mask, idx, t),
+        klInLoss ? rows(logpRef, idx, t) : null, klInLoss ? kl.value() : 0.0);
+    return step.apply(batch, mb, e.policy(), e.critic(), valueHead, updates++);
   }
 
   private double[] criticValues(ResponseBatch tokens) {

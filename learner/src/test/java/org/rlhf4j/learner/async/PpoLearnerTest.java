@@ -175,6 +175,58 @@ class PpoLearnerTest {
     assertNotEquals(1.0, weight);
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"separate", "value-head"})
+  void aRoundOfOneMinibatchTrainsAsOneThatEvaluatesItsStartApart(String critic) {
+    String[] sha = new String[4];
+    for (int i = 0; i < 2; i++) {
+      Rig rig = TinySetup.rig(TinySetup.ppo("batch-size = 4, minibatches = 1, critic = " + critic),
+          1, 7);
+      if (i == 1) {
+        rig.learner().evaluateRoundStartApart();
+      }
+      PpoLearner learner = rig.learner();
+      GenerationEngine engine = new GenerationEngine(5, TinySetup.PAD);
+      List<ScoredRollout> v0 = sample(rig, engine, learner.snapshot(), 1);
+      List<ScoredRollout> late = sample(rig, engine, learner.snapshot(), 5);
+      offerAll(learner, v0, Outcome.BUFFERED, Outcome.BUFFERED, Outcome.BUFFERED,
+          Outcome.TRAINED);
+      // half a version behind, half current: the proximal policy is each row's own
+      List<ScoredRollout> mixed = new ArrayList<>(late.subList(0, 2));
+      mixed.addAll(sample(rig, engine, learner.snapshot(), 9).subList(0, 2));
+      offerAll(learner, mixed, Outcome.BUFFERED, Outcome.BUFFERED, Outcome.BUFFERED,
+          Outcome.TRAINED);
+      assertEquals(0.5, learner.lastRound().get(PpoLearner.OFF_POLICY_FRAC));
+      sha[2 * i] = learner.policyParams().sha256();
+      sha[2 * i + 1] = critic.equals("separate") ? learner.criticParams().sha256() : "";
+    }
+    assertEquals(sha[2], sha[0], "the policy");
+    assertEquals(sha[3], sha[1], "the critic");
+  }
+
+  @ParameterizedTest
+  @ValueSource(booleans = {true, false})
+  void aRoundOfOneMinibatchRunsOneForwardPassOfEachModelPerEpoch(boolean reuse) {
+    Rig rig = TinySetup.rig(TinySetup.ppo(
+        "batch-size = 4, epochs = 3, minibatches = 1, critic = separate"), 1, 7);
+    PpoLearner learner = rig.learner();
+    if (!reuse) {
+      learner.evaluateRoundStartApart();
+    }
+    GenerationEngine engine = new GenerationEngine(5, TinySetup.PAD);
+    List<ScoredRollout> first = sample(rig, engine, learner.snapshot(), 1);
+    List<ScoredRollout> late = sample(rig, engine, learner.snapshot(), 5);
+    offerAll(learner, first, Outcome.BUFFERED, Outcome.BUFFERED, Outcome.BUFFERED,
+        Outcome.TRAINED);
+    long policyBefore = learner.models().policyModel().forwardPasses();
+    long criticBefore = learner.models().criticModel().forwardPasses();
+    offerAll(learner, late, Outcome.BUFFERED, Outcome.BUFFERED, Outcome.BUFFERED,
+        Outcome.TRAINED); // stale: the proximal policy is needed
+    // apart: one more of each, the proximal log-probs' and the old values'
+    assertEquals(reuse ? 3 : 4, learner.models().policyModel().forwardPasses() - policyBefore);
+    assertEquals(reuse ? 3 : 4, learner.models().criticModel().forwardPasses() - criticBefore);
+  }
+
   @Test
   void onPolicyRoundsTrainTheSameWeightsWithOrWithoutTheDecoupledObjective() {
     String[] sha = new String[2];
