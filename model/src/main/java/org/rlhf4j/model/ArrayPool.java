@@ -9,6 +9,8 @@ import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.indexer.FloatIndexer;
 import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -23,10 +25,18 @@ import org.nd4j.linalg.factory.Nd4j;
  * step and most of a large one's system time (BENCHMARKS.md). Bounds: a buffer no one has asked
  * for in a while is freed (a shape of a stage that is over), and the pool never holds more than
  * 1.5 times the most its arrays have held at once (the buffers returned longest ago go first). {@link NativeArrays#release} returns a pooled array; nothing may use it after.
+ *
+ * <p>Large float buffers come in size classes an eighth of an octave apart (at most 12.5% unused),
+ * so a batch a little shorter than the last one, as a PPO round's or an SFT step's often is,
+ * reuses its memory instead of mapping new (llm.c's arena: grow on a longer batch, never shrink
+ * per step). A shorter array gets a buffer of its own length over the start of the larger one,
+ * not a view, so it stays dense from offset 0 for the kernels and ND4J alike.
  */
 public final class ArrayPool {
   /** Takes after which a free buffer nobody took is freed (a training step of S takes ~100). */
   static final long STALE_TAKES = 400;
+  /** Float lengths from which buffers come in size classes: 256 KiB, above glibc's mmap threshold. */
+  static final long SIZE_CLASSES_FROM = 1 << 16;
 
   /** The pool the model's passes take their activations and gradients from. */
   public static final ArrayPool SHARED = new ArrayPool();
@@ -38,6 +48,10 @@ public final class ArrayPool {
   // a new ND4J array over a buffer leaves ~170 bytes of native shape information that only the
   // collector frees (BENCHMARKS.md, session 19)
   private final Map<DataBuffer, INDArray> lastArray = new IdentityHashMap<>();
+  // the pooled buffer under each shorter buffer handed out over its start, and the other way
+  // round; one each, as a pooled buffer has one user at a time
+  private final Map<DataBuffer, DataBuffer> backing = new IdentityHashMap<>();
+  private final Map<DataBuffer, DataBuffer> prefix = new IdentityHashMap<>();
   private long liveBytes;
   private long freeBytes;
   private long highWater;
@@ -50,7 +64,8 @@ public final class ArrayPool {
     for (long d : shape) {
       length *= d;
     }
-    DataBuffer buffer = reuse(new Key(dt, length));
+    long capacity = capacity(dt, length);
+    DataBuffer buffer = reuse(new Key(dt, capacity));
     synchronized (this) {
       takes++;
       INDArray last = buffer == null ? null : lastArray.get(buffer);
@@ -60,7 +75,7 @@ public final class ArrayPool {
       }
     }
     if (buffer == null) {
-      buffer = Nd4j.createBuffer(dt, length, false);
+      buffer = Nd4j.createBuffer(dt, capacity, false);
       synchronized (this) {
         owned.add(buffer);
         allocations++;
@@ -68,7 +83,30 @@ public final class ArrayPool {
         highWater = Math.max(highWater, liveBytes);
       }
     }
-    return Nd4j.create(buffer, shape);
+    if (capacity == length) {
+      return Nd4j.create(buffer, shape);
+    }
+    FloatPointer start = new FloatPointer(buffer.addressPointer());
+    start.capacity(length).limit(length);
+    DataBuffer head = Nd4j.createBuffer(start, dt, length, FloatIndexer.create(start));
+    synchronized (this) {
+      backing.put(head, buffer);
+      DataBuffer before = prefix.put(buffer, head);
+      if (before != null) {
+        backing.remove(before);
+      }
+    }
+    return Nd4j.create(head, shape);
+  }
+
+  /** The length of the buffer an array of {@code length} elements gets: its size class. */
+  static long capacity(DataType dt, long length) {
+    if (dt != DataType.FLOAT || length <= SIZE_CLASSES_FROM) {
+      return length;
+    }
+    int shift = 63 - Long.numberOfLeadingZeros(length) - 3; // eighths of the power of two below
+    long step = 1L << shift;
+    return (length + step - 1) / step * step;
   }
 
   /** A dense c-order array of zeros. */
@@ -83,8 +121,8 @@ public final class ArrayPool {
 
   /** Takes {@code a}'s buffer back when it is one of this pool's; false when it is not. */
   boolean give(INDArray a) {
-    DataBuffer buffer = a.data();
     synchronized (this) {
+      DataBuffer buffer = pooled(a.data());
       if (!owned.contains(buffer) || a.isView()) {
         return false;
       }
@@ -103,9 +141,14 @@ public final class ArrayPool {
     }
   }
 
+  /** The pooled buffer {@code data} is, or starts, or {@code data} itself. */
+  private DataBuffer pooled(DataBuffer data) {
+    return backing.getOrDefault(data, data);
+  }
+
   /** Whether {@code a}'s buffer is back in this pool, ready for reuse. */
   synchronized boolean holds(INDArray a) {
-    return isFree(a.data());
+    return isFree(pooled(a.data()));
   }
 
   private boolean isFree(DataBuffer buffer) {
@@ -153,6 +196,10 @@ public final class ArrayPool {
       queue.removeIf(b -> b == e.buffer);
       owned.remove(e.buffer);
       lastArray.remove(e.buffer);
+      DataBuffer head = prefix.remove(e.buffer);
+      if (head != null) {
+        backing.remove(head);
+      }
       freeBytes -= bytes(e.buffer);
       e.buffer.close();
     }

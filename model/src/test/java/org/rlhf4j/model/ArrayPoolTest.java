@@ -3,11 +3,15 @@ package org.rlhf4j.model;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.rlhf4j.model.kernels.VectorKernels;
 
 /**
  * A released array is handed out again for the same shape, so a warm step makes no new ND4J
@@ -33,5 +37,52 @@ class ArrayPoolTest {
     assertEquals(1, pool.allocations());
     pool.give(other);
     assertSame(other, pool.take(DataType.FLOAT, 35, 6), "the array it was last returned as");
+  }
+
+  @Test
+  void aShorterBatchOfTheSameSizeClassTakesTheLongerOnesMemoryAsADenseArray() {
+    ArrayPool pool = new ArrayPool();
+    INDArray longer = pool.take(DataType.FLOAT, 100, 1000);
+    longer.assign(1);
+    long address = longer.data().address();
+    pool.give(longer);
+    INDArray shorter = pool.take(DataType.FLOAT, 99, 1000);
+    assertEquals(1, pool.allocations(), "no new buffer for a batch a row shorter");
+    assertEquals(address, shorter.data().address());
+    assertFalse(shorter.isView());
+    assertEquals(99_000, shorter.data().length());
+    assertEquals(1f, shorter.getFloat(98, 999));
+
+    // ND4J's ops and the vector kernels see a dense array of its own length
+    shorter.assign(2);
+    INDArray ones = Nd4j.ones(DataType.FLOAT, 99, 1000);
+    new VectorKernels().addInPlace(shorter, ones);
+    INDArray product = shorter.mmul(Nd4j.ones(DataType.FLOAT, 1000, 2));
+    assertEquals(3000f, product.getFloat(98, 1));
+    assertEquals(3.0 * 99_000, shorter.sumNumber().doubleValue());
+    NativeArrays.zero(shorter);
+    assertEquals(0.0, shorter.sumNumber().doubleValue());
+
+    pool.give(shorter);
+    assertTrue(pool.holds(shorter));
+    INDArray whole = pool.take(DataType.FLOAT, 100, 1000);
+    assertEquals(1, pool.allocations());
+    assertEquals(0f, whole.getFloat(98, 999));
+    assertEquals(1f, whole.getFloat(99, 0), "memory past the shorter array left alone");
+    pool.give(whole);
+  }
+
+  @Test
+  void sizeClassesAreAnEighthOfAnOctaveApartAndOnlyForLargeFloatBuffers() {
+    assertEquals(1000, ArrayPool.capacity(DataType.FLOAT, 1000));
+    long big = ArrayPool.SIZE_CLASSES_FROM + 1;
+    assertEquals(big, ArrayPool.capacity(DataType.DOUBLE, big));
+    long previous = 0;
+    for (long n = big; n < 50 * big; n += 977) {
+      long c = ArrayPool.capacity(DataType.FLOAT, n);
+      assertTrue(c >= n && c <= n + n / 8, n + " -> " + c);
+      assertTrue(c >= previous, "classes grow with the length");
+      previous = c;
+    }
   }
 }
