@@ -81,9 +81,11 @@ public final class PhaseThreads {
       seconds.put("score_" + t + "t", best(t, () -> scoring.score(rollouts).size()));
     }
     for (int t = 1; t <= 2; t++) {
+      int threads = t;
       seconds.put("learn_" + t + "t", best(t, () -> {
         PpoLearner learner = FreshLearner.create(c, spec.policyModel(), spec.initialPolicy(),
             spec.criticModel(), spec.initialCritic(), spec.padId());
+        learner.useThreads(threads);
         scored.forEach(learner::offer);
         return (int) learner.version();
       }));

@@ -1,6 +1,7 @@
 package org.rlhf4j.learner;
 
 import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
 import org.rlhf4j.config.PpoConfig;
 import org.rlhf4j.learner.rl.BatchShape;
 import org.rlhf4j.learner.rl.Gae;
@@ -25,6 +26,7 @@ public final class PpoUpdate {
   private final ParameterStore critic; // null unless a separate critic
   private final OptimizerStep criticOptimizer;
   private final ParameterStore criticGrads;
+  private int criticThreads; // 0: the critic's step runs after the policy's, on this thread
 
   /** The objective {@code rlhf4j.ppo} describes; critic-free advantages carry no value loss. */
   public static PpoObjective objective(PpoConfig config) {
@@ -99,6 +101,15 @@ public final class PpoUpdate {
     this.criticGrads = critic == null ? null : critic.zerosLike();
   }
 
+  /**
+   * With {@code threads} > 0, runs the separate critic's backward and optimizer step on {@link
+   * CriticThread} with that many tensor threads while the policy's run on the calling thread (the
+   * same numbers: the two share nothing); with 0, after the policy's.
+   */
+  public void criticAlongside(int threads) {
+    this.criticThreads = threads;
+  }
+
   /** The policy's optimizer. */
   public OptimizerStep policyOptimizer() {
     return policyOptimizer;
@@ -123,15 +134,32 @@ public final class PpoUpdate {
     double[] dValues = batch.hasValues() ? new double[n] : null;
     double[] dEntropy = entropy ? new double[n] : null;
     PpoObjective.Result r = objective.forwardBackward(dLogp, dValues, dEntropy, batch);
-    policyGrads.zero();
-    policyEval.backward(policyGrads, mb.fromResponseLayout(dLogp, t),
-        entropy ? mb.fromResponseLayout(dEntropy, t) : null,
-        valueHead ? mb.fromResponseLayout(dValues, t) : null);
-    policyOptimizer.apply(policy, policyGrads, r.loss(), step);
-    if (criticEval != null) {
+    Runnable criticStep = criticEval == null ? null : () -> {
       criticGrads.zero();
       criticEval.backward(criticGrads, null, null, mb.fromResponseLayout(dValues, t));
       criticOptimizer.apply(critic, criticGrads, r.valueLoss(), step);
+    };
+    CompletableFuture<Void> critic = criticStep != null && criticThreads > 0
+        ? CriticThread.start(criticThreads, () -> {
+          criticStep.run();
+          return null;
+        }) : null;
+    try {
+      policyGrads.zero();
+      policyEval.backward(policyGrads, mb.fromResponseLayout(dLogp, t),
+          entropy ? mb.fromResponseLayout(dEntropy, t) : null,
+          valueHead ? mb.fromResponseLayout(dValues, t) : null);
+      policyOptimizer.apply(policy, policyGrads, r.loss(), step);
+    } catch (RuntimeException | Error e) {
+      if (critic != null) {
+        CriticThread.await(critic); // never leave the critic's step running past this update
+      }
+      throw e;
+    }
+    if (critic != null) {
+      CriticThread.join(critic);
+    } else if (criticStep != null) {
+      criticStep.run();
     }
     return r;
   }

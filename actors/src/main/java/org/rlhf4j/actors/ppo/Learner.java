@@ -13,7 +13,6 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.rlhf4j.learner.async.LearnerRecorder;
 import org.rlhf4j.learner.async.Ledger;
 import org.rlhf4j.learner.async.PpoLearner;
-import org.rlhf4j.model.TensorThreads;
 import org.rlhf4j.protocol.pb.ScoredRollout;
 
 /**
@@ -74,7 +73,7 @@ public final class Learner extends AbstractBehavior<Learner.Command> {
   }
 
   private Behavior<Command> learn(Learn m) {
-    TensorThreads.bindCurrentThread(settings.threads());
+    learner.useThreads(settings.threads()); // each message: the dispatcher's thread may change
     long heldBefore = learner.ledger().pending();
     try {
       for (ScoredRollout r : m.rollouts()) {

@@ -13,7 +13,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 import org.rlhf4j.config.PpoConfig;
+import org.rlhf4j.learner.CriticThread;
 import org.rlhf4j.learner.OptimizerStep;
 import org.rlhf4j.learner.PpoUpdate;
 import org.rlhf4j.learner.ResponseBatch;
@@ -27,6 +30,7 @@ import org.rlhf4j.model.Gpt;
 import org.rlhf4j.model.Head;
 import org.rlhf4j.model.ParameterStore;
 import org.rlhf4j.model.PolicyEvaluation;
+import org.rlhf4j.model.TensorThreads;
 import org.rlhf4j.protocol.pb.FinishReason;
 import org.rlhf4j.protocol.pb.LearnerState;
 import org.rlhf4j.protocol.pb.Rollout;
@@ -143,6 +147,7 @@ public final class PpoLearner {
   private final boolean klInLoss;
   private final boolean valueHead;
   private boolean reuseRoundStart = true;
+  private int criticThreads; // 0: the critic's passes run in turn with the policy's
   private final Set<Long> seen = new HashSet<>(); // every id received: grows by one per rollout
   private final List<ScoredRollout> batch = new ArrayList<>();
   private final Map<Long, List<ScoredRollout>> groups = new LinkedHashMap<>(); // by prompt id
@@ -313,6 +318,17 @@ public final class PpoLearner {
    */
   void evaluateRoundStartApart() {
     reuseRoundStart = false;
+  }
+
+  /**
+   * Binds the calling thread to {@code threads} tensor threads for the policy's passes; a
+   * separate critic, another model copy, gets as many of its own on {@link CriticThread}, its
+   * passes beside the policy's (the same weights as one after the other).
+   */
+  public void useThreads(int threads) {
+    TensorThreads.bindCurrentThread(threads);
+    criticThreads = grouped || valueHead ? 0 : threads;
+    step.criticAlongside(criticThreads);
   }
 
   /** The models and weights this learner trains. */
@@ -625,14 +641,26 @@ public final class PpoLearner {
   }
 
   private Evaluations evaluate(ResponseBatch mb) {
-    // no adapter dropout (TRL's disable_dropout): the first minibatch's ratios then start at 1
-    PolicyEvaluation policyEval = PolicyEvaluation.of(m.policyModel(), m.policy(), mb.tokens(),
-        mb.targets(), config.temperature(), config.entropyCoef() > 0, valueHead);
+    Supplier<PolicyEvaluation> criticForward = grouped || valueHead ? null
+        : () -> PolicyEvaluation.valuesOnly(m.criticModel(), m.critic(), mb.tokens());
+    CompletableFuture<PolicyEvaluation> critic = criticForward != null && criticThreads > 0
+        ? CriticThread.start(criticThreads, criticForward) : null;
+    PolicyEvaluation policyEval;
     try {
-      PolicyEvaluation criticEval = grouped || valueHead ? null
-          : PolicyEvaluation.valuesOnly(m.criticModel(), m.critic(), mb.tokens());
+      // no adapter dropout (TRL's disable_dropout): the first minibatch's ratios then start at 1
+      policyEval = PolicyEvaluation.of(m.policyModel(), m.policy(), mb.tokens(), mb.targets(),
+          config.temperature(), config.entropyCoef() > 0, valueHead);
+    } catch (RuntimeException | Error e) {
+      if (critic != null) {
+        CriticThread.await(critic.thenAccept(PolicyEvaluation::close));
+      }
+      throw e;
+    }
+    try {
+      PolicyEvaluation criticEval = critic != null ? CriticThread.join(critic)
+          : criticForward != null ? criticForward.get() : null;
       return new Evaluations(mb, policyEval, criticEval, valueHead);
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
       policyEval.close();
       throw e;
     }

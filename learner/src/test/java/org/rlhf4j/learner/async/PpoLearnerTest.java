@@ -15,10 +15,12 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.rlhf4j.learner.CriticThread;
 import org.rlhf4j.learner.async.PpoLearner.Outcome;
 import org.rlhf4j.learner.async.TinySetup.Rig;
 import org.rlhf4j.learner.rl.PpoMetrics;
 import org.rlhf4j.model.ParameterStore;
+import org.rlhf4j.model.TensorThreads;
 import org.rlhf4j.model.ParameterSpec;
 import org.rlhf4j.protocol.pb.FinishReason;
 import org.rlhf4j.protocol.pb.ScoredRollout;
@@ -225,6 +227,35 @@ class PpoLearnerTest {
     // apart: one more of each, the proximal log-probs' and the old values'
     assertEquals(reuse ? 3 : 4, learner.models().policyModel().forwardPasses() - policyBefore);
     assertEquals(reuse ? 3 : 4, learner.models().criticModel().forwardPasses() - criticBefore);
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {1, 2})
+  void aCriticTrainedOnItsOwnThreadBesideThePolicyGivesTheSameWeightsAsInTurn(int minibatches) {
+    int threadsBefore = TensorThreads.currentThread();
+    String[] sha = new String[4];
+    try {
+      for (int i = 0; i < 2; i++) {
+        Rig rig = TinySetup.rig(TinySetup.ppo("batch-size = 4, critic = separate, minibatches = "
+            + minibatches), 1, 7);
+        long tasks = CriticThread.tasks();
+        if (i == 1) {
+          rig.learner().useThreads(1);
+        } else {
+          TensorThreads.bindCurrentThread(1);
+        }
+        PpoLearner learner = trainedOnAFreshThenAStaleRound(rig);
+        // each update's forward and step; with one minibatch, the round's start is the first's
+        long perRound = 2L * rig.config().epochs() * minibatches;
+        assertEquals(i == 1 ? 2 * perRound : 0, CriticThread.tasks() - tasks);
+        sha[2 * i] = learner.policyParams().sha256();
+        sha[2 * i + 1] = learner.criticParams().sha256();
+      }
+    } finally {
+      TensorThreads.bindCurrentThread(threadsBefore);
+    }
+    assertEquals(sha[0], sha[2], "the policy");
+    assertEquals(sha[1], sha[3], "the critic");
   }
 
   @Test
