@@ -25,7 +25,7 @@ import org.rlhf4j.rollout.SamplingSettings;
 
 /**
  * Times each phase of one synchronous PPO iteration (sample a batch, score it, one update round)
- * at 1 and 2 tensor threads, and sampling also as two 1-thread workers on half a batch each; the
+ * at 1 and 2 tensor threads per model copy (a separate critic is one, on its own thread), and sampling also as two 1-thread workers on half a batch each; the
  * fastest setting of each phase is the synchronous baseline's. Each timing is the best of two
  * after a warm-up.
  */

@@ -10,8 +10,9 @@ import org.rlhf4j.model.TensorThreads;
 
 /**
  * The thread a PPO learner runs its separate critic's passes on while the policy's run on its
- * own, as OpenRLHF trains actor and critic side by side: the two models share no tensor, so
- * their work overlaps exactly, where splitting each small product over two cores hardly pays.
+ * own, as OpenRLHF trains actor and critic side by side: the two models share no tensor, so their
+ * passes can overlap whole, where splitting each small product over two cores hardly pays (they
+ * still share the memory bandwidth and ND4J's element-wise thread pool).
  */
 public final class CriticThread {
   private static final ExecutorService THREAD = Executors.newSingleThreadExecutor(r -> {

@@ -139,7 +139,7 @@ public final class PpoUpdate {
       criticEval.backward(criticGrads, null, null, mb.fromResponseLayout(dValues, t));
       criticOptimizer.apply(critic, criticGrads, r.valueLoss(), step);
     };
-    CompletableFuture<Void> critic = criticStep != null && criticThreads > 0
+    CompletableFuture<Void> criticRun = criticStep != null && criticThreads > 0
         ? CriticThread.start(criticThreads, () -> {
           criticStep.run();
           return null;
@@ -151,13 +151,13 @@ public final class PpoUpdate {
           valueHead ? mb.fromResponseLayout(dValues, t) : null);
       policyOptimizer.apply(policy, policyGrads, r.loss(), step);
     } catch (RuntimeException | Error e) {
-      if (critic != null) {
-        CriticThread.await(critic); // never leave the critic's step running past this update
+      if (criticRun != null) {
+        CriticThread.await(criticRun); // never leave the critic's step running past this update
       }
       throw e;
     }
-    if (critic != null) {
-      CriticThread.join(critic);
+    if (criticRun != null) {
+      CriticThread.join(criticRun);
     } else if (criticStep != null) {
       criticStep.run();
     }

@@ -161,7 +161,7 @@ public final class ArrayPool {
     return allocations;
   }
 
-  /** Bytes in arrays taken and not yet released. */
+  /** Bytes of the buffers under arrays taken and not yet released (whole size classes). */
   public synchronized long liveBytes() {
     return liveBytes;
   }
@@ -176,6 +176,7 @@ public final class ArrayPool {
     long size = bytes(buffer);
     freeBytes -= size;
     liveBytes += size;
+    highWater = Math.max(highWater, liveBytes);
     return buffer;
   }
 

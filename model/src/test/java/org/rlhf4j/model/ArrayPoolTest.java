@@ -73,10 +73,34 @@ class ArrayPoolTest {
   }
 
   @Test
+  void closingAShorterArrayLeavesThePooledMemoryUnderItAlone() {
+    ArrayPool pool = new ArrayPool();
+    pool.give(pool.take(DataType.FLOAT, 100, 1000));
+    INDArray shorter = pool.take(DataType.FLOAT, 99, 1000);
+    shorter.assign(7);
+    pool.give(shorter);
+    // as the collector does with a released array's wrapper: its buffer does not own the memory
+    shorter.close();
+    INDArray whole = pool.take(DataType.FLOAT, 100, 1000);
+    assertEquals(1, pool.allocations());
+    assertEquals(7.0 * 99_000, whole.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 99),
+        org.nd4j.linalg.indexing.NDArrayIndex.all()).sumNumber().doubleValue());
+    pool.give(whole);
+  }
+
+  @Test
   void sizeClassesAreAnEighthOfAnOctaveApartAndOnlyForLargeFloatBuffers() {
     assertEquals(1000, ArrayPool.capacity(DataType.FLOAT, 1000));
+    assertEquals(65_536, ArrayPool.capacity(DataType.FLOAT, 65_536));
+    assertEquals(73_728, ArrayPool.capacity(DataType.FLOAT, 65_537), "9/8 of 2^16");
+    assertEquals(1 << 21, ArrayPool.capacity(DataType.FLOAT, (1 << 21) - 5));
     long big = ArrayPool.SIZE_CLASSES_FROM + 1;
     assertEquals(big, ArrayPool.capacity(DataType.DOUBLE, big));
+    java.util.Set<Long> octave = new java.util.TreeSet<>();
+    for (long n = (1 << 20) + 1; n <= 1 << 21; n += 97) {
+      octave.add(ArrayPool.capacity(DataType.FLOAT, n));
+    }
+    assertEquals(8, octave.size(), "classes in (2^20, 2^21]: " + octave);
     long previous = 0;
     for (long n = big; n < 50 * big; n += 977) {
       long c = ArrayPool.capacity(DataType.FLOAT, n);

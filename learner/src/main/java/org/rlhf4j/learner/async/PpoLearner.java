@@ -322,8 +322,10 @@ public final class PpoLearner {
 
   /**
    * Binds the calling thread to {@code threads} tensor threads for the policy's passes; a
-   * separate critic, another model copy, gets as many of its own on {@link CriticThread}, its
-   * passes beside the policy's (the same weights as one after the other).
+   * separate critic, another model copy, gets as many of its own on {@link CriticThread}, where
+   * each update's critic forward, backward and optimizer step run beside the policy's (the same
+   * weights as one after the other). With several minibatches the old values' pass at a round's
+   * start still runs on the calling thread.
    */
   public void useThreads(int threads) {
     TensorThreads.bindCurrentThread(threads);
@@ -506,7 +508,8 @@ public final class PpoLearner {
 
     // 2. where the round starts: with one minibatch, the first update evaluates this very batch
     //    with these weights, so its evaluations are made now and give the proximal log-probs and
-    //    old values too (the same numbers, one forward pass of each model fewer)
+    //    old values too (the same numbers; no separate pass for the critic's old values, nor for
+    //    the policy's proximal log-probs when rows are stale)
     Evaluations start = config.minibatches() == 1 && reuseRoundStart
         ? evaluate(tokens) : null;
     PpoObjective.Result last = null;
