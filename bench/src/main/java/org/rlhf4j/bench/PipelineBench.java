@@ -1,7 +1,10 @@
 package org.rlhf4j.bench;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
@@ -28,9 +31,13 @@ public final class PipelineBench {
         throws IOException;
   }
 
-  /** One arm's settings and outcome. */
+  /**
+   * One arm's settings and outcome; {@code learnerSeconds} is the sum of its update rounds, so
+   * that over {@code seconds} is the share of the run the learner was busy (near 1: the learner
+   * is the critical path, and overlap can hide nothing more).
+   */
   public record Arm(String name, int workers, PpoPipeline.Threads threads, double seconds,
-      MeanInterval gold, long droppedStale) {}
+      double learnerSeconds, MeanInterval gold, long droppedStale) {}
 
   /** Both arms and the phase timings behind the synchronous arm's threads. */
   public record Result(Arm sync, Arm async, PhaseThreads.Choice phases) {
@@ -44,10 +51,13 @@ public final class PipelineBench {
           + "\"speedup\": %.2f, \"sync_threads\": %s, \"async_threads\": %s, "
           + "\"sync_gold_reward\": %.4f, \"sync_gold_ci\": [%.4f, %.4f], "
           + "\"async_gold_reward\": %.4f, \"async_gold_ci\": [%.4f, %.4f], "
-          + "\"async_dropped_stale\": %d, \"phase_seconds\": %s}",
+          + "\"async_dropped_stale\": %d, \"sync_learner_busy\": %.2f, "
+          + "\"async_learner_busy\": %.2f, \"phase_seconds\": %s}",
           sync.seconds(), async.seconds(), speedup(), threads(sync), threads(async),
           sync.gold().mean(), sync.gold().low(), sync.gold().high(), async.gold().mean(),
-          async.gold().low(), async.gold().high(), async.droppedStale(), phases.json());
+          async.gold().low(), async.gold().high(), async.droppedStale(),
+          sync.learnerSeconds() / sync.seconds(), async.learnerSeconds() / async.seconds(),
+          phases.json());
     }
 
     private static String threads(Arm a) {
@@ -56,6 +66,8 @@ public final class PipelineBench {
           a.threads().learner());
     }
   }
+
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   private PipelineBench() {}
 
@@ -101,7 +113,17 @@ public final class PipelineBench {
     log.printf(Locale.ROOT, "bench pipeline: %s %.1f s, gold reward %.4f%n", name, o.seconds(),
         g.mean());
     log.flush();
-    return new Arm(name, c.async().workers(), threads, o.seconds(), g,
-        o.result().learner().droppedStale());
+    return new Arm(name, c.async().workers(), threads, o.seconds(),
+        learnerSeconds(out.resolve("metrics.jsonl")), g, o.result().learner().droppedStale());
+  }
+
+  /** The sum of {@code learner/round_seconds} over a run's metrics lines. */
+  static double learnerSeconds(Path metrics) throws IOException {
+    double sum = 0;
+    for (String line : Files.readAllLines(metrics)) {
+      JsonNode round = JSON.readTree(line).get("learner/round_seconds");
+      sum += round == null ? 0 : round.asDouble();
+    }
+    return sum;
   }
 }

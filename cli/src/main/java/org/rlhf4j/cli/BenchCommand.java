@@ -238,7 +238,8 @@ final class BenchCommand {
           + "the same number of updates from the same SFT model and reward model (defaults: "
           + "those of `rlhf4j demo`); the synchronous arm runs each phase at its best measured "
           + "thread count. Prints {\"sync_seconds\", \"async_seconds\", \"speedup\", thread "
-          + "settings, each arm's final gold reward}.",
+          + "settings, each arm's final gold reward and the share of its time the learner was "
+          + "busy}.",
       footerHeading = "%nExamples:%n",
       footer = {"  rlhf4j bench pipeline        # after rlhf4j demo, on its models",
           "  rlhf4j bench pipeline --workers 2 --nodes 1 --set ppo.iterations=20"})
