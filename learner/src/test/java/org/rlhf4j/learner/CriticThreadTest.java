@@ -14,12 +14,16 @@ class CriticThreadTest {
   @Test
   void workRunsOnTheCriticsThreadWithTheTensorThreadsAskedFor() {
     String[] seen = new String[1];
-    int threads = CriticThread.join(CriticThread.start(1, () -> {
-      seen[0] = Thread.currentThread().getName();
-      return TensorThreads.currentThread();
-    }));
-    assertEquals("rlhf4j-critic", seen[0]);
-    assertEquals(1, threads);
+    // two counts one after the other on the one thread: each task gets its own, whatever the
+    // machine's default
+    for (int asked : new int[] {2, 1}) {
+      int threads = CriticThread.join(CriticThread.start(asked, () -> {
+        seen[0] = Thread.currentThread().getName();
+        return TensorThreads.currentThread();
+      }));
+      assertEquals("rlhf4j-critic", seen[0]);
+      assertEquals(asked, threads);
+    }
   }
 
   @Test
