@@ -30,13 +30,19 @@ import org.nd4j.linalg.factory.Nd4j;
  * so a batch a little shorter than the last one, as a PPO round's or an SFT step's often is,
  * reuses its memory instead of mapping new (llm.c's arena: grow on a longer batch, never shrink
  * per step). A shorter array gets a buffer of its own length over the start of the larger one,
- * not a view, so it stays dense from offset 0 for the kernels and ND4J alike.
+ * not a view, so it stays dense from offset 0 for the kernels and ND4J alike. When its own class
+ * has no free buffer, a free one up to an octave larger serves it: a PPO round's logits have as
+ * many rows as its response tokens, so successive rounds land in different classes, and each
+ * class's buffer went stale before its length came round again (the learner mapped a fresh
+ * 17 MB every round).
  */
 public final class ArrayPool {
   /** Takes after which a free buffer nobody took is freed (a training step of S takes ~100). */
   static final long STALE_TAKES = 400;
   /** Float lengths from which buffers come in size classes: 256 KiB, above glibc's mmap threshold. */
   static final long SIZE_CLASSES_FROM = 1 << 16;
+  /** Classes above its own that may serve a request (eight: up to an octave, half unused at most). */
+  static final int LARGER_CLASSES = 8;
 
   /** The pool the model's passes take their activations and gradients from. */
   public static final ArrayPool SHARED = new ArrayPool();
@@ -65,7 +71,7 @@ public final class ArrayPool {
       length *= d;
     }
     long capacity = capacity(dt, length);
-    DataBuffer buffer = reuse(new Key(dt, capacity));
+    DataBuffer buffer = reuse(dt, capacity);
     synchronized (this) {
       takes++;
       INDArray last = buffer == null ? null : lastArray.get(buffer);
@@ -83,7 +89,7 @@ public final class ArrayPool {
         highWater = Math.max(highWater, liveBytes);
       }
     }
-    if (capacity == length) {
+    if (buffer.length() == length) {
       return Nd4j.create(buffer, shape);
     }
     FloatPointer start = new FloatPointer(buffer.addressPointer());
@@ -166,12 +172,23 @@ public final class ArrayPool {
     return liveBytes;
   }
 
-  private synchronized DataBuffer reuse(Key key) {
-    ArrayDeque<DataBuffer> queue = free.get(key);
-    if (queue == null || queue.isEmpty()) {
-      return null;
+  /** A free buffer of class {@code capacity}, else of the smallest larger class allowed; or null. */
+  private synchronized DataBuffer reuse(DataType dt, long capacity) {
+    long c = capacity;
+    for (int larger = 0; larger <= LARGER_CLASSES; larger++) {
+      ArrayDeque<DataBuffer> queue = free.get(new Key(dt, c));
+      if (queue != null && !queue.isEmpty()) {
+        return reuse(new Key(dt, c), queue.pop());
+      }
+      if (dt != DataType.FLOAT || c <= SIZE_CLASSES_FROM) {
+        return null; // lengths below the size classes are matched exactly
+      }
+      c = capacity(dt, c + 1);
     }
-    DataBuffer buffer = queue.pop();
+    return null;
+  }
+
+  private DataBuffer reuse(Key key, DataBuffer buffer) {
     returnOrder.remove(new Entry(key, buffer, 0));
     long size = bytes(buffer);
     freeBytes -= size;

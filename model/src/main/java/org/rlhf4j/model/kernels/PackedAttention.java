@@ -9,8 +9,9 @@ import jdk.incubator.vector.VectorSpecies;
  * Attention read straight from packed {@code qkv (B·T, 3C)} rows, one (sequence, head) at a time
  * through heap scratch that stays in cache (a sequence's rows come in, and its output or gradient
  * rows go back, as one block copy each); a query's scores, sums and gradients stop at its last
- * visible key, and queries (keys, in the backward's second pass) go in pairs, so each vector of
- * keys or values loaded from cache serves two rows.
+ * visible key, and queries (keys, in the backward's second pass) go in fours, so each vector of
+ * keys or values loaded from cache serves four rows (in pairs, the loads outnumbered the
+ * multiply-adds' share of the core at M's shapes).
  *
  * <p>Why: the heads-first path copied q, k, v and y into and out of (B, NH, T, HS) arrays and ran
  * batched products over the whole (T, T) square, of which a causal mask hides half; at S's
@@ -29,6 +30,10 @@ final class PackedAttention {
   private static final int L = F.length();
   private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
   private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+  /** Queries (or keys) that share each load: four. */
+  private static final int GROUP = 4;
+  /** Whether sixteen accumulators fit in registers: AVX-512 has 32, AVX2 16. */
+  private static final boolean WIDE = L >= 16;
 
   private PackedAttention() {}
 
@@ -57,15 +62,17 @@ final class PackedAttention {
           gatherRows(s.v, s.block, 2 * c + h * hs, width, t, hs);
         }
         long plane = ((long) r * heads + h) * t * t;
-        // queries in pairs, which share each load of the keys and values (the last of an odd T
-        // pairs with itself)
-        for (int i = 0; i < t; i += 2) {
-          int i1 = Math.min(i + 1, t - 1);
-          int n = pairProbabilities(s, att, mask, plane, i, i1, t, hs);
+        // queries in fours, which share each load of the keys and values (past T, a group
+        // repeats its last query and drops the repeats' results)
+        for (int i = 0; i < t; i += GROUP) {
+          int valid = Math.min(GROUP, t - i);
+          int n = groupProbabilities(s, att, mask, plane, i, valid, t, hs);
           if (y != null) {
-            weightedRows(s.out, s.rows, 0, s.stride, 1, 0, n, s.v, hs);
-            System.arraycopy(s.out, 0, s.yBlock, i * c + h * hs, hs);
-            System.arraycopy(s.out, hs, s.yBlock, i1 * c + h * hs, hs);
+            weightedRows(s.out, s.rows, 0, slot(1, valid) * s.stride, slot(2, valid) * s.stride,
+                slot(3, valid) * s.stride, 1, 0, n, s.v, hs);
+            for (int g = 0; g < valid; g++) {
+              System.arraycopy(s.out, g * hs, s.yBlock, (i + g) * c + h * hs, hs);
+            }
           }
         }
       }
@@ -76,24 +83,31 @@ final class PackedAttention {
   }
 
   /**
-   * Queries {@code i} and {@code i1}'s probabilities over the keys in {@code s.kT}, into
-   * {@code s.rows[0 ..)} and {@code s.rows[stride ..)} with zeros up to the returned bound (the
-   * later of the two rows' last visible keys, plus one), and into {@code att}'s rows when given.
+   * Queries {@code i .. i+valid)}'s probabilities over the keys in {@code s.kT}, query
+   * {@code i+g}'s into {@code s.rows[g·stride ..)} with zeros up to the returned bound (the latest
+   * of their last visible keys, plus one), and into {@code att}'s rows when given. Slots from
+   * {@code valid} on hold the last query's scores, unused.
    */
-  private static int pairProbabilities(Scratch s, FloatMemory att, FloatMemory mask, long plane,
-      int i, int i1, int t, int hs) {
+  private static int groupProbabilities(Scratch s, FloatMemory att, FloatMemory mask, long plane,
+      int i, int valid, int t, int hs) {
     float scale = (float) (1.0 / Math.sqrt(hs));
-    long row0 = plane + (long) i * t;
-    long row1 = plane + (long) i1 * t;
-    mask.get(row0, s.mask, 0, t);
-    mask.get(row1, s.mask, s.stride, t);
-    int bound0 = visibleBound(s.mask, 0, t);
-    int bound1 = visibleBound(s.mask, s.stride, t);
-    int n = Math.max(bound0, bound1);
-    rowTimesColumns(s.rows, s.stride, s.q, i * hs, i1 * hs, s.kT, s.stride, hs, n);
-    probabilities(att, row0, s, 0, bound0, n, t, scale);
-    probabilities(att, row1, s, s.stride, bound1, n, t, scale);
+    int n = 0;
+    for (int g = 0; g < valid; g++) {
+      mask.get(plane + (long) (i + g) * t, s.mask, g * s.stride, t);
+      s.bounds[g] = visibleBound(s.mask, g * s.stride, t);
+      n = Math.max(n, s.bounds[g]);
+    }
+    rowTimesColumns(s.rows, s.stride, s.q, i * hs, (i + slot(1, valid)) * hs,
+        (i + slot(2, valid)) * hs, (i + slot(3, valid)) * hs, s.kT, hs, n);
+    for (int g = 0; g < valid; g++) {
+      probabilities(att, plane + (long) (i + g) * t, s, g * s.stride, s.bounds[g], n, t, scale);
+    }
     return n;
+  }
+
+  /** The slot a group of {@code valid} rows reads for its row {@code g}: itself, or its last. */
+  private static int slot(int g, int valid) {
+    return Math.min(g, valid - 1);
   }
 
   /**
@@ -148,42 +162,51 @@ final class PackedAttention {
           recomputeProbabilities(s, mask, plane, t, hs, c + h * hs, width);
         }
         Arrays.fill(s.firstRow, 0, t, t);
-        // by query, in pairs: the score gradient, dq, and the first query that sees each key
-        for (int i = 0; i < t; i += 2) {
-          int i1 = Math.min(i + 1, t - 1);
-          int at0 = i * s.stride;
-          int at1 = i1 * s.stride;
-          int bound0 = lastNonZero(s.a, at0, t) + 1;
-          int bound1 = lastNonZero(s.a, at1, t) + 1;
-          int n = Math.max(bound0, bound1);
-          rowTimesColumns(s.rows, s.stride, s.dy, i * hs, i1 * hs, s.vT, s.stride, hs, n);
-          scoreGradient(s.dp, at0, s.rows, 0, s.a, bound0, t, scale);
-          scoreGradient(s.dp, at1, s.rows, s.stride, s.a, bound1, t, scale);
-          weightedRows(s.out, s.dp, at0, at1, 1, 0, n, s.k, hs);
-          add(s.gradBlock, i * width + h * hs, s.out, 0, hs);
-          if (i1 != i) {
-            add(s.gradBlock, i1 * width + h * hs, s.out, hs, hs);
+        // by query, in fours: the score gradient, dq, and the first query that sees each key
+        for (int i = 0; i < t; i += GROUP) {
+          int valid = Math.min(GROUP, t - i);
+          int n = 0;
+          for (int g = 0; g < valid; g++) {
+            s.bounds[g] = lastNonZero(s.a, (i + g) * s.stride, t) + 1;
+            n = Math.max(n, s.bounds[g]);
+          }
+          rowTimesColumns(s.rows, s.stride, s.dy, i * hs, (i + slot(1, valid)) * hs,
+              (i + slot(2, valid)) * hs, (i + slot(3, valid)) * hs, s.vT, hs, n);
+          for (int g = 0; g < valid; g++) {
+            scoreGradient(s.dp, (i + g) * s.stride, s.rows, g * s.stride, s.a, s.bounds[g], t,
+                scale);
+          }
+          weightedRows(s.out, s.dp, i * s.stride, (i + slot(1, valid)) * s.stride,
+              (i + slot(2, valid)) * s.stride, (i + slot(3, valid)) * s.stride, 1, 0, n, s.k, hs);
+          for (int g = 0; g < valid; g++) {
+            add(s.gradBlock, (i + g) * width + h * hs, s.out, g * hs, hs);
           }
           for (int j = 0; j < n; j++) {
-            s.firstRow[j] = Math.min(s.firstRow[j], j < bound0 ? i : i1);
+            int g = 0;
+            while (j >= s.bounds[g]) { // some query of the group sees key j, as j < n
+              g++;
+            }
+            s.firstRow[j] = Math.min(s.firstRow[j], i + g);
           }
         }
-        // by key, in pairs: dk and dv over the queries from the first that sees either (the
-        // rest add zeros)
-        for (int j = 0; j < t; j += 2) {
-          int j1 = Math.min(j + 1, t - 1);
-          int from = Math.min(s.firstRow[j], s.firstRow[j1]);
-          int out0 = j * width + h * hs;
-          int out1 = j1 * width + h * hs;
-          weightedRows(s.out, s.dp, j, j1, s.stride, from, t, s.q, hs);
-          add(s.gradBlock, out0 + c, s.out, 0, hs);
-          if (j1 != j) {
-            add(s.gradBlock, out1 + c, s.out, hs, hs);
+        // by key, in fours: dk and dv over the queries from the first that sees any of them
+        // (the rest add zeros)
+        for (int j = 0; j < t; j += GROUP) {
+          int valid = Math.min(GROUP, t - j);
+          int from = t;
+          for (int g = 0; g < valid; g++) {
+            from = Math.min(from, s.firstRow[j + g]);
           }
-          weightedRows(s.out, s.a, j, j1, s.stride, from, t, s.dy, hs);
-          add(s.gradBlock, out0 + 2 * c, s.out, 0, hs);
-          if (j1 != j) {
-            add(s.gradBlock, out1 + 2 * c, s.out, hs, hs);
+          int j1 = j + slot(1, valid);
+          int j2 = j + slot(2, valid);
+          int j3 = j + slot(3, valid);
+          weightedRows(s.out, s.dp, j, j1, j2, j3, s.stride, from, t, s.q, hs);
+          for (int g = 0; g < valid; g++) {
+            add(s.gradBlock, (j + g) * width + c + h * hs, s.out, g * hs, hs);
+          }
+          weightedRows(s.out, s.a, j, j1, j2, j3, s.stride, from, t, s.dy, hs);
+          for (int g = 0; g < valid; g++) {
+            add(s.gradBlock, (j + g) * width + 2 * c + h * hs, s.out, g * hs, hs);
           }
         }
       }
@@ -198,13 +221,14 @@ final class PackedAttention {
   private static void recomputeProbabilities(Scratch s, FloatMemory mask, long plane, int t,
       int hs, int keys, int width) {
     gatherTransposed(s.kT, s.stride, s.block, keys, width, t, hs);
-    for (int i = 0; i < t; i += 2) {
-      int i1 = Math.min(i + 1, t - 1);
-      int n = pairProbabilities(s, null, mask, plane, i, i1, t, hs);
-      System.arraycopy(s.rows, 0, s.a, i * s.stride, n);
-      Arrays.fill(s.a, i * s.stride + n, i * s.stride + t, 0f);
-      System.arraycopy(s.rows, s.stride, s.a, i1 * s.stride, n);
-      Arrays.fill(s.a, i1 * s.stride + n, i1 * s.stride + t, 0f);
+    for (int i = 0; i < t; i += GROUP) {
+      int valid = Math.min(GROUP, t - i);
+      int n = groupProbabilities(s, null, mask, plane, i, valid, t, hs);
+      for (int g = 0; g < valid; g++) {
+        int row = (i + g) * s.stride;
+        System.arraycopy(s.rows, g * s.stride, s.a, row, n);
+        Arrays.fill(s.a, row + n, row + t, 0f);
+      }
     }
   }
 
@@ -238,113 +262,265 @@ final class PackedAttention {
   }
 
   /**
-   * Two rows of scores: {@code out[j] = Σ_d x[x0 + d] · yT[d·stride + j]} and
-   * {@code out[second + j]} the same from {@code x[x1 ..)}, for {@code j < n} (and on to the next
-   * whole 4-vector block, which {@code stride} leaves room for); each a chain over d.
+   * Four rows of scores: {@code out[g·stride + j] = Σ_d x[x_g + d] · yT[d·stride + j]} for
+   * {@code j < n} (and on to the next whole 4-vector block, which {@code stride} leaves room
+   * for); each a chain over d.
    */
-  private static void rowTimesColumns(float[] out, int second, float[] x, int x0, int x1,
-      float[] yT, int stride, int hs, int n) {
-    for (int j = 0; j < n; j += 4 * L) {
+  private static void rowTimesColumns(float[] out, int stride, float[] x, int x0, int x1, int x2,
+      int x3, float[] yT, int hs, int n) {
+    int j = 0;
+    if (WIDE) {
+      for (; j < n; j += 4 * L) {
+        fourRowsFourVectors(out, stride, x, x0, x1, x2, x3, yT, hs, j);
+      }
+    }
+    for (; j < n; j += 2 * L) {
       FloatVector a0 = FloatVector.zero(F);
       FloatVector a1 = FloatVector.zero(F);
-      FloatVector a2 = FloatVector.zero(F);
-      FloatVector a3 = FloatVector.zero(F);
       FloatVector b0 = FloatVector.zero(F);
       FloatVector b1 = FloatVector.zero(F);
-      FloatVector b2 = FloatVector.zero(F);
-      FloatVector b3 = FloatVector.zero(F);
+      FloatVector c0 = FloatVector.zero(F);
+      FloatVector c1 = FloatVector.zero(F);
+      FloatVector d0 = FloatVector.zero(F);
+      FloatVector d1 = FloatVector.zero(F);
       for (int d = 0; d < hs; d++) {
         int at = d * stride + j;
         FloatVector y0 = FloatVector.fromArray(F, yT, at);
         FloatVector y1 = FloatVector.fromArray(F, yT, at + L);
-        FloatVector y2 = FloatVector.fromArray(F, yT, at + 2 * L);
-        FloatVector y3 = FloatVector.fromArray(F, yT, at + 3 * L);
-        FloatVector xa = FloatVector.broadcast(F, x[x0 + d]);
-        FloatVector xb = FloatVector.broadcast(F, x[x1 + d]);
-        a0 = y0.fma(xa, a0);
-        a1 = y1.fma(xa, a1);
-        a2 = y2.fma(xa, a2);
-        a3 = y3.fma(xa, a3);
-        b0 = y0.fma(xb, b0);
-        b1 = y1.fma(xb, b1);
-        b2 = y2.fma(xb, b2);
-        b3 = y3.fma(xb, b3);
+        FloatVector e = FloatVector.broadcast(F, x[x0 + d]);
+        a0 = y0.fma(e, a0);
+        a1 = y1.fma(e, a1);
+        e = FloatVector.broadcast(F, x[x1 + d]);
+        b0 = y0.fma(e, b0);
+        b1 = y1.fma(e, b1);
+        e = FloatVector.broadcast(F, x[x2 + d]);
+        c0 = y0.fma(e, c0);
+        c1 = y1.fma(e, c1);
+        e = FloatVector.broadcast(F, x[x3 + d]);
+        d0 = y0.fma(e, d0);
+        d1 = y1.fma(e, d1);
       }
       a0.intoArray(out, j);
       a1.intoArray(out, j + L);
-      a2.intoArray(out, j + 2 * L);
-      a3.intoArray(out, j + 3 * L);
-      b0.intoArray(out, second + j);
-      b1.intoArray(out, second + j + L);
-      b2.intoArray(out, second + j + 2 * L);
-      b3.intoArray(out, second + j + 3 * L);
+      b0.intoArray(out, stride + j);
+      b1.intoArray(out, stride + j + L);
+      c0.intoArray(out, 2 * stride + j);
+      c1.intoArray(out, 2 * stride + j + L);
+      d0.intoArray(out, 3 * stride + j);
+      d1.intoArray(out, 3 * stride + j + L);
     }
   }
 
+  /** {@link #rowTimesColumns}' columns {@code j .. j+4L)}: sixteen accumulators, 32 registers. */
+  private static void fourRowsFourVectors(float[] out, int stride, float[] x, int x0, int x1,
+      int x2, int x3, float[] yT, int hs, int j) {
+    FloatVector a0 = FloatVector.zero(F);
+    FloatVector a1 = FloatVector.zero(F);
+    FloatVector a2 = FloatVector.zero(F);
+    FloatVector a3 = FloatVector.zero(F);
+    FloatVector b0 = FloatVector.zero(F);
+    FloatVector b1 = FloatVector.zero(F);
+    FloatVector b2 = FloatVector.zero(F);
+    FloatVector b3 = FloatVector.zero(F);
+    FloatVector c0 = FloatVector.zero(F);
+    FloatVector c1 = FloatVector.zero(F);
+    FloatVector c2 = FloatVector.zero(F);
+    FloatVector c3 = FloatVector.zero(F);
+    FloatVector d0 = FloatVector.zero(F);
+    FloatVector d1 = FloatVector.zero(F);
+    FloatVector d2 = FloatVector.zero(F);
+    FloatVector d3 = FloatVector.zero(F);
+    for (int d = 0; d < hs; d++) {
+      int at = d * stride + j;
+      FloatVector y0 = FloatVector.fromArray(F, yT, at);
+      FloatVector y1 = FloatVector.fromArray(F, yT, at + L);
+      FloatVector y2 = FloatVector.fromArray(F, yT, at + 2 * L);
+      FloatVector y3 = FloatVector.fromArray(F, yT, at + 3 * L);
+      FloatVector e = FloatVector.broadcast(F, x[x0 + d]);
+      a0 = y0.fma(e, a0);
+      a1 = y1.fma(e, a1);
+      a2 = y2.fma(e, a2);
+      a3 = y3.fma(e, a3);
+      e = FloatVector.broadcast(F, x[x1 + d]);
+      b0 = y0.fma(e, b0);
+      b1 = y1.fma(e, b1);
+      b2 = y2.fma(e, b2);
+      b3 = y3.fma(e, b3);
+      e = FloatVector.broadcast(F, x[x2 + d]);
+      c0 = y0.fma(e, c0);
+      c1 = y1.fma(e, c1);
+      c2 = y2.fma(e, c2);
+      c3 = y3.fma(e, c3);
+      e = FloatVector.broadcast(F, x[x3 + d]);
+      d0 = y0.fma(e, d0);
+      d1 = y1.fma(e, d1);
+      d2 = y2.fma(e, d2);
+      d3 = y3.fma(e, d3);
+    }
+    // stored here, not by a helper: a vector passed to a method that is not inlined is boxed
+    a0.intoArray(out, j);
+    a1.intoArray(out, j + L);
+    a2.intoArray(out, j + 2 * L);
+    a3.intoArray(out, j + 3 * L);
+    b0.intoArray(out, stride + j);
+    b1.intoArray(out, stride + j + L);
+    b2.intoArray(out, stride + j + 2 * L);
+    b3.intoArray(out, stride + j + 3 * L);
+    c0.intoArray(out, 2 * stride + j);
+    c1.intoArray(out, 2 * stride + j + L);
+    c2.intoArray(out, 2 * stride + j + 2 * L);
+    c3.intoArray(out, 2 * stride + j + 3 * L);
+    d0.intoArray(out, 3 * stride + j);
+    d1.intoArray(out, 3 * stride + j + L);
+    d2.intoArray(out, 3 * stride + j + 2 * L);
+    d3.intoArray(out, 3 * stride + j + 3 * L);
+  }
+
   /**
-   * Two weighted sums of rows: {@code out[0..hs) = Σ_i w[w0 + i·stride] · rows[i·hs ..)} and
-   * {@code out[hs..2hs)} the same with {@code w[w1 + i·stride]}, over {@code i ∈ [from, to)};
-   * each element a chain over i.
+   * Four weighted sums of rows: {@code out[g·hs ..) = Σ_i w[w_g + i·stride] · rows[i·hs ..)} over
+   * {@code i ∈ [from, to)}; each element a chain over i.
    */
-  private static void weightedRows(float[] out, float[] w, int w0, int w1, int stride, int from,
-      int to, float[] rows, int hs) {
+  private static void weightedRows(float[] out, float[] w, int w0, int w1, int w2, int w3,
+      int stride, int from, int to, float[] rows, int hs) {
     int col = 0;
-    for (; col + 4 * L <= hs; col += 4 * L) {
+    if (WIDE) {
+      for (; col + 4 * L <= hs; col += 4 * L) {
+        fourWeightsFourVectors(out, w, w0, w1, w2, w3, stride, from, to, rows, hs, col);
+      }
+    }
+    for (; col + 2 * L <= hs; col += 2 * L) {
       FloatVector a0 = FloatVector.zero(F);
       FloatVector a1 = FloatVector.zero(F);
-      FloatVector a2 = FloatVector.zero(F);
-      FloatVector a3 = FloatVector.zero(F);
       FloatVector b0 = FloatVector.zero(F);
       FloatVector b1 = FloatVector.zero(F);
-      FloatVector b2 = FloatVector.zero(F);
-      FloatVector b3 = FloatVector.zero(F);
+      FloatVector c0 = FloatVector.zero(F);
+      FloatVector c1 = FloatVector.zero(F);
+      FloatVector d0 = FloatVector.zero(F);
+      FloatVector d1 = FloatVector.zero(F);
       for (int i = from; i < to; i++) {
         int at = i * hs + col;
         FloatVector r0 = FloatVector.fromArray(F, rows, at);
         FloatVector r1 = FloatVector.fromArray(F, rows, at + L);
-        FloatVector r2 = FloatVector.fromArray(F, rows, at + 2 * L);
-        FloatVector r3 = FloatVector.fromArray(F, rows, at + 3 * L);
-        FloatVector wa = FloatVector.broadcast(F, w[w0 + i * stride]);
-        FloatVector wb = FloatVector.broadcast(F, w[w1 + i * stride]);
-        a0 = r0.fma(wa, a0);
-        a1 = r1.fma(wa, a1);
-        a2 = r2.fma(wa, a2);
-        a3 = r3.fma(wa, a3);
-        b0 = r0.fma(wb, b0);
-        b1 = r1.fma(wb, b1);
-        b2 = r2.fma(wb, b2);
-        b3 = r3.fma(wb, b3);
+        FloatVector e = FloatVector.broadcast(F, w[w0 + i * stride]);
+        a0 = r0.fma(e, a0);
+        a1 = r1.fma(e, a1);
+        e = FloatVector.broadcast(F, w[w1 + i * stride]);
+        b0 = r0.fma(e, b0);
+        b1 = r1.fma(e, b1);
+        e = FloatVector.broadcast(F, w[w2 + i * stride]);
+        c0 = r0.fma(e, c0);
+        c1 = r1.fma(e, c1);
+        e = FloatVector.broadcast(F, w[w3 + i * stride]);
+        d0 = r0.fma(e, d0);
+        d1 = r1.fma(e, d1);
       }
       a0.intoArray(out, col);
       a1.intoArray(out, col + L);
-      a2.intoArray(out, col + 2 * L);
-      a3.intoArray(out, col + 3 * L);
       b0.intoArray(out, hs + col);
       b1.intoArray(out, hs + col + L);
-      b2.intoArray(out, hs + col + 2 * L);
-      b3.intoArray(out, hs + col + 3 * L);
+      c0.intoArray(out, 2 * hs + col);
+      c1.intoArray(out, 2 * hs + col + L);
+      d0.intoArray(out, 3 * hs + col);
+      d1.intoArray(out, 3 * hs + col + L);
     }
     for (; col + L <= hs; col += L) {
       FloatVector a0 = FloatVector.zero(F);
       FloatVector b0 = FloatVector.zero(F);
+      FloatVector c0 = FloatVector.zero(F);
+      FloatVector d0 = FloatVector.zero(F);
       for (int i = from; i < to; i++) {
         FloatVector r0 = FloatVector.fromArray(F, rows, i * hs + col);
         a0 = r0.fma(FloatVector.broadcast(F, w[w0 + i * stride]), a0);
         b0 = r0.fma(FloatVector.broadcast(F, w[w1 + i * stride]), b0);
+        c0 = r0.fma(FloatVector.broadcast(F, w[w2 + i * stride]), c0);
+        d0 = r0.fma(FloatVector.broadcast(F, w[w3 + i * stride]), d0);
       }
       a0.intoArray(out, col);
       b0.intoArray(out, hs + col);
+      c0.intoArray(out, 2 * hs + col);
+      d0.intoArray(out, 3 * hs + col);
     }
     for (; col < hs; col++) {
       float a = 0f;
       float b = 0f;
+      float c = 0f;
+      float d = 0f;
       for (int i = from; i < to; i++) {
-        a = Math.fma(rows[i * hs + col], w[w0 + i * stride], a);
-        b = Math.fma(rows[i * hs + col], w[w1 + i * stride], b);
+        float r = rows[i * hs + col];
+        a = Math.fma(r, w[w0 + i * stride], a);
+        b = Math.fma(r, w[w1 + i * stride], b);
+        c = Math.fma(r, w[w2 + i * stride], c);
+        d = Math.fma(r, w[w3 + i * stride], d);
       }
       out[col] = a;
       out[hs + col] = b;
+      out[2 * hs + col] = c;
+      out[3 * hs + col] = d;
     }
+  }
+
+  /** {@link #weightedRows}' columns {@code col .. col+4L)}: sixteen accumulators. */
+  private static void fourWeightsFourVectors(float[] out, float[] w, int w0, int w1, int w2,
+      int w3, int stride, int from, int to, float[] rows, int hs, int col) {
+    FloatVector a0 = FloatVector.zero(F);
+    FloatVector a1 = FloatVector.zero(F);
+    FloatVector a2 = FloatVector.zero(F);
+    FloatVector a3 = FloatVector.zero(F);
+    FloatVector b0 = FloatVector.zero(F);
+    FloatVector b1 = FloatVector.zero(F);
+    FloatVector b2 = FloatVector.zero(F);
+    FloatVector b3 = FloatVector.zero(F);
+    FloatVector c0 = FloatVector.zero(F);
+    FloatVector c1 = FloatVector.zero(F);
+    FloatVector c2 = FloatVector.zero(F);
+    FloatVector c3 = FloatVector.zero(F);
+    FloatVector d0 = FloatVector.zero(F);
+    FloatVector d1 = FloatVector.zero(F);
+    FloatVector d2 = FloatVector.zero(F);
+    FloatVector d3 = FloatVector.zero(F);
+    for (int i = from; i < to; i++) {
+      int at = i * hs + col;
+      FloatVector r0 = FloatVector.fromArray(F, rows, at);
+      FloatVector r1 = FloatVector.fromArray(F, rows, at + L);
+      FloatVector r2 = FloatVector.fromArray(F, rows, at + 2 * L);
+      FloatVector r3 = FloatVector.fromArray(F, rows, at + 3 * L);
+      FloatVector e = FloatVector.broadcast(F, w[w0 + i * stride]);
+      a0 = r0.fma(e, a0);
+      a1 = r1.fma(e, a1);
+      a2 = r2.fma(e, a2);
+      a3 = r3.fma(e, a3);
+      e = FloatVector.broadcast(F, w[w1 + i * stride]);
+      b0 = r0.fma(e, b0);
+      b1 = r1.fma(e, b1);
+      b2 = r2.fma(e, b2);
+      b3 = r3.fma(e, b3);
+      e = FloatVector.broadcast(F, w[w2 + i * stride]);
+      c0 = r0.fma(e, c0);
+      c1 = r1.fma(e, c1);
+      c2 = r2.fma(e, c2);
+      c3 = r3.fma(e, c3);
+      e = FloatVector.broadcast(F, w[w3 + i * stride]);
+      d0 = r0.fma(e, d0);
+      d1 = r1.fma(e, d1);
+      d2 = r2.fma(e, d2);
+      d3 = r3.fma(e, d3);
+    }
+    a0.intoArray(out, col);
+    a1.intoArray(out, col + L);
+    a2.intoArray(out, col + 2 * L);
+    a3.intoArray(out, col + 3 * L);
+    b0.intoArray(out, hs + col);
+    b1.intoArray(out, hs + col + L);
+    b2.intoArray(out, hs + col + 2 * L);
+    b3.intoArray(out, hs + col + 3 * L);
+    c0.intoArray(out, 2 * hs + col);
+    c1.intoArray(out, 2 * hs + col + L);
+    c2.intoArray(out, 2 * hs + col + 2 * L);
+    c3.intoArray(out, 2 * hs + col + 3 * L);
+    d0.intoArray(out, 3 * hs + col);
+    d1.intoArray(out, 3 * hs + col + L);
+    d2.intoArray(out, 3 * hs + col + 2 * L);
+    d3.intoArray(out, 3 * hs + col + 3 * L);
   }
 
   /** {@code scores[at + j] = scores[at + j]·scale + mask[at + j]} for {@code j < n}. */
@@ -439,7 +615,7 @@ final class PackedAttention {
     float[] dy = new float[0];
     float[] a = new float[0];
     float[] dp = new float[0];
-    float[] rows = new float[0]; // two rows of scores, probabilities or their gradients
+    float[] rows = new float[0]; // a group's rows of scores, probabilities or their gradients
     float[] mask = new float[0];
     FloatMemory nativeRow = FloatMemory.direct(0); // a probability row's softmax, off-heap
     float[] out = new float[0];
@@ -447,6 +623,7 @@ final class PackedAttention {
     float[] yBlock = new float[0]; // a sequence's y rows, or dy rows in the backward
     float[] gradBlock = new float[0]; // a sequence's dqkv rows
     int[] firstRow = new int[0];
+    final int[] bounds = new int[GROUP]; // a group's rows' visible (or non-zero) bounds
 
     /**
      * The row length of the transposed heads and of the (T, T) planes: T rounded up to whole
@@ -477,16 +654,16 @@ final class PackedAttention {
         a = new float[t * stride];
         dp = new float[t * stride];
       }
-      if (rows.length < 2 * stride) {
-        rows = new float[2 * stride];
-        mask = new float[2 * stride];
+      if (rows.length < GROUP * stride) {
+        rows = new float[GROUP * stride];
+        mask = new float[GROUP * stride];
         nativeRow = FloatMemory.direct(stride);
       }
       if (firstRow.length < t) {
         firstRow = new int[t];
       }
-      if (out.length < 2 * hs) {
-        out = new float[2 * hs];
+      if (out.length < GROUP * hs) {
+        out = new float[GROUP * hs];
       }
       return this;
     }

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -40,12 +42,15 @@ class PackedAttentionTest {
     return a.castTo(DataType.DOUBLE).sub(b.castTo(DataType.DOUBLE)).amaxNumber().doubleValue();
   }
 
-  @Test
-  void anyMaskAgreesWithTheHeadsFirstReference() {
+  /**
+   * Lengths that leave 1, 2, 3 and 0 queries for a last group of four; head widths that take
+   * every column path at 8 and at 16 lanes (four-, two- and one-vector blocks, scalar tails).
+   */
+  @ParameterizedTest(name = "T {0}, HS {1}")
+  @CsvSource({"21, 12", "22, 72", "23, 40", "24, 8"})
+  void anyMaskAgreesWithTheHeadsFirstReference(int t, int hs) {
     int b = 2;
     int nh = 3;
-    int t = 21; // a block of four vectors, then part of one
-    int hs = 12; // one vector and a scalar tail at 8 lanes
     assertTrue(PackedAttention.fits(t, hs));
     INDArray qkv = random(1, (long) b * t, 3L * nh * hs);
     INDArray mask = scatteredMask(2, b, nh, t);
