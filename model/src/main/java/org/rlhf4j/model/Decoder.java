@@ -11,6 +11,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.rlhf4j.config.ModelConfig;
 import org.rlhf4j.model.ForwardPass.BlockActivations;
+import org.rlhf4j.model.kernels.FrozenWeights;
 import org.rlhf4j.model.kernels.Kernels;
 
 /**
@@ -32,6 +33,9 @@ public final class Decoder {
   private final Map<Long, StepBuffers> buffers = new HashMap<>(); // by (rows, T)
   private final INDArray[] keyRows; // L views of the first active rows of keys
   private final INDArray[] valueRows; // L views of the first active rows of values
+  // the weights' packed copies for few-row products, made on the first step after a reset
+  private final FrozenWeights frozen = new FrozenWeights();
+  private ParameterStore packedFor;
   private int filled;
   private int active; // rows in use: the first `active` of the cache
 
@@ -113,8 +117,13 @@ public final class Decoder {
     return filled;
   }
 
-  /** Empties the cache for the next batch of the same shape; buffers are kept. */
+  /**
+   * Empties the cache for the next batch of the same shape; buffers are kept. The weights may
+   * change from here on: the packed copies of the last batch's are dropped.
+   */
   public void reset() {
+    frozen.clear();
+    packedFor = null;
     filled = 0;
     Arrays.fill(keyMask, 0);
     Arrays.fill(realTokens, 0);
@@ -170,6 +179,8 @@ public final class Decoder {
    * left-padded prompt goes in whole, then one token per row per step (mask 0 for rows that have
    * finished). Only the last positions get logits: a prompt's others are never sampled from, and
    * with a large vocabulary their output layer would cost as much as all the decode steps'.
+   * {@code p}'s weights must not change until the next {@link #reset}: the products keep packed
+   * copies of them.
    */
   public INDArray step(ParameterStore p, int[] ids, int[] mask) {
     int b = active;
@@ -198,6 +209,19 @@ public final class Decoder {
             + config.contextLength());
       }
     }
+    if (p != packedFor) {
+      frozen.clear();
+      packedFor = p;
+    }
+    FrozenWeights before = frozen.activate();
+    try {
+      return forward(p, ids, s, b, t, start);
+    } finally {
+      FrozenWeights.restore(before);
+    }
+  }
+
+  private INDArray forward(ParameterStore p, int[] ids, StepBuffers s, int b, int t, int start) {
     var kernels = gpt.kernels();
     kernels.embeddingForward(s.x, p.get("wte.weight"), ids);
     kernels.embeddingForward(s.pos, p.get("wpe.weight"), s.positions);

@@ -132,4 +132,23 @@ class DecoderTest {
   private static double diff(INDArray a, INDArray b) {
     return a.sub(b).amaxNumber().doubleValue();
   }
+
+  @Test
+  void weightsChangedAfterAResetAreTheOnesDecodedNotTheirPackedCopy() {
+    Gpt gpt = new Gpt(SMALL, EnumSet.noneOf(Head.class), new VectorKernels());
+    ParameterStore p = params(gpt);
+    int[] prompt = {1, 2, 3, 4, 5, 6};
+    int[] ones = {1, 1, 1, 1, 1, 1};
+    Decoder decoder = gpt.decoder(2, 8, DataType.FLOAT);
+    decoder.step(p, prompt, ones);
+    decoder.step(p, new int[] {7, 8}, new int[] {1, 1}); // a few-row step: products packed
+    decoder.reset();
+    p.flat().muli(1.5); // in place, as training does between generations
+    decoder.step(p, prompt, ones);
+    INDArray got = decoder.step(p, new int[] {7, 8}, new int[] {1, 1}).dup();
+    Decoder fresh = gpt.decoder(2, 8, DataType.FLOAT);
+    fresh.step(p, prompt, ones);
+    INDArray expected = fresh.step(p, new int[] {7, 8}, new int[] {1, 1});
+    assertEquals(expected, got);
+  }
 }

@@ -61,9 +61,17 @@ public final class VectorKernels implements Kernels {
     long k = weight.size(0);
     long n = weight.size(1);
     long rows = inp.length() / k;
-    if (rows <= FewRowMatmul.MAX_ROWS && k * n <= FewRowMatmul.MAX_WEIGHTS) {
-      FewRowMatmul.forward(FloatMemory.of(out), FloatMemory.of(inp), FloatMemory.of(weight),
-          bias == null ? null : FloatMemory.of(bias), (int) rows, (int) k, (int) n);
+    FrozenWeights frozen = FrozenWeights.active();
+    if (rows <= FewRowMatmul.MAX_ROWS && (frozen != null || k * n <= FewRowMatmul.MAX_WEIGHTS)) {
+      FloatMemory y = FloatMemory.of(out);
+      FloatMemory x = FloatMemory.of(inp);
+      FloatMemory w = FloatMemory.of(weight);
+      FloatMemory b = bias == null ? null : FloatMemory.of(bias);
+      if (frozen != null) {
+        FewRowMatmul.forward(y, x, frozen.panels(weight, w, (int) k, (int) n), b, (int) rows);
+      } else {
+        FewRowMatmul.forward(y, x, w, b, (int) rows, (int) k, (int) n);
+      }
       keepAlive(out, inp, weight, bias);
       return;
     }

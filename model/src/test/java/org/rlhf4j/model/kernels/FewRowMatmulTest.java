@@ -2,6 +2,8 @@ package org.rlhf4j.model.kernels;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 
 import jdk.incubator.vector.FloatVector;
 import org.junit.jupiter.api.Test;
@@ -90,5 +92,62 @@ class FewRowMatmulTest {
       }
       assertArrayEquals(cold, warm, n + " columns");
     }
+  }
+
+  private float[] frozenProduct(FrozenWeights frozen, INDArray inp, INDArray w, INDArray bias) {
+    FrozenWeights before = frozen.activate();
+    try {
+      return product(inp, w, bias);
+    } finally {
+      FrozenWeights.restore(before);
+    }
+  }
+
+  @Test
+  void weightsPackedOnceGiveTheChainsBitForBitForEveryRowCount() {
+    FrozenWeights frozen = new FrozenWeights();
+    for (int n : WIDTHS) {
+      INDArray w = random(12, K, n);
+      INDArray bias = random(13, n);
+      // up to two groups of eight, one of four and three single rows
+      for (int rows = 1; rows <= FewRowMatmul.MAX_ROWS; rows += rows < 12 ? 1 : 7) {
+        INDArray inp = random(20 + rows, rows, K);
+        float[] x = inp.reshape(-1).toFloatVector();
+        assertArrayEquals(fmaChains(x, w.reshape(-1).toFloatVector(), bias.toFloatVector(), rows,
+            n), frozenProduct(frozen, inp, w, bias), rows + " rows, " + n + " columns, packed");
+      }
+    }
+    assertEquals(WIDTHS.length, frozen.packedCount(), "each weight packed once");
+  }
+
+  @Test
+  void frozenWeightsAboveTheSizeForPackingPerCallArePackedToo() {
+    int n = FewRowMatmul.MAX_WEIGHTS / K + 2 * LANES + 1;
+    INDArray w = random(14, K, n);
+    INDArray inp = random(15, 5, K);
+    FrozenWeights frozen = new FrozenWeights();
+    assertArrayEquals(fmaChains(inp.reshape(-1).toFloatVector(), w.reshape(-1).toFloatVector(),
+        null, 5, n), frozenProduct(frozen, inp, w, null));
+    assertEquals(1, frozen.packedCount());
+  }
+
+  @Test
+  void clearedCopiesAreNotReadAgainAndTheirMemoryServesTheNextWeights() {
+    int n = WIDTHS[0];
+    INDArray w = random(16, K, n);
+    INDArray inp = random(17, 3, K);
+    FrozenWeights frozen = new FrozenWeights();
+    frozenProduct(frozen, inp, w, null);
+    FewRowMatmul.Panels first = frozen.panels(w, FloatMemory.of(w), K, n);
+    w.muli(2); // the weights change in place after a clear
+    frozen.clear();
+    assertEquals(0, frozen.packedCount());
+    float[] got = frozenProduct(frozen, inp, w, null);
+    assertArrayEquals(fmaChains(inp.reshape(-1).toFloatVector(), w.reshape(-1).toFloatVector(),
+        null, 3, n), got, "the changed weights, not the old copy");
+    assertSame(first.data, frozen.panels(w, FloatMemory.of(w), K, n).data,
+        "the cleared copy's memory, packed again");
+    // outside an activation, the products pack per call again
+    assertNull(FrozenWeights.active());
   }
 }

@@ -1,0 +1,75 @@
+package org.rlhf4j.model.kernels;
+
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Weights that stay fixed for a while (a decoder's generation), packed once into the panels that
+ * few-row products read, while they are the calling thread's active ones.
+ *
+ * <p>Why: a decode step reads every weight once for a few rows, so copying each into panels at
+ * every step cost as much as the products (M's decode products ran at 60 GFLOP/s packing per
+ * call, 130 reading packed panels; BENCHMARKS.md). A cleared copy's memory serves the next
+ * weights of the same shape, so a new snapshot allocates nothing.
+ */
+public final class FrozenWeights {
+  private static final ThreadLocal<FrozenWeights> ACTIVE = new ThreadLocal<>();
+
+  private final Map<INDArray, FewRowMatmul.Panels> packed = new IdentityHashMap<>();
+  private final List<FewRowMatmul.Panels> spare = new ArrayList<>();
+
+  /**
+   * Makes these the calling thread's frozen weights: products on it read a weight from its packed
+   * copy, made on first use; returns the ones active before, for {@link #restore}.
+   */
+  public FrozenWeights activate() {
+    FrozenWeights before = ACTIVE.get();
+    ACTIVE.set(this);
+    return before;
+  }
+
+  /** Makes {@code before}, the value {@link #activate} returned, active again (null: none). */
+  public static void restore(FrozenWeights before) {
+    ACTIVE.set(before);
+  }
+
+  /** Forgets every packed copy, since the weights may change from here on; keeps their memory. */
+  public void clear() {
+    spare.addAll(packed.values());
+    packed.clear();
+  }
+
+  /** Weights packed since the last {@link #clear}. */
+  public int packedCount() {
+    return packed.size();
+  }
+
+  static FrozenWeights active() {
+    return ACTIVE.get();
+  }
+
+  /** {@code weight (K, N)}'s panels, packed from {@code w}, its memory, on first use. */
+  FewRowMatmul.Panels panels(INDArray weight, FloatMemory w, int k, int n) {
+    FewRowMatmul.Panels p = packed.get(weight);
+    if (p == null) {
+      p = FewRowMatmul.pack(w, k, n, spareOfShape(k, n));
+      packed.put(weight, p);
+    }
+    return p;
+  }
+
+  private float[] spareOfShape(int k, int n) {
+    for (Iterator<FewRowMatmul.Panels> it = spare.iterator(); it.hasNext(); ) {
+      FewRowMatmul.Panels p = it.next();
+      if (p.k == k && p.n == n) {
+        it.remove();
+        return p.data;
+      }
+    }
+    return null;
+  }
+}
