@@ -20,6 +20,7 @@ public final class FrozenWeights {
   private static final ThreadLocal<FrozenWeights> ACTIVE = new ThreadLocal<>();
 
   private final Map<INDArray, FewRowMatmul.Panels> packed = new IdentityHashMap<>();
+  private final Map<INDArray, FewRowMatmul.Panels> packedTransposed = new IdentityHashMap<>();
   private final List<FewRowMatmul.Panels> spare = new ArrayList<>();
 
   /**
@@ -40,12 +41,14 @@ public final class FrozenWeights {
   /** Forgets every packed copy, since the weights may change from here on; keeps their memory. */
   public void clear() {
     spare.addAll(packed.values());
+    spare.addAll(packedTransposed.values());
     packed.clear();
+    packedTransposed.clear();
   }
 
   /** Weights packed since the last {@link #clear}. */
   public int packedCount() {
-    return packed.size();
+    return packed.size() + packedTransposed.size();
   }
 
   static FrozenWeights active() {
@@ -58,6 +61,16 @@ public final class FrozenWeights {
     if (p == null) {
       p = FewRowMatmul.pack(w, k, n, spareOfShape(k, n));
       packed.put(weight, p);
+    }
+    return p;
+  }
+
+  /** The panels of {@code weight (N, K)}'s transpose, packed from {@code w}, on first use. */
+  FewRowMatmul.Panels transposedPanels(INDArray weight, FloatMemory w, int k, int n) {
+    FewRowMatmul.Panels p = packedTransposed.get(weight);
+    if (p == null) {
+      p = FewRowMatmul.packTransposed(w, k, n, spareOfShape(k, n));
+      packedTransposed.put(weight, p);
     }
     return p;
   }

@@ -62,12 +62,13 @@ public final class VectorKernels implements Kernels {
     long n = weight.size(1);
     long rows = inp.length() / k;
     FrozenWeights frozen = FrozenWeights.active();
-    if (rows <= FewRowMatmul.MAX_ROWS && (frozen != null || k * n <= FewRowMatmul.MAX_WEIGHTS)) {
+    boolean packed = frozen != null && rows <= FewRowMatmul.MAX_PACKED_ROWS;
+    if (packed || (rows <= FewRowMatmul.MAX_ROWS && k * n <= FewRowMatmul.MAX_WEIGHTS)) {
       FloatMemory y = FloatMemory.of(out);
       FloatMemory x = FloatMemory.of(inp);
       FloatMemory w = FloatMemory.of(weight);
       FloatMemory b = bias == null ? null : FloatMemory.of(bias);
-      if (frozen != null) {
+      if (packed) {
         FewRowMatmul.forward(y, x, frozen.panels(weight, w, (int) k, (int) n), b, (int) rows);
       } else {
         FewRowMatmul.forward(y, x, w, b, (int) rows, (int) k, (int) n);
@@ -103,6 +104,16 @@ public final class VectorKernels implements Kernels {
   public void matmulTransposedForward(INDArray out, INDArray inp, INDArray weight) {
     if (!isFloat(out, inp, weight)) {
       reference.matmulTransposedForward(out, inp, weight);
+      return;
+    }
+    FrozenWeights frozen = FrozenWeights.active();
+    long c = weight.size(1);
+    long rows = inp.length() / c;
+    if (frozen != null && rows <= FewRowMatmul.MAX_PACKED_ROWS) {
+      FloatMemory w = FloatMemory.of(weight);
+      FewRowMatmul.forward(FloatMemory.of(out), FloatMemory.of(inp),
+          frozen.transposedPanels(weight, w, (int) c, (int) weight.size(0)), null, (int) rows);
+      keepAlive(out, inp, weight);
       return;
     }
     Nd4j.exec(new Mmul(inp, weight, out, 1.0, 0.0, NT));

@@ -109,8 +109,9 @@ class FewRowMatmulTest {
     for (int n : WIDTHS) {
       INDArray w = random(12, K, n);
       INDArray bias = random(13, n);
-      // up to two groups of eight, one of four and three single rows
-      for (int rows = 1; rows <= FewRowMatmul.MAX_ROWS; rows += rows < 12 ? 1 : 7) {
+      // groups of eight, one of four and up to three single rows, up to the most rows taken
+      for (int rows : new int[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 19, 26, 33, 77,
+          FewRowMatmul.MAX_PACKED_ROWS}) {
         INDArray inp = random(20 + rows, rows, K);
         float[] x = inp.reshape(-1).toFloatVector();
         assertArrayEquals(fmaChains(x, w.reshape(-1).toFloatVector(), bias.toFloatVector(), rows,
@@ -149,5 +150,27 @@ class FewRowMatmulTest {
         "the cleared copy's memory, packed again");
     // outside an activation, the products pack per call again
     assertNull(FrozenWeights.active());
+  }
+
+  @Test
+  void theOutputLayersProductByATransposeReadsItsPackedCopyAsChains() {
+    FrozenWeights frozen = new FrozenWeights();
+    for (int n : WIDTHS) {
+      INDArray wT = random(18, n, K); // (N, K): out = inp · wTᵀ, as the tied output layer
+      float[] w = wT.transpose().dup('c').reshape(-1).toFloatVector();
+      for (int rows : new int[] {1, 4, 8, 13}) {
+        INDArray inp = random(30 + rows, rows, K);
+        INDArray out = Nd4j.create(DataType.FLOAT, rows, n);
+        FrozenWeights before = frozen.activate();
+        try {
+          fast.matmulTransposedForward(out, inp, wT);
+        } finally {
+          FrozenWeights.restore(before);
+        }
+        assertArrayEquals(fmaChains(inp.reshape(-1).toFloatVector(), w, null, rows, n),
+            out.reshape(-1).toFloatVector(), rows + " rows, " + n + " columns, transposed");
+      }
+    }
+    assertEquals(WIDTHS.length, frozen.packedCount());
   }
 }
