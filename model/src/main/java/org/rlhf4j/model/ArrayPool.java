@@ -41,7 +41,7 @@ public final class ArrayPool {
   static final long STALE_TAKES = 400;
   /** Float lengths from which buffers come in size classes: 256 KiB, above glibc's mmap threshold. */
   static final long SIZE_CLASSES_FROM = 1 << 16;
-  /** Classes above its own that may serve a request (eight: up to an octave, half unused at most). */
+  /** Classes above its own that may serve a request (eight: up to an octave, 56% unused at most). */
   static final int LARGER_CLASSES = 8;
 
   /** The pool the model's passes take their activations and gradients from. */

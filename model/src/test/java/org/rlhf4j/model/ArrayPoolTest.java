@@ -120,15 +120,18 @@ class ArrayPoolTest {
     pool.give(small);
     pool.give(tooSmall);
     assertEquals(3, pool.allocations());
-    // 1.2 · 2^20 is class 10/8 of 2^20: no free buffer of it; 2^21 (four classes up) serves it
+    // 1.2 · 2^20 is class 10/8 of 2^20: no free buffer of it; 2^21 (six classes up) serves it
     // rather than the 9/8 one, which is too short
     INDArray a = pool.take(DataType.FLOAT, 1_258_000);
     assertEquals(3, pool.allocations());
     assertEquals(octave.data().address(), a.data().address());
     assertEquals(1_258_000, a.length());
-    // 1,049,000 is class 9/8 of 2^20: its own class's buffer, not the longer ones
+    // 1,049,000 is class 9/8 of 2^20: its own class's buffer, not the longer one now free too
+    pool.give(a);
     INDArray b = pool.take(DataType.FLOAT, 1_049_000);
     assertEquals(small.data().address(), b.data().address());
+    a = pool.take(DataType.FLOAT, 1_258_000);
+    assertEquals(octave.data().address(), a.data().address());
     // none free in the nine classes from its own: a new buffer of its class
     INDArray c = pool.take(DataType.FLOAT, 1_100_000);
     assertEquals(4, pool.allocations());
@@ -139,8 +142,10 @@ class ArrayPoolTest {
     ArrayPool other = new ArrayPool();
     other.give(other.take(DataType.FLOAT, 4 << 20));
     other.give(other.take(DataType.FLOAT, 2000));
+    other.give(other.take(DataType.DOUBLE, 1 << 21));
     other.take(DataType.FLOAT, (1 << 21) - 300_000); // class 14/8 of 2^20: 2^22 is ten up
-    other.take(DataType.FLOAT, 1000);
-    assertEquals(4, other.allocations());
+    other.take(DataType.FLOAT, 1999);
+    other.take(DataType.DOUBLE, (1 << 21) - 1);
+    assertEquals(6, other.allocations());
   }
 }

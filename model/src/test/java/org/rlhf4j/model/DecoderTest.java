@@ -1,5 +1,6 @@
 package org.rlhf4j.model;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -149,6 +150,17 @@ class DecoderTest {
     Decoder fresh = gpt.decoder(2, 8, DataType.FLOAT);
     fresh.step(p, prompt, ones);
     INDArray expected = fresh.step(p, new int[] {7, 8}, new int[] {1, 1});
-    assertEquals(expected, got);
+    assertArrayEquals(expected.reshape(-1).toFloatVector(), got.reshape(-1).toFloatVector());
+
+    // another store without a reset: its weights, not the last store's copies
+    ParameterStore other = params(gpt);
+    other.flat().muli(0.5);
+    decoder.reset();
+    decoder.step(p, prompt, ones);
+    INDArray mixed = decoder.step(other, new int[] {7, 8}, new int[] {1, 1}).dup();
+    Decoder again = gpt.decoder(2, 8, DataType.FLOAT);
+    again.step(p, prompt, ones);
+    INDArray wanted = again.step(other, new int[] {7, 8}, new int[] {1, 1});
+    assertArrayEquals(wanted.reshape(-1).toFloatVector(), mixed.reshape(-1).toFloatVector());
   }
 }

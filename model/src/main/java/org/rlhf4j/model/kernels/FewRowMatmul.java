@@ -13,26 +13,20 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Why: {@code Mmul}'s fixed cost per call is most of a small product's time; at S's decode
  * shapes this takes half as long (BENCHMARKS.md). Packing per call, larger weights stay with
  * {@code Mmul}, which was as fast or faster from 2048 × 512 up; packed once, these are faster at
- * every decode shape measured. Every output element is one fused multiply-add chain over k from
- * zero, then the bias, so a result does not depend on the JIT, the row count or the packing.
+ * every decode shape measured (BENCHMARKS.md, session 21). Every output element is one fused
+ * multiply-add chain over k from zero, then the bias, so a result does not depend on the JIT, the
+ * row count or the packing.
  */
 final class FewRowMatmul {
-  /** The most rows a call that packs its weights may take. */
+  /** The most rows a call may take. */
   static final int MAX_ROWS = 32;
-  /**
-   * The most rows a call with weights packed once may take: up to here it was as fast as
-   * {@code Mmul} or faster at every decode shape measured (1.7-3.5× at S's widths and 64 rows).
-   */
-  static final int MAX_PACKED_ROWS = 512;
-  /** The most weights (K·N) a call may take: 1 MiB of floats. */
+  /** The most weights (K·N) a call that packs its weights may take: 1 MiB of floats. */
   static final int MAX_WEIGHTS = 1 << 18;
 
   private static final VectorSpecies<Float> F = VectorMath.F;
   private static final int L = F.length();
   private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
   private static final ThreadLocal<float[]> INPUT = ThreadLocal.withInitial(() -> new float[0]);
-  /** Whether the eight-row kernel's 28 vectors fit in registers: AVX-512 has 32, AVX2 16. */
-  private static final boolean WIDE = L >= 16;
   private static final ThreadLocal<float[]> PANEL = ThreadLocal.withInitial(() -> new float[0]);
 
   private FewRowMatmul() {}
@@ -52,7 +46,7 @@ final class FewRowMatmul {
     }
   }
 
-  /** As {@link #forward(FloatMemory, FloatMemory, FloatMemory, FloatMemory, int, int, int)}, from weights packed once. */
+  /** As the other {@code forward}, from weights packed once. */
   static void forward(FloatMemory out, FloatMemory inp, Panels w, FloatMemory bias, int rows) {
     float[] x = rowsOnHeap(inp, rows, w.k);
     int base = 0;
@@ -82,27 +76,6 @@ final class FewRowMatmul {
   }
 
   /**
-   * {@code wT (N, K)}'s transpose, {@code w (K, N)}, packed as {@link #pack} packs {@code w}: the
-   * tied output layer, which multiplies by the embedding's transpose.
-   */
-  static Panels packTransposed(FloatMemory wT, int k, int n, float[] into) {
-    float[] data = into != null ? into : new float[Math.multiplyExact(k, n)];
-    float[] row = new float[k];
-    int base = 0;
-    for (int col = 0; col < n; col += panelWidth(n - col)) {
-      int width = panelWidth(n - col);
-      for (int j = 0; j < width; j++) {
-        wT.get((long) (col + j) * k, row, 0, k);
-        for (int i = 0; i < k; i++) {
-          data[base + i * width + j] = row[i];
-        }
-      }
-      base += k * width;
-    }
-    return new Panels(data, k, n);
-  }
-
-  /**
    * A weight matrix (K, N) as panels of columns, each K rows of consecutive floats: panels of three
    * vectors, then one of two, one of one and the last columns (fewer than a vector), so that a
    * decoder's products, which read every weight at each step, skip the copy into a panel.
@@ -117,6 +90,14 @@ final class FewRowMatmul {
       this.k = k;
       this.n = n;
     }
+  }
+
+  /**
+   * Whether a product of {@code rows} rows into {@code n} columns reads packed weights when it
+   * may: not below one vector of columns (a LoRA adapter's rank), which only the scalar loop takes.
+   */
+  static boolean takesPacked(long rows, long n) {
+    return rows <= MAX_ROWS && n >= L;
   }
 
   /** The width of the panel that starts where {@code left} columns remain. */
@@ -135,7 +116,7 @@ final class FewRowMatmul {
       int base, int n, int col, int width) {
     int r = 0;
     if (width == 3 * L) {
-      if (WIDE) {
+      if (VectorMath.WIDE_REGISTERS) { // the eight-row kernel holds 28 vectors
         for (; r + 8 <= rows; r += 8) {
           eightRowsThreeVectors(out, x, r, k, panel, base, n, col);
         }

@@ -13,14 +13,15 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *
  * <p>Why: a decode step reads every weight once for a few rows, so copying each into panels at
  * every step cost as much as the products (M's decode products ran at 60 GFLOP/s packing per
- * call, 130 reading packed panels; BENCHMARKS.md). A cleared copy's memory serves the next
- * weights of the same shape, so a new snapshot allocates nothing.
+ * call, 130 reading packed panels; BENCHMARKS.md, session 21). A cleared copy's memory serves the
+ * next weights of the same shape, so a new snapshot allocates nothing. The cost: each decoder
+ * holds a copy of the weights it multiplies by on the Java heap (the demo's models 1.6 MB, M's
+ * 100 MB, G's 340 MB of the launcher's 2 GB), one per sampling worker.
  */
 public final class FrozenWeights {
   private static final ThreadLocal<FrozenWeights> ACTIVE = new ThreadLocal<>();
 
   private final Map<INDArray, FewRowMatmul.Panels> packed = new IdentityHashMap<>();
-  private final Map<INDArray, FewRowMatmul.Panels> packedTransposed = new IdentityHashMap<>();
   private final List<FewRowMatmul.Panels> spare = new ArrayList<>();
 
   /**
@@ -41,14 +42,12 @@ public final class FrozenWeights {
   /** Forgets every packed copy, since the weights may change from here on; keeps their memory. */
   public void clear() {
     spare.addAll(packed.values());
-    spare.addAll(packedTransposed.values());
     packed.clear();
-    packedTransposed.clear();
   }
 
   /** Weights packed since the last {@link #clear}. */
   public int packedCount() {
-    return packed.size() + packedTransposed.size();
+    return packed.size();
   }
 
   static FrozenWeights active() {
@@ -61,16 +60,6 @@ public final class FrozenWeights {
     if (p == null) {
       p = FewRowMatmul.pack(w, k, n, spareOfShape(k, n));
       packed.put(weight, p);
-    }
-    return p;
-  }
-
-  /** The panels of {@code weight (N, K)}'s transpose, packed from {@code w}, on first use. */
-  FewRowMatmul.Panels transposedPanels(INDArray weight, FloatMemory w, int k, int n) {
-    FewRowMatmul.Panels p = packedTransposed.get(weight);
-    if (p == null) {
-      p = FewRowMatmul.packTransposed(w, k, n, spareOfShape(k, n));
-      packedTransposed.put(weight, p);
     }
     return p;
   }

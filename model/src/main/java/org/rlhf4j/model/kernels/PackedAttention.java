@@ -32,8 +32,6 @@ final class PackedAttention {
   private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
   /** Queries (or keys) that share each load: four. */
   private static final int GROUP = 4;
-  /** Whether sixteen accumulators fit in registers: AVX-512 has 32, AVX2 16. */
-  private static final boolean WIDE = L >= 16;
 
   private PackedAttention() {}
 
@@ -269,7 +267,7 @@ final class PackedAttention {
   private static void rowTimesColumns(float[] out, int stride, float[] x, int x0, int x1, int x2,
       int x3, float[] yT, int hs, int n) {
     int j = 0;
-    if (WIDE) {
+    if (VectorMath.WIDE_REGISTERS) { // sixteen accumulators
       for (; j < n; j += 4 * L) {
         fourRowsFourVectors(out, stride, x, x0, x1, x2, x3, yT, hs, j);
       }
@@ -383,7 +381,7 @@ final class PackedAttention {
   private static void weightedRows(float[] out, float[] w, int w0, int w1, int w2, int w3,
       int stride, int from, int to, float[] rows, int hs) {
     int col = 0;
-    if (WIDE) {
+    if (VectorMath.WIDE_REGISTERS) { // sixteen accumulators
       for (; col + 4 * L <= hs; col += 4 * L) {
         fourWeightsFourVectors(out, w, w0, w1, w2, w3, stride, from, to, rows, hs, col);
       }

@@ -62,7 +62,7 @@ public final class VectorKernels implements Kernels {
     long n = weight.size(1);
     long rows = inp.length() / k;
     FrozenWeights frozen = FrozenWeights.active();
-    boolean packed = frozen != null && rows <= FewRowMatmul.MAX_PACKED_ROWS;
+    boolean packed = frozen != null && FewRowMatmul.takesPacked(rows, n);
     if (packed || (rows <= FewRowMatmul.MAX_ROWS && k * n <= FewRowMatmul.MAX_WEIGHTS)) {
       FloatMemory y = FloatMemory.of(out);
       FloatMemory x = FloatMemory.of(inp);
@@ -104,16 +104,6 @@ public final class VectorKernels implements Kernels {
   public void matmulTransposedForward(INDArray out, INDArray inp, INDArray weight) {
     if (!isFloat(out, inp, weight)) {
       reference.matmulTransposedForward(out, inp, weight);
-      return;
-    }
-    FrozenWeights frozen = FrozenWeights.active();
-    long c = weight.size(1);
-    long rows = inp.length() / c;
-    if (frozen != null && rows <= FewRowMatmul.MAX_PACKED_ROWS) {
-      FloatMemory w = FloatMemory.of(weight);
-      FewRowMatmul.forward(FloatMemory.of(out), FloatMemory.of(inp),
-          frozen.transposedPanels(weight, w, (int) c, (int) weight.size(0)), null, (int) rows);
-      keepAlive(out, inp, weight);
       return;
     }
     Nd4j.exec(new Mmul(inp, weight, out, 1.0, 0.0, NT));

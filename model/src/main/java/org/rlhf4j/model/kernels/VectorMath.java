@@ -31,6 +31,11 @@ final class VectorMath {
   private static final float P5 = 5.0000001201e-1f;
   /** The species of VectorKernels' loops and of the ranges handed here. */
   static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+  /**
+   * Whether a kernel may keep 16 to 28 vectors in registers: 16-lane vectors come with AVX-512's
+   * 32 registers; AVX2 has 16.
+   */
+  static final boolean WIDE_REGISTERS = F.length() >= 16;
   private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
   private static final FloatVector NEGATIVE_ZERO = FloatVector.broadcast(F, -0f);
   private static final int LANES = F.length();
