@@ -269,109 +269,12 @@ final class PackedAttention {
     int j = 0;
     if (VectorMath.WIDE_REGISTERS) { // sixteen accumulators
       for (; j < n; j += 4 * L) {
-        fourRowsFourVectors(out, stride, x, x0, x1, x2, x3, yT, hs, j);
+        fourByFourVectors(out, stride, j, yT, j, stride, x, x0, x1, x2, x3, 1, 0, hs);
       }
     }
     for (; j < n; j += 2 * L) {
-      FloatVector a0 = FloatVector.zero(F);
-      FloatVector a1 = FloatVector.zero(F);
-      FloatVector b0 = FloatVector.zero(F);
-      FloatVector b1 = FloatVector.zero(F);
-      FloatVector c0 = FloatVector.zero(F);
-      FloatVector c1 = FloatVector.zero(F);
-      FloatVector d0 = FloatVector.zero(F);
-      FloatVector d1 = FloatVector.zero(F);
-      for (int d = 0; d < hs; d++) {
-        int at = d * stride + j;
-        FloatVector y0 = FloatVector.fromArray(F, yT, at);
-        FloatVector y1 = FloatVector.fromArray(F, yT, at + L);
-        FloatVector e = FloatVector.broadcast(F, x[x0 + d]);
-        a0 = y0.fma(e, a0);
-        a1 = y1.fma(e, a1);
-        e = FloatVector.broadcast(F, x[x1 + d]);
-        b0 = y0.fma(e, b0);
-        b1 = y1.fma(e, b1);
-        e = FloatVector.broadcast(F, x[x2 + d]);
-        c0 = y0.fma(e, c0);
-        c1 = y1.fma(e, c1);
-        e = FloatVector.broadcast(F, x[x3 + d]);
-        d0 = y0.fma(e, d0);
-        d1 = y1.fma(e, d1);
-      }
-      a0.intoArray(out, j);
-      a1.intoArray(out, j + L);
-      b0.intoArray(out, stride + j);
-      b1.intoArray(out, stride + j + L);
-      c0.intoArray(out, 2 * stride + j);
-      c1.intoArray(out, 2 * stride + j + L);
-      d0.intoArray(out, 3 * stride + j);
-      d1.intoArray(out, 3 * stride + j + L);
+      fourByTwoVectors(out, stride, j, yT, j, stride, x, x0, x1, x2, x3, 1, 0, hs);
     }
-  }
-
-  /** {@link #rowTimesColumns}' columns {@code j .. j+4L)}: sixteen accumulators, 32 registers. */
-  private static void fourRowsFourVectors(float[] out, int stride, float[] x, int x0, int x1,
-      int x2, int x3, float[] yT, int hs, int j) {
-    FloatVector a0 = FloatVector.zero(F);
-    FloatVector a1 = FloatVector.zero(F);
-    FloatVector a2 = FloatVector.zero(F);
-    FloatVector a3 = FloatVector.zero(F);
-    FloatVector b0 = FloatVector.zero(F);
-    FloatVector b1 = FloatVector.zero(F);
-    FloatVector b2 = FloatVector.zero(F);
-    FloatVector b3 = FloatVector.zero(F);
-    FloatVector c0 = FloatVector.zero(F);
-    FloatVector c1 = FloatVector.zero(F);
-    FloatVector c2 = FloatVector.zero(F);
-    FloatVector c3 = FloatVector.zero(F);
-    FloatVector d0 = FloatVector.zero(F);
-    FloatVector d1 = FloatVector.zero(F);
-    FloatVector d2 = FloatVector.zero(F);
-    FloatVector d3 = FloatVector.zero(F);
-    for (int d = 0; d < hs; d++) {
-      int at = d * stride + j;
-      FloatVector y0 = FloatVector.fromArray(F, yT, at);
-      FloatVector y1 = FloatVector.fromArray(F, yT, at + L);
-      FloatVector y2 = FloatVector.fromArray(F, yT, at + 2 * L);
-      FloatVector y3 = FloatVector.fromArray(F, yT, at + 3 * L);
-      FloatVector e = FloatVector.broadcast(F, x[x0 + d]);
-      a0 = y0.fma(e, a0);
-      a1 = y1.fma(e, a1);
-      a2 = y2.fma(e, a2);
-      a3 = y3.fma(e, a3);
-      e = FloatVector.broadcast(F, x[x1 + d]);
-      b0 = y0.fma(e, b0);
-      b1 = y1.fma(e, b1);
-      b2 = y2.fma(e, b2);
-      b3 = y3.fma(e, b3);
-      e = FloatVector.broadcast(F, x[x2 + d]);
-      c0 = y0.fma(e, c0);
-      c1 = y1.fma(e, c1);
-      c2 = y2.fma(e, c2);
-      c3 = y3.fma(e, c3);
-      e = FloatVector.broadcast(F, x[x3 + d]);
-      d0 = y0.fma(e, d0);
-      d1 = y1.fma(e, d1);
-      d2 = y2.fma(e, d2);
-      d3 = y3.fma(e, d3);
-    }
-    // stored here, not by a helper: a vector passed to a method that is not inlined is boxed
-    a0.intoArray(out, j);
-    a1.intoArray(out, j + L);
-    a2.intoArray(out, j + 2 * L);
-    a3.intoArray(out, j + 3 * L);
-    b0.intoArray(out, stride + j);
-    b1.intoArray(out, stride + j + L);
-    b2.intoArray(out, stride + j + 2 * L);
-    b3.intoArray(out, stride + j + 3 * L);
-    c0.intoArray(out, 2 * stride + j);
-    c1.intoArray(out, 2 * stride + j + L);
-    c2.intoArray(out, 2 * stride + j + 2 * L);
-    c3.intoArray(out, 2 * stride + j + 3 * L);
-    d0.intoArray(out, 3 * stride + j);
-    d1.intoArray(out, 3 * stride + j + L);
-    d2.intoArray(out, 3 * stride + j + 2 * L);
-    d3.intoArray(out, 3 * stride + j + 3 * L);
   }
 
   /**
@@ -383,43 +286,11 @@ final class PackedAttention {
     int col = 0;
     if (VectorMath.WIDE_REGISTERS) { // sixteen accumulators
       for (; col + 4 * L <= hs; col += 4 * L) {
-        fourWeightsFourVectors(out, w, w0, w1, w2, w3, stride, from, to, rows, hs, col);
+        fourByFourVectors(out, hs, col, rows, col, hs, w, w0, w1, w2, w3, stride, from, to);
       }
     }
     for (; col + 2 * L <= hs; col += 2 * L) {
-      FloatVector a0 = FloatVector.zero(F);
-      FloatVector a1 = FloatVector.zero(F);
-      FloatVector b0 = FloatVector.zero(F);
-      FloatVector b1 = FloatVector.zero(F);
-      FloatVector c0 = FloatVector.zero(F);
-      FloatVector c1 = FloatVector.zero(F);
-      FloatVector d0 = FloatVector.zero(F);
-      FloatVector d1 = FloatVector.zero(F);
-      for (int i = from; i < to; i++) {
-        int at = i * hs + col;
-        FloatVector r0 = FloatVector.fromArray(F, rows, at);
-        FloatVector r1 = FloatVector.fromArray(F, rows, at + L);
-        FloatVector e = FloatVector.broadcast(F, w[w0 + i * stride]);
-        a0 = r0.fma(e, a0);
-        a1 = r1.fma(e, a1);
-        e = FloatVector.broadcast(F, w[w1 + i * stride]);
-        b0 = r0.fma(e, b0);
-        b1 = r1.fma(e, b1);
-        e = FloatVector.broadcast(F, w[w2 + i * stride]);
-        c0 = r0.fma(e, c0);
-        c1 = r1.fma(e, c1);
-        e = FloatVector.broadcast(F, w[w3 + i * stride]);
-        d0 = r0.fma(e, d0);
-        d1 = r1.fma(e, d1);
-      }
-      a0.intoArray(out, col);
-      a1.intoArray(out, col + L);
-      b0.intoArray(out, hs + col);
-      b1.intoArray(out, hs + col + L);
-      c0.intoArray(out, 2 * hs + col);
-      c1.intoArray(out, 2 * hs + col + L);
-      d0.intoArray(out, 3 * hs + col);
-      d1.intoArray(out, 3 * hs + col + L);
+      fourByTwoVectors(out, hs, col, rows, col, hs, w, w0, w1, w2, w3, stride, from, to);
     }
     for (; col + L <= hs; col += L) {
       FloatVector a0 = FloatVector.zero(F);
@@ -457,9 +328,13 @@ final class PackedAttention {
     }
   }
 
-  /** {@link #weightedRows}' columns {@code col .. col+4L)}: sixteen accumulators. */
-  private static void fourWeightsFourVectors(float[] out, float[] w, int w0, int w1, int w2,
-      int w3, int stride, int from, int to, float[] rows, int hs, int col) {
+  /**
+   * The shape both products here take, four rows by four vectors (sixteen accumulators, for 32
+   * registers): {@code out[g·outStride + at + c] = Σ_{i ∈ [from, to)} s[s_g + i·sStep] ·
+   * y[yBase + i·yStep + c]} for {@code g < 4, c < 4L}; each element a chain over i.
+   */
+  private static void fourByFourVectors(float[] out, int outStride, int at, float[] y, int yBase,
+      int yStep, float[] s, int s0, int s1, int s2, int s3, int sStep, int from, int to) {
     FloatVector a0 = FloatVector.zero(F);
     FloatVector a1 = FloatVector.zero(F);
     FloatVector a2 = FloatVector.zero(F);
@@ -477,48 +352,87 @@ final class PackedAttention {
     FloatVector d2 = FloatVector.zero(F);
     FloatVector d3 = FloatVector.zero(F);
     for (int i = from; i < to; i++) {
-      int at = i * hs + col;
-      FloatVector r0 = FloatVector.fromArray(F, rows, at);
-      FloatVector r1 = FloatVector.fromArray(F, rows, at + L);
-      FloatVector r2 = FloatVector.fromArray(F, rows, at + 2 * L);
-      FloatVector r3 = FloatVector.fromArray(F, rows, at + 3 * L);
-      FloatVector e = FloatVector.broadcast(F, w[w0 + i * stride]);
-      a0 = r0.fma(e, a0);
-      a1 = r1.fma(e, a1);
-      a2 = r2.fma(e, a2);
-      a3 = r3.fma(e, a3);
-      e = FloatVector.broadcast(F, w[w1 + i * stride]);
-      b0 = r0.fma(e, b0);
-      b1 = r1.fma(e, b1);
-      b2 = r2.fma(e, b2);
-      b3 = r3.fma(e, b3);
-      e = FloatVector.broadcast(F, w[w2 + i * stride]);
-      c0 = r0.fma(e, c0);
-      c1 = r1.fma(e, c1);
-      c2 = r2.fma(e, c2);
-      c3 = r3.fma(e, c3);
-      e = FloatVector.broadcast(F, w[w3 + i * stride]);
-      d0 = r0.fma(e, d0);
-      d1 = r1.fma(e, d1);
-      d2 = r2.fma(e, d2);
-      d3 = r3.fma(e, d3);
+      int yi = yBase + i * yStep;
+      FloatVector y0 = FloatVector.fromArray(F, y, yi);
+      FloatVector y1 = FloatVector.fromArray(F, y, yi + L);
+      FloatVector y2 = FloatVector.fromArray(F, y, yi + 2 * L);
+      FloatVector y3 = FloatVector.fromArray(F, y, yi + 3 * L);
+      FloatVector e = FloatVector.broadcast(F, s[s0 + i * sStep]);
+      a0 = y0.fma(e, a0);
+      a1 = y1.fma(e, a1);
+      a2 = y2.fma(e, a2);
+      a3 = y3.fma(e, a3);
+      e = FloatVector.broadcast(F, s[s1 + i * sStep]);
+      b0 = y0.fma(e, b0);
+      b1 = y1.fma(e, b1);
+      b2 = y2.fma(e, b2);
+      b3 = y3.fma(e, b3);
+      e = FloatVector.broadcast(F, s[s2 + i * sStep]);
+      c0 = y0.fma(e, c0);
+      c1 = y1.fma(e, c1);
+      c2 = y2.fma(e, c2);
+      c3 = y3.fma(e, c3);
+      e = FloatVector.broadcast(F, s[s3 + i * sStep]);
+      d0 = y0.fma(e, d0);
+      d1 = y1.fma(e, d1);
+      d2 = y2.fma(e, d2);
+      d3 = y3.fma(e, d3);
     }
-    a0.intoArray(out, col);
-    a1.intoArray(out, col + L);
-    a2.intoArray(out, col + 2 * L);
-    a3.intoArray(out, col + 3 * L);
-    b0.intoArray(out, hs + col);
-    b1.intoArray(out, hs + col + L);
-    b2.intoArray(out, hs + col + 2 * L);
-    b3.intoArray(out, hs + col + 3 * L);
-    c0.intoArray(out, 2 * hs + col);
-    c1.intoArray(out, 2 * hs + col + L);
-    c2.intoArray(out, 2 * hs + col + 2 * L);
-    c3.intoArray(out, 2 * hs + col + 3 * L);
-    d0.intoArray(out, 3 * hs + col);
-    d1.intoArray(out, 3 * hs + col + L);
-    d2.intoArray(out, 3 * hs + col + 2 * L);
-    d3.intoArray(out, 3 * hs + col + 3 * L);
+    // stored here, not by a helper: a vector passed to a method that is not inlined is boxed
+    a0.intoArray(out, at);
+    a1.intoArray(out, at + L);
+    a2.intoArray(out, at + 2 * L);
+    a3.intoArray(out, at + 3 * L);
+    b0.intoArray(out, outStride + at);
+    b1.intoArray(out, outStride + at + L);
+    b2.intoArray(out, outStride + at + 2 * L);
+    b3.intoArray(out, outStride + at + 3 * L);
+    c0.intoArray(out, 2 * outStride + at);
+    c1.intoArray(out, 2 * outStride + at + L);
+    c2.intoArray(out, 2 * outStride + at + 2 * L);
+    c3.intoArray(out, 2 * outStride + at + 3 * L);
+    d0.intoArray(out, 3 * outStride + at);
+    d1.intoArray(out, 3 * outStride + at + L);
+    d2.intoArray(out, 3 * outStride + at + 2 * L);
+    d3.intoArray(out, 3 * outStride + at + 3 * L);
+  }
+
+  /** {@link #fourByFourVectors} over two vectors: eight accumulators, for 16 registers. */
+  private static void fourByTwoVectors(float[] out, int outStride, int at, float[] y, int yBase,
+      int yStep, float[] s, int s0, int s1, int s2, int s3, int sStep, int from, int to) {
+    FloatVector a0 = FloatVector.zero(F);
+    FloatVector a1 = FloatVector.zero(F);
+    FloatVector b0 = FloatVector.zero(F);
+    FloatVector b1 = FloatVector.zero(F);
+    FloatVector c0 = FloatVector.zero(F);
+    FloatVector c1 = FloatVector.zero(F);
+    FloatVector d0 = FloatVector.zero(F);
+    FloatVector d1 = FloatVector.zero(F);
+    for (int i = from; i < to; i++) {
+      int yi = yBase + i * yStep;
+      FloatVector y0 = FloatVector.fromArray(F, y, yi);
+      FloatVector y1 = FloatVector.fromArray(F, y, yi + L);
+      FloatVector e = FloatVector.broadcast(F, s[s0 + i * sStep]);
+      a0 = y0.fma(e, a0);
+      a1 = y1.fma(e, a1);
+      e = FloatVector.broadcast(F, s[s1 + i * sStep]);
+      b0 = y0.fma(e, b0);
+      b1 = y1.fma(e, b1);
+      e = FloatVector.broadcast(F, s[s2 + i * sStep]);
+      c0 = y0.fma(e, c0);
+      c1 = y1.fma(e, c1);
+      e = FloatVector.broadcast(F, s[s3 + i * sStep]);
+      d0 = y0.fma(e, d0);
+      d1 = y1.fma(e, d1);
+    }
+    a0.intoArray(out, at);
+    a1.intoArray(out, at + L);
+    b0.intoArray(out, outStride + at);
+    b1.intoArray(out, outStride + at + L);
+    c0.intoArray(out, 2 * outStride + at);
+    c1.intoArray(out, 2 * outStride + at + L);
+    d0.intoArray(out, 3 * outStride + at);
+    d1.intoArray(out, 3 * outStride + at + L);
   }
 
   /** {@code scores[at + j] = scores[at + j]·scale + mask[at + j]} for {@code j < n}. */
