@@ -34,7 +34,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * has no free buffer, a free one up to an octave larger serves it: a PPO round's logits have as
  * many rows as its response tokens, so successive rounds land in different classes, and each
  * class's buffer went stale before its length came round again (the learner mapped a fresh
- * 17 MB every round).
+ * buffer of up to 17 MB every round).
  */
 public final class ArrayPool {
   /** Takes after which a free buffer nobody took is freed (a training step of S takes ~100). */
