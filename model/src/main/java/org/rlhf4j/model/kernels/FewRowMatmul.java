@@ -94,7 +94,7 @@ final class FewRowMatmul {
 
   /**
    * Whether a product of {@code rows} rows into {@code n} columns reads packed weights when it
-   * may: not below one vector of columns (a LoRA adapter's rank), which only the scalar loop takes.
+   * may: not below one vector of columns, which only the scalar loop would take.
    */
   static boolean takesPacked(long rows, long n) {
     return rows <= MAX_ROWS && n >= L;
