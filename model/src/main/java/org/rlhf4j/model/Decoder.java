@@ -25,14 +25,16 @@ public final class Decoder {
   private final ModelConfig config;
   private final DataType dtype;
   private final int batch;
-  private final int capacity;
+  private int capacity;
   private final INDArray[] keys; // L × (B, NH, ⌈capacity/16⌉, HS, 16): Kernels.cacheHeads' blocks
   private final INDArray[] values; // L × (B, NH, capacity, HS)
-  private final int[] keyMask; // (B, capacity)
+  private int[] keyMask; // (B, capacity)
   private final int[] realTokens; // (B): the next position id of each row
   private final Map<Long, StepBuffers> buffers = new HashMap<>(); // by (rows, T)
   private final INDArray[] keyRows; // L views of the first active rows of keys
   private final INDArray[] valueRows; // L views of the first active rows of values
+  // the views of keys and values for each number of rows in use, made once per capacity
+  private final Map<Integer, INDArray[][]> rowViews = new HashMap<>();
   // the weights' packed copies for few-row products, made on the first step after a reset
   private final FrozenWeights frozen = new FrozenWeights();
   private ParameterStore packedFor;
@@ -45,7 +47,7 @@ public final class Decoder {
     final INDArray pos; // (N, C)
     final INDArray next; // (N, C)
     final BlockActivations a;
-    final INDArray mask; // (B, NH, T, capacity)
+    INDArray mask; // (B, NH, T, capacity)
     final INDArray lnf; // (N, C)
     final INDArray lnfMean; // (N)
     final INDArray lnfRstd; // (N)
@@ -53,8 +55,10 @@ public final class Decoder {
     final INDArray logits; // (B, V)
     final int[] positions; // (N)
     final int[] lastRows; // (B): the index in N of each row's last position
+    int capacity; // the S of mask and a.att
 
     StepBuffers(ModelConfig c, DataType dt, int b, int t, int capacity) {
+      this.capacity = capacity;
       long n = (long) b * t;
       x = Nd4j.create(dt, n, c.dModel());
       pos = Nd4j.create(dt, n, c.dModel());
@@ -72,6 +76,26 @@ public final class Decoder {
         lastRows[r] = r * t + t - 1;
       }
     }
+
+    /** Gives mask and the attention probabilities {@code s} keys, the rest is kept. */
+    void attendOver(int s) {
+      if (s == capacity) {
+        return;
+      }
+      INDArray oldMask = mask;
+      INDArray oldAtt = a.att;
+      mask = Nd4j.create(oldMask.dataType(), oldMask.size(0), oldMask.size(1), oldMask.size(2), s);
+      a.att = Nd4j.create(oldAtt.dataType(), oldAtt.size(0), oldAtt.size(1), oldAtt.size(2), s);
+      NativeArrays.release(oldMask, oldAtt);
+      capacity = s;
+    }
+
+    void release() {
+      a.k = null; // the decoder's cache, which outlives these buffers
+      a.v = null;
+      a.release();
+      NativeArrays.release(x, pos, next, mask, lnf, lnfMean, lnfRstd, lnfLast, logits);
+    }
   }
 
   Decoder(Gpt gpt, int batch, int capacity, DataType dtype) {
@@ -83,20 +107,28 @@ public final class Decoder {
     }
     this.dtype = dtype;
     this.batch = batch;
-    this.capacity = capacity;
     this.keys = new INDArray[config.layers()];
-    int keyBlocks = (capacity + Kernels.KEY_BLOCK - 1) / Kernels.KEY_BLOCK;
     this.values = new INDArray[config.layers()];
+    this.keyRows = new INDArray[config.layers()];
+    this.valueRows = new INDArray[config.layers()];
+    this.realTokens = new int[batch];
+    allocateCache(capacity);
+  }
+
+  /** Empty caches of {@code capacity} positions, with every row in use. */
+  private void allocateCache(int capacity) {
+    this.capacity = capacity;
+    int keyBlocks = (capacity + Kernels.KEY_BLOCK - 1) / Kernels.KEY_BLOCK;
     for (int l = 0; l < config.layers(); l++) {
       keys[l] = Nd4j.zeros(dtype, batch, config.heads(), keyBlocks, config.headSize(),
           Kernels.KEY_BLOCK);
       values[l] = Nd4j.zeros(dtype, batch, config.heads(), capacity, config.headSize());
+      keyRows[l] = keys[l];
+      valueRows[l] = values[l];
     }
-    this.keyMask = new int[batch * capacity];
-    this.realTokens = new int[batch];
-    this.keyRows = keys.clone();
-    this.valueRows = values.clone();
-    this.active = batch;
+    keyMask = new int[batch * capacity];
+    rowViews.clear();
+    active = batch;
   }
 
   public int batch() {
@@ -131,6 +163,33 @@ public final class Decoder {
   }
 
   /**
+   * Empties the cache for a batch of the same rows and up to {@code capacity} tokens, as a new
+   * decoder of that capacity would start (the same logits, bit for bit). What does not depend on
+   * the capacity is kept: the one-token steps' buffers and the weights' packed copies' memory. A
+   * prompt step's buffers of the last capacity are freed, so that prompts of many lengths do not
+   * pile up one set each.
+   */
+  public void reset(int capacity) {
+    if (capacity != this.capacity) {
+      if (capacity > config.contextLength() || capacity < 1) {
+        throw new IllegalArgumentException("capacity " + capacity + " is not in 1.."
+            + config.contextLength());
+      }
+      NativeArrays.release(keys);
+      NativeArrays.release(values);
+      allocateCache(capacity);
+      buffers.values().removeIf(s -> {
+        boolean prompt = s.positions.length > s.lastRows.length;
+        if (prompt) {
+          s.release();
+        }
+        return prompt;
+      });
+    }
+    reset();
+  }
+
+  /**
    * Keeps the rows {@code rows} (indices among the rows in use, ascending) as rows 0, 1, ... with
    * everything cached for them; the next steps take {@code rows.length} rows.
    */
@@ -151,8 +210,8 @@ public final class Decoder {
         continue;
       }
       for (int l = 0; l < config.layers(); l++) {
-        keys[l].slice(i).assign(keys[l].slice(from));
-        values[l].slice(i).assign(values[l].slice(from));
+        gpt.kernels().copySlice(keys[l], from, i);
+        gpt.kernels().copySlice(values[l], from, i);
       }
       System.arraycopy(keyMask, from * capacity, keyMask, i * capacity, capacity);
       realTokens[i] = realTokens[from];
@@ -165,12 +224,16 @@ public final class Decoder {
       return;
     }
     active = rows;
-    for (int l = 0; l < config.layers(); l++) {
-      keyRows[l] = rows == batch ? keys[l]
-          : keys[l].get(interval(0, rows), all(), all(), all(), all());
-      valueRows[l] = rows == batch ? values[l]
-          : values[l].get(interval(0, rows), all(), all(), all());
-    }
+    INDArray[][] views = rowViews.computeIfAbsent(rows, r -> {
+      INDArray[][] v = new INDArray[2][config.layers()];
+      for (int l = 0; l < config.layers(); l++) {
+        v[0][l] = r == batch ? keys[l] : keys[l].get(interval(0, r), all(), all(), all(), all());
+        v[1][l] = r == batch ? values[l] : values[l].get(interval(0, r), all(), all(), all());
+      }
+      return v;
+    });
+    System.arraycopy(views[0], 0, keyRows, 0, keyRows.length);
+    System.arraycopy(views[1], 0, valueRows, 0, valueRows.length);
   }
 
   /**
@@ -194,6 +257,7 @@ public final class Decoder {
     }
     StepBuffers s = buffers.computeIfAbsent(((long) b << 32) | t,
         k -> new StepBuffers(config, dtype, b, t, capacity));
+    s.attendOver(capacity);
     int start = filled;
     for (int r = 0; r < b; r++) {
       for (int i = 0; i < t; i++) {

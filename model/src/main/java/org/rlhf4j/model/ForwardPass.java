@@ -116,7 +116,7 @@ public final class ForwardPass implements AutoCloseable {
       att = null;
     }
 
-    /** Frees this block's arrays (training passes; the decoder's live as long as it does). */
+    /** Frees this block's arrays (a decoder's when it drops a step shape). */
     void release() {
       NativeArrays.release(ln1, ln1Mean, ln1Rstd, qkv, q, k, v, att, attY, res2, ln2, ln2Mean,
           ln2Rstd, fc, gelu);

@@ -110,6 +110,50 @@ class DecoderTest {
   }
 
   @Test
+  void aDecoderResetToAnotherCapacityDecodesAsANewDecoderOfIt() {
+    // prompts of other lengths, as a rollout worker's batches come: each run, rows dropped
+    // half-way included, must give a new decoder's logits bit for bit, and the one-token steps
+    // keep their buffers
+    Gpt gpt = new Gpt(SMALL, EnumSet.noneOf(Head.class), new VectorKernels());
+    ParameterStore p = params(gpt);
+    Decoder decoder = gpt.decoder(3, 9, DataType.FLOAT);
+    INDArray oneToken = null;
+    for (int capacity : new int[] {9, 7, 21, 9, 17}) {
+      decoder.reset(capacity);
+      assertEquals(capacity, decoder.capacity());
+      float[][] got = run(decoder, p, capacity - 5);
+      float[][] expected = run(gpt.decoder(3, capacity, DataType.FLOAT), p, capacity - 5);
+      for (int i = 0; i < expected.length; i++) {
+        assertArrayEquals(expected[i], got[i], "capacity " + capacity + ", step " + i);
+      }
+      INDArray step = decoder.step(p, new int[] {1, 2}, new int[] {1, 1});
+      if (oneToken != null) {
+        assertSame(oneToken, step, "a one-token step's buffers outlive a new capacity");
+      }
+      oneToken = step;
+    }
+  }
+
+  /** A prompt of {@code promptLength} tokens in 3 rows, two steps, row 1 dropped, a step more. */
+  private static float[][] run(Decoder decoder, ParameterStore p, int promptLength) {
+    int[] ids = new int[3 * promptLength];
+    int[] mask = new int[3 * promptLength];
+    for (int k = 0; k < ids.length; k++) {
+      ids[k] = (7 * k + promptLength) % SMALL.vocabSize();
+      mask[k] = k % promptLength == 0 && k > 0 ? 0 : 1; // row 1 and 2 left-padded by one
+    }
+    float[][] logits = new float[4][];
+    logits[0] = decoder.step(p, ids, mask).reshape(-1).toFloatVector();
+    logits[1] = decoder.step(p, new int[] {3, 4, 5}, new int[] {1, 1, 1}).reshape(-1)
+        .toFloatVector();
+    logits[2] = decoder.step(p, new int[] {6, 7, 8}, new int[] {1, 1, 1}).reshape(-1)
+        .toFloatVector();
+    decoder.keepRows(new int[] {0, 2});
+    logits[3] = decoder.step(p, new int[] {9, 10}, new int[] {1, 1}).reshape(-1).toFloatVector();
+    return logits;
+  }
+
+  @Test
   void aDecodeStepAllocatesNoTensorBuffers() {
     // big enough that the smallest activation, (B, C) floats, is 8 KB
     ModelConfig wide = new ModelConfig(512, 40, 256, 2, 4, 1e-5);

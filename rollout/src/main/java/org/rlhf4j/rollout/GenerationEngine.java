@@ -115,10 +115,12 @@ public final class GenerationEngine {
     return responses;
   }
 
-  /** Reuses the decoder and scratch when the model and batch shape are unchanged. */
+  /**
+   * Reuses the decoder and scratch when the model and batch size are unchanged; a prompt of
+   * another length only resizes the decoder's cache, which keeps its one-token steps' buffers.
+   */
   private void prepare(Gpt model, int b, int capacity) {
-    if (decoder == null || decoderModel != model || decoder.batch() != b
-        || decoder.capacity() != capacity) {
+    if (decoder == null || decoderModel != model || decoder.batch() != b) {
       decoder = model.decoder(b, capacity, DataType.FLOAT);
       decoderModel = model;
       sampler = new TokenSampler(model.config().vocabSize());
@@ -126,7 +128,7 @@ public final class GenerationEngine {
       stepIds = new int[b];
       stepMask = new int[b];
     } else {
-      decoder.reset();
+      decoder.reset(capacity);
     }
   }
 

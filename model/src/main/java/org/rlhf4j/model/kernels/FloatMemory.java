@@ -57,6 +57,11 @@ final class FloatMemory {
     floats().put(at(i) / Float.BYTES, src, from, n);
   }
 
+  /** {@code this[to .. to+n) = this[from .. from+n)}, as one block copy. */
+  void copy(long from, long to, long n) {
+    bytes.put(at(to), bytes, at(from), Math.toIntExact(n * Float.BYTES));
+  }
+
   private FloatBuffer floats() {
     if (floats == null) {
       floats = bytes.asFloatBuffer();

@@ -115,6 +115,14 @@ public interface Kernels {
   }
 
   /**
+   * {@code a[to] = a[from]} along the first dimension of the dense array {@code a}: a decoder
+   * keeping a row's cache in place of one that has finished.
+   */
+  default void copySlice(INDArray a, int from, int to) {
+    a.slice(to).assign(a.slice(from));
+  }
+
+  /**
    * {@link #attentionForward} over a decoder's cache, whose keys are stored as
    * {@link #cacheHeads} writes them; {@code v}'s S is the cache's length. This default copies
    * the keys out by position.

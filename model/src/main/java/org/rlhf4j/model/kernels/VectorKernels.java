@@ -552,6 +552,18 @@ public final class VectorKernels implements Kernels {
     moveHeads(qkv, 2, v, t, start, false, false);
   }
 
+  @Override
+  public void copySlice(INDArray a, int from, int to) {
+    // one block copy: ND4J's slice views and assign cost more than the copy (JFR, decoding)
+    if (!isFloat(a) || a.isView() || a.ordering() != 'c') {
+      Kernels.super.copySlice(a, from, to);
+      return;
+    }
+    long n = a.length() / a.size(0);
+    FloatMemory.of(a).copy((long) from * n, (long) to * n, n);
+    keepAlive(a);
+  }
+
   /** The keys of packed {@code qkv (B·T, 3C)} into the key cache's positions start..start+T. */
   private static void keysIntoBlocks(INDArray qkv, INDArray keys, int t, int start) {
     int b = (int) keys.size(0);

@@ -185,6 +185,20 @@ class VectorKernelsTest {
         "the row not in use is left alone");
   }
 
+  @Test
+  void copySliceCopiesOneRowOverAnotherAndNothingElse() {
+    INDArray ref = random(19, 1, 4, 2, 3, 17);
+    INDArray got = ref.dup();
+    INDArray before = ref.dup();
+    reference.copySlice(ref, 3, 1);
+    fast.copySlice(got, 3, 1);
+    assertClose("copied as the reference copies", ref, got, 0);
+    assertClose("row 1 is row 3", before.slice(3), got.slice(1), 0);
+    for (int r : new int[] {0, 2, 3}) {
+      assertClose("row " + r + " unchanged", before.slice(r), got.slice(r), 0);
+    }
+  }
+
   /** Keys by position {@code (B, NH, S, HS)} as the cache's blocks {@code (B, NH, S/16, HS, 16)}. */
   private static INDArray blocked(INDArray k) {
     long b = k.size(0);
