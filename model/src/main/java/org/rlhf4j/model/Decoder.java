@@ -3,8 +3,10 @@ package org.rlhf4j.model;
 import static org.nd4j.linalg.indexing.NDArrayIndex.all;
 import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -33,7 +35,8 @@ public final class Decoder {
   private final Map<Long, StepBuffers> buffers = new HashMap<>(); // by (rows, T)
   private final INDArray[] keyRows; // L views of the first active rows of keys
   private final INDArray[] valueRows; // L views of the first active rows of values
-  // the views of keys and values for each number of rows in use, made once per capacity
+  // the caches' views for each number of rows in use, made once per capacity: ND4J's get()
+  // cost more than a few-row step's attention (JFR of sampling)
   private final Map<Integer, INDArray[][]> rowViews = new HashMap<>();
   // the weights' packed copies for few-row products, made on the first step after a reset
   private final FrozenWeights frozen = new FrozenWeights();
@@ -55,9 +58,11 @@ public final class Decoder {
     final INDArray logits; // (B, V)
     final int[] positions; // (N)
     final int[] lastRows; // (B): the index in N of each row's last position
+    final int t;
     int capacity; // the S of mask and a.att
 
     StepBuffers(ModelConfig c, DataType dt, int b, int t, int capacity) {
+      this.t = t;
       this.capacity = capacity;
       long n = (long) b * t;
       x = Nd4j.create(dt, n, c.dModel());
@@ -101,10 +106,6 @@ public final class Decoder {
   Decoder(Gpt gpt, int batch, int capacity, DataType dtype) {
     this.gpt = gpt;
     this.config = gpt.config();
-    if (capacity > config.contextLength()) {
-      throw new IllegalArgumentException("capacity " + capacity + " exceeds the context length "
-          + config.contextLength());
-    }
     this.dtype = dtype;
     this.batch = batch;
     this.keys = new INDArray[config.layers()];
@@ -117,6 +118,10 @@ public final class Decoder {
 
   /** Empty caches of {@code capacity} positions, with every row in use. */
   private void allocateCache(int capacity) {
+    if (capacity < 1 || capacity > config.contextLength()) {
+      throw new IllegalArgumentException("capacity " + capacity + " is not in 1.."
+          + config.contextLength());
+    }
     this.capacity = capacity;
     int keyBlocks = (capacity + Kernels.KEY_BLOCK - 1) / Kernels.KEY_BLOCK;
     for (int l = 0; l < config.layers(); l++) {
@@ -137,6 +142,13 @@ public final class Decoder {
 
   public int capacity() {
     return capacity;
+  }
+
+  /** The layers' key and value caches, for tests. */
+  List<INDArray> caches() {
+    List<INDArray> all = new ArrayList<>(Arrays.asList(keys));
+    all.addAll(Arrays.asList(values));
+    return all;
   }
 
   /** Rows in use: B until {@link #keepRows} drops some. */
@@ -164,27 +176,16 @@ public final class Decoder {
 
   /**
    * Empties the cache for a batch of the same rows and up to {@code capacity} tokens, as a new
-   * decoder of that capacity would start (the same logits, bit for bit). What does not depend on
-   * the capacity is kept: the one-token steps' buffers and the weights' packed copies' memory. A
-   * prompt step's buffers of the last capacity are freed, so that prompts of many lengths do not
-   * pile up one set each.
+   * decoder of that capacity would start (the same logits, bit for bit), keeping every buffer
+   * whose size does not depend on the capacity. Logits a step returned before are invalid after.
    */
   public void reset(int capacity) {
     if (capacity != this.capacity) {
-      if (capacity > config.contextLength() || capacity < 1) {
-        throw new IllegalArgumentException("capacity " + capacity + " is not in 1.."
-            + config.contextLength());
-      }
-      NativeArrays.release(keys);
-      NativeArrays.release(values);
-      allocateCache(capacity);
-      buffers.values().removeIf(s -> {
-        boolean prompt = s.positions.length > s.lastRows.length;
-        if (prompt) {
-          s.release();
-        }
-        return prompt;
-      });
+      INDArray[] oldKeys = keys.clone();
+      INDArray[] oldValues = values.clone();
+      allocateCache(capacity); // checks capacity before anything is freed
+      NativeArrays.release(oldKeys);
+      NativeArrays.release(oldValues);
     }
     reset();
   }
@@ -219,6 +220,15 @@ public final class Decoder {
     setActive(rows.length);
   }
 
+  private void dropPromptBuffers() {
+    buffers.values().removeIf(s -> {
+      if (s.t > 1) {
+        s.release();
+      }
+      return s.t > 1;
+    });
+  }
+
   private void setActive(int rows) {
     if (rows == active) {
       return;
@@ -238,8 +248,9 @@ public final class Decoder {
 
   /**
    * Runs {@code ids (B, T)} with {@code mask (B, T)} (B the {@link #rows} in use) after what the
-   * cache holds and returns the logits {@code (B, V)} of each row's last position, a buffer that the next step overwrites. A
-   * left-padded prompt goes in whole, then one token per row per step (mask 0 for rows that have
+   * cache holds and returns the logits {@code (B, V)} of each row's last position: a buffer that
+   * the next step of the same shape overwrites, and that a prompt of another shape or a reset to
+   * another capacity frees. A left-padded prompt goes in whole, then one token per row per step (mask 0 for rows that have
    * finished). Only the last positions get logits: a prompt's others are never sampled from, and
    * with a large vocabulary their output layer would cost as much as all the decode steps'.
    * {@code p}'s weights must not change until the next {@link #reset}: the products keep packed
@@ -255,7 +266,11 @@ public final class Decoder {
       throw new IllegalArgumentException("the cache holds " + filled + " of " + capacity
           + " tokens; " + t + " more do not fit");
     }
-    StepBuffers s = buffers.computeIfAbsent(((long) b << 32) | t,
+    long shape = ((long) b << 32) | t;
+    if (t > 1 && !buffers.containsKey(shape)) {
+      dropPromptBuffers(); // one prompt shape's at a time: prompts of many lengths would pile up
+    }
+    StepBuffers s = buffers.computeIfAbsent(shape,
         k -> new StepBuffers(config, dtype, b, t, capacity));
     s.attendOver(capacity);
     int start = filled;

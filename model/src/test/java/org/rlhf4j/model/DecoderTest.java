@@ -3,16 +3,20 @@ package org.rlhf4j.model;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.EnumSet;
 import java.util.List;
 import org.bytedeco.javacpp.Pointer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.rlhf4j.config.ModelConfig;
 import org.rlhf4j.model.kernels.FiniteDifferences;
+import org.rlhf4j.model.kernels.Kernels;
 import org.rlhf4j.model.kernels.Nd4jKernels;
 import org.rlhf4j.model.kernels.VectorKernels;
 
@@ -109,12 +113,13 @@ class DecoderTest {
     assertEquals(firstStep, again);
   }
 
-  @Test
-  void aDecoderResetToAnotherCapacityDecodesAsANewDecoderOfIt() {
+  @ParameterizedTest
+  @ValueSource(strings = {"vector", "nd4j"})
+  void aDecoderResetToAnotherCapacityDecodesAsANewDecoderOfIt(String kernels) {
     // prompts of other lengths, as a rollout worker's batches come: each run, rows dropped
     // half-way included, must give a new decoder's logits bit for bit, and the one-token steps
     // keep their buffers
-    Gpt gpt = new Gpt(SMALL, EnumSet.noneOf(Head.class), new VectorKernels());
+    Gpt gpt = new Gpt(SMALL, EnumSet.noneOf(Head.class), Kernels.named(kernels));
     ParameterStore p = params(gpt);
     Decoder decoder = gpt.decoder(3, 9, DataType.FLOAT);
     INDArray oneToken = null;
@@ -132,6 +137,30 @@ class DecoderTest {
       }
       oneToken = step;
     }
+    assertThrows(IllegalArgumentException.class, () -> decoder.reset(SMALL.contextLength() + 1));
+    assertEquals(17, decoder.capacity(), "a capacity refused leaves the decoder as it was");
+  }
+
+  @Test
+  void whatANewCapacityOrPromptReplacesIsFreedAtOnce() {
+    // freed, not left to the collector: a G-sized cache is megabytes per layer, and a worker
+    // meets a new prompt length every few batches
+    Gpt gpt = new Gpt(SMALL, EnumSet.noneOf(Head.class), new VectorKernels());
+    ParameterStore p = params(gpt);
+    Decoder decoder = gpt.decoder(2, 12, DataType.FLOAT);
+    INDArray promptLogits = decoder.step(p, new int[] {1, 2, 3, 4, 5, 6}, new int[6]);
+    INDArray stepLogits = decoder.step(p, new int[] {7, 8}, new int[] {1, 1});
+    List<INDArray> caches = decoder.caches();
+    decoder.reset(12);
+    assertTrue(caches.stream().noneMatch(INDArray::wasClosed), "the same capacity keeps its cache");
+    assertSame(promptLogits, decoder.step(p, new int[] {1, 2, 3, 4, 5, 6}, new int[6]));
+    decoder.reset(10);
+    assertTrue(caches.stream().allMatch(INDArray::wasClosed), "the old capacity's cache is freed");
+    assertTrue(decoder.caches().stream().noneMatch(INDArray::wasClosed));
+    decoder.step(p, new int[] {1, 2, 3, 4}, new int[4]); // a prompt of another length
+    assertTrue(promptLogits.wasClosed(), "the last prompt shape's buffers are freed");
+    assertSame(stepLogits, decoder.step(p, new int[] {7, 8}, new int[] {1, 1}),
+        "the one-token step's are kept");
   }
 
   /** A prompt of {@code promptLength} tokens in 3 rows, two steps, row 1 dropped, a step more. */

@@ -2,6 +2,7 @@ package org.rlhf4j.model.kernels;
 
 import java.lang.ref.Reference;
 import java.nio.ByteOrder;
+import java.util.Objects;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -559,6 +560,8 @@ public final class VectorKernels implements Kernels {
       Kernels.super.copySlice(a, from, to);
       return;
     }
+    Objects.checkIndex(from, a.size(0));
+    Objects.checkIndex(to, a.size(0));
     long n = a.length() / a.size(0);
     FloatMemory.of(a).copy((long) from * n, (long) to * n, n);
     keepAlive(a);
