@@ -97,6 +97,9 @@ public final class ForwardPass implements AutoCloseable {
     INDArray v; // (B, NH, S, HS), the decoder's cache
     INDArray att; // (B, NH, T, S)
     INDArray attY; // (N, C)
+    // attY as (B, NH, 1, HS) for a one-token decode step, made once: ND4J's reshape took a
+    // tenth of S's decoding (JFR)
+    INDArray attYHeads;
     INDArray res2; // (N, C)
     INDArray ln2; // (N, C)
     INDArray ln2Mean; // (N)

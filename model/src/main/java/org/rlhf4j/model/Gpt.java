@@ -442,7 +442,10 @@ public final class Gpt {
     kernels.cacheHeads(a.q, a.k, a.v, a.qkv, cacheStart);
     if (t == 1) {
       // with one query the permuted view is dense: attention writes straight into attY
-      kernels.cachedAttentionForward(a.attY.reshape(b, nh, 1, hs), a.att, a.q, a.k, a.v, mask);
+      if (a.attYHeads == null) {
+        a.attYHeads = a.attY.reshape(b, nh, 1, hs);
+      }
+      kernels.cachedAttentionForward(a.attYHeads, a.att, a.q, a.k, a.v, mask);
     } else {
       INDArray dense = a.q.ulike(); // (B, NH, T, HS)
       kernels.cachedAttentionForward(dense, a.att, a.q, a.k, a.v, mask);
