@@ -20,7 +20,8 @@ import org.rlhf4j.model.kernels.Kernels;
  * Incremental decoding for (B, capacity) tokens: a KV cache per layer plus every activation
  * buffer, allocated once per step shape and reused, so a decode step allocates no tensor memory.
  * Rows that have finished can be dropped ({@link #keepRows}), so that the steps after them cost
- * only the rows still writing. Owned by one thread; the parameters it reads may be shared.
+ * only the rows still writing, and a batch of another length only resizes the cache
+ * ({@link #reset(int)}). Owned by one thread; the parameters it reads may be shared.
  */
 public final class Decoder {
   private final Gpt gpt;
@@ -82,7 +83,7 @@ public final class Decoder {
       }
     }
 
-    /** Gives mask and the attention probabilities {@code s} keys, the rest is kept. */
+    /** Sizes the mask and the attention probabilities for {@code s} keys (nothing else needs it). */
     void attendOver(int s) {
       if (s == capacity) {
         return;
@@ -250,11 +251,11 @@ public final class Decoder {
    * Runs {@code ids (B, T)} with {@code mask (B, T)} (B the {@link #rows} in use) after what the
    * cache holds and returns the logits {@code (B, V)} of each row's last position: a buffer that
    * the next step of the same shape overwrites, and that a prompt of another shape or a reset to
-   * another capacity frees. A left-padded prompt goes in whole, then one token per row per step (mask 0 for rows that have
-   * finished). Only the last positions get logits: a prompt's others are never sampled from, and
-   * with a large vocabulary their output layer would cost as much as all the decode steps'.
-   * {@code p}'s weights must not change until the next {@link #reset}: the products keep packed
-   * copies of them.
+   * another capacity frees. A left-padded prompt goes in whole, then one token per row per step
+   * (mask 0 for rows that have finished). Only the last positions get logits: a prompt's others
+   * are never sampled from, and with a large vocabulary their output layer would cost as much as
+   * all the decode steps'. {@code p}'s weights must not change until the next {@link #reset}: the
+   * products keep packed copies of them.
    */
   public INDArray step(ParameterStore p, int[] ids, int[] mask) {
     int b = active;
