@@ -83,7 +83,7 @@ public final class Decoder {
       }
     }
 
-    /** Sizes the mask and the attention probabilities for {@code s} keys (nothing else needs it). */
+    /** Sizes the mask and attention probabilities for {@code s} keys (nothing else needs it). */
     void attendOver(int s) {
       if (s == capacity) {
         return;
