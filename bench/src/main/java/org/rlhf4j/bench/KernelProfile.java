@@ -109,6 +109,11 @@ public final class KernelProfile implements Kernels {
   }
 
   @Override
+  public void copySlice(INDArray a, int from, int to) {
+    time("kv cache", () -> inner.copySlice(a, from, to));
+  }
+
+  @Override
   public void cachedAttentionForward(INDArray y, INDArray att, INDArray q, INDArray keysT,
       INDArray v, INDArray mask) {
     time("attention", () -> inner.cachedAttentionForward(y, att, q, keysT, v, mask));
