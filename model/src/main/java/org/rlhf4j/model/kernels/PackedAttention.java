@@ -172,7 +172,7 @@ final class PackedAttention {
               (i + slot(2, valid)) * hs, (i + slot(3, valid)) * hs, s.vT, hs, n);
           for (int g = 0; g < valid; g++) {
             scoreGradient(s.dp, (i + g) * s.stride, s.rows, g * s.stride, s.a, s.bounds[g], t,
-                scale);
+                scale, s.lanes);
           }
           weightedRows(s.out, s.dp, i * s.stride, (i + slot(1, valid)) * s.stride,
               (i + slot(2, valid)) * s.stride, (i + slot(3, valid)) * s.stride, 1, 0, n, s.k, hs);
@@ -452,13 +452,17 @@ final class PackedAttention {
    * {@code j < n}, with {@code datt} from {@code datt[from ..)}; zeros up to {@code t}.
    */
   private static void scoreGradient(float[] dp, int at, float[] datt, int from, float[] a, int n,
-      int t, float scale) {
+      int t, float scale, float[] lanes) {
     FloatVector sum = FloatVector.zero(F);
     int j = 0;
     for (; j + L <= n; j += L) {
       sum = FloatVector.fromArray(F, datt, from + j).fma(FloatVector.fromArray(F, a, at + j), sum);
     }
-    float dot = VectorMath.sum(sum);
+    // through memory, not VectorMath.sum(sum): a vector handed to a call that C2 did not inline
+    // is boxed, and whether it inlines depends on what was compiled first (KernelHeapTest saw
+    // one vector a query row in about every other run of the module's tests)
+    VectorMath.exact(sum).intoArray(lanes, 0);
+    float dot = VectorMath.sumInOrder(lanes);
     for (; j < n; j++) {
       dot = Math.fma(datt[from + j], a[at + j], dot);
     }
@@ -536,6 +540,7 @@ final class PackedAttention {
     float[] gradBlock = new float[0]; // a sequence's dqkv rows
     int[] firstRow = new int[0];
     final int[] bounds = new int[GROUP]; // a group's rows' visible (or non-zero) bounds
+    final float[] lanes = new float[L]; // one vector's lanes, summed in order
 
     /**
      * The row length of the transposed heads and of the (T, T) planes: T rounded up to whole

@@ -144,6 +144,15 @@ final class VectorMath {
     return s;
   }
 
+  /** {@link #sum} of the vector whose lanes {@code lanes} holds: the same additions in order. */
+  static float sumInOrder(float[] lanes) {
+    float s = 0;
+    for (float lane : lanes) {
+      s += lane;
+    }
+    return s;
+  }
+
   /**
    * {@code v} itself (−0 is the identity of IEEE addition), as a value whose class C2 knows.
    *

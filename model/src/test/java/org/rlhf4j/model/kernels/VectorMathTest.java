@@ -28,6 +28,23 @@ class VectorMathTest {
   }
 
   @Test
+  void lanesSummedThroughMemoryAreTheVectorsSumBitForBit() {
+    float[] x = inputs();
+    for (int i = 0; i < x.length; i++) {
+      x[i] = Float.isFinite(x[i]) ? x[i] : 1f; // a dot product's lanes: finite
+    }
+    int lanes = VectorMath.F.length();
+    float[] stored = new float[lanes];
+    for (int at = 0; at + lanes <= x.length; at += lanes) {
+      jdk.incubator.vector.FloatVector v = jdk.incubator.vector.FloatVector.fromArray(VectorMath.F,
+          x, at).mul(at % 7 == 0 ? 0f : -1f); // runs of -0 and of +0 too
+      VectorMath.exact(v).intoArray(stored, 0);
+      assertEquals(Float.floatToRawIntBits(VectorMath.sum(v)),
+          Float.floatToRawIntBits(VectorMath.sumInOrder(stored)), "lanes from " + at);
+    }
+  }
+
+  @Test
   void scalarExpAndTanhEqualTheVectorLanesBitForBit() {
     float[] x = inputs();
     INDArray e = Nd4j.createFromArray(x);
