@@ -60,11 +60,9 @@ public final class Decoder {
     final int[] positions; // (N)
     final int[] lastRows; // (B): the index in N of each row's last position
     final int t;
-    int capacity; // the S of mask and a.att
 
     StepBuffers(ModelConfig c, DataType dt, int b, int t, int capacity) {
       this.t = t;
-      this.capacity = capacity;
       long n = (long) b * t;
       x = Nd4j.create(dt, n, c.dModel());
       pos = Nd4j.create(dt, n, c.dModel());
@@ -85,7 +83,7 @@ public final class Decoder {
 
     /** Sizes the mask and attention probabilities for {@code s} keys (nothing else needs it). */
     void attendOver(int s) {
-      if (s == capacity) {
+      if (s == mask.size(3)) {
         return;
       }
       INDArray oldMask = mask;
@@ -93,7 +91,6 @@ public final class Decoder {
       mask = Nd4j.create(oldMask.dataType(), oldMask.size(0), oldMask.size(1), oldMask.size(2), s);
       a.att = Nd4j.create(oldAtt.dataType(), oldAtt.size(0), oldAtt.size(1), oldAtt.size(2), s);
       NativeArrays.release(oldMask, oldAtt);
-      capacity = s;
     }
 
     void release() {
