@@ -11,9 +11,12 @@ package org.rlhf4j.config;
  *     batch size (see {@link #credits})
  * @param workAttempts failures of one work item after which the run ends instead of re-issuing it
  * @param stallTimeoutSeconds the run ends when no policy update happens for this long
+ * @param rolloutNiceness the Linux niceness (0 to 19) the threads of the learner process's rollout
+ *     workers and reward scorer compute at
  */
 public record AsyncConfig(int workers, boolean localScorer, int maxLag, int maxInFlight, int weightSyncEvery,
-    int promptsPerWork, int crashEvery, int workAttempts, int stallTimeoutSeconds) {
+    int promptsPerWork, int crashEvery, int workAttempts, int stallTimeoutSeconds,
+    int rolloutNiceness) {
 
   /** The credit budget for PPO batches of {@code batchSize} rollouts. */
   public int credits(int batchSize) {

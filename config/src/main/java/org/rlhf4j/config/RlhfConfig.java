@@ -123,7 +123,8 @@ public record RlhfConfig(RunConfig run, RuntimeConfig runtime, ModelConfig model
         s.intIn("rlhf4j.async.prompts-per-work", 1, 1 << 16),
         s.intIn("rlhf4j.async.crash-every", 0, Integer.MAX_VALUE),
         s.intIn("rlhf4j.async.work-attempts", 1, 1000),
-        s.intIn("rlhf4j.async.stall-timeout-seconds", 1, 7 * 24 * 3600)));
+        s.intIn("rlhf4j.async.stall-timeout-seconds", 1, 7 * 24 * 3600),
+        s.intIn("rlhf4j.async.rollout-niceness", 0, 19)));
     ClusterTlsConfig clusterTls = s.section("rlhf4j.cluster.tls", () -> new ClusterTlsConfig(
         s.bool("rlhf4j.cluster.tls.enabled"),
         s.string("rlhf4j.cluster.tls.key-store"),

@@ -237,7 +237,8 @@ public final class PpoPipeline {
         reference.model(), reference.params(), c.ppo().temperature(), spec.padId());
     RolloutWorker.Settings workerSettings = new RolloutWorker.Settings(new SamplingSettings(
         c.ppo().temperature(), 0, 1.0, false, c.ppo().responseLength(),
-        new int[] {spec.eosId()}), spec.padId(), spec.threads().worker());
+        new int[] {spec.eosId()}), spec.padId(), spec.threads().worker(),
+        c.async().rolloutNiceness());
 
     long startNanos = System.nanoTime();
     long startVersion = learner.version();
@@ -369,7 +370,8 @@ public final class PpoPipeline {
       private ActorRef<RewardScorer.Command> localScorer(ActorContext<Coordinator.Command> ctx,
           ActorRef<Learner.Command> l, ActorRef<Object> inPool) {
         return ctx.spawn(RewardScorer.create(ctx.getSelf(), l, scoring,
-            spec.threads().scorer(), spec.faults(), inPool), "scorer",
+            spec.threads().scorer(), spec.config().async().rolloutNiceness(), spec.faults(),
+            inPool), "scorer",
             DispatcherSelector.fromConfig(DISPATCHER));
       }
 

@@ -10,6 +10,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.rlhf4j.learner.async.RolloutScoring;
 import org.rlhf4j.model.TensorThreads;
+import org.rlhf4j.model.ThreadNiceness;
 import org.rlhf4j.protocol.pb.Rollout;
 import org.rlhf4j.protocol.pb.ScoredRollout;
 
@@ -30,6 +31,7 @@ public final class RewardScorer extends AbstractBehavior<RewardScorer.Command> {
   private final ActorRef<Learner.Command> learner;
   private final RolloutScoring scoring;
   private final int threads;
+  private final int niceness;
   private final FaultInjection faults;
   private final ActorRef<Object> pool;
   private Score inProgress;
@@ -37,8 +39,8 @@ public final class RewardScorer extends AbstractBehavior<RewardScorer.Command> {
   /** A scorer restarted by its supervisor whenever it fails. */
   public static Behavior<Command> create(ActorRef<Coordinator.Command> coordinator,
       ActorRef<Learner.Command> learner, RolloutScoring scoring, int threads,
-      FaultInjection faults) {
-    return create(coordinator, learner, scoring, threads, faults, null);
+      int niceness, FaultInjection faults) {
+    return create(coordinator, learner, scoring, threads, niceness, faults, null);
   }
 
   /**
@@ -47,20 +49,21 @@ public final class RewardScorer extends AbstractBehavior<RewardScorer.Command> {
    */
   public static Behavior<Command> create(ActorRef<Coordinator.Command> coordinator,
       ActorRef<Learner.Command> learner, RolloutScoring scoring, int threads,
-      FaultInjection faults, ActorRef<Object> pool) {
+      int niceness, FaultInjection faults, ActorRef<Object> pool) {
     return Behaviors.supervise(Behaviors.<Command>setup(ctx ->
-        new RewardScorer(ctx, coordinator, learner, scoring, threads, faults, pool)))
+        new RewardScorer(ctx, coordinator, learner, scoring, threads, niceness, faults, pool)))
         .onFailure(Restarts.STRATEGY);
   }
 
   private RewardScorer(ActorContext<Command> ctx, ActorRef<Coordinator.Command> coordinator,
       ActorRef<Learner.Command> learner, RolloutScoring scoring, int threads,
-      FaultInjection faults, ActorRef<Object> pool) {
+      int niceness, FaultInjection faults, ActorRef<Object> pool) {
     super(ctx);
     this.coordinator = coordinator;
     this.learner = learner;
     this.scoring = scoring;
     this.threads = threads;
+    this.niceness = niceness;
     this.faults = faults;
     this.pool = pool;
     if (pool != null) {
@@ -85,6 +88,7 @@ public final class RewardScorer extends AbstractBehavior<RewardScorer.Command> {
   private Behavior<Command> score(Score m) {
     inProgress = m;
     TensorThreads.bindCurrentThread(threads);
+    ThreadNiceness.raiseCurrentThread(niceness);
     try {
       List<ScoredRollout> scored = scoring.score(m.rollouts());
       faults.afterScorerBatch();

@@ -8,6 +8,7 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.rlhf4j.model.TensorThreads;
+import org.rlhf4j.model.ThreadNiceness;
 import org.rlhf4j.rollout.PolicySnapshot;
 import org.rlhf4j.rollout.SamplingSettings;
 
@@ -27,8 +28,13 @@ public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command>
   /** Sample {@code work} and send it on. */
   public record Generate(Work work) implements Command {}
 
-  /** How a worker samples. */
-  public record Settings(SamplingSettings sampling, int padId, int threads) {}
+  /**
+   * How a worker samples.
+   *
+   * @param threads tensor threads ({@link TensorThreads})
+   * @param niceness the niceness its thread samples at ({@link ThreadNiceness})
+   */
+  public record Settings(SamplingSettings sampling, int padId, int threads, int niceness) {}
 
   private final String id;
   private final ActorRef<Coordinator.Command> coordinator;
@@ -97,6 +103,7 @@ public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command>
       throw new IllegalStateException("worker " + id + " got work before any weights");
     }
     TensorThreads.bindCurrentThread(settings.threads());
+    ThreadNiceness.raiseCurrentThread(settings.niceness());
     WorkSampler.Sampled s = sampler.sample(snapshot, work, settings.sampling());
     faults.afterWorkerBatch(id);
     scorer.tell(new RewardScorer.Score(work.id(), s.rollouts()));

@@ -3,7 +3,12 @@ package org.rlhf4j.actors.ppo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -17,6 +22,8 @@ import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -54,12 +61,25 @@ class CreditFlowTest {
 
   private ActorRef<Coordinator.Command> coordinator(TestProbe<Learner.Command> learner,
       int credits, int workers, Duration stallTimeout, CompletableFuture<PipelineResult> result) {
+    return coordinator(learner, credits, workers, stallTimeout, result, 0, 0);
+  }
+
+  /**
+   * As above, the workers at niceness {@code workerNice} and the scorer at {@code scorerNice};
+   * a niced actor gets a thread of its own, as in a run, so the niceness stays with it.
+   */
+  private ActorRef<Coordinator.Command> coordinator(TestProbe<Learner.Command> learner,
+      int credits, int workers, Duration stallTimeout, CompletableFuture<PipelineResult> result,
+      int workerNice, int scorerNice) {
+    Props own = workerNice + scorerNice > 0
+        ? DispatcherSelector.fromConfig(PpoPipeline.DISPATCHER) : Props.empty();
     PpoPipeline.Spec spec = TinyRun.spec(TinyRun.config(""), Path.of("unused"),
         FaultInjection.none());
     RolloutScoring scoring = new RolloutScoring(spec.rewardModel(), spec.reward(),
         spec.policyModel(), spec.initialPolicy(), 1.0, TinyRun.PAD);
     RolloutWorker.Settings sampling = new RolloutWorker.Settings(
-        new SamplingSettings(1.0, 0, 1.0, false, 6, new int[] {TinyRun.EOS}), TinyRun.PAD, 1);
+        new SamplingSettings(1.0, 0, 1.0, false, 6, new int[] {TinyRun.EOS}), TinyRun.PAD, 1,
+        workerNice);
     Coordinator.Roles roles = new Coordinator.Roles() {
       @Override
       public ActorRef<Learner.Command> learner(ActorContext<Coordinator.Command> ctx) {
@@ -69,8 +89,8 @@ class CreditFlowTest {
       @Override
       public ActorRef<RewardScorer.Command> scorer(ActorContext<Coordinator.Command> ctx,
           ActorRef<Learner.Command> l) {
-        return ctx.spawn(RewardScorer.create(ctx.getSelf(), l, scoring, 1,
-            FaultInjection.none()), "scorer");
+        return ctx.spawn(RewardScorer.create(ctx.getSelf(), l, scoring, 1, scorerNice,
+            FaultInjection.none()), "scorer", own);
       }
 
       @Override
@@ -78,7 +98,7 @@ class CreditFlowTest {
           ActorRef<RewardScorer.Command> scorer) {
         for (int i = 0; i < workers; i++) {
           ctx.spawn(RolloutWorker.create("w" + i, ctx.getSelf(), scorer, sampling,
-              FaultInjection.none()), "w" + i);
+              FaultInjection.none()), "w" + i, own);
         }
       }
     };
@@ -131,6 +151,39 @@ class CreditFlowTest {
         learner.expectMessageClass(Learner.Learn.class, Duration.ofSeconds(30)).workId(), 4,
         learner.expectMessageClass(Learner.Learn.class, Duration.ofSeconds(30)).workId(), 4);
     assertEquals(Set.of(2L, 3L), sizes.keySet());
+  }
+
+  @Test
+  void theWorkersAndTheScorerComputeAtTheirNiceness() throws IOException {
+    assumeTrue(Files.isSymbolicLink(Path.of("/proc/thread-self")), "per-thread niceness is Linux's");
+    // niceness values no other test asks for, so each count is of this test's threads alone
+    assertEquals(0, threadsAtNiceness(13));
+    assertEquals(0, threadsAtNiceness(14));
+    TestProbe<Learner.Command> learner = testKit.createTestProbe();
+    coordinator(learner, 4, 1, Duration.ofMinutes(10), new CompletableFuture<>(), 13, 14);
+    // one item sampled and scored
+    learner.expectMessageClass(Learner.Learn.class, Duration.ofSeconds(30));
+    assertEquals(1, threadsAtNiceness(13), "the worker's thread");
+    assertEquals(1, threadsAtNiceness(14), "the scorer's thread");
+  }
+
+  /** How many of this process's threads the kernel runs at {@code niceness}. */
+  private static long threadsAtNiceness(int niceness) throws IOException {
+    long count = 0;
+    try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc/self/task"))) {
+      for (Path task : tasks) {
+        String stat;
+        try {
+          stat = Files.readString(task.resolve("stat"));
+        } catch (NoSuchFileException ended) {
+          continue;
+        }
+        // the 17th field after the command name (which may hold spaces) is the niceness
+        String[] after = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        count += Integer.parseInt(after[16]) == niceness ? 1 : 0;
+      }
+    }
+    return count;
   }
 
   @Test
