@@ -36,7 +36,10 @@ public final class RewardScorer extends AbstractBehavior<RewardScorer.Command> {
   private final ActorRef<Object> pool;
   private Score inProgress;
 
-  /** A scorer restarted by its supervisor whenever it fails. */
+  /**
+   * A scorer restarted by its supervisor whenever it fails, computing with {@code threads} tensor
+   * threads at {@code niceness} ({@link ThreadNiceness}).
+   */
   public static Behavior<Command> create(ActorRef<Coordinator.Command> coordinator,
       ActorRef<Learner.Command> learner, RolloutScoring scoring, int threads,
       int niceness, FaultInjection faults) {
