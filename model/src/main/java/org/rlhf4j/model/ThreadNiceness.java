@@ -10,14 +10,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Lowers the CPU priority (Linux niceness) of the calling thread, so that it computes on the
- * cores other threads of the process leave idle instead of taking an equal share of them.
+ * Raises the Linux niceness of the calling thread, so that it computes on the cores the process's
+ * other threads leave idle instead of taking an equal share of them.
  *
- * <p>Linux keeps a niceness per thread, and any user may raise the niceness of their own threads
- * but only a privileged one may lower it again, so this only ever raises it. Threads started by a
- * niced thread inherit its niceness. Where the OS refuses, or has no per-thread niceness, the
- * thread keeps its priority and one warning says why: priority changes how fast a run goes, never
- * what it computes.
+ * <p>Linux keeps a niceness per thread. Any user may raise it, only a privileged one may lower it
+ * again, so this only raises it; and threads a niced thread starts inherit it, so a niced thread
+ * must not be the first to use a pool that others share. Where the OS refuses or has no per-thread
+ * niceness, the thread keeps its priority: priority changes how fast a run goes, never what it
+ * computes.
  */
 public final class ThreadNiceness {
   /** The largest niceness Linux has: the thread runs when nothing nicer wants the core. */
@@ -34,12 +34,12 @@ public final class ThreadNiceness {
 
   private ThreadNiceness() {}
 
-  /** The C library's call; loaded on first use, so a run that never nices loads nothing. */
   private interface LibC extends Library {
     int setpriority(int which, int who, int prio) throws LastErrorException;
   }
 
-  private static final class Native0 {
+  /** The C library, loaded on first use: a run that never nices a thread loads nothing. */
+  private static final class LoadedLibC {
     static final LibC C = (LibC) Native.loadLibrary("c", LibC.class);
   }
 
@@ -60,13 +60,21 @@ public final class ThreadNiceness {
     if (niceness <= given) {
       return true;
     }
+    if (!Files.isSymbolicLink(THREAD_SELF)) { // not Linux: nothing to set, nothing to warn of
+      LOG.debug("no per-thread niceness here ({} is missing)", THREAD_SELF);
+      GIVEN.set(REFUSED);
+      return false;
+    }
     try {
       if (ofCurrentThread() < niceness) {
-        Native0.C.setpriority(PRIO_PROCESS, threadId(), niceness);
+        LoadedLibC.C.setpriority(PRIO_PROCESS, threadId(), niceness);
       }
       GIVEN.set(niceness);
       return true;
-    } catch (IOException | RuntimeException | LinkageError e) {
+    } catch (VirtualMachineError e) {
+      throw e;
+    } catch (IOException | RuntimeException | Error e) {
+      // Error too: JNA throws a plain one when another version of its native stub is loaded
       if (!warned) {
         warned = true;
         LOG.warn("could not set a thread's niceness to {} ({}); it computes at the priority it had",
@@ -79,11 +87,16 @@ public final class ThreadNiceness {
 
   /** The calling thread's niceness, as the kernel reports it in /proc/thread-self/stat. */
   public static int ofCurrentThread() throws IOException {
-    String stat = Files.readString(THREAD_SELF.resolve("stat"));
+    return of(THREAD_SELF.resolve("stat"));
+  }
+
+  /** The niceness in a thread's {@code stat} file (/proc/PID/task/TID/stat). */
+  public static int of(Path stat) throws IOException {
+    String line = Files.readString(stat);
     // the command name in parentheses may hold spaces; the fields after it do not:
     // state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime
     // cutime cstime priority nice, so niceness is the 17th after the name
-    String[] after = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    String[] after = line.substring(line.lastIndexOf(')') + 2).split(" ");
     return Integer.parseInt(after[16]);
   }
 

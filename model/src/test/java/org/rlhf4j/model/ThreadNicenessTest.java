@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -16,7 +18,7 @@ import org.junit.jupiter.api.Test;
 class ThreadNicenessTest {
   @BeforeAll
   static void linuxOnly() throws Exception {
-    assumeTrue(Files.isSymbolicLink(Path.of("/proc/thread-self")), "per-thread niceness is Linux's");
+    assumeTrue(Files.isSymbolicLink(Path.of("/proc/thread-self")), "Linux's per-thread niceness");
     assumeTrue(ThreadNiceness.ofCurrentThread() <= 10, "room to raise the niceness by 9");
   }
 
@@ -58,21 +60,23 @@ class ThreadNicenessTest {
 
   @Test
   void threadsANicedThreadStartsInheritIt() throws Exception {
-    int inherited = onNewThread(() -> {
-      ThreadNiceness.raiseCurrentThread(ThreadNiceness.ofCurrentThread() + 5);
-      int[] child = new int[1];
+    int[] seen = onNewThread(() -> {
+      int start = ThreadNiceness.ofCurrentThread();
+      boolean done = ThreadNiceness.raiseCurrentThread(start + 5);
+      int[] child = {-1};
       Thread t = new Thread(() -> {
         try {
           child[0] = ThreadNiceness.ofCurrentThread();
-        } catch (java.io.IOException e) {
-          throw new IllegalStateException(e);
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
         }
       });
       t.start();
       t.join(30_000);
-      return child[0] - ThreadNiceness.ofCurrentThread();
+      return new int[] {start, done ? 1 : 0, child[0]};
     });
-    assertEquals(0, inherited, "documented: pools a niced thread starts run niced");
+    assertEquals(1, seen[1]);
+    assertEquals(seen[0] + 5, seen[2], "documented: threads a niced thread starts run niced");
   }
 
   @Test

@@ -90,7 +90,7 @@ public final class RewardScorer extends AbstractBehavior<RewardScorer.Command> {
 
   private Behavior<Command> score(Score m) {
     inProgress = m;
-    TensorThreads.bindCurrentThread(threads);
+    TensorThreads.bindCurrentThread(threads); // first: it may start a shared pool
     ThreadNiceness.raiseCurrentThread(niceness);
     try {
       List<ScoredRollout> scored = scoring.score(m.rollouts());

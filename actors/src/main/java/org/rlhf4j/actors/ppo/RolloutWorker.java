@@ -31,6 +31,8 @@ public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command>
   /**
    * How a worker samples.
    *
+   * @param sampling how tokens are drawn
+   * @param padId the token that pads a batch's shorter rows
    * @param threads tensor threads ({@link TensorThreads})
    * @param niceness the niceness its thread samples at ({@link ThreadNiceness})
    */
@@ -102,7 +104,7 @@ public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command>
     if (snapshot == null) {
       throw new IllegalStateException("worker " + id + " got work before any weights");
     }
-    TensorThreads.bindCurrentThread(settings.threads());
+    TensorThreads.bindCurrentThread(settings.threads()); // first: it may start a shared pool
     ThreadNiceness.raiseCurrentThread(settings.niceness());
     WorkSampler.Sampled s = sampler.sample(snapshot, work, settings.sampling());
     faults.afterWorkerBatch(id);

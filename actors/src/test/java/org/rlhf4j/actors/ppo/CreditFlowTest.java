@@ -31,6 +31,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.rlhf4j.learner.async.RolloutScoring;
+import org.rlhf4j.model.ThreadNiceness;
 import org.rlhf4j.rollout.PolicySnapshot;
 import org.rlhf4j.rollout.SamplingSettings;
 
@@ -155,7 +156,8 @@ class CreditFlowTest {
 
   @Test
   void theWorkersAndTheScorerComputeAtTheirNiceness() throws IOException {
-    assumeTrue(Files.isSymbolicLink(Path.of("/proc/thread-self")), "per-thread niceness is Linux's");
+    assumeTrue(Files.isSymbolicLink(Path.of("/proc/thread-self")), "Linux's per-thread niceness");
+    assumeTrue(ThreadNiceness.ofCurrentThread() < 13, "a test JVM not already that nice");
     // niceness values no other test asks for, so each count is of this test's threads alone
     assertEquals(0, threadsAtNiceness(13));
     assertEquals(0, threadsAtNiceness(14));
@@ -163,8 +165,9 @@ class CreditFlowTest {
     coordinator(learner, 4, 1, Duration.ofMinutes(10), new CompletableFuture<>(), 13, 14);
     // one item sampled and scored
     learner.expectMessageClass(Learner.Learn.class, Duration.ofSeconds(30));
-    assertEquals(1, threadsAtNiceness(13), "the worker's thread");
-    assertEquals(1, threadsAtNiceness(14), "the scorer's thread");
+    // at least: a thread the worker or scorer starts (a dispatcher's) inherits their niceness
+    assertTrue(threadsAtNiceness(13) >= 1, "the worker's thread");
+    assertTrue(threadsAtNiceness(14) >= 1, "the scorer's thread");
   }
 
   /** How many of this process's threads the kernel runs at {@code niceness}. */
@@ -172,15 +175,11 @@ class CreditFlowTest {
     long count = 0;
     try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc/self/task"))) {
       for (Path task : tasks) {
-        String stat;
         try {
-          stat = Files.readString(task.resolve("stat"));
+          count += ThreadNiceness.of(task.resolve("stat")) == niceness ? 1 : 0;
         } catch (NoSuchFileException ended) {
-          continue;
+          // a thread that ended while we looked
         }
-        // the 17th field after the command name (which may hold spaces) is the niceness
-        String[] after = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        count += Integer.parseInt(after[16]) == niceness ? 1 : 0;
       }
     }
     return count;
