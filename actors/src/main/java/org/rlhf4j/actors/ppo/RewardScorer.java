@@ -3,6 +3,7 @@ package org.rlhf4j.actors.ppo;
 import java.util.List;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.PreRestart;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -10,7 +11,6 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.rlhf4j.learner.async.RolloutScoring;
 import org.rlhf4j.model.TensorThreads;
-import org.rlhf4j.model.ThreadNiceness;
 import org.rlhf4j.protocol.pb.Rollout;
 import org.rlhf4j.protocol.pb.ScoredRollout;
 
@@ -31,14 +31,14 @@ public final class RewardScorer extends AbstractBehavior<RewardScorer.Command> {
   private final ActorRef<Learner.Command> learner;
   private final RolloutScoring scoring;
   private final int threads;
-  private final int niceness;
+  private final NicedCompute compute; // null: at niceness 0 the batches run on this thread
   private final FaultInjection faults;
   private final ActorRef<Object> pool;
   private Score inProgress;
 
   /**
    * A scorer restarted by its supervisor whenever it fails, computing with {@code threads} tensor
-   * threads at {@code niceness} ({@link ThreadNiceness}).
+   * threads at {@code niceness} ({@link NicedCompute}).
    */
   public static Behavior<Command> create(ActorRef<Coordinator.Command> coordinator,
       ActorRef<Learner.Command> learner, RolloutScoring scoring, int threads,
@@ -66,7 +66,7 @@ public final class RewardScorer extends AbstractBehavior<RewardScorer.Command> {
     this.learner = learner;
     this.scoring = scoring;
     this.threads = threads;
-    this.niceness = niceness;
+    this.compute = niceness == 0 ? null : new NicedCompute("rlhf4j-scorer", threads, niceness);
     this.faults = faults;
     this.pool = pool;
     if (pool != null) {
@@ -83,17 +83,32 @@ public final class RewardScorer extends AbstractBehavior<RewardScorer.Command> {
             coordinator.tell(new Coordinator.WorkLost(inProgress.workId(),
                 inProgress.rollouts().size(), "reward scorer failed"));
           }
+          closeCompute();
+          return this;
+        })
+        .onSignal(PostStop.class, s -> {
+          closeCompute();
           return this;
         })
         .build();
   }
 
+  private void closeCompute() {
+    if (compute != null) {
+      compute.close();
+    }
+  }
+
   private Behavior<Command> score(Score m) {
     inProgress = m;
-    TensorThreads.bindCurrentThread(threads); // first: it may start a shared pool
-    ThreadNiceness.raiseCurrentThread(niceness);
     try {
-      List<ScoredRollout> scored = scoring.score(m.rollouts());
+      List<ScoredRollout> scored;
+      if (compute == null) {
+        TensorThreads.bindCurrentThread(threads);
+        scored = scoring.score(m.rollouts());
+      } else {
+        scored = compute.run(() -> scoring.score(m.rollouts()));
+      }
       faults.afterScorerBatch();
       learner.tell(new Learner.Learn(m.workId(), scored));
     } catch (RuntimeException e) {

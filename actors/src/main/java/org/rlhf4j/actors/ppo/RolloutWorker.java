@@ -2,13 +2,13 @@ package org.rlhf4j.actors.ppo;
 
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.PreRestart;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.rlhf4j.model.TensorThreads;
-import org.rlhf4j.model.ThreadNiceness;
 import org.rlhf4j.rollout.PolicySnapshot;
 import org.rlhf4j.rollout.SamplingSettings;
 
@@ -34,7 +34,7 @@ public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command>
    * @param sampling how tokens are drawn
    * @param padId the token that pads a batch's shorter rows
    * @param threads tensor threads ({@link TensorThreads})
-   * @param niceness the niceness its thread samples at ({@link ThreadNiceness})
+   * @param niceness the niceness it samples at ({@link NicedCompute})
    */
   public record Settings(SamplingSettings sampling, int padId, int threads, int niceness) {}
 
@@ -44,6 +44,7 @@ public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command>
   private final Settings settings;
   private final FaultInjection faults;
   private final WorkSampler sampler;
+  private final NicedCompute compute; // null: at niceness 0 the batches run on this thread
   private PolicySnapshot snapshot;
   private Work inProgress;
 
@@ -65,6 +66,8 @@ public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command>
     this.settings = settings;
     this.faults = faults;
     this.sampler = new WorkSampler(id, settings.padId());
+    this.compute = settings.niceness() == 0 ? null
+        : new NicedCompute("rlhf4j-sampler-" + id, settings.threads(), settings.niceness());
     coordinator.tell(new Coordinator.WorkerReady(id, ctx.getSelf()));
   }
 
@@ -81,9 +84,20 @@ public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command>
             coordinator.tell(new Coordinator.WorkLost(inProgress.id(), 0,
                 "rollout worker " + id + " failed"));
           }
+          closeCompute();
+          return this;
+        })
+        .onSignal(PostStop.class, s -> {
+          closeCompute();
           return this;
         })
         .build();
+  }
+
+  private void closeCompute() {
+    if (compute != null) {
+      compute.close();
+    }
   }
 
   private Behavior<Command> generate(Generate m) {
@@ -104,9 +118,14 @@ public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command>
     if (snapshot == null) {
       throw new IllegalStateException("worker " + id + " got work before any weights");
     }
-    TensorThreads.bindCurrentThread(settings.threads()); // first: it may start a shared pool
-    ThreadNiceness.raiseCurrentThread(settings.niceness());
-    WorkSampler.Sampled s = sampler.sample(snapshot, work, settings.sampling());
+    PolicySnapshot current = snapshot;
+    WorkSampler.Sampled s;
+    if (compute == null) {
+      TensorThreads.bindCurrentThread(settings.threads());
+      s = sampler.sample(current, work, settings.sampling());
+    } else {
+      s = compute.run(() -> sampler.sample(current, work, settings.sampling()));
+    }
     faults.afterWorkerBatch(id);
     scorer.tell(new RewardScorer.Score(work.id(), s.rollouts()));
     coordinator.tell(new Coordinator.WorkDone(id, work.id(), s.rollouts().size(), s.tokens(),

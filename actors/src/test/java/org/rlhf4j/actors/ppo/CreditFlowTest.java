@@ -165,9 +165,9 @@ class CreditFlowTest {
     coordinator(learner, 4, 1, Duration.ofMinutes(10), new CompletableFuture<>(), 13, 14);
     // one item sampled and scored
     learner.expectMessageClass(Learner.Learn.class, Duration.ofSeconds(30));
-    // at least: a thread the worker or scorer starts (a dispatcher's) inherits their niceness
-    assertTrue(threadsAtNiceness(13) >= 1, "the worker's thread");
-    assertTrue(threadsAtNiceness(14) >= 1, "the scorer's thread");
+    // exactly one each: their compute threads, which start no thread and send no message
+    assertEquals(1, threadsAtNiceness(13), "the worker's compute thread");
+    assertEquals(1, threadsAtNiceness(14), "the scorer's compute thread");
   }
 
   /** How many of this process's threads the kernel runs at {@code niceness}. */
