@@ -22,8 +22,6 @@ import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.DispatcherSelector;
-import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -65,15 +63,10 @@ class CreditFlowTest {
     return coordinator(learner, credits, workers, stallTimeout, result, 0, 0);
   }
 
-  /**
-   * As above, the workers at niceness {@code workerNice} and the scorer at {@code scorerNice};
-   * a niced actor gets a thread of its own, as in a run, so the niceness stays with it.
-   */
+  /** As above, the workers at niceness {@code workerNice} and the scorer at {@code scorerNice}. */
   private ActorRef<Coordinator.Command> coordinator(TestProbe<Learner.Command> learner,
       int credits, int workers, Duration stallTimeout, CompletableFuture<PipelineResult> result,
       int workerNice, int scorerNice) {
-    Props own = workerNice + scorerNice > 0
-        ? DispatcherSelector.fromConfig(PpoPipeline.DISPATCHER) : Props.empty();
     PpoPipeline.Spec spec = TinyRun.spec(TinyRun.config(""), Path.of("unused"),
         FaultInjection.none());
     RolloutScoring scoring = new RolloutScoring(spec.rewardModel(), spec.reward(),
@@ -91,7 +84,7 @@ class CreditFlowTest {
       public ActorRef<RewardScorer.Command> scorer(ActorContext<Coordinator.Command> ctx,
           ActorRef<Learner.Command> l) {
         return ctx.spawn(RewardScorer.create(ctx.getSelf(), l, scoring, 1, scorerNice,
-            FaultInjection.none()), "scorer", own);
+            FaultInjection.none()), "scorer");
       }
 
       @Override
@@ -99,7 +92,7 @@ class CreditFlowTest {
           ActorRef<RewardScorer.Command> scorer) {
         for (int i = 0; i < workers; i++) {
           ctx.spawn(RolloutWorker.create("w" + i, ctx.getSelf(), scorer, sampling,
-              FaultInjection.none()), "w" + i, own);
+              FaultInjection.none()), "w" + i);
         }
       }
     };
@@ -165,7 +158,8 @@ class CreditFlowTest {
     coordinator(learner, 4, 1, Duration.ofMinutes(10), new CompletableFuture<>(), 13, 14);
     // one item sampled and scored
     learner.expectMessageClass(Learner.Learn.class, Duration.ofSeconds(30));
-    // exactly one each: their compute threads, which start no thread and send no message
+    // exactly one each: their compute threads. The actors themselves run on the test kit's
+    // shared dispatcher, whose threads stay at the JVM's niceness.
     assertEquals(1, threadsAtNiceness(13), "the worker's compute thread");
     assertEquals(1, threadsAtNiceness(14), "the scorer's compute thread");
   }
