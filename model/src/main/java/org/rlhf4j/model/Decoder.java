@@ -67,7 +67,7 @@ public final class Decoder {
       x = Nd4j.create(dt, n, c.dModel());
       pos = Nd4j.create(dt, n, c.dModel());
       next = Nd4j.create(dt, n, c.dModel());
-      a = BlockActivations.allocate(dt, c, b, t, capacity, false, true);
+      a = BlockActivations.allocate(dt, c, b, t, capacity, false, false); // no probabilities
       mask = Nd4j.create(dt, b, c.heads(), t, capacity);
       lnf = Nd4j.create(dt, n, c.dModel());
       lnfMean = Nd4j.create(dt, n);
@@ -81,16 +81,14 @@ public final class Decoder {
       }
     }
 
-    /** Sizes the mask and attention probabilities for {@code s} keys (nothing else needs it). */
+    /** Sizes the mask for {@code s} keys (nothing else needs it). */
     void attendOver(int s) {
       if (s == mask.size(3)) {
         return;
       }
-      INDArray oldMask = mask;
-      INDArray oldAtt = a.att;
-      mask = Nd4j.create(oldMask.dataType(), oldMask.size(0), oldMask.size(1), oldMask.size(2), s);
-      a.att = Nd4j.create(oldAtt.dataType(), oldAtt.size(0), oldAtt.size(1), oldAtt.size(2), s);
-      NativeArrays.release(oldMask, oldAtt);
+      INDArray old = mask;
+      mask = Nd4j.create(old.dataType(), old.size(0), old.size(1), old.size(2), s);
+      NativeArrays.release(old);
     }
 
     void release() {

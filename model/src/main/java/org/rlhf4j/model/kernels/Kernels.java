@@ -5,6 +5,7 @@ import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
 import static org.nd4j.linalg.indexing.NDArrayIndex.point;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import org.rlhf4j.model.NativeArrays;
 
 /**
@@ -124,7 +125,8 @@ public interface Kernels {
 
   /**
    * {@link #attentionForward} over a decoder's cache, whose keys are stored as
-   * {@link #cacheHeads} writes them; {@code v}'s S is the cache's length. This default copies
+   * {@link #cacheHeads} writes them; {@code v}'s S is the cache's length. {@code att} may be
+   * null when the probabilities are not wanted (a decode step's are not). This default copies
    * the keys out by position.
    */
   default void cachedAttentionForward(INDArray y, INDArray att, INDArray q, INDArray keys,
@@ -133,8 +135,13 @@ public interface Kernels {
     INDArray byPosition = keys.permute(0, 1, 2, 4, 3).dup('c')
         .reshape(shape[0], shape[1], shape[2] * KEY_BLOCK, shape[3]);
     INDArray k = byPosition.get(all(), all(), interval(0, v.size(2)), all()).dup('c');
-    attentionForward(y, att, q, k, v, mask);
+    INDArray probabilities = att != null ? att : Nd4j.create(q.dataType(), q.size(0), q.size(1),
+        q.size(2), v.size(2));
+    attentionForward(y, probabilities, q, k, v, mask);
     NativeArrays.release(byPosition, k);
+    if (att == null) {
+      NativeArrays.release(probabilities);
+    }
   }
 
   /**

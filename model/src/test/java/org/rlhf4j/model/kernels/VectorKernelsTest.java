@@ -162,6 +162,62 @@ class VectorKernelsTest {
   }
 
   @Test
+  void headsAttendAsTheyWouldAloneWhetherPairedOrNot() {
+    // 2 rows of 3 heads: heads go in pairs (0, 1), (2, 3), (4, 5), and a pair is taken side by
+    // side only when both see as far: row 0 sees all 83 keys, row 1 the first 70, so the pair
+    // (2, 3), which spans the rows, goes head by head. 85-wide heads over 83 keys reach every
+    // loop: groups of four vectors, single vectors and scalar tails, at 8 and at 16 lanes
+    int b = 2;
+    int nh = 3;
+    int s = 83;
+    int hs = 85;
+    INDArray q = random(21, 1, b, nh, 1, hs);
+    INDArray k = random(22, 1, b, nh, s, hs);
+    INDArray keys = blocked(k);
+    INDArray v = random(23, 1, b, nh, s, hs);
+    INDArray mask = Nd4j.zeros(DataType.FLOAT, b, nh, 1, s);
+    mask.get(NDArrayIndex.point(1), NDArrayIndex.all(), NDArrayIndex.all(),
+        NDArrayIndex.interval(70, s)).assign(Float.NEGATIVE_INFINITY);
+    mask.get(NDArrayIndex.point(1), NDArrayIndex.all(), NDArrayIndex.all(),
+        NDArrayIndex.point(9)).assign(Float.NEGATIVE_INFINITY); // a hole before the end
+    INDArray together = Nd4j.create(DataType.FLOAT, b, nh, 1, hs);
+    INDArray att = Nd4j.create(DataType.FLOAT, b, nh, 1, s);
+    fast.cachedAttentionForward(together, att, q, keys, v, mask);
+    INDArray withoutProbabilities = Nd4j.create(DataType.FLOAT, b, nh, 1, hs);
+    fast.cachedAttentionForward(withoutProbabilities, null, q, keys, v, mask);
+    assertSameBits("y without the probabilities", together, withoutProbabilities);
+    for (int r = 0; r < b; r++) {
+      for (int h = 0; h < nh; h++) {
+        INDArrayIndex[] head = {NDArrayIndex.interval(r, r + 1), NDArrayIndex.interval(h, h + 1)};
+        INDArray alone = Nd4j.create(DataType.FLOAT, 1, 1, 1, hs);
+        INDArray aloneAtt = Nd4j.create(DataType.FLOAT, 1, 1, 1, s);
+        fast.cachedAttentionForward(alone, aloneAtt, slice(q, head), slice(keys, head),
+            slice(v, head), slice(mask, head));
+        assertSameBits("head " + h + " of row " + r, alone, slice(together, head));
+        assertSameBits("probabilities of head " + h + " of row " + r, aloneAtt, slice(att, head));
+      }
+    }
+    assertEquals(0f, att.getFloat(1, 2, 0, 9), "a masked key gets no probability");
+  }
+
+  private static INDArray slice(INDArray a, INDArrayIndex[] leading) {
+    INDArrayIndex[] index = new INDArrayIndex[a.rank()];
+    java.util.Arrays.fill(index, NDArrayIndex.all());
+    System.arraycopy(leading, 0, index, 0, leading.length);
+    return a.get(index).dup('c');
+  }
+
+  private static void assertSameBits(String what, INDArray expected, INDArray actual) {
+    float[] e = expected.dup('c').data().asFloat();
+    float[] g = actual.dup('c').data().asFloat();
+    assertEquals(e.length, g.length, what + ": sizes");
+    for (int i = 0; i < e.length; i++) {
+      assertEquals(Float.floatToRawIntBits(e[i]), Float.floatToRawIntBits(g[i]),
+          what + " differs at " + i + ": " + e[i] + " against " + g[i]);
+    }
+  }
+
+  @Test
   void cacheHeadsCopiesEachHeadToItsPlace() {
     // 3 of 4 cached rows in use (a view), 2 heads of 5, 3 new positions written at 15 of 33:
     // across the first and second key blocks
