@@ -76,6 +76,27 @@ final class FewRowMatmul {
   }
 
   /**
+   * {@code wᵀ} packed as {@link #pack} packs a (K, N) matrix, from {@code w (N, K)} (a tied output
+   * layer's embedding), into {@code into} when given (K·N floats).
+   */
+  static Panels packTransposed(FloatMemory w, int n, int k, float[] into) {
+    float[] data = into != null ? into : new float[Math.multiplyExact(k, n)];
+    float[] row = new float[k];
+    int base = 0;
+    for (int col = 0; col < n; col += panelWidth(n - col)) {
+      int width = panelWidth(n - col);
+      for (int j = 0; j < width; j++) {
+        w.get((long) (col + j) * k, row, 0, k); // one column of wᵀ
+        for (int i = 0; i < k; i++) {
+          data[base + i * width + j] = row[i];
+        }
+      }
+      base += k * width;
+    }
+    return new Panels(data, k, n);
+  }
+
+  /**
    * A weight matrix (K, N) as panels of columns, each K rows of consecutive floats: panels of three
    * vectors, then one of two, one of one and the last columns (fewer than a vector), so that a
    * decoder's products, which read every weight at each step, skip the copy into a panel.

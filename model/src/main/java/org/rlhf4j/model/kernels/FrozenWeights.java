@@ -22,6 +22,7 @@ public final class FrozenWeights {
   private static final ThreadLocal<FrozenWeights> ACTIVE = new ThreadLocal<>();
 
   private final Map<INDArray, FewRowMatmul.Panels> packed = new IdentityHashMap<>();
+  private final Map<INDArray, FewRowMatmul.Panels> transposed = new IdentityHashMap<>();
   private final List<FewRowMatmul.Panels> spare = new ArrayList<>();
 
   /**
@@ -42,12 +43,14 @@ public final class FrozenWeights {
   /** Forgets every packed copy, since the weights may change from here on; keeps their memory. */
   public void clear() {
     spare.addAll(packed.values());
+    spare.addAll(transposed.values());
     packed.clear();
+    transposed.clear();
   }
 
-  /** Weights packed since the last {@link #clear}. */
+  /** Weights packed since the last {@link #clear}, transposed ones included. */
   public int packedCount() {
-    return packed.size();
+    return packed.size() + transposed.size();
   }
 
   static FrozenWeights active() {
@@ -60,6 +63,16 @@ public final class FrozenWeights {
     if (p == null) {
       p = FewRowMatmul.pack(w, k, n, spareOfShape(k, n));
       packed.put(weight, p);
+    }
+    return p;
+  }
+
+  /** {@code weightᵀ}'s panels, for {@code weight (N, K)} in {@code w}, packed on first use. */
+  FewRowMatmul.Panels transposedPanels(INDArray weight, FloatMemory w, int n, int k) {
+    FewRowMatmul.Panels p = transposed.get(weight);
+    if (p == null) {
+      p = FewRowMatmul.packTransposed(w, n, k, spareOfShape(k, n));
+      transposed.put(weight, p);
     }
     return p;
   }

@@ -44,6 +44,16 @@ public final class VectorKernels implements Kernels {
 
   private final Nd4jKernels reference = new Nd4jKernels();
 
+  /**
+   * The fewest rows whose tied output layer reads frozen weights' packed transpose. From 16 rows
+   * ND4J's product of a transposed weight moves to a slower path (16 × 128 × 8192: 0.38 ms at 8
+   * rows, 0.54 at 16; packed, 0.18 at 16), and on this project's AVX-512 hosts that path sums each
+   * element in one chain, as the packed kernel does, so at the demo's width the logits keep their
+   * bits. Below 16 it sums in lanes and then across them, which the packed kernel does not
+   * reproduce: the demo's results are tied to those bits (BENCHMARKS.md, sessions 22–24).
+   */
+  static final int PACKED_HEAD_ROWS = 16;
+
   private static boolean isFloat(INDArray... arrays) {
     for (INDArray a : arrays) {
       if (a != null && a.dataType() != DataType.FLOAT) {
@@ -105,6 +115,17 @@ public final class VectorKernels implements Kernels {
   public void matmulTransposedForward(INDArray out, INDArray inp, INDArray weight) {
     if (!isFloat(out, inp, weight)) {
       reference.matmulTransposedForward(out, inp, weight);
+      return;
+    }
+    long n = weight.size(0);
+    long k = weight.size(1);
+    long rows = inp.length() / k;
+    FrozenWeights frozen = FrozenWeights.active();
+    if (frozen != null && rows >= PACKED_HEAD_ROWS && FewRowMatmul.takesPacked(rows, n)) {
+      FewRowMatmul.forward(FloatMemory.of(out), FloatMemory.of(inp),
+          frozen.transposedPanels(weight, FloatMemory.of(weight), (int) n, (int) k), null,
+          (int) rows);
+      keepAlive(out, inp, weight);
       return;
     }
     Nd4j.exec(new Mmul(inp, weight, out, 1.0, 0.0, NT));

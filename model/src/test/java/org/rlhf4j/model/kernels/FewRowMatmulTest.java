@@ -151,4 +151,45 @@ class FewRowMatmulTest {
     product(inp, random(19, K, n), null);
     assertEquals(1, frozen.packedCount());
   }
+  @Test
+  void anEmbeddingPacksAsItsTransposeDoes() {
+    for (int n : WIDTHS) {
+      INDArray embedding = random(30, n, K); // (N, K): the tied output layer's weights
+      INDArray transpose = embedding.transpose().dup('c');
+      assertArrayEquals(FewRowMatmul.pack(FloatMemory.of(transpose), K, n, null).data,
+          FewRowMatmul.packTransposed(FloatMemory.of(embedding), n, K, null).data, n + " rows");
+    }
+  }
+
+  @Test
+  void theTiedOutputLayerReadsItsPackedTransposeFromSixteenRows() {
+    int n = WIDTHS[0];
+    INDArray embedding = random(31, n, K);
+    float[] transposed = embedding.transpose().dup('c').reshape(-1).toFloatVector();
+    for (int rows : new int[] {VectorKernels.PACKED_HEAD_ROWS, FewRowMatmul.MAX_ROWS}) {
+      FrozenWeights frozen = new FrozenWeights();
+      INDArray inp = random(32 + rows, rows, K);
+      assertArrayEquals(fmaChains(inp.reshape(-1).toFloatVector(), transposed, null, rows, n),
+          frozenHead(frozen, inp, embedding), rows + " rows: the packed chains, bit for bit");
+      assertEquals(1, frozen.packedCount(), rows + " rows: the transpose packed once");
+    }
+    FrozenWeights frozen = new FrozenWeights();
+    INDArray fewer = random(33, VectorKernels.PACKED_HEAD_ROWS - 1, K);
+    INDArray viaMmul = Nd4j.create(DataType.FLOAT, fewer.size(0), n);
+    new Nd4jKernels().matmulTransposedForward(viaMmul, fewer, embedding);
+    assertArrayEquals(viaMmul.reshape(-1).toFloatVector(), frozenHead(frozen, fewer, embedding),
+        "fewer rows: ND4J's product");
+    assertEquals(0, frozen.packedCount(), "fewer rows pack nothing");
+  }
+
+  private float[] frozenHead(FrozenWeights frozen, INDArray inp, INDArray embedding) {
+    INDArray out = Nd4j.create(DataType.FLOAT, inp.size(0), embedding.size(0));
+    FrozenWeights before = frozen.activate();
+    try {
+      fast.matmulTransposedForward(out, inp, embedding);
+    } finally {
+      FrozenWeights.restore(before);
+    }
+    return out.reshape(-1).toFloatVector();
+  }
 }
