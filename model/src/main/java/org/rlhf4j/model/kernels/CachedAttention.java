@@ -288,45 +288,8 @@ final class CachedAttention {
       y3.intoByteBuffer(sb.bytes, sb.at(j + 3L * L), LE);
     }
     for (; j + L <= n; j += L) {
-      int a = keys.at(keyAt(ka, hs, j));
-      int b = keys.at(keyAt(kb, hs, j));
-      FloatVector x0 = FloatVector.zero(F);
-      FloatVector x1 = FloatVector.zero(F);
-      FloatVector x2 = FloatVector.zero(F);
-      FloatVector x3 = FloatVector.zero(F);
-      FloatVector y0 = FloatVector.zero(F);
-      FloatVector y1 = FloatVector.zero(F);
-      FloatVector y2 = FloatVector.zero(F);
-      FloatVector y3 = FloatVector.zero(F);
-      int d = 0;
-      for (; d + 4 <= hs; d += 4) {
-        int at = d * row;
-        x0 = FloatVector.fromByteBuffer(F, k, a + at, LE)
-            .fma(FloatVector.broadcast(F, qs[d]), x0);
-        y0 = FloatVector.fromByteBuffer(F, k, b + at, LE)
-            .fma(FloatVector.broadcast(F, qs[hs + d]), y0);
-        x1 = FloatVector.fromByteBuffer(F, k, a + at + row, LE)
-            .fma(FloatVector.broadcast(F, qs[d + 1]), x1);
-        y1 = FloatVector.fromByteBuffer(F, k, b + at + row, LE)
-            .fma(FloatVector.broadcast(F, qs[hs + d + 1]), y1);
-        x2 = FloatVector.fromByteBuffer(F, k, a + at + 2 * row, LE)
-            .fma(FloatVector.broadcast(F, qs[d + 2]), x2);
-        y2 = FloatVector.fromByteBuffer(F, k, b + at + 2 * row, LE)
-            .fma(FloatVector.broadcast(F, qs[hs + d + 2]), y2);
-        x3 = FloatVector.fromByteBuffer(F, k, a + at + 3 * row, LE)
-            .fma(FloatVector.broadcast(F, qs[d + 3]), x3);
-        y3 = FloatVector.fromByteBuffer(F, k, b + at + 3 * row, LE)
-            .fma(FloatVector.broadcast(F, qs[hs + d + 3]), y3);
-      }
-      for (; d < hs; d++) {
-        int at = d * row;
-        x0 = FloatVector.fromByteBuffer(F, k, a + at, LE)
-            .fma(FloatVector.broadcast(F, qs[d]), x0);
-        y0 = FloatVector.fromByteBuffer(F, k, b + at, LE)
-            .fma(FloatVector.broadcast(F, qs[hs + d]), y0);
-      }
-      x0.add(x1).add(x2.add(x3)).intoByteBuffer(sa.bytes, sa.at(j), LE);
-      y0.add(y1).add(y2.add(y3)).intoByteBuffer(sb.bytes, sb.at(j), LE);
+      pairedChains(k, keys.at(keyAt(ka, hs, j)), keys.at(keyAt(kb, hs, j)), row, qs, hs, hs, sa,
+          j, sb, j);
     }
     return j;
   }
@@ -393,47 +356,56 @@ final class CachedAttention {
       y3.intoByteBuffer(y.bytes, y.at(yb + i + 3L * L), LE);
     }
     for (; i + L <= hs; i += L) {
-      int a = v.at(va + i);
-      int b = v.at(vb + i);
-      FloatVector x0 = FloatVector.zero(F);
-      FloatVector x1 = FloatVector.zero(F);
-      FloatVector x2 = FloatVector.zero(F);
-      FloatVector x3 = FloatVector.zero(F);
-      FloatVector y0 = FloatVector.zero(F);
-      FloatVector y1 = FloatVector.zero(F);
-      FloatVector y2 = FloatVector.zero(F);
-      FloatVector y3 = FloatVector.zero(F);
-      int j = 0;
-      for (; j + 4 <= n; j += 4) {
-        int at = j * row;
-        x0 = FloatVector.fromByteBuffer(F, values, a + at, LE)
-            .fma(FloatVector.broadcast(F, ps[j]), x0);
-        y0 = FloatVector.fromByteBuffer(F, values, b + at, LE)
-            .fma(FloatVector.broadcast(F, ps[n + j]), y0);
-        x1 = FloatVector.fromByteBuffer(F, values, a + at + row, LE)
-            .fma(FloatVector.broadcast(F, ps[j + 1]), x1);
-        y1 = FloatVector.fromByteBuffer(F, values, b + at + row, LE)
-            .fma(FloatVector.broadcast(F, ps[n + j + 1]), y1);
-        x2 = FloatVector.fromByteBuffer(F, values, a + at + 2 * row, LE)
-            .fma(FloatVector.broadcast(F, ps[j + 2]), x2);
-        y2 = FloatVector.fromByteBuffer(F, values, b + at + 2 * row, LE)
-            .fma(FloatVector.broadcast(F, ps[n + j + 2]), y2);
-        x3 = FloatVector.fromByteBuffer(F, values, a + at + 3 * row, LE)
-            .fma(FloatVector.broadcast(F, ps[j + 3]), x3);
-        y3 = FloatVector.fromByteBuffer(F, values, b + at + 3 * row, LE)
-            .fma(FloatVector.broadcast(F, ps[n + j + 3]), y3);
-      }
-      for (; j < n; j++) {
-        int at = j * row;
-        x0 = FloatVector.fromByteBuffer(F, values, a + at, LE)
-            .fma(FloatVector.broadcast(F, ps[j]), x0);
-        y0 = FloatVector.fromByteBuffer(F, values, b + at, LE)
-            .fma(FloatVector.broadcast(F, ps[n + j]), y0);
-      }
-      x0.add(x1).add(x2.add(x3)).intoByteBuffer(y.bytes, y.at(ya + i), LE);
-      y0.add(y1).add(y2.add(y3)).intoByteBuffer(y.bytes, y.at(yb + i), LE);
+      pairedChains(values, v.at(va + i), v.at(vb + i), row, ps, n, n, y, ya + i, y, yb + i);
     }
     return i;
+  }
+
+  /**
+   * One vector of two heads' sums over {@code t < count}: {@code Σ both[t] · src[a + t·stride ..)}
+   * into {@code outA} at {@code da} and {@code Σ both[skip + t] · src[b + t·stride ..)} into
+   * {@code outB} at {@code db}, each in four chains over t mod 4 (for latency) added pairwise: a
+   * vector of scores over the head's dimensions, or of outputs over the positions.
+   */
+  private static void pairedChains(ByteBuffer src, int a, int b, int stride, float[] both,
+      int count, int skip, FloatMemory outA, long da, FloatMemory outB, long db) {
+    FloatVector x0 = FloatVector.zero(F);
+    FloatVector x1 = FloatVector.zero(F);
+    FloatVector x2 = FloatVector.zero(F);
+    FloatVector x3 = FloatVector.zero(F);
+    FloatVector y0 = FloatVector.zero(F);
+    FloatVector y1 = FloatVector.zero(F);
+    FloatVector y2 = FloatVector.zero(F);
+    FloatVector y3 = FloatVector.zero(F);
+    int t = 0;
+    for (; t + 4 <= count; t += 4) {
+      int at = t * stride;
+      x0 = FloatVector.fromByteBuffer(F, src, a + at, LE)
+          .fma(FloatVector.broadcast(F, both[t]), x0);
+      y0 = FloatVector.fromByteBuffer(F, src, b + at, LE)
+          .fma(FloatVector.broadcast(F, both[skip + t]), y0);
+      x1 = FloatVector.fromByteBuffer(F, src, a + at + stride, LE)
+          .fma(FloatVector.broadcast(F, both[t + 1]), x1);
+      y1 = FloatVector.fromByteBuffer(F, src, b + at + stride, LE)
+          .fma(FloatVector.broadcast(F, both[skip + t + 1]), y1);
+      x2 = FloatVector.fromByteBuffer(F, src, a + at + 2 * stride, LE)
+          .fma(FloatVector.broadcast(F, both[t + 2]), x2);
+      y2 = FloatVector.fromByteBuffer(F, src, b + at + 2 * stride, LE)
+          .fma(FloatVector.broadcast(F, both[skip + t + 2]), y2);
+      x3 = FloatVector.fromByteBuffer(F, src, a + at + 3 * stride, LE)
+          .fma(FloatVector.broadcast(F, both[t + 3]), x3);
+      y3 = FloatVector.fromByteBuffer(F, src, b + at + 3 * stride, LE)
+          .fma(FloatVector.broadcast(F, both[skip + t + 3]), y3);
+    }
+    for (; t < count; t++) {
+      int at = t * stride;
+      x0 = FloatVector.fromByteBuffer(F, src, a + at, LE)
+          .fma(FloatVector.broadcast(F, both[t]), x0);
+      y0 = FloatVector.fromByteBuffer(F, src, b + at, LE)
+          .fma(FloatVector.broadcast(F, both[skip + t]), y0);
+    }
+    x0.add(x1).add(x2.add(x3)).intoByteBuffer(outA.bytes, outA.at(da), LE);
+    y0.add(y1).add(y2.add(y3)).intoByteBuffer(outB.bytes, outB.at(db), LE);
   }
 
   /** {@code scores[j] = scores[j]·scale + mask[row + j]} for {@code j < n}. */
