@@ -67,7 +67,8 @@ public final class Decoder {
       x = Nd4j.create(dt, n, c.dModel());
       pos = Nd4j.create(dt, n, c.dModel());
       next = Nd4j.create(dt, n, c.dModel());
-      a = BlockActivations.allocate(dt, c, b, t, capacity, false, false); // no probabilities
+      // no attention probabilities: a decode step never reads them
+      a = BlockActivations.allocate(dt, c, b, t, capacity, false, false);
       mask = Nd4j.create(dt, b, c.heads(), t, capacity);
       lnf = Nd4j.create(dt, n, c.dModel());
       lnfMean = Nd4j.create(dt, n);
@@ -316,7 +317,7 @@ public final class Decoder {
     kernels.layerNormForward(s.lnf, s.lnfMean, s.lnfRstd, in, p.get("ln_f.weight"),
         p.get("ln_f.bias"), config.layerNormEpsilon());
     kernels.embeddingForward(s.lnfLast, s.lnf, s.lastRows); // a row gather
-    kernels.matmulTransposedForward(s.logits, s.lnfLast, p.get("wte.weight"));
+    kernels.decodeLogitsForward(s.logits, s.lnfLast, p.get("wte.weight"));
     return s.logits;
   }
 }

@@ -207,22 +207,33 @@ class DecoderTest {
     return a.sub(b).amaxNumber().doubleValue();
   }
 
-  @Test
-  void weightsChangedAfterAResetAreTheOnesDecodedNotTheirPackedCopy() {
+  @ParameterizedTest
+  @ValueSource(ints = {2, 16}) // 16 rows: the logits read the embedding's packed transpose too
+  void weightsChangedAfterAResetAreTheOnesDecodedNotTheirPackedCopy(int rows) {
     Gpt gpt = new Gpt(SMALL, EnumSet.noneOf(Head.class), new VectorKernels());
     ParameterStore p = params(gpt);
-    int[] prompt = {1, 2, 3, 4, 5, 6};
-    int[] ones = {1, 1, 1, 1, 1, 1};
-    Decoder decoder = gpt.decoder(2, 8, DataType.FLOAT);
+    int[] prompt = new int[rows * 3];
+    int[] ones = new int[rows * 3];
+    int[] next = new int[rows];
+    int[] nextMask = new int[rows];
+    for (int i = 0; i < prompt.length; i++) {
+      prompt[i] = 1 + i % 30;
+      ones[i] = 1;
+    }
+    for (int r = 0; r < rows; r++) {
+      next[r] = 2 + r % 30;
+      nextMask[r] = 1;
+    }
+    Decoder decoder = gpt.decoder(rows, 8, DataType.FLOAT);
     decoder.step(p, prompt, ones);
-    decoder.step(p, new int[] {7, 8}, new int[] {1, 1}); // a few-row step: products packed
+    decoder.step(p, next, nextMask); // a few-row step: products packed
     decoder.reset();
     p.flat().muli(1.5); // in place, as training does between generations
     decoder.step(p, prompt, ones);
-    INDArray got = decoder.step(p, new int[] {7, 8}, new int[] {1, 1}).dup();
-    Decoder fresh = gpt.decoder(2, 8, DataType.FLOAT);
+    INDArray got = decoder.step(p, next, nextMask).dup();
+    Decoder fresh = gpt.decoder(rows, 8, DataType.FLOAT);
     fresh.step(p, prompt, ones);
-    INDArray expected = fresh.step(p, new int[] {7, 8}, new int[] {1, 1});
+    INDArray expected = fresh.step(p, next, nextMask);
     assertArrayEquals(expected.reshape(-1).toFloatVector(), got.reshape(-1).toFloatVector());
 
     // another store without a reset: its weights, not the last store's copies
@@ -230,10 +241,10 @@ class DecoderTest {
     other.flat().muli(0.5);
     decoder.reset();
     decoder.step(p, prompt, ones);
-    INDArray mixed = decoder.step(other, new int[] {7, 8}, new int[] {1, 1}).dup();
-    Decoder again = gpt.decoder(2, 8, DataType.FLOAT);
+    INDArray mixed = decoder.step(other, next, nextMask).dup();
+    Decoder again = gpt.decoder(rows, 8, DataType.FLOAT);
     again.step(p, prompt, ones);
-    INDArray wanted = again.step(other, new int[] {7, 8}, new int[] {1, 1});
+    INDArray wanted = again.step(other, next, nextMask);
     assertArrayEquals(wanted.reshape(-1).toFloatVector(), mixed.reshape(-1).toFloatVector());
   }
 }

@@ -16,7 +16,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * call, 130 reading packed panels; BENCHMARKS.md, session 21). A cleared copy's memory serves the
  * next weights of the same shape, so a new snapshot allocates nothing. The cost: each decoder
  * holds a copy of the weights it multiplies by on the Java heap (the demo's models 1.6 MB, M's
- * 100 MB, G's 340 MB of the launcher's 2 GB), one per sampling worker.
+ * 100 MB, G's 340 MB of the launcher's 2 GB), one per sampling worker, and once a step of 16
+ * rows or more has come, the output layer's transpose besides (4, 17 and 154 MB).
  */
 public final class FrozenWeights {
   private static final ThreadLocal<FrozenWeights> ACTIVE = new ThreadLocal<>();

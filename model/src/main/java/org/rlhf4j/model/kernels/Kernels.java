@@ -5,7 +5,6 @@ import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
 import static org.nd4j.linalg.indexing.NDArrayIndex.point;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import org.rlhf4j.model.NativeArrays;
 
 /**
@@ -42,6 +41,14 @@ public interface Kernels {
 
   /** {@code out (N,OC) = inp (N,C) · weightᵀ} with {@code weight (OC,C)}: the tied LM head and scalar heads. */
   void matmulTransposedForward(INDArray out, INDArray inp, INDArray weight);
+
+  /**
+   * {@link #matmulTransposedForward} for a decode step's tied output layer, {@code logits (R, V) =
+   * x (R, C) · embeddingᵀ}: a kernel may read the embedding as frozen for the generation.
+   */
+  default void decodeLogitsForward(INDArray logits, INDArray x, INDArray embedding) {
+    matmulTransposedForward(logits, x, embedding);
+  }
 
   /** Backward of {@code out = inp · weightᵀ}: {@code dinp += dout · weight}, {@code dweight += doutᵀ · inp}. */
   void matmulTransposedBackward(INDArray dinp, INDArray dweight, INDArray dout, INDArray inp,
@@ -135,8 +142,7 @@ public interface Kernels {
     INDArray byPosition = keys.permute(0, 1, 2, 4, 3).dup('c')
         .reshape(shape[0], shape[1], shape[2] * KEY_BLOCK, shape[3]);
     INDArray k = byPosition.get(all(), all(), interval(0, v.size(2)), all()).dup('c');
-    INDArray probabilities = att != null ? att : Nd4j.create(q.dataType(), q.size(0), q.size(1),
-        q.size(2), v.size(2));
+    INDArray probabilities = att != null ? att : mask.ulike(); // (B, NH, T, S)
     attentionForward(y, probabilities, q, k, v, mask);
     NativeArrays.release(byPosition, k);
     if (att == null) {

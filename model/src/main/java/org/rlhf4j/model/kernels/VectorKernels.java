@@ -45,7 +45,7 @@ public final class VectorKernels implements Kernels {
   private final Nd4jKernels reference = new Nd4jKernels();
 
   /**
-   * The fewest rows whose tied output layer reads frozen weights' packed transpose. From 16 rows
+   * The fewest rows whose decode logits read the frozen embedding's packed transpose. From 16 rows
    * ND4J's product of a transposed weight moves to a slower path (16 × 128 × 8192: 0.38 ms at 8
    * rows, 0.54 at 16; packed, 0.18 at 16), and on this project's AVX-512 hosts that path sums each
    * element in one chain, as the packed kernel does, so at the demo's width the logits keep their
@@ -117,18 +117,24 @@ public final class VectorKernels implements Kernels {
       reference.matmulTransposedForward(out, inp, weight);
       return;
     }
-    long n = weight.size(0);
-    long k = weight.size(1);
-    long rows = inp.length() / k;
+    Nd4j.exec(new Mmul(inp, weight, out, 1.0, 0.0, NT));
+  }
+
+  @Override
+  public void decodeLogitsForward(INDArray logits, INDArray x, INDArray embedding) {
+    long n = embedding.size(0);
+    long k = embedding.size(1);
+    long rows = x.length() / k;
     FrozenWeights frozen = FrozenWeights.active();
-    if (frozen != null && rows >= PACKED_HEAD_ROWS && FewRowMatmul.takesPacked(rows, n)) {
-      FewRowMatmul.forward(FloatMemory.of(out), FloatMemory.of(inp),
-          frozen.transposedPanels(weight, FloatMemory.of(weight), (int) n, (int) k), null,
-          (int) rows);
-      keepAlive(out, inp, weight);
+    if (frozen == null || rows < PACKED_HEAD_ROWS || !FewRowMatmul.takesPacked(rows, n)
+        || !isFloat(logits, x, embedding)) {
+      matmulTransposedForward(logits, x, embedding);
       return;
     }
-    Nd4j.exec(new Mmul(inp, weight, out, 1.0, 0.0, NT));
+    FewRowMatmul.forward(FloatMemory.of(logits), FloatMemory.of(x),
+        frozen.transposedPanels(embedding, FloatMemory.of(embedding), (int) n, (int) k), null,
+        (int) rows);
+    keepAlive(logits, x, embedding);
   }
 
   @Override

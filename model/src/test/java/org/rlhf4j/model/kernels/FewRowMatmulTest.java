@@ -151,6 +151,7 @@ class FewRowMatmulTest {
     product(inp, random(19, K, n), null);
     assertEquals(1, frozen.packedCount());
   }
+
   @Test
   void anEmbeddingPacksAsItsTransposeDoes() {
     for (int n : WIDTHS) {
@@ -162,7 +163,7 @@ class FewRowMatmulTest {
   }
 
   @Test
-  void theTiedOutputLayerReadsItsPackedTransposeFromSixteenRows() {
+  void decodeLogitsReadThePackedTransposeFromSixteenRows() {
     int n = WIDTHS[0];
     INDArray embedding = random(31, n, K);
     float[] transposed = embedding.transpose().dup('c').reshape(-1).toFloatVector();
@@ -180,13 +181,21 @@ class FewRowMatmulTest {
     assertArrayEquals(viaMmul.reshape(-1).toFloatVector(), frozenHead(frozen, fewer, embedding),
         "fewer rows: ND4J's product");
     assertEquals(0, frozen.packedCount(), "fewer rows pack nothing");
+    INDArray asProduct = Nd4j.create(DataType.FLOAT, FewRowMatmul.MAX_ROWS, n);
+    FrozenWeights before = frozen.activate();
+    try {
+      fast.matmulTransposedForward(asProduct, random(34, FewRowMatmul.MAX_ROWS, K), embedding);
+    } finally {
+      FrozenWeights.restore(before);
+    }
+    assertEquals(0, frozen.packedCount(), "other transposed products (LoRA's) pack nothing");
   }
 
   private float[] frozenHead(FrozenWeights frozen, INDArray inp, INDArray embedding) {
     INDArray out = Nd4j.create(DataType.FLOAT, inp.size(0), embedding.size(0));
     FrozenWeights before = frozen.activate();
     try {
-      fast.matmulTransposedForward(out, inp, embedding);
+      fast.decodeLogitsForward(out, inp, embedding);
     } finally {
       FrozenWeights.restore(before);
     }

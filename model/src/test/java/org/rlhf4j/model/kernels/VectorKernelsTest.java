@@ -162,11 +162,11 @@ class VectorKernelsTest {
   }
 
   @Test
-  void headsAttendAsTheyWouldAloneWhetherPairedOrNot() {
-    // 2 rows of 3 heads: heads go in pairs (0, 1), (2, 3), (4, 5), and a pair is taken side by
-    // side only when both see as far: row 0 sees all 83 keys, row 1 the first 70, so the pair
-    // (2, 3), which spans the rows, goes head by head. 85-wide heads over 83 keys reach every
-    // loop: groups of four vectors, single vectors and scalar tails, at 8 and at 16 lanes
+  void eachHeadAttendsAsItWouldAloneWithOrWithoutProbabilities() {
+    // 2 rows of 3 heads; row 0 sees all 83 keys, row 1 the first 70 but one. 85-wide heads over
+    // 83 keys reach every loop (groups of four vectors, single vectors, scalar tails) at 8 and
+    // at 16 lanes, and the per-thread copies of one head's query and probabilities must not
+    // reach the next
     int b = 2;
     int nh = 3;
     int s = 83;
@@ -202,7 +202,7 @@ class VectorKernelsTest {
 
   private static INDArray slice(INDArray a, INDArrayIndex[] leading) {
     INDArrayIndex[] index = new INDArrayIndex[a.rank()];
-    java.util.Arrays.fill(index, NDArrayIndex.all());
+    Arrays.fill(index, NDArrayIndex.all());
     System.arraycopy(leading, 0, index, 0, leading.length);
     return a.get(index).dup('c');
   }
