@@ -48,6 +48,11 @@ public final class KernelProfile implements Kernels {
   }
 
   @Override
+  public void decodeLogitsForward(INDArray logits, INDArray x, INDArray embedding) {
+    time("matmul", () -> inner.decodeLogitsForward(logits, x, embedding));
+  }
+
+  @Override
   public void matmulTransposedBackward(INDArray dinp, INDArray dweight, INDArray dout,
       INDArray inp, INDArray weight) {
     time("matmul", () -> inner.matmulTransposedBackward(dinp, dweight, dout, inp, weight));
