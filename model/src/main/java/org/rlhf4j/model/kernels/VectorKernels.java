@@ -416,8 +416,8 @@ public final class VectorKernels implements Kernels {
       reference.cachedAttentionForward(y, att, q, keys, v, mask);
       return;
     }
-    CachedAttention.forward(FloatMemory.of(y), att == null ? null : FloatMemory.of(att),
-        FloatMemory.of(q),
+    FloatMemory probabilities = att == null ? null : FloatMemory.of(att); // null: not wanted
+    CachedAttention.forward(FloatMemory.of(y), probabilities, FloatMemory.of(q),
         FloatMemory.of(keys), FloatMemory.of(v), FloatMemory.of(mask),
         (int) (q.size(0) * q.size(1)), (int) q.size(2), (int) q.size(3), (int) v.size(2),
         (int) keys.size(2));
