@@ -208,7 +208,7 @@ class DecoderTest {
   }
 
   @ParameterizedTest
-  @ValueSource(ints = {2, 16}) // 16 rows: the logits read the embedding's packed transpose too
+  @ValueSource(ints = {2, 16}) // the logits read the lane-packed embedding, then the transpose
   void weightsChangedAfterAResetAreTheOnesDecodedNotTheirPackedCopy(int rows) {
     Gpt gpt = new Gpt(SMALL, EnumSet.noneOf(Head.class), new VectorKernels());
     ParameterStore p = params(gpt);

@@ -122,7 +122,7 @@ final class FewRowMatmul {
   }
 
   /** The width of the panel that starts where {@code left} columns remain. */
-  private static int panelWidth(int left) {
+  static int panelWidth(int left) {
     return left >= 3 * L ? 3 * L : left >= 2 * L ? 2 * L : left >= L ? L : left;
   }
 
@@ -221,7 +221,8 @@ final class FewRowMatmul {
     return p;
   }
 
-  private static float[] rowsOnHeap(FloatMemory inp, int rows, int k) {
+  /** The {@code rows × k} floats of {@code inp} in a per-thread heap array. */
+  static float[] rowsOnHeap(FloatMemory inp, int rows, int k) {
     int size = rows * k;
     float[] x = INPUT.get();
     if (x.length < size) {

@@ -16,15 +16,17 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * call, 130 reading packed panels; BENCHMARKS.md, session 21). A cleared copy's memory serves the
  * next weights of the same shape, so a new snapshot allocates nothing. The cost: each decoder
  * holds a copy of the weights it multiplies by on the Java heap (the demo's models 1.6 MB, M's
- * 100 MB, G's 340 MB of the launcher's 2 GB), one per sampling worker, and once a step of 16
- * rows or more has come, the output layer's transpose besides (4, 17 and 154 MB).
+ * 100 MB, G's 340 MB of the launcher's 2 GB), one per sampling worker, and the output layer's
+ * embedding besides (4, 17 and 154 MB) in up to two layouts: transposed once a step of 16 rows or
+ * more has come, lane-packed ({@link LaneTreeLogits}) once one of 2 to 15 rows has.
  */
 public final class FrozenWeights {
   private static final ThreadLocal<FrozenWeights> ACTIVE = new ThreadLocal<>();
 
   private final Map<INDArray, FewRowMatmul.Panels> packed = new IdentityHashMap<>();
   private final Map<INDArray, FewRowMatmul.Panels> transposed = new IdentityHashMap<>();
-  private final List<FewRowMatmul.Panels> spare = new ArrayList<>();
+  private final Map<INDArray, LaneTreeLogits.Packed> lanes = new IdentityHashMap<>();
+  private final List<float[]> spare = new ArrayList<>();
 
   /**
    * Makes these the calling thread's frozen weights: products on it read a weight from its packed
@@ -43,15 +45,17 @@ public final class FrozenWeights {
 
   /** Forgets every packed copy, since the weights may change from here on; keeps their memory. */
   public void clear() {
-    spare.addAll(packed.values());
-    spare.addAll(transposed.values());
+    packed.values().forEach(p -> spare.add(p.data));
+    transposed.values().forEach(p -> spare.add(p.data));
+    lanes.values().forEach(p -> spare.add(p.data));
     packed.clear();
     transposed.clear();
+    lanes.clear();
   }
 
-  /** Weights packed since the last {@link #clear}, transposed ones included. */
+  /** Weights packed since the last {@link #clear}, transposed ones and output layers included. */
   public int packedCount() {
-    return packed.size() + transposed.size();
+    return packed.size() + transposed.size() + lanes.size();
   }
 
   static FrozenWeights active() {
@@ -78,12 +82,26 @@ public final class FrozenWeights {
     return p;
   }
 
+  /**
+   * The embedding {@code weight (N, K)} packed for {@link LaneTreeLogits}, from {@code w}, on
+   * first use.
+   */
+  LaneTreeLogits.Packed lanePacked(INDArray weight, FloatMemory w, int n, int k) {
+    LaneTreeLogits.Packed p = lanes.get(weight);
+    if (p == null) {
+      p = LaneTreeLogits.pack(w, n, k, spareOfShape(k, n));
+      lanes.put(weight, p);
+    }
+    return p;
+  }
+
+  /** A cleared copy's memory of K·N floats (every packing writes all it reads), or null. */
   private float[] spareOfShape(int k, int n) {
-    for (Iterator<FewRowMatmul.Panels> it = spare.iterator(); it.hasNext(); ) {
-      FewRowMatmul.Panels p = it.next();
-      if (p.k == k && p.n == n) {
+    for (Iterator<float[]> it = spare.iterator(); it.hasNext(); ) {
+      float[] data = it.next();
+      if (data.length == k * n) {
         it.remove();
-        return p.data;
+        return data;
       }
     }
     return null;

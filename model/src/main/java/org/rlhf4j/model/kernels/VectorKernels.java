@@ -126,15 +126,42 @@ public final class VectorKernels implements Kernels {
     long k = embedding.size(1);
     long rows = x.length() / k;
     FrozenWeights frozen = FrozenWeights.active();
-    if (frozen == null || rows < PACKED_HEAD_ROWS || !FewRowMatmul.takesPacked(rows, n)
-        || !isFloat(logits, x, embedding)) {
+    if (frozen == null || !isFloat(logits, x, embedding)) {
       matmulTransposedForward(logits, x, embedding);
       return;
     }
-    FewRowMatmul.forward(FloatMemory.of(logits), FloatMemory.of(x),
-        frozen.transposedPanels(embedding, FloatMemory.of(embedding), (int) n, (int) k), null,
-        (int) rows);
+    if (LaneTreeLogits.applies(rows, k, n)) {
+      lanePackedLogits(frozen, logits, x, embedding, (int) rows);
+    } else if (rows >= PACKED_HEAD_ROWS && FewRowMatmul.takesPacked(rows, n)) {
+      FewRowMatmul.forward(FloatMemory.of(logits), FloatMemory.of(x), frozen.transposedPanels(
+          embedding, FloatMemory.of(embedding), (int) n, (int) k), null, (int) rows);
+    } else {
+      matmulTransposedForward(logits, x, embedding);
+    }
     keepAlive(logits, x, embedding);
+  }
+
+  /**
+   * A few rows' logits in ND4J's own order from the lane-packed embedding, where ND4J's first
+   * product of this shape here showed that order; else ND4J's.
+   */
+  private void lanePackedLogits(FrozenWeights frozen, INDArray logits, INDArray x,
+      INDArray embedding, int rows) {
+    int n = (int) embedding.size(0);
+    int k = (int) embedding.size(1);
+    Boolean agrees = LaneTreeLogits.agreesWithNd4j(rows, k, n);
+    if (agrees == Boolean.FALSE) {
+      matmulTransposedForward(logits, x, embedding);
+      return;
+    }
+    FloatMemory w = FloatMemory.of(embedding);
+    LaneTreeLogits.Packed packed = frozen.lanePacked(embedding, w, n, k);
+    if (agrees == null) {
+      matmulTransposedForward(logits, x, embedding);
+      LaneTreeLogits.learn(FloatMemory.of(logits), FloatMemory.of(x), w, packed, rows);
+    } else {
+      LaneTreeLogits.forward(FloatMemory.of(logits), FloatMemory.of(x), w, packed, rows);
+    }
   }
 
   @Override
