@@ -165,10 +165,7 @@ public final class Decoder {
   public void reset() {
     frozen.clear();
     packedFor = null;
-    filled = 0;
-    Arrays.fill(keyMask, 0);
-    Arrays.fill(realTokens, 0);
-    setActive(batch);
+    resetForSameWeights(capacity);
   }
 
   /**
@@ -177,6 +174,29 @@ public final class Decoder {
    * whose size does not depend on the capacity. Logits a step returned before are invalid after.
    */
   public void reset(int capacity) {
+    resize(capacity);
+    reset();
+  }
+
+  /**
+   * As {@link #reset(int)}, keeping the copies packed from the last batch's weights: for a caller
+   * that steps on with the same {@link ParameterStore}, unchanged (a frozen snapshot's). Packing
+   * the demo's model, its output layer included, cost as much as a few steps of a rollout batch.
+   */
+  public void resetForSameWeights(int capacity) {
+    resize(capacity);
+    filled = 0;
+    Arrays.fill(keyMask, 0);
+    Arrays.fill(realTokens, 0);
+    setActive(batch);
+  }
+
+  /** Weights packed for few-row products since the weights last changed (tests). */
+  int packedWeights() {
+    return frozen.packedCount();
+  }
+
+  private void resize(int capacity) {
     if (capacity != this.capacity) {
       INDArray[] oldKeys = keys.clone();
       INDArray[] oldValues = values.clone();
@@ -184,7 +204,6 @@ public final class Decoder {
       NativeArrays.release(oldKeys);
       NativeArrays.release(oldValues);
     }
-    reset();
   }
 
   /**

@@ -247,4 +247,38 @@ class DecoderTest {
     INDArray wanted = again.step(other, next, nextMask);
     assertArrayEquals(wanted.reshape(-1).toFloatVector(), mixed.reshape(-1).toFloatVector());
   }
+
+  @Test
+  void aResetForTheSameWeightsKeepsTheirPackedCopiesAndDecodesAsAFreshDecoder() {
+    Gpt gpt = new Gpt(SMALL, EnumSet.noneOf(Head.class), new VectorKernels());
+    ParameterStore p = params(gpt);
+    int rows = 4;
+    int[] prompt = new int[rows * 3];
+    int[] ones = new int[rows * 3];
+    int[] next = new int[rows];
+    int[] nextMask = new int[rows];
+    for (int i = 0; i < prompt.length; i++) {
+      prompt[i] = 1 + i % 30;
+      ones[i] = 1;
+    }
+    for (int r = 0; r < rows; r++) {
+      next[r] = 2 + r % 30;
+      nextMask[r] = 1;
+    }
+    Decoder decoder = gpt.decoder(rows, 8, DataType.FLOAT);
+    decoder.step(p, prompt, ones);
+    decoder.step(p, next, nextMask); // a few-row step: products packed
+    int packed = decoder.packedWeights();
+    assertTrue(packed > 0, "a few-row step packs its weights");
+    decoder.resetForSameWeights(6);
+    assertEquals(packed, decoder.packedWeights(), "kept for the same weights");
+    decoder.step(p, prompt, ones);
+    INDArray got = decoder.step(p, next, nextMask).dup();
+    Decoder fresh = gpt.decoder(rows, 6, DataType.FLOAT);
+    fresh.step(p, prompt, ones);
+    assertArrayEquals(fresh.step(p, next, nextMask).reshape(-1).toFloatVector(),
+        got.reshape(-1).toFloatVector());
+    decoder.reset(6);
+    assertEquals(0, decoder.packedWeights(), "a reset drops them: the weights may change");
+  }
 }

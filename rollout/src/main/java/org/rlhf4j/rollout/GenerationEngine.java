@@ -21,6 +21,7 @@ public final class GenerationEngine {
   private final int padId;
   private Decoder decoder;
   private Gpt decoderModel;
+  private PolicySnapshot decodedPolicy; // the last batch's, whose packed weights the decoder holds
   private TokenSampler sampler;
   private float[] logits; // (B, V) copy of the last step's logits
   private int[] stepIds; // (B)
@@ -51,7 +52,7 @@ public final class GenerationEngine {
           + s.maxNewTokens() + " new tokens exceeds the context length "
           + model.config().contextLength());
     }
-    prepare(model, b, capacity);
+    prepare(policy, b, capacity);
     int vocab = model.config().vocabSize();
 
     // 1. the left-padded prompts in one step
@@ -117,9 +118,11 @@ public final class GenerationEngine {
 
   /**
    * Reuses the decoder and scratch when the model and batch size are unchanged; a prompt of
-   * another length only resizes the decoder's cache, which keeps its one-token steps' buffers.
+   * another length only resizes the decoder's cache, which keeps its one-token steps' buffers,
+   * and the same snapshot again keeps the weights packed from it (a snapshot is frozen).
    */
-  private void prepare(Gpt model, int b, int capacity) {
+  private void prepare(PolicySnapshot policy, int b, int capacity) {
+    Gpt model = policy.model();
     if (decoder == null || decoderModel != model || decoder.batch() != b) {
       decoder = model.decoder(b, capacity, DataType.FLOAT);
       decoderModel = model;
@@ -127,9 +130,12 @@ public final class GenerationEngine {
       logits = new float[b * model.config().vocabSize()];
       stepIds = new int[b];
       stepMask = new int[b];
+    } else if (policy == decodedPolicy) {
+      decoder.resetForSameWeights(capacity);
     } else {
       decoder.reset(capacity);
     }
+    decodedPolicy = policy;
   }
 
   /**

@@ -5,7 +5,9 @@ import org.rlhf4j.model.ParameterStore;
 
 /**
  * A frozen policy: the model, a private copy of its weights and the version they were taken at.
- * Engines only read it, so any number of them may share one snapshot. A LoRA policy is sampled
+ * Engines only read it, so any number of them may share one snapshot; its weights must not change
+ * while engines sample from it (an engine keeps copies packed from them from one batch to the
+ * next of the same snapshot). A LoRA policy is sampled
  * merged ({@code model} without adapters); {@code trainable} then holds a copy of its heads and
  * adapters, all a node that already has the base needs to rebuild it, else null.
  */

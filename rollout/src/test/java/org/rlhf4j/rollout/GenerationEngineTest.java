@@ -219,6 +219,24 @@ class GenerationEngineTest {
   }
 
   @Test
+  void batchesOfOneSnapshotAndThenOfAnotherSampleAsFreshEnginesWould() {
+    PolicySnapshot first = policy(5);
+    ParameterStore changed = first.params().copy();
+    changed.flat().muli(1.3);
+    PolicySnapshot second = PolicySnapshot.freeze(GPT, changed, 6);
+    SamplingSettings s = SamplingSettings.multinomial(10);
+    GenerationEngine engine = new GenerationEngine(7, PAD);
+    List<Response> got = new ArrayList<>(engine.generate(first, PROMPTS, s));
+    got.addAll(engine.generate(first, PROMPTS, s)); // the weights packed for the first batch
+    got.addAll(engine.generate(second, PROMPTS, s)); // new weights: packed again
+    GenerationEngine reseeded = new GenerationEngine(7, PAD);
+    List<Response> expected = new ArrayList<>(reseeded.generate(first, PROMPTS, s));
+    expected.addAll(reseeded.generate(PolicySnapshot.freeze(GPT, first.params(), 5), PROMPTS, s));
+    expected.addAll(reseeded.generate(PolicySnapshot.freeze(GPT, changed, 6), PROMPTS, s));
+    assertEquals(expected, got);
+  }
+
+  @Test
   void responsesCarryTheirPromptAndPolicyVersion() {
     List<Response> responses = new GenerationEngine(1, PAD).generate(policy(12), PROMPTS,
         SamplingSettings.multinomial(3));
