@@ -269,8 +269,8 @@ public final class Decoder {
    * another capacity frees. A left-padded prompt goes in whole, then one token per row per step
    * (mask 0 for rows that have finished). Only the last positions get logits: a prompt's others
    * are never sampled from, and with a large vocabulary their output layer would cost as much as
-   * all the decode steps'. {@code p}'s weights must not change until the next {@link #reset}: the
-   * products keep packed copies of them.
+   * all the decode steps'. {@code p}'s weights must not change until the next {@link #reset}
+   * ({@link #resetForSameWeights} does not count): the products keep packed copies of them.
    */
   public INDArray step(ParameterStore p, int[] ids, int[] mask) {
     int b = active;

@@ -6,15 +6,15 @@ import org.rlhf4j.model.ParameterStore;
 /**
  * A frozen policy: the model, a private copy of its weights and the version they were taken at.
  * Engines only read it, so any number of them may share one snapshot; its weights must not change
- * while engines sample from it (an engine keeps copies packed from them from one batch to the
- * next of the same snapshot). A LoRA policy is sampled
- * merged ({@code model} without adapters); {@code trainable} then holds a copy of its heads and
- * adapters, all a node that already has the base needs to rebuild it, else null.
+ * while engines sample from it (an engine keeps copies packed from them from one batch of the
+ * same snapshot to the next). A LoRA policy is sampled merged ({@code model} without adapters);
+ * {@code trainable} then holds a copy of its heads and adapters, all a node that already has the
+ * base needs to rebuild it, else null.
  */
 public record PolicySnapshot(Gpt model, ParameterStore params, long version,
     ParameterStore trainable) {
 
-  /** A snapshot of a model without adapters. */
+  /** A snapshot of a model without adapters; {@code params} is not copied and must stay frozen. */
   public PolicySnapshot(Gpt model, ParameterStore params, long version) {
     this(model, params, version, null);
   }

@@ -237,6 +237,22 @@ class GenerationEngineTest {
   }
 
   @Test
+  void aNewSnapshotOfAStoreRefilledInPlaceIsPackedAgain() {
+    // as a rollout node recycles a released version's store for the next version's weights
+    ParameterStore store = policy(8).params().copy();
+    SamplingSettings s = SamplingSettings.multinomial(10);
+    GenerationEngine engine = new GenerationEngine(9, PAD);
+    List<Response> got = new ArrayList<>(engine.generate(new PolicySnapshot(GPT, store, 8), PROMPTS,
+        s));
+    store.flat().muli(0.7);
+    got.addAll(engine.generate(new PolicySnapshot(GPT, store, 9), PROMPTS, s));
+    GenerationEngine reseeded = new GenerationEngine(9, PAD);
+    List<Response> expected = new ArrayList<>(reseeded.generate(policy(8), PROMPTS, s));
+    expected.addAll(reseeded.generate(PolicySnapshot.freeze(GPT, store, 9), PROMPTS, s));
+    assertEquals(expected, got);
+  }
+
+  @Test
   void responsesCarryTheirPromptAndPolicyVersion() {
     List<Response> responses = new GenerationEngine(1, PAD).generate(policy(12), PROMPTS,
         SamplingSettings.multinomial(3));

@@ -122,7 +122,7 @@ final class FewRowMatmul {
   }
 
   /** The width of the panel that starts where {@code left} columns remain. */
-  static int panelWidth(int left) {
+  private static int panelWidth(int left) {
     return left >= 3 * L ? 3 * L : left >= 2 * L ? 2 * L : left >= L ? L : left;
   }
 

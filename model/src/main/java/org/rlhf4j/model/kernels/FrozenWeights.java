@@ -95,6 +95,14 @@ public final class FrozenWeights {
     return p;
   }
 
+  /**
+   * Drops {@code weight}'s lane-packed copy without keeping its memory: for a shape that will not
+   * read it, where ND4J sums in another order.
+   */
+  void dropLanePacked(INDArray weight) {
+    lanes.remove(weight);
+  }
+
   /** A cleared copy's memory of K·N floats (every packing writes all it reads), or null. */
   private float[] spareOfShape(int k, int n) {
     for (Iterator<float[]> it = spare.iterator(); it.hasNext(); ) {

@@ -1,11 +1,11 @@
 package org.rlhf4j.model.kernels;
 
-import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
+import org.rlhf4j.model.TensorThreads;
 
 /**
  * A decode step's logits for a few rows, {@code out (R, N) = x (R, K) · wᵀ} with {@code w (N, K)}
@@ -25,16 +25,26 @@ final class LaneTreeLogits {
   static final int LANES = 16;
 
   private static final VectorSpecies<Float> F = VectorMath.F;
-  private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
   private static final int HALF = LANES / 2;
   /** Columns of a block: two vectors, so that each broadcast feeds two multiply-adds. */
   private static final int BLOCK = 2 * LANES;
   /** The tree's first level (lanes l and l + 8 added) of four rows × two vectors. */
   private static final ThreadLocal<float[]> FIRST_LEVEL =
       ThreadLocal.withInitial(() -> new float[4 * 2 * HALF * LANES]);
+  /** A product's rows, then copied out whole (up to 15 × N floats per sampling thread). */
   private static final ThreadLocal<float[]> OUTPUT = ThreadLocal.withInitial(() -> new float[0]);
-  /** Per (rows, k, n): whether ND4J's product gave this order's bits on its first call here. */
-  private static final Map<Long, Boolean> AGREES = new ConcurrentHashMap<>();
+  /** Per shape: whether ND4J's product gave this order's bits on its first call here. */
+  private static final Map<Shape, Boolean> AGREES = new ConcurrentHashMap<>();
+
+  /**
+   * A product's shape and the thread counts ND4J ran it with: a verdict learned with one count is
+   * not taken for another, in case ND4J splits a product otherwise.
+   */
+  private record Shape(long rows, long k, long n, int gemmThreads, int blasThreads) {
+    static Shape of(long rows, long k, long n) {
+      return new Shape(rows, k, n, TensorThreads.currentThread(), TensorThreads.blasThreads());
+    }
+  }
 
   private LaneTreeLogits() {}
 
@@ -42,7 +52,7 @@ final class LaneTreeLogits {
   static boolean applies(long rows, long k, long n) {
     return F.length() == LANES && rows >= 2 && rows < VectorKernels.PACKED_HEAD_ROWS
         && k > 0 && k % LANES == 0 && n >= LANES && rows * n <= Integer.MAX_VALUE
-        && k * n <= Integer.MAX_VALUE;
+        && k * n <= Integer.MAX_VALUE / Float.BYTES; // FloatMemory's byte offsets are ints
   }
 
   /**
@@ -50,32 +60,26 @@ final class LaneTreeLogits {
    * #learn} has compared a product of this shape.
    */
   static Boolean agreesWithNd4j(long rows, long k, long n) {
-    return AGREES.get(key(rows, k, n));
+    return AGREES.get(Shape.of(rows, k, n));
   }
 
   /**
    * Records whether {@code nd4j}, ND4J's product of {@code x} and the embedding {@code w} (also
-   * packed, {@code packed}), holds this order's bits in every element; returns it.
+   * packed, {@code packed}), holds this order's bits in every element; returns it. Once one call
+   * found otherwise, the shape stays with ND4J.
    */
   static boolean learn(FloatMemory nd4j, FloatMemory x, FloatMemory w, Packed packed, int rows) {
-    int size = rows * packed.n;
-    FloatMemory mine = FloatMemory.direct(size);
-    forward(mine, x, w, packed, rows);
+    float[] mine = product(x, w, packed, rows);
     boolean same = true;
-    for (int i = 0; i < size && same; i++) {
-      same = Float.floatToRawIntBits(mine.get(i)) == Float.floatToRawIntBits(nd4j.get(i));
+    for (int i = 0; i < rows * packed.n && same; i++) {
+      same = Float.floatToRawIntBits(mine[i]) == Float.floatToRawIntBits(nd4j.get(i));
     }
-    AGREES.put(key(rows, packed.k, packed.n), same);
-    return same;
+    return AGREES.merge(Shape.of(rows, packed.k, packed.n), same, Boolean::logicalAnd);
   }
 
   /** Forgets what {@link #learn} recorded (tests). */
   static void forget() {
     AGREES.clear();
-  }
-
-  private static long key(long rows, long k, long n) {
-    return (rows << 56) ^ (k << 32) ^ n;
   }
 
   /**
@@ -124,6 +128,11 @@ final class LaneTreeLogits {
 
   /** {@code out (R, N) = x (R, K) · wᵀ} in this order, {@code w} also given packed. */
   static void forward(FloatMemory out, FloatMemory inp, FloatMemory w, Packed packed, int rows) {
+    out.put(0, product(inp, w, packed, rows), 0, rows * packed.n);
+  }
+
+  /** The product into the calling thread's heap array (R·N floats), valid until its next call. */
+  private static float[] product(FloatMemory inp, FloatMemory w, Packed packed, int rows) {
     int k = packed.k;
     int n = packed.n;
     float[] x = FewRowMatmul.rowsOnHeap(inp, rows, k);
@@ -151,7 +160,7 @@ final class LaneTreeLogits {
     for (int c = whole; c < n; c++) {
       lastColumn(o, x, rows, k, w, n, c);
     }
-    out.put(0, o, 0, rows * n);
+    return o;
   }
 
   /**

@@ -158,7 +158,9 @@ public final class VectorKernels implements Kernels {
     LaneTreeLogits.Packed packed = frozen.lanePacked(embedding, w, n, k);
     if (agrees == null) {
       matmulTransposedForward(logits, x, embedding);
-      LaneTreeLogits.learn(FloatMemory.of(logits), FloatMemory.of(x), w, packed, rows);
+      if (!LaneTreeLogits.learn(FloatMemory.of(logits), FloatMemory.of(x), w, packed, rows)) {
+        frozen.dropLanePacked(embedding);
+      }
     } else {
       LaneTreeLogits.forward(FloatMemory.of(logits), FloatMemory.of(x), w, packed, rows);
     }

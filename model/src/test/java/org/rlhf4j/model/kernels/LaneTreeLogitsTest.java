@@ -115,6 +115,8 @@ class LaneTreeLogitsTest {
     FloatMemory w = FloatMemory.of(embedding);
     assertFalse(LaneTreeLogits.learn(FloatMemory.of(offByOneUlp), FloatMemory.of(x), w,
         LaneTreeLogits.pack(w, n, k, null), rows), "one element's last bit decides");
+    assertFalse(LaneTreeLogits.learn(FloatMemory.of(nd4j), FloatMemory.of(x), w,
+        LaneTreeLogits.pack(w, n, k, null), rows), "a disagreement once is kept");
     FrozenWeights frozen = new FrozenWeights();
     assertArrayEquals(floats(nd4j), frozenLogits(frozen, x, embedding));
     assertEquals(0, frozen.packedCount(), "nothing packed for a shape left to ND4J");
