@@ -212,18 +212,11 @@ class DecoderTest {
   void weightsChangedAfterAResetAreTheOnesDecodedNotTheirPackedCopy(int rows) {
     Gpt gpt = new Gpt(SMALL, EnumSet.noneOf(Head.class), new VectorKernels());
     ParameterStore p = params(gpt);
-    int[] prompt = new int[rows * 3];
-    int[] ones = new int[rows * 3];
-    int[] next = new int[rows];
-    int[] nextMask = new int[rows];
-    for (int i = 0; i < prompt.length; i++) {
-      prompt[i] = 1 + i % 30;
-      ones[i] = 1;
-    }
-    for (int r = 0; r < rows; r++) {
-      next[r] = 2 + r % 30;
-      nextMask[r] = 1;
-    }
+    Steps st = steps(rows);
+    int[] prompt = st.prompt();
+    int[] ones = st.ones();
+    int[] next = st.next();
+    int[] nextMask = st.nextMask();
     Decoder decoder = gpt.decoder(rows, 8, DataType.FLOAT);
     decoder.step(p, prompt, ones);
     decoder.step(p, next, nextMask); // a few-row step: products packed
@@ -253,18 +246,11 @@ class DecoderTest {
     Gpt gpt = new Gpt(SMALL, EnumSet.noneOf(Head.class), new VectorKernels());
     ParameterStore p = params(gpt);
     int rows = 4;
-    int[] prompt = new int[rows * 3];
-    int[] ones = new int[rows * 3];
-    int[] next = new int[rows];
-    int[] nextMask = new int[rows];
-    for (int i = 0; i < prompt.length; i++) {
-      prompt[i] = 1 + i % 30;
-      ones[i] = 1;
-    }
-    for (int r = 0; r < rows; r++) {
-      next[r] = 2 + r % 30;
-      nextMask[r] = 1;
-    }
+    Steps st = steps(rows);
+    int[] prompt = st.prompt();
+    int[] ones = st.ones();
+    int[] next = st.next();
+    int[] nextMask = st.nextMask();
     Decoder decoder = gpt.decoder(rows, 8, DataType.FLOAT);
     decoder.step(p, prompt, ones);
     decoder.step(p, next, nextMask); // a few-row step: products packed
@@ -280,5 +266,24 @@ class DecoderTest {
         got.reshape(-1).toFloatVector());
     decoder.reset(6);
     assertEquals(0, decoder.packedWeights(), "a reset drops them: the weights may change");
+  }
+
+  /** A three-token prompt per row, then one token per row: the steps of a short generation. */
+  private record Steps(int[] prompt, int[] ones, int[] next, int[] nextMask) {}
+
+  private static Steps steps(int rows) {
+    int[] prompt = new int[rows * 3];
+    int[] ones = new int[rows * 3];
+    int[] next = new int[rows];
+    int[] nextMask = new int[rows];
+    for (int i = 0; i < prompt.length; i++) {
+      prompt[i] = 1 + i % 30;
+      ones[i] = 1;
+    }
+    for (int r = 0; r < rows; r++) {
+      next[r] = 2 + r % 30;
+      nextMask[r] = 1;
+    }
+    return new Steps(prompt, ones, next, nextMask);
   }
 }
