@@ -213,31 +213,27 @@ class DecoderTest {
     Gpt gpt = new Gpt(SMALL, EnumSet.noneOf(Head.class), new VectorKernels());
     ParameterStore p = params(gpt);
     Steps st = steps(rows);
-    int[] prompt = st.prompt();
-    int[] ones = st.ones();
-    int[] next = st.next();
-    int[] nextMask = st.nextMask();
     Decoder decoder = gpt.decoder(rows, 8, DataType.FLOAT);
-    decoder.step(p, prompt, ones);
-    decoder.step(p, next, nextMask); // a few-row step: products packed
+    decoder.step(p, st.prompt(), st.ones());
+    decoder.step(p, st.next(), st.nextMask()); // a few-row step: products packed
     decoder.reset();
     p.flat().muli(1.5); // in place, as training does between generations
-    decoder.step(p, prompt, ones);
-    INDArray got = decoder.step(p, next, nextMask).dup();
+    decoder.step(p, st.prompt(), st.ones());
+    INDArray got = decoder.step(p, st.next(), st.nextMask()).dup();
     Decoder fresh = gpt.decoder(rows, 8, DataType.FLOAT);
-    fresh.step(p, prompt, ones);
-    INDArray expected = fresh.step(p, next, nextMask);
+    fresh.step(p, st.prompt(), st.ones());
+    INDArray expected = fresh.step(p, st.next(), st.nextMask());
     assertArrayEquals(expected.reshape(-1).toFloatVector(), got.reshape(-1).toFloatVector());
 
     // another store without a reset: its weights, not the last store's copies
     ParameterStore other = params(gpt);
     other.flat().muli(0.5);
     decoder.reset();
-    decoder.step(p, prompt, ones);
-    INDArray mixed = decoder.step(other, next, nextMask).dup();
+    decoder.step(p, st.prompt(), st.ones());
+    INDArray mixed = decoder.step(other, st.next(), st.nextMask()).dup();
     Decoder again = gpt.decoder(rows, 8, DataType.FLOAT);
-    again.step(p, prompt, ones);
-    INDArray wanted = again.step(other, next, nextMask);
+    again.step(p, st.prompt(), st.ones());
+    INDArray wanted = again.step(other, st.next(), st.nextMask());
     assertArrayEquals(wanted.reshape(-1).toFloatVector(), mixed.reshape(-1).toFloatVector());
   }
 
@@ -247,22 +243,18 @@ class DecoderTest {
     ParameterStore p = params(gpt);
     int rows = 4;
     Steps st = steps(rows);
-    int[] prompt = st.prompt();
-    int[] ones = st.ones();
-    int[] next = st.next();
-    int[] nextMask = st.nextMask();
     Decoder decoder = gpt.decoder(rows, 8, DataType.FLOAT);
-    decoder.step(p, prompt, ones);
-    decoder.step(p, next, nextMask); // a few-row step: products packed
+    decoder.step(p, st.prompt(), st.ones());
+    decoder.step(p, st.next(), st.nextMask()); // a few-row step: products packed
     int packed = decoder.packedWeights();
     assertTrue(packed > 0, "a few-row step packs its weights");
     decoder.resetForSameWeights(6);
     assertEquals(packed, decoder.packedWeights(), "kept for the same weights");
-    decoder.step(p, prompt, ones);
-    INDArray got = decoder.step(p, next, nextMask).dup();
+    decoder.step(p, st.prompt(), st.ones());
+    INDArray got = decoder.step(p, st.next(), st.nextMask()).dup();
     Decoder fresh = gpt.decoder(rows, 6, DataType.FLOAT);
-    fresh.step(p, prompt, ones);
-    assertArrayEquals(fresh.step(p, next, nextMask).reshape(-1).toFloatVector(),
+    fresh.step(p, st.prompt(), st.ones());
+    assertArrayEquals(fresh.step(p, st.next(), st.nextMask()).reshape(-1).toFloatVector(),
         got.reshape(-1).toFloatVector());
     decoder.reset(6);
     assertEquals(0, decoder.packedWeights(), "a reset drops them: the weights may change");

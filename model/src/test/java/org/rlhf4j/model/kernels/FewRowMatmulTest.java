@@ -192,10 +192,16 @@ class FewRowMatmulTest {
   }
 
   private float[] frozenHead(FrozenWeights frozen, INDArray inp, INDArray embedding) {
+    return decodeLogits(fast, frozen, inp, embedding);
+  }
+
+  /** {@code kernels}' decode logits of {@code inp}, {@code frozen} the thread's active weights. */
+  static float[] decodeLogits(Kernels kernels, FrozenWeights frozen, INDArray inp,
+      INDArray embedding) {
     INDArray out = Nd4j.create(DataType.FLOAT, inp.size(0), embedding.size(0));
     FrozenWeights before = frozen.activate();
     try {
-      fast.decodeLogitsForward(out, inp, embedding);
+      kernels.decodeLogitsForward(out, inp, embedding);
     } finally {
       FrozenWeights.restore(before);
     }

@@ -142,13 +142,6 @@ class LaneTreeLogitsTest {
   }
 
   private float[] frozenLogits(FrozenWeights frozen, INDArray x, INDArray embedding) {
-    INDArray out = Nd4j.create(DataType.FLOAT, x.size(0), embedding.size(0));
-    FrozenWeights before = frozen.activate();
-    try {
-      fast.decodeLogitsForward(out, x, embedding);
-    } finally {
-      FrozenWeights.restore(before);
-    }
-    return floats(out);
+    return FewRowMatmulTest.decodeLogits(fast, frozen, x, embedding);
   }
 }
