@@ -20,8 +20,8 @@ public final class GenerationEngine {
   private SplittableRandom rng;
   private final int padId;
   private Decoder decoder;
-  private Gpt decoderModel;
-  private PolicySnapshot decodedPolicy; // the last batch's, whose packed weights the decoder holds
+  // the last batch's snapshot: the decoder is its model's, and holds the weights packed from it
+  private PolicySnapshot decodedPolicy;
   private TokenSampler sampler;
   private float[] logits; // (B, V) copy of the last step's logits
   private int[] stepIds; // (B)
@@ -123,9 +123,8 @@ public final class GenerationEngine {
    */
   private void prepare(PolicySnapshot policy, int b, int capacity) {
     Gpt model = policy.model();
-    if (decoder == null || decoderModel != model || decoder.batch() != b) {
+    if (decoder == null || decodedPolicy.model() != model || decoder.batch() != b) {
       decoder = model.decoder(b, capacity, DataType.FLOAT);
-      decoderModel = model;
       sampler = new TokenSampler(model.config().vocabSize());
       logits = new float[b * model.config().vocabSize()];
       stepIds = new int[b];
