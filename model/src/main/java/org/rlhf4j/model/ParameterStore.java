@@ -105,6 +105,15 @@ public final class ParameterStore {
     return new ParameterStore(layout, flat.castTo(dtype).dup());
   }
 
+  /**
+   * Frees the buffer now rather than when the collector finds its wrapper: for a copy its last
+   * reader is done with. Nothing may read this store, or a view of it, afterwards; a store over
+   * a view of another array frees nothing.
+   */
+  public void release() {
+    NativeArrays.release(flat);
+  }
+
   /** Zeros of the same layout and type (gradients, moments). */
   public ParameterStore zerosLike() {
     return zeros(layout, dtype());

@@ -9,18 +9,45 @@ import org.rlhf4j.model.ParameterStore;
  * while engines sample from it (an engine keeps copies packed from them from one batch of the
  * same snapshot to the next). A LoRA policy is sampled merged ({@code model} without adapters);
  * {@code trainable} then holds a copy of its heads and adapters, all a node that already has the
- * base needs to rebuild it, else null.
+ * base needs to rebuild it, else null. {@code ownsCopies}: the stores were copied for this
+ * snapshot alone, so {@link #free} may free them.
  */
 public record PolicySnapshot(Gpt model, ParameterStore params, long version,
-    ParameterStore trainable) {
+    ParameterStore trainable, boolean ownsCopies) {
 
   /** A snapshot of a model without adapters; {@code params} is not copied and must stay frozen. */
   public PolicySnapshot(Gpt model, ParameterStore params, long version) {
-    this(model, params, version, null);
+    this(model, params, version, null, false);
   }
 
   /** Copies {@code params}, so later training cannot change what the snapshot samples from. */
   public static PolicySnapshot freeze(Gpt model, ParameterStore params, long version) {
-    return new PolicySnapshot(model, params.copy(), version);
+    return new PolicySnapshot(model, params.copy(), version, null, true);
+  }
+
+  /**
+   * A LoRA policy's snapshot over {@code merged} and {@code trainable}, copies made for it alone
+   * (it owns them).
+   */
+  public static PolicySnapshot ofMergedCopies(Gpt base, ParameterStore merged, long version,
+      ParameterStore trainable) {
+    return new PolicySnapshot(base, merged, version, trainable, true);
+  }
+
+  /**
+   * Frees the copies this snapshot owns now, rather than whenever the collector gets to their
+   * wrappers (a copy freed at once is what the next one is made in, without page faults); no
+   * engine may read the snapshot afterwards. A snapshot over someone else's store frees nothing:
+   * false.
+   */
+  public boolean free() {
+    if (!ownsCopies) {
+      return false;
+    }
+    params.release();
+    if (trainable != null) {
+      trainable.release();
+    }
+    return true;
   }
 }

@@ -67,6 +67,12 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   /** The learner's new policy, for the workers. */
   public record NewPolicy(PolicySnapshot snapshot) implements Command {}
 
+  /**
+   * A worker no longer reads {@code snapshot}, which it was handed with {@link
+   * RolloutWorker.UseWeights} (it holds a newer one, or was handed the same one twice).
+   */
+  public record WeightsReleased(PolicySnapshot snapshot) implements Command {}
+
   /** The learner finished a round. */
   public record RoundDone(long version, Map<String, Double> metrics, Map<Long, Long> lags)
       implements Command {}
@@ -175,11 +181,15 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   private final Map<Long, Integer> failures = new HashMap<>(); // by work id
   private final TimerScheduler<Command> timers;
   private PolicySnapshot latest;
+  // what workers still read; the rest, the latest apart, is freed at once (snapshots of a
+  // learner's round are too short-lived to wait for the collector: BENCHMARKS.md, session 26)
+  private final SnapshotReaders readers = new SnapshotReaders();
   private long credits;
   private long nextWorkId;
   private long produced;
   private long lostToFailure;
   private long reissued;
+  private long snapshotsFreed;
   private long tokensSinceRound;
   private long lastRoundNanos = System.nanoTime();
   private Work upcoming; // made, waiting for credits
@@ -225,6 +235,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
         .onMessage(ScoringGone.class, this::scoringGone)
         .onMessage(Consumed.class, this::consumed)
         .onMessage(NewPolicy.class, this::newPolicy)
+        .onMessage(WeightsReleased.class, this::weightsReleased)
         .onMessage(RoundDone.class, this::roundDone)
         .onMessage(LearnerFinished.class, m -> {
           draining = true;
@@ -249,7 +260,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     getContext().watch(m.worker());
     // a worker that announces itself again was restarted; whatever it was generating is gone
     loseGeneratingOn(m.workerId());
-    m.worker().tell(new RolloutWorker.UseWeights(latest));
+    lend(m.worker());
     idle.put(m.workerId(), true);
     issue();
     return this;
@@ -349,11 +360,37 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   }
 
   private Behavior<Command> newPolicy(NewPolicy m) {
+    PolicySnapshot before = latest;
     latest = m.snapshot();
     for (ActorRef<RolloutWorker.Command> w : workers.values()) {
-      w.tell(new RolloutWorker.UseWeights(latest));
+      lend(w);
+    }
+    if (before != null && before != latest && !readers.read(before)) {
+      free(before);
     }
     return this;
+  }
+
+  /**
+   * Hands {@code worker} the latest snapshot, counted until it says it no longer reads it: a
+   * worker that never does (one gone, a remote proxy) leaves its snapshots to the collector.
+   */
+  private void lend(ActorRef<RolloutWorker.Command> worker) {
+    readers.lent(latest, 1);
+    worker.tell(new RolloutWorker.UseWeights(latest));
+  }
+
+  private Behavior<Command> weightsReleased(WeightsReleased m) {
+    if (readers.released(m.snapshot()) && m.snapshot() != latest) {
+      free(m.snapshot());
+    }
+    return this;
+  }
+
+  private void free(PolicySnapshot snapshot) {
+    if (snapshot.free()) {
+      snapshotsFreed++;
+    }
   }
 
   private Behavior<Command> roundDone(RoundDone m) {
@@ -384,6 +421,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
       metrics.put("async/lag_count/" + e.getKey(), (double) e.getValue());
     }
     metrics.put("ledger/produced", (double) produced);
+    metrics.put("weights/snapshots_freed", (double) snapshotsFreed);
     metrics.put("ledger/lost_to_failure", (double) lostToFailure);
     observer.onRound(m.version(), metrics);
     return this;

@@ -14,8 +14,8 @@ import org.rlhf4j.rollout.SamplingSettings;
 
 /**
  * Samples work items from its frozen policy snapshot and sends the rollouts to the reward scorer.
- * A new snapshot replaces the old one between batches; the snapshot is shared with the other
- * workers, never copied. On start (and restart) it announces itself to the coordinator, which
+ * A new snapshot replaces the old one between batches, and the old one is released to the
+ * coordinator; the snapshot is shared with the other workers, never copied. On start (and restart) it announces itself to the coordinator, which
  * answers with the latest snapshot and work.
  */
 public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command> {
@@ -74,10 +74,7 @@ public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command>
   @Override
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
-        .onMessage(UseWeights.class, m -> {
-          snapshot = m.snapshot();
-          return this;
-        })
+        .onMessage(UseWeights.class, this::useWeights)
         .onMessage(Generate.class, this::generate)
         .onSignal(PreRestart.class, s -> {
           if (inProgress != null) {
@@ -92,6 +89,20 @@ public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command>
           return this;
         })
         .build();
+  }
+
+  /**
+   * Between batches (a batch runs inside its handler): the snapshot held until now is released
+   * to the coordinator, which frees it once no worker reads it. A worker that fails or stops
+   * releases nothing, since a batch it gave up waiting for may still read its snapshot.
+   */
+  private Behavior<Command> useWeights(UseWeights m) {
+    PolicySnapshot before = snapshot;
+    snapshot = m.snapshot();
+    if (before != null) {
+      coordinator.tell(new Coordinator.WeightsReleased(before));
+    }
+    return this;
   }
 
   private void closeCompute() {

@@ -359,7 +359,7 @@ public final class PpoLearner {
     if (gpt.lora().isEmpty()) {
       return PolicySnapshot.freeze(gpt, m.policy(), version);
     }
-    return new PolicySnapshot(gpt.base(), gpt.merged(m.policy()), version,
+    return PolicySnapshot.ofMergedCopies(gpt.base(), gpt.merged(m.policy()), version,
         gpt.trainable(m.policy()).copy());
   }
 
