@@ -111,17 +111,21 @@ final class PackedAttention {
   /**
    * One query's probabilities from its scores in {@code s.rows[at ..)}: scaled, masked (by
    * {@code s.mask[at ..)}) and softmaxed up to {@code bound}, zeros from there to {@code n}; also
-   * into {@code att[row ..)}, zeros up to {@code t}, when it is given.
+   * into {@code att[row ..)}, zeros up to {@code t}, when it is given. The softmax runs in native
+   * memory ({@code att}, or a scratch row) because the exp kernel reads and writes there.
    */
   private static void probabilities(FloatMemory att, long row, Scratch s, int at, int bound,
       int n, int t, float scale) {
     float[] rows = s.rows;
     scaleAndMask(rows, at, scale, s.mask, bound);
-    VectorMath.softmaxInPlace(rows, at, bound);
+    FloatMemory target = att != null ? att : s.nativeRow;
+    long first = att != null ? row : 0;
+    target.put(first, rows, at, bound);
+    VectorKernels.softmaxRow(target, target, first, bound);
     if (att != null) {
-      att.put(row, rows, at, bound);
       zero(att, row + bound, row + t);
     }
+    target.get(first, rows, at, bound);
     Arrays.fill(rows, at + bound, at + n, 0f);
   }
 
@@ -529,6 +533,7 @@ final class PackedAttention {
     float[] dp = new float[0];
     float[] rows = new float[0]; // a group's rows of scores, probabilities or their gradients
     float[] mask = new float[0];
+    FloatMemory nativeRow = FloatMemory.direct(0); // a probability row's softmax, off-heap
     float[] out = new float[0];
     float[] block = new float[0]; // a sequence's qkv rows
     float[] yBlock = new float[0]; // a sequence's y rows, or dy rows in the backward
@@ -569,6 +574,7 @@ final class PackedAttention {
       if (rows.length < GROUP * stride) {
         rows = new float[GROUP * stride];
         mask = new float[GROUP * stride];
+        nativeRow = FloatMemory.direct(stride);
       }
       if (firstRow.length < t) {
         firstRow = new int[t];

@@ -32,14 +32,10 @@ public final class VectorKernels implements Kernels {
   private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
   private static final float GELU_SCALE = (float) Math.sqrt(2.0 / Math.PI);
   private static final float GELU_CUBIC = 0.044715f;
-  private static final int GELU_BLOCK = 2048; // floats: 8 KB, so a block's passes stay in L1
-  // a block of GELU's inputs, gradients and tanh terms on the heap, per thread (model copies
-  // share this instance)
-  private static final ThreadLocal<GeluBlock> GELU_SCRATCH =
-      ThreadLocal.withInitial(GeluBlock::new);
-  // a softmax's row on the heap, per thread
-  private static final ThreadLocal<float[][]> SOFTMAX_ROW =
-      ThreadLocal.withInitial(() -> new float[][] {new float[0]});
+  private static final int GELU_BLOCK = 2048; // floats: 8 KB, so a block's three passes stay in L1
+  // GELU's tanh terms, one block per thread (model copies share this instance)
+  private static final ThreadLocal<INDArray> GELU_SCRATCH =
+      ThreadLocal.withInitial(() -> Nd4j.create(DataType.FLOAT, GELU_BLOCK));
   private static final MMulTranspose NN = new MMulTranspose(false, false, false);
   private static final MMulTranspose NT = new MMulTranspose(false, true, false);
   private static final MMulTranspose TN = new MMulTranspose(true, false, false);
@@ -316,18 +312,9 @@ public final class VectorKernels implements Kernels {
     FloatMemory y = FloatMemory.of(out);
     long n = inp.length();
     int bound = F.loopBound((int) n);
-    GeluBlock b = GELU_SCRATCH.get();
-    for (int block = 0; block < bound; block += GELU_BLOCK) {
-      int size = Math.min(bound, block + GELU_BLOCK) - block;
-      x.get(block, b.x, 0, size);
-      geluTanhTerms(b, size);
-      for (int i = 0; i < size; i += F.length()) {
-        FloatVector.fromArray(F, b.x, i).mul(0.5f)
-            .mul(FloatVector.fromArray(F, b.tanh, i).add(1f))
-            .intoArray(b.x, i);
-      }
-      y.put(block, b.x, 0, size);
-    }
+    INDArray tanh = GELU_SCRATCH.get();
+    geluVectors(y, x, FloatMemory.of(tanh), bound);
+    keepAlive(tanh);
     for (int i = bound; i < n; i++) {
       float v = x.get(i);
       y.put(i, 0.5f * v * (1 + VectorMath.tanh(GELU_SCALE * (v + GELU_CUBIC * v * v * v))));
@@ -335,13 +322,30 @@ public final class VectorKernels implements Kernels {
     keepAlive(inp, out);
   }
 
-  /** {@code b.tanh[i] = tanh(√(2/π)(x + 0.044715x³))} for {@code x = b.x[i]}, {@code i < size}. */
-  private static void geluTanhTerms(GeluBlock b, int size) {
-    for (int i = 0; i < size; i += F.length()) {
-      FloatVector v = FloatVector.fromArray(F, b.x, i);
-      v.mul(v).mul(GELU_CUBIC).add(1f).mul(v).mul(GELU_SCALE).intoArray(b.tanh, i);
+  /**
+   * GELU of {@code x[0..bound)} into {@code y} (which may be {@code x}), a block at a time, its
+   * tanh terms in {@code t}.
+   */
+  private static void geluVectors(FloatMemory y, FloatMemory x, FloatMemory t, int bound) {
+    for (int block = 0; block < bound; block += GELU_BLOCK) {
+      int end = Math.min(bound, block + GELU_BLOCK);
+      geluTanhTerms(t, x, block, end);
+      for (int i = block; i < end; i += F.length()) {
+        FloatVector.fromByteBuffer(F, x.bytes, x.at(i), LE).mul(0.5f)
+            .mul(FloatVector.fromByteBuffer(F, t.bytes, t.at(i - block), LE).add(1f))
+            .intoByteBuffer(y.bytes, y.at(i), LE);
+      }
     }
-    VectorMath.tanhInPlace(b.tanh, 0, size);
+  }
+
+  /** {@code t[0..end-block) = tanh(√(2/π)(x + 0.044715x³))} over {@code x[block..end)}. */
+  private static void geluTanhTerms(FloatMemory t, FloatMemory x, int block, int end) {
+    for (int i = block; i < end; i += F.length()) {
+      FloatVector v = FloatVector.fromByteBuffer(F, x.bytes, x.at(i), LE);
+      v.mul(v).mul(GELU_CUBIC).add(1f).mul(v).mul(GELU_SCALE)
+          .intoByteBuffer(t.bytes, t.at(i - block), LE);
+    }
+    VectorMath.tanhInPlace(t, 0, end - block);
   }
 
   @Override
@@ -356,24 +360,9 @@ public final class VectorKernels implements Kernels {
     FloatMemory d = FloatMemory.of(dinp);
     long n = inp.length();
     int bound = F.loopBound((int) n);
-    GeluBlock b = GELU_SCRATCH.get();
-    for (int block = 0; block < bound; block += GELU_BLOCK) {
-      int size = Math.min(bound, block + GELU_BLOCK) - block;
-      x.get(block, b.x, 0, size);
-      g.get(block, b.grad, 0, size);
-      d.get(block, b.dinp, 0, size);
-      geluTanhTerms(b, size);
-      for (int i = 0; i < size; i += F.length()) {
-        FloatVector v = FloatVector.fromArray(F, b.x, i);
-        FloatVector tv = FloatVector.fromArray(F, b.tanh, i);
-        FloatVector sech2 = tv.mul(tv).neg().add(1f);
-        FloatVector local = v.mul(v).mul(3 * GELU_CUBIC).add(1f).mul(GELU_SCALE).mul(sech2)
-            .mul(v).mul(0.5f).add(tv.add(1f).mul(0.5f));
-        local.fma(FloatVector.fromArray(F, b.grad, i), FloatVector.fromArray(F, b.dinp, i))
-            .intoArray(b.dinp, i);
-      }
-      d.put(block, b.dinp, 0, size);
-    }
+    INDArray tanh = GELU_SCRATCH.get();
+    geluBackwardVectors(d, g, x, FloatMemory.of(tanh), bound);
+    keepAlive(tanh);
     for (int i = bound; i < n; i++) {
       float v = x.get(i);
       double t = VectorMath.tanh(GELU_SCALE * (v + GELU_CUBIC * v * v * v));
@@ -384,12 +373,23 @@ public final class VectorKernels implements Kernels {
     keepAlive(inp, dout, dinp);
   }
 
-  /** One block of a GELU's operands, copied in from off-heap memory (see VectorMath). */
-  private static final class GeluBlock {
-    final float[] x = new float[GELU_BLOCK];
-    final float[] grad = new float[GELU_BLOCK];
-    final float[] dinp = new float[GELU_BLOCK];
-    final float[] tanh = new float[GELU_BLOCK];
+  /** {@code d[0..bound) += gelu'(x)·g}, a block at a time, its tanh terms in {@code t}. */
+  private static void geluBackwardVectors(FloatMemory d, FloatMemory g, FloatMemory x,
+      FloatMemory t, int bound) {
+    for (int block = 0; block < bound; block += GELU_BLOCK) {
+      int end = Math.min(bound, block + GELU_BLOCK);
+      geluTanhTerms(t, x, block, end);
+      for (int i = block; i < end; i += F.length()) {
+        FloatVector v = FloatVector.fromByteBuffer(F, x.bytes, x.at(i), LE);
+        FloatVector tv = FloatVector.fromByteBuffer(F, t.bytes, t.at(i - block), LE);
+        FloatVector sech2 = tv.mul(tv).neg().add(1f);
+        FloatVector local = v.mul(v).mul(3 * GELU_CUBIC).add(1f).mul(GELU_SCALE).mul(sech2)
+            .mul(v).mul(0.5f).add(tv.add(1f).mul(0.5f));
+        local.fma(FloatVector.fromByteBuffer(F, g.bytes, g.at(i), LE),
+            FloatVector.fromByteBuffer(F, d.bytes, d.at(i), LE))
+            .intoByteBuffer(d.bytes, d.at(i), LE);
+      }
+    }
   }
 
   @Override
@@ -937,19 +937,33 @@ public final class VectorKernels implements Kernels {
     }
   }
 
-  /**
-   * {@code out[row..row+width) = softmax(in[row..row+width))}; in place when in == out. The row
-   * is copied to the heap for {@link VectorMath#softmaxInPlace}.
-   */
+  /** {@code out[row..row+width) = softmax(in[row..row+width))}; in place when in == out. */
   static void softmaxRow(FloatMemory in, FloatMemory out, long row, int width) {
-    float[][] held = SOFTMAX_ROW.get();
-    if (held[0].length < width) {
-      held[0] = new float[width];
+    int bound = F.loopBound(width);
+    FloatVector maxV = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+    int i = 0;
+    for (; i < bound; i += F.length()) {
+      maxV = FloatVector.fromByteBuffer(F, in.bytes, in.at(row + i), LE).max(maxV);
     }
-    float[] v = held[0];
-    in.get(row, v, 0, width);
-    VectorMath.softmaxInPlace(v, 0, width);
-    out.put(row, v, 0, width);
+    float max = VectorMath.exact(maxV).reduceLanes(VectorOperators.MAX);
+    for (; i < width; i++) {
+      max = Math.max(max, in.get(row + i));
+    }
+    float sum = VectorMath.expShifted(in, out, row, bound, max);
+    for (i = bound; i < width; i++) {
+      float e = VectorMath.exp(in.get(row + i) - max);
+      sum += e;
+      out.put(row + i, e);
+    }
+    float inv = 1f / sum;
+    i = 0;
+    for (; i < bound; i += F.length()) {
+      FloatVector.fromByteBuffer(F, out.bytes, out.at(row + i), LE).mul(inv)
+          .intoByteBuffer(out.bytes, out.at(row + i), LE);
+    }
+    for (; i < width; i++) {
+      out.put(row + i, out.get(row + i) * inv);
+    }
   }
 
   /** {@code Σ a[at + i] · b[bt + i]} over {@code i < n}. */

@@ -44,19 +44,19 @@ final class VectorMath {
 
   /**
    * {@code out[at + i] = e^(in[at + i] − shift)} for {@code i < n} (a multiple of the lane count),
-   * within ~2 ulp and 0 below e^−87.3 (so −∞ gives exactly 0). {@code out} may be {@code in}.
+   * within ~2 ulp and 0 below e^−87.3 (so −∞ gives exactly 0); returns their sum, lanes summed
+   * as {@link #sum} does. {@code out} may be {@code in}.
    *
-   * <p>Takes arrays, not a vector: a vector passed to or returned from a method that C2 does not
+   * <p>Takes memory, not a vector: a vector passed to or returned from a method that C2 does not
    * inline (it refuses one already compiled on its own into a large method) becomes a heap object
    * per operation; an exp taking a vector did that in the decode step's GELU, 300 KB per step.
-   * The sum is {@link #sumOfLanes}' pass, not this loop's: inlined into a softmax, this loop's
-   * own sum was boxed on every call (KernelHeapTest). Heap
-   * arrays, not off-heap memory: on JDK 17 a vector's load from or store to a ByteBuffer cost
-   * about three times one from an array (BENCHMARKS.md, session 26), so callers copy a block in.
+   * {@link #sum} is the one helper that still takes a vector: it is small enough to be inlined,
+   * and the heap tests (KernelHeapTest, DecodeStepHeapTest) would show if it were not.
    */
-  static void expShifted(float[] in, float[] out, int at, int n, float shift) {
-    for (int i = at; i < at + n; i += F.length()) {
-      FloatVector x = FloatVector.fromArray(F, in, i).sub(shift);
+  static float expShifted(FloatMemory in, FloatMemory out, long at, int n, float shift) {
+    FloatVector sum = FloatVector.zero(F);
+    for (int i = 0; i < n; i += F.length()) {
+      FloatVector x = FloatVector.fromByteBuffer(F, in.bytes, in.at(at + i), LE).sub(shift);
       VectorMask<Float> underflow = x.lt(MIN_INPUT);
       FloatVector clamped = x.min(MAX_INPUT).max(MIN_INPUT);
       // n = round(x / ln 2): adding 1.5·2²³ rounds to an integer and leaves n in the low mantissa
@@ -76,20 +76,11 @@ final class VectorMath {
       // 2^n from the exponent bits
       FloatVector scale = exponent.add(127).lanewise(VectorOperators.LSHL, 23)
           .reinterpretAsFloats();
-      p.mul(scale).blend(0f, underflow).intoArray(out, i);
+      FloatVector e = p.mul(scale).blend(0f, underflow);
+      sum = e.add(sum);
+      e.intoByteBuffer(out.bytes, out.at(at + i), LE);
     }
-  }
-
-  /**
-   * {@code v[at..at+n)} summed ({@code n} a multiple of the lane count): each lane over the
-   * vectors in order, then the lanes as {@link #sum} does.
-   */
-  static float sumOfLanes(float[] v, int at, int n) {
-    FloatVector acc = FloatVector.zero(F);
-    for (int i = at; i < at + n; i += F.length()) {
-      acc = FloatVector.fromArray(F, v, i).add(acc);
-    }
-    return sum(acc);
+    return sum(sum);
   }
 
   /**
@@ -97,61 +88,17 @@ final class VectorMath {
    * 1 − 2/(e^{2z} + 1), within 2.5e-7 in absolute terms; three passes over the range, so callers
    * hand it ranges that stay in cache.
    */
-  static void tanhInPlace(float[] m, int at, int n) {
-    for (int i = at; i < at + n; i += F.length()) {
-      FloatVector.fromArray(F, m, i).mul(2f).intoArray(m, i);
+  static void tanhInPlace(FloatMemory m, long at, int n) {
+    for (int i = 0; i < n; i += F.length()) {
+      FloatVector.fromByteBuffer(F, m.bytes, m.at(at + i), LE).mul(2f)
+          .intoByteBuffer(m.bytes, m.at(at + i), LE);
     }
     expShifted(m, m, at, n, 0f);
     FloatVector one = FloatVector.broadcast(F, 1f);
     FloatVector two = FloatVector.broadcast(F, 2f);
-    for (int i = at; i < at + n; i += F.length()) {
-      FloatVector e = FloatVector.fromArray(F, m, i);
-      one.sub(two.div(e.add(1f))).intoArray(m, i);
-    }
-  }
-
-  /**
-   * {@code v[at..at+width) = softmax(v[at..at+width))}: the largest value subtracted, its
-   * exponentials summed lane by lane ({@link #expShifted}) and then over the tail, each divided
-   * by the sum as a multiply by its reciprocal.
-   */
-  static void softmaxInPlace(float[] v, int at, int width) {
-    int bound = F.loopBound(width);
-    int end = at + width;
-    float max = maxOfLanes(v, at, bound);
-    for (int i = at + bound; i < end; i++) {
-      max = Math.max(max, v[i]);
-    }
-    expShifted(v, v, at, bound, max);
-    float sum = sumOfLanes(v, at, bound);
-    for (int i = at + bound; i < end; i++) {
-      float e = exp(v[i] - max);
-      sum += e;
-      v[i] = e;
-    }
-    float inv = 1f / sum;
-    scale(v, at, bound, inv);
-    for (int i = at + bound; i < end; i++) {
-      v[i] *= inv;
-    }
-  }
-
-  // softmaxInPlace's vector loops are methods of their own: written inline beside the
-  // exponential, which C2 then inlines too, one of their vectors was boxed on every call
-
-  /** The largest of {@code v[at..at+n)}, {@code n} a multiple of the lane count. */
-  private static float maxOfLanes(float[] v, int at, int n) {
-    FloatVector maxV = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-    for (int i = at; i < at + n; i += F.length()) {
-      maxV = FloatVector.fromArray(F, v, i).max(maxV);
-    }
-    return exact(maxV).reduceLanes(VectorOperators.MAX);
-  }
-
-  /** {@code v[at..at+n) *= by}, {@code n} a multiple of the lane count. */
-  private static void scale(float[] v, int at, int n, float by) {
-    for (int i = at; i < at + n; i += F.length()) {
-      FloatVector.fromArray(F, v, i).mul(by).intoArray(v, i);
+    for (int i = 0; i < n; i += F.length()) {
+      FloatVector e = FloatVector.fromByteBuffer(F, m.bytes, m.at(at + i), LE);
+      one.sub(two.div(e.add(1f))).intoByteBuffer(m.bytes, m.at(at + i), LE);
     }
   }
 
