@@ -24,7 +24,10 @@ import org.rlhf4j.model.kernels.Kernels;
  * train (PEFT's c_attn target, α = r) and AdamW's moments cover only them.
  */
 public final class TrainThroughput {
-  /** One measurement, with per-kernel milliseconds per step when profiled. */
+  /**
+   * One measurement; when profiled, also the milliseconds per step in each kernel and the ND4J
+   * ops a step dispatches, else an empty map and 0.
+   */
   public record Result(PeerShape shape, long params, long trainableParams, int threads,
       double tokensPerSecond, double secondsPerStep, Map<String, Double> kernelMillisPerStep,
       long opsPerStep, double microsPerTinyOp, ResidentMemory.Trace resident) {
@@ -40,22 +43,29 @@ public final class TrainThroughput {
    * With {@code loraRank} > 0, LoRA of that rank (0 trains every parameter); with
    * {@code recompute}, passes compute activations again ({@link Gpt#recomputing}). With
    * {@code steps} > 0 it measures exactly that many steps instead of {@code seconds}, reading
-   * resident memory after each ({@link Result#resident()}, else null).
+   * resident memory after each ({@link Result#resident()}, else null). With {@code profile}
+   * every kernel call is timed, and the step is no longer the one training runs: the timing
+   * wrapper changes what C2 inlines (at M its GELU took twice as long; BENCHMARKS.md, session
+   * 26), so a profiled run's tokens/s are not the bench's figure.
    */
   public static Result run(PeerShape shape, int threads, double seconds, Kernels kernels,
-      int loraRank, boolean recompute, int steps, ResidentMemory.Progress progress) {
+      int loraRank, boolean recompute, int steps, boolean profile,
+      ResidentMemory.Progress progress) {
     TensorThreads.bindCurrentThread(threads);
-    KernelProfile profile = new KernelProfile(kernels);
+    KernelProfile timed = profile ? new KernelProfile(kernels) : null;
     LoraConfig lora = loraRank == 0 ? null
         : new LoraConfig(true, loraRank, loraRank, 0.0, java.util.List.of("c_attn"));
-    Gpt gpt = new Gpt(shape.model(), EnumSet.noneOf(Head.class), profile, RewardPooling.LAST,
-        lora).recomputing(recompute);
+    Gpt gpt = new Gpt(shape.model(), EnumSet.noneOf(Head.class), profile ? timed : kernels,
+        RewardPooling.LAST, lora).recomputing(recompute);
     ParameterStore params = gpt.initialParameters(0, DataType.FLOAT);
     ParameterStore trainable = gpt.trainable(params);
-    Runnable step = step(gpt, params, shape.trainBatch(), shape.trainLength(), profile);
+    Runnable step = step(gpt, params, shape.trainBatch(), shape.trainLength(),
+        profile ? timed : kernels);
     step.run();
     step.run();
-    profile.reset();
+    if (profile) {
+      timed.reset();
+    }
     long start = System.nanoTime();
     ResidentMemory.Trace resident = null;
     if (steps > 0) {
@@ -68,13 +78,18 @@ public final class TrainThroughput {
     }
     double elapsed = (System.nanoTime() - start) / 1e9;
     Map<String, Double> perStep = new LinkedHashMap<>();
-    for (Map.Entry<String, long[]> e : profile.totals().entrySet()) {
-      perStep.put(e.getKey(), e.getValue()[0] / 1e6 / steps);
+    long ops = 0;
+    double microsPerOp = 0;
+    if (profile) {
+      for (Map.Entry<String, long[]> e : timed.totals().entrySet()) {
+        perStep.put(e.getKey(), e.getValue()[0] / 1e6 / steps);
+      }
+      ops = OpCount.of(step);
+      microsPerOp = OpCount.microsPerTinyOp();
     }
-    long ops = OpCount.of(step);
     return new Result(shape, params.layout().totalSize(), trainable.layout().totalSize(), threads,
         (double) steps * shape.trainBatch() * shape.trainLength() / elapsed,
-        elapsed / steps, perStep, ops, OpCount.microsPerTinyOp(), resident);
+        elapsed / steps, perStep, ops, microsPerOp, resident);
   }
 
   /**

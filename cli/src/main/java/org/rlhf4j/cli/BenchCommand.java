@@ -51,7 +51,9 @@ final class BenchCommand {
     @Mixin Shape bench;
 
     @Option(names = "--profile",
-        description = "Also print milliseconds per step by kernel to stderr.")
+        description = "Also print milliseconds per step by kernel to stderr. Timing each "
+            + "kernel changes what the JIT compiles: the tokens/s of a profiled run are not "
+            + "the bench's figure.")
     boolean profile;
 
     @Option(names = "--lora-rank", paramLabel = "R", defaultValue = "0",
@@ -96,7 +98,7 @@ final class BenchCommand {
       spec.commandLine().getErr().flush();
       ProgressBar bar = ProgressBar.on(spec.commandLine().getErr(), "train");
       TrainThroughput.Result r = TrainThroughput.run(shape, bench.threads, bench.seconds,
-          kernels.create(), loraRank, recompute, steps,
+          kernels.create(), loraRank, recompute, steps, profile,
           (done, total, resident) -> bar.onStep(done, total, "rss_mb", resident / 1e6));
       PrintWriter out = spec.commandLine().getOut();
       String memory = r.resident() == null ? "" : String.format(Locale.ROOT, ", \"steps\": %d, "

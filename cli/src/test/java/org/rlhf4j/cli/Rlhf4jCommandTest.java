@@ -241,6 +241,18 @@ class Rlhf4jCommandTest {
   }
 
   @Test
+  void benchTrainTimesItsKernelsOnlyWhenProfiled() throws Exception {
+    Run plain = run("bench", "train", "--size", "S", "--seconds", "0");
+    assertEquals(0, plain.exit(), plain.err());
+    assertFalse(plain.err().contains("ms per step"), plain.err());
+    Run profiled = run("bench", "train", "--size", "S", "--seconds", "0", "--profile");
+    assertEquals(0, profiled.exit(), profiled.err());
+    for (String kernel : List.of("ms per step", "matmul", "gelu", "attention", "ND4J ops")) {
+      assertTrue(profiled.err().contains(kernel), kernel + " in " + profiled.err());
+    }
+  }
+
+  @Test
   void benchTrainWithLoraTrainsAndStoresMomentsForTheAdaptersOnly() throws Exception {
     Run r = run("bench", "train", "--size", "S", "--seconds", "0", "--lora-rank", "8");
     assertEquals(0, r.exit(), r.err());
