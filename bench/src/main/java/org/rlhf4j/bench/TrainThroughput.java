@@ -45,22 +45,22 @@ public final class TrainThroughput {
    * {@code steps} > 0 it measures exactly that many steps instead of {@code seconds}, reading
    * resident memory after each ({@link Result#resident()}, else null). With {@code profile}
    * every kernel call is timed, and the step is no longer the one training runs: the timing
-   * wrapper changes what C2 inlines (at M its GELU took twice as long; BENCHMARKS.md, session
-   * 26), so a profiled run's tokens/s are not the bench's figure.
+   * wrapper changes what C2 inlines (at M, vectors in its GELU were boxed, 100 MB/s;
+   * BENCHMARKS.md, session 26), so a profiled run's tokens/s are not the bench's figure.
    */
   public static Result run(PeerShape shape, int threads, double seconds, Kernels kernels,
       int loraRank, boolean recompute, int steps, boolean profile,
       ResidentMemory.Progress progress) {
     TensorThreads.bindCurrentThread(threads);
     KernelProfile timed = profile ? new KernelProfile(kernels) : null;
+    Kernels used = profile ? timed : kernels;
     LoraConfig lora = loraRank == 0 ? null
         : new LoraConfig(true, loraRank, loraRank, 0.0, java.util.List.of("c_attn"));
-    Gpt gpt = new Gpt(shape.model(), EnumSet.noneOf(Head.class), profile ? timed : kernels,
-        RewardPooling.LAST, lora).recomputing(recompute);
+    Gpt gpt = new Gpt(shape.model(), EnumSet.noneOf(Head.class), used, RewardPooling.LAST,
+        lora).recomputing(recompute);
     ParameterStore params = gpt.initialParameters(0, DataType.FLOAT);
     ParameterStore trainable = gpt.trainable(params);
-    Runnable step = step(gpt, params, shape.trainBatch(), shape.trainLength(),
-        profile ? timed : kernels);
+    Runnable step = step(gpt, params, shape.trainBatch(), shape.trainLength(), used);
     step.run();
     step.run();
     if (profile) {

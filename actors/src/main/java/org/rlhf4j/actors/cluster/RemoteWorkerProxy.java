@@ -29,7 +29,8 @@ final class RemoteWorkerProxy {
       context.watch(node);
       String self = ActorRefResolver.get(context.getSystem())
           .toSerializationFormat(context.getSelf());
-      coordinator.tell(new Coordinator.WorkerReady(workerId, context.getSelf().narrow()));
+      // false: the gateway's broadcast reads a snapshot after the proxy has passed it on
+      coordinator.tell(new Coordinator.WorkerReady(workerId, context.getSelf().narrow(), false));
       State state = new State();
       return Behaviors.receive(Object.class)
           .onMessage(RolloutWorker.UseWeights.class, m -> {

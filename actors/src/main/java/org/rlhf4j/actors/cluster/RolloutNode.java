@@ -14,7 +14,6 @@ import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.nd4j.linalg.api.buffer.DataType;
-import org.rlhf4j.actors.ppo.SnapshotReaders;
 import org.rlhf4j.model.Gpt;
 import org.rlhf4j.model.ParameterStore;
 import org.rlhf4j.protocol.pb.NodeHello;

@@ -38,9 +38,13 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   /** What the coordinator is told. */
   public sealed interface Command {}
 
-  /** A worker started (or restarted) and waits for weights and work. */
-  public record WorkerReady(String workerId, ActorRef<RolloutWorker.Command> worker)
-      implements Command {}
+  /**
+   * A worker started (or restarted) and waits for weights and work; {@code returnsWeights}: it
+   * sends {@link WeightsReleased} for each snapshot it is handed (a rollout node's proxy does
+   * not).
+   */
+  public record WorkerReady(String workerId, ActorRef<RolloutWorker.Command> worker,
+      boolean returnsWeights) implements Command {}
 
   /**
    * A worker left for good (its rollout node left the cluster or died): the work it was sampling
@@ -68,10 +72,10 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   public record NewPolicy(PolicySnapshot snapshot) implements Command {}
 
   /**
-   * A worker no longer reads {@code snapshot}, which it was handed with {@link
-   * RolloutWorker.UseWeights} (it holds a newer one, or was handed the same one twice).
+   * Worker {@code workerId} no longer reads {@code snapshot}, which it was handed with {@link
+   * RolloutWorker.UseWeights}: it holds a newer one.
    */
-  public record WeightsReleased(PolicySnapshot snapshot) implements Command {}
+  public record WeightsReleased(String workerId, PolicySnapshot snapshot) implements Command {}
 
   /** The learner finished a round. */
   public record RoundDone(long version, Map<String, Double> metrics, Map<Long, Long> lags)
@@ -181,9 +185,10 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   private final Map<Long, Integer> failures = new HashMap<>(); // by work id
   private final TimerScheduler<Command> timers;
   private PolicySnapshot latest;
-  // what workers still read; the rest, the latest apart, is freed at once (snapshots of a
-  // learner's round are too short-lived to wait for the collector: BENCHMARKS.md, session 26)
-  private final SnapshotReaders readers = new SnapshotReaders();
+  // what workers may still read; the rest, the latest apart, is freed at once (a round's
+  // snapshot is too short-lived to wait for the collector: BENCHMARKS.md, session 26)
+  private final SnapshotLoans loans = new SnapshotLoans();
+  private final Map<String, Boolean> returnsWeights = new HashMap<>();
   private long credits;
   private long nextWorkId;
   private long produced;
@@ -255,12 +260,14 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   }
 
   private Behavior<Command> workerReady(WorkerReady m) {
+    loans.abandoned(m.workerId(), latest); // a restart: the batch it gave up may still read them
     workers.put(m.workerId(), m.worker());
+    returnsWeights.put(m.workerId(), m.returnsWeights());
     // a worker that gives up after its restarts must end the run, not leave it waiting
     getContext().watch(m.worker());
     // a worker that announces itself again was restarted; whatever it was generating is gone
     loseGeneratingOn(m.workerId());
-    lend(m.worker());
+    lend(m.workerId(), m.worker());
     idle.put(m.workerId(), true);
     issue();
     return this;
@@ -273,6 +280,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     }
     getContext().unwatch(gone);
     idle.remove(m.workerId());
+    loans.abandoned(m.workerId(), latest);
     getContext().getLog().warn("rollout worker {} left ({}); re-issuing its work", m.workerId(),
         m.reason());
     loseGeneratingOn(m.workerId());
@@ -362,33 +370,26 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   private Behavior<Command> newPolicy(NewPolicy m) {
     PolicySnapshot before = latest;
     latest = m.snapshot();
-    for (ActorRef<RolloutWorker.Command> w : workers.values()) {
-      lend(w);
-    }
-    if (before != null && before != latest && !readers.read(before)) {
-      free(before);
-    }
+    workers.forEach(this::lend);
+    freeIfUnread(before);
     return this;
   }
 
-  /**
-   * Hands {@code worker} the latest snapshot, counted until it says it no longer reads it: a
-   * worker that never does (one gone, a remote proxy) leaves its snapshots to the collector.
-   */
-  private void lend(ActorRef<RolloutWorker.Command> worker) {
-    readers.lent(latest, 1);
+  /** Hands worker {@code id} the latest snapshot, which it may read until it returns it. */
+  private void lend(String id, ActorRef<RolloutWorker.Command> worker) {
+    loans.lend(id, latest, returnsWeights.getOrDefault(id, false));
     worker.tell(new RolloutWorker.UseWeights(latest));
   }
 
   private Behavior<Command> weightsReleased(WeightsReleased m) {
-    if (readers.released(m.snapshot()) && m.snapshot() != latest) {
-      free(m.snapshot());
-    }
+    loans.returned(m.workerId(), m.snapshot());
+    freeIfUnread(m.snapshot());
     return this;
   }
 
-  private void free(PolicySnapshot snapshot) {
-    if (snapshot.free()) {
+  private void freeIfUnread(PolicySnapshot snapshot) {
+    if (snapshot != null && snapshot != latest && loans.mayFree(snapshot)
+        && snapshot.free()) {
       snapshotsFreed++;
     }
   }
@@ -421,8 +422,9 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
       metrics.put("async/lag_count/" + e.getKey(), (double) e.getValue());
     }
     metrics.put("ledger/produced", (double) produced);
-    metrics.put("weights/snapshots_freed", (double) snapshotsFreed);
     metrics.put("ledger/lost_to_failure", (double) lostToFailure);
+    metrics.put("weights/snapshots_freed", (double) snapshotsFreed);
+    metrics.put("weights/snapshots_held", (double) loans.held());
     observer.onRound(m.version(), metrics);
     return this;
   }

@@ -14,9 +14,10 @@ import org.rlhf4j.rollout.SamplingSettings;
 
 /**
  * Samples work items from its frozen policy snapshot and sends the rollouts to the reward scorer.
- * A new snapshot replaces the old one between batches, and the old one is released to the
- * coordinator; the snapshot is shared with the other workers, never copied. On start (and restart) it announces itself to the coordinator, which
- * answers with the latest snapshot and work.
+ * A new snapshot replaces the old one between batches, and the old one is returned to the
+ * coordinator; the snapshot is shared with the other workers, never copied. On start (and
+ * restart) it announces itself to the coordinator, which answers with the latest snapshot and
+ * work.
  */
 public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command> {
   /** What a worker is told. */
@@ -68,7 +69,7 @@ public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command>
     this.sampler = new WorkSampler(id, settings.padId());
     this.compute = settings.niceness() == 0 ? null
         : new NicedCompute("rlhf4j-sampler-" + id, settings.threads(), settings.niceness());
-    coordinator.tell(new Coordinator.WorkerReady(id, ctx.getSelf()));
+    coordinator.tell(new Coordinator.WorkerReady(id, ctx.getSelf(), true));
   }
 
   @Override
@@ -100,7 +101,7 @@ public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command>
     PolicySnapshot before = snapshot;
     snapshot = m.snapshot();
     if (before != null) {
-      coordinator.tell(new Coordinator.WeightsReleased(before));
+      coordinator.tell(new Coordinator.WeightsReleased(id, before));
     }
     return this;
   }

@@ -13,7 +13,6 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.rlhf4j.actors.ppo.SnapshotReaders;
 import org.rlhf4j.rollout.PolicySnapshot;
 import org.rlhf4j.rollout.SamplingSettings;
 
