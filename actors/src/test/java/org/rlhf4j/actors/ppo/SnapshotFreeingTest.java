@@ -99,6 +99,14 @@ class SnapshotFreeingTest {
     return m;
   }
 
+  /** A stand-in worker {@code id} announced to {@code coordinator}. */
+  private TestProbe<RolloutWorker.Command> ready(ActorRef<Coordinator.Command> coordinator,
+      String id, boolean returnsWeights) {
+    TestProbe<RolloutWorker.Command> worker = kit.createTestProbe();
+    coordinator.tell(new Coordinator.WorkerReady(id, worker.ref(), returnsWeights));
+    return worker;
+  }
+
   @Test
   void aSnapshotIsFreedWhenItsLastReaderMovesOnAndNotBefore() throws InterruptedException {
     BlockingQueue<Map<String, Double>> rounds = new LinkedBlockingQueue<>();
@@ -106,10 +114,8 @@ class SnapshotFreeingTest {
     PolicySnapshot v1 = frozen(1);
     PolicySnapshot v2 = frozen(2);
     ActorRef<Coordinator.Command> coordinator = coordinator(v0, rounds);
-    TestProbe<RolloutWorker.Command> a = kit.createTestProbe();
-    TestProbe<RolloutWorker.Command> b = kit.createTestProbe();
-    coordinator.tell(new Coordinator.WorkerReady("a", a.ref(), true));
-    coordinator.tell(new Coordinator.WorkerReady("b", b.ref(), true));
+    ready(coordinator, "a", true);
+    ready(coordinator, "b", true);
     coordinator.tell(new Coordinator.NewPolicy(v1));
     assertEquals(2.0, settled(coordinator, rounds).get("weights/snapshots_held"));
     assertFalse(freed(v0), "both workers still read it");
@@ -152,10 +158,8 @@ class SnapshotFreeingTest {
     PolicySnapshot v0 = frozen(0);
     PolicySnapshot v1 = frozen(1);
     ActorRef<Coordinator.Command> coordinator = coordinator(v0, rounds);
-    TestProbe<RolloutWorker.Command> a = kit.createTestProbe();
-    TestProbe<RolloutWorker.Command> proxy = kit.createTestProbe();
-    coordinator.tell(new Coordinator.WorkerReady("a", a.ref(), true));
-    coordinator.tell(new Coordinator.WorkerReady("p", proxy.ref(), false));
+    TestProbe<RolloutWorker.Command> a = ready(coordinator, "a", true);
+    ready(coordinator, "p", false); // a rollout node's proxy
     // a restarts: a batch it gave up waiting for may still read v0, which it will never return
     coordinator.tell(new Coordinator.WorkerReady("a", a.ref(), true));
     coordinator.tell(new Coordinator.NewPolicy(v1));
