@@ -38,11 +38,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   /** What the coordinator is told. */
   public sealed interface Command {}
 
-  /**
-   * A worker started (or restarted) and waits for weights and work; {@code returnsWeights}: it
-   * sends {@link WeightsReleased} for each snapshot it is handed (a rollout node's proxy does
-   * not).
-   */
+  /** A worker (re)started; it sends {@link WeightsReleased} when {@code returnsWeights}. */
   public record WorkerReady(String workerId, ActorRef<RolloutWorker.Command> worker,
       boolean returnsWeights) implements Command {}
 
@@ -73,7 +69,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
 
   /**
    * Worker {@code workerId} no longer reads {@code snapshot}, which it was handed with {@link
-   * RolloutWorker.UseWeights}: it holds a newer one.
+   * RolloutWorker.UseWeights}: it holds a newer one, or was handed the same one twice.
    */
   public record WeightsReleased(String workerId, PolicySnapshot snapshot) implements Command {}
 
@@ -280,6 +276,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     }
     getContext().unwatch(gone);
     idle.remove(m.workerId());
+    returnsWeights.remove(m.workerId());
     loans.abandoned(m.workerId(), latest);
     getContext().getLog().warn("rollout worker {} left ({}); re-issuing its work", m.workerId(),
         m.reason());
@@ -382,8 +379,9 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   }
 
   private Behavior<Command> weightsReleased(WeightsReleased m) {
-    loans.returned(m.workerId(), m.snapshot());
-    freeIfUnread(m.snapshot());
+    if (loans.returned(m.workerId(), m.snapshot())) {
+      freeIfUnread(m.snapshot());
+    }
     return this;
   }
 

@@ -93,9 +93,10 @@ public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command>
   }
 
   /**
-   * Between batches (a batch runs inside its handler): the snapshot held until now is released
-   * to the coordinator, which frees it once no worker reads it. A worker that fails or stops
-   * releases nothing, since a batch it gave up waiting for may still read its snapshot.
+   * Between batches (a batch runs inside its handler): the snapshot held until now is returned
+   * to the coordinator, which frees it once no worker reads it. What a failed incarnation held is
+   * never returned (a batch it gave up waiting for may still read it); the coordinator ignores
+   * returns of loans it wrote off at the restart.
    */
   private Behavior<Command> useWeights(UseWeights m) {
     PolicySnapshot before = snapshot;

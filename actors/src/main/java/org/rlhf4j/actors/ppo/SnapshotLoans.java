@@ -34,18 +34,23 @@ final class SnapshotLoans {
     }
   }
 
-  /** Worker {@code id} no longer reads {@code snapshot}, one it was handed. */
-  void returned(String id, PolicySnapshot snapshot) {
+  /**
+   * Worker {@code id} no longer reads {@code snapshot}: true when it had been lent to it and not
+   * returned. Any other return (a loan its earlier incarnation was abandoned with, an unknown
+   * worker) changes nothing and is false: the snapshot may be one never to be freed.
+   */
+  boolean returned(String id, PolicySnapshot snapshot) {
     List<PolicySnapshot> held = lent.get(id);
     if (held == null) {
-      return;
+      return false;
     }
     for (int i = 0; i < held.size(); i++) {
       if (held.get(i) == snapshot) { // a record's equals would match another over equal parts
         held.remove(i);
-        return;
+        return true;
       }
     }
+    return false;
   }
 
   /**
@@ -60,6 +65,8 @@ final class SnapshotLoans {
     for (PolicySnapshot s : held) {
       if (s == latest || reads(s)) {
         neverFreed.add(s);
+      } else {
+        neverFreed.remove(s); // nothing will look at it again: forgotten now
       }
     }
   }

@@ -166,6 +166,10 @@ class SnapshotFreeingTest {
     coordinator.tell(new Coordinator.WeightsReleased("a", v0)); // the new a's loan of v0
     coordinator.tell(new Coordinator.NewPolicy(frozen(2)));
     coordinator.tell(new Coordinator.WeightsReleased("a", v1));
+    // returns of loans no counted worker holds: the first a's, again, and an unknown worker's
+    coordinator.tell(new Coordinator.WeightsReleased("a", v1));
+    coordinator.tell(new Coordinator.WeightsReleased("a", v0));
+    coordinator.tell(new Coordinator.WeightsReleased("zz", v1));
     Map<String, Double> m = settled(coordinator, rounds);
     assertFalse(freed(v0), "read by a batch the first a gave up on, and by the proxy");
     assertFalse(freed(v1), "handed to the proxy, whose broadcast reads it later");
@@ -180,10 +184,11 @@ class SnapshotFreeingTest {
     PolicySnapshot v1 = frozen(1);
     loans.lend("a", v0, true);
     loans.lend("p", v0, false); // a proxy
+    assertEquals(1, loans.held());
     loans.abandoned("a", v1); // a restarted while v1 was the latest
-    assertEquals(1, loans.held(), "v0: the proxy's");
-    assertFalse(loans.mayFree(v0), "never freed, and now forgotten");
-    assertEquals(0, loans.held());
+    assertEquals(0, loans.held(), "v0: not the latest, no counted reader: forgotten");
+    assertFalse(loans.returned("a", v0), "a loan written off at the restart");
+    assertFalse(loans.returned("zz", v0), "an unknown worker");
     loans.lend("a", v1, true);
     loans.lend("b", v1, true);
     loans.abandoned("a", null);
