@@ -26,8 +26,8 @@ final class SnapshotLoans {
       Collections.newSetFromMap(new IdentityHashMap<>());
 
   /** {@code snapshot}, the latest, is handed to worker {@code id}, which returns it or not. */
-  void lend(String id, PolicySnapshot snapshot, boolean returned) {
-    if (returned) {
+  void lend(String id, PolicySnapshot snapshot, boolean returnsIt) {
+    if (returnsIt) {
       lent.computeIfAbsent(id, k -> new ArrayList<>()).add(snapshot);
     } else {
       neverFreed.add(snapshot);
