@@ -1,7 +1,9 @@
 package org.rlhf4j.model;
 
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import org.bytedeco.javacpp.Pointer;
+import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -52,5 +54,45 @@ public final class NativeArrays {
       a.assign(0);
     }
     return a;
+  }
+
+  /**
+   * The bytes of a dense c-order array's elements in its native memory, in place (position 0 at
+   * its first element; they change as the array does), or null when the array is empty, not dense,
+   * on a big-endian machine or in a buffer too large for one {@link ByteBuffer}. Why: a copy per
+   * read ({@code dup}) put a fresh native allocation and a heap array on every checkpoint's
+   * tensors, most of a checkpoint's time on the PPO learner's thread (BENCHMARKS.md, session 27).
+   */
+  public static ByteBuffer bytesInPlace(INDArray a) {
+    if (a.isEmpty() || !isDenseC(a) || ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
+      return null;
+    }
+    // a view's own data() starts at its parent's start: address the parent at the offset
+    DataBuffer parent = a.data().originalDataBuffer();
+    DataBuffer data = parent != null ? parent : a.data();
+    long width = a.dataType().width();
+    long from = a.offset() * width;
+    long to = from + a.length() * width;
+    if (data.length() * width > Integer.MAX_VALUE || to > data.length() * width) {
+      return null;
+    }
+    ByteBuffer nio = data.asNio();
+    if (nio == null) {
+      return null;
+    }
+    return nio.duplicate().limit((int) to).position((int) from).slice()
+        .order(ByteOrder.LITTLE_ENDIAN);
+  }
+
+  /** Whether the array's elements lie in row-major order, one after the other, in its buffer. */
+  public static boolean isDenseC(INDArray a) {
+    long expected = 1;
+    for (int i = a.rank() - 1; i >= 0; i--) {
+      if (a.size(i) != 1 && a.stride(i) != expected) {
+        return false;
+      }
+      expected *= a.size(i);
+    }
+    return true;
   }
 }

@@ -1,7 +1,6 @@
 package org.rlhf4j.model;
 
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
@@ -135,15 +134,11 @@ public final class ParameterStore {
   public String sha256() {
     try {
       MessageDigest md = MessageDigest.getInstance("SHA-256");
-      // a view's own data() starts at its parent's start: address the parent at the offset
-      org.nd4j.linalg.api.buffer.DataBuffer parent = flat.data().originalDataBuffer();
-      int width = flat.dataType().width();
-      ByteBuffer bytes = (parent != null ? parent : flat.data()).asNio().duplicate()
-          .order(ByteOrder.nativeOrder());
-      bytes.position(Math.toIntExact(flat.offset() * width));
-      bytes.limit(Math.toIntExact((flat.offset() + flat.length()) * width));
-      if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
-        throw new IllegalStateException("checksums assume a little-endian machine");
+      ByteBuffer bytes = flat.isEmpty() ? ByteBuffer.allocate(0)
+          : NativeArrays.bytesInPlace(flat);
+      if (bytes == null) {
+        throw new IllegalStateException("checksums read a dense buffer under 2 GB on a "
+            + "little-endian machine");
       }
       md.update(bytes);
       return HexFormat.of().formatHex(md.digest());

@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.zip.CRC32C;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.rlhf4j.model.NativeArrays;
 
 /**
  * Writes safetensors files atomically (see {@link AtomicFiles}), with a CRC32C of the data section
@@ -137,7 +138,11 @@ public final class SafeTensorsWriter {
     CRC32C crc = new CRC32C();
     for (int i = 0; i < entries.size(); i++) {
       INDArray array = entries.get(i).getValue();
-      if (layout.get(i).dtype() == DType.F32) {
+      ByteBuffer inPlace = layout.get(i).dtype() == DType.F32
+          && array.dataType() == DataType.FLOAT ? NativeArrays.bytesInPlace(array) : null;
+      if (inPlace != null) {
+        writeChunk(channel, inPlace, crc); // already row-major little-endian floats
+      } else if (layout.get(i).dtype() == DType.F32) {
         writeFloats(channel, rowMajorFloats(array), chunk, crc);
       } else {
         writeDoubles(channel, rowMajorDoubles(array), chunk, crc);

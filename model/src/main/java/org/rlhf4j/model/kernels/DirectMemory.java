@@ -2,6 +2,7 @@ package org.rlhf4j.model.kernels;
 
 import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.rlhf4j.model.NativeArrays;
 
 /**
  * Element access to an array's native memory for the loops ND4J has no correct op for.
@@ -33,13 +34,6 @@ final class DirectMemory {
   }
 
   static boolean isDenseC(INDArray a) {
-    long expected = 1;
-    for (int i = a.rank() - 1; i >= 0; i--) {
-      if (a.size(i) != 1 && a.stride(i) != expected) {
-        return false;
-      }
-      expected *= a.size(i);
-    }
-    return true;
+    return NativeArrays.isDenseC(a);
   }
 }

@@ -19,6 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 class SafeTensorsRoundTripTest {
   private static final Map<String, String> METADATA = Map.of("format", "pt", "step", "42", "note", "héllo ✓");
@@ -26,7 +27,10 @@ class SafeTensorsRoundTripTest {
   @TempDir
   Path dir;
 
-  /** Scalars, vectors, matrices, a 4-D block, a transposed (f-order) view and an empty tensor. */
+  /**
+   * Scalars, vectors, matrices, a 4-D block, a transposed (f-order) view, an empty tensor and
+   * rows in the middle of a larger array (a dense view, as a parameter store's tensors are).
+   */
   private static LinkedHashMap<String, INDArray> tensorsOfEveryShape(DataType type, long seed) {
     Random random = new Random(seed);
     LinkedHashMap<String, INDArray> tensors = new LinkedHashMap<>();
@@ -36,6 +40,8 @@ class SafeTensorsRoundTripTest {
     tensors.put("blocks", randomArray(random, type, 2, 3, 1, 4));
     tensors.put("transposed", randomArray(random, type, 3, 5).transpose()); // (5, 3) f-order view
     tensors.put("empty", Nd4j.create(type, 2, 0));
+    tensors.put("rows", randomArray(random, type, 6, 4).get(NDArrayIndex.interval(2, 5),
+        NDArrayIndex.all())); // (3, 4) from element 8 of its parent's buffer
     return tensors;
   }
 
@@ -135,7 +141,8 @@ class SafeTensorsRoundTripTest {
     SafeTensorsHeader header = SafeTensorsReader.readHeader(file);
 
     List<String> names = header.tensors().stream().map(TensorInfo::name).toList();
-    assertEquals(List.of("scalar", "wpe", "h.0.attn.c_attn.weight", "blocks", "transposed", "empty"), names);
+    assertEquals(List.of("scalar", "wpe", "h.0.attn.c_attn.weight", "blocks", "transposed", "empty",
+        "rows"), names);
     assertEquals(List.of(), header.tensors().get(0).shape());
     assertEquals(List.of(5L, 3L), header.tensors().get(4).shape());
     assertEquals(List.of(2L, 0L), header.tensors().get(5).shape());
