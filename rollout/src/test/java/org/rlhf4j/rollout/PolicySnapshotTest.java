@@ -1,6 +1,9 @@
 package org.rlhf4j.rollout;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.EnumSet;
@@ -12,7 +15,10 @@ import org.rlhf4j.model.Head;
 import org.rlhf4j.model.ParameterStore;
 import org.rlhf4j.model.kernels.VectorKernels;
 
-/** A snapshot frees only the copies it owns, and every one of them. */
+/**
+ * A snapshot frees only the copies it owns, and every one of them; a spare it leaves is what the
+ * next freeze copies into.
+ */
 class PolicySnapshotTest {
   private static final Gpt GPT = new Gpt(new ModelConfig(11, 8, 16, 1, 2, 1e-5),
       EnumSet.noneOf(Head.class), new VectorKernels());
@@ -41,5 +47,41 @@ class PolicySnapshotTest {
     ParameterStore live = GPT.initialParameters(4, DataType.FLOAT);
     assertFalse(new PolicySnapshot(GPT, live, 0).free());
     assertFalse(live.flat().wasClosed());
+  }
+
+  @Test
+  void aFreedCopyIsWhatTheNextFreezeCopiesIntoAndSparesBeyondCapacityAreFreed() {
+    SnapshotSpares spares = new SnapshotSpares(1);
+    ParameterStore live = GPT.initialParameters(5, DataType.FLOAT);
+    PolicySnapshot first = PolicySnapshot.freeze(GPT, live, 1, spares);
+    PolicySnapshot second = PolicySnapshot.freeze(GPT, live, 2, spares);
+    assertNotSame(first.params(), second.params());
+    assertTrue(first.free());
+    assertTrue(second.free());
+    assertFalse(first.params().flat().wasClosed(), "kept for the next freeze");
+    assertTrue(second.params().flat().wasClosed(), "one spare is kept, the next is freed");
+    assertEquals(1, spares.size());
+
+    live.flat().addi(1f); // training moved on
+    PolicySnapshot third = PolicySnapshot.freeze(GPT, live, 3, spares);
+    assertSame(first.params(), third.params());
+    assertEquals(live.sha256(), third.params().sha256());
+    assertEquals(0, spares.size());
+    assertFalse(live.flat().wasClosed());
+  }
+
+  @Test
+  void aSpareOfAnotherShapeIsFreedAndTheFreezeMakesItsOwnCopy() {
+    Gpt wider = new Gpt(new ModelConfig(11, 8, 32, 1, 2, 1e-5), EnumSet.noneOf(Head.class),
+        new VectorKernels());
+    SnapshotSpares spares = new SnapshotSpares(1);
+    PolicySnapshot old = PolicySnapshot.freeze(wider, wider.initialParameters(6, DataType.FLOAT),
+        1, spares);
+    assertTrue(old.free());
+    ParameterStore live = GPT.initialParameters(7, DataType.FLOAT);
+    PolicySnapshot next = PolicySnapshot.freeze(GPT, live, 2, spares);
+    assertTrue(old.params().flat().wasClosed());
+    assertNotSame(old.params(), next.params());
+    assertEquals(live.sha256(), next.params().sha256());
   }
 }

@@ -36,6 +36,7 @@ import org.rlhf4j.protocol.pb.LearnerState;
 import org.rlhf4j.protocol.pb.Rollout;
 import org.rlhf4j.protocol.pb.ScoredRollout;
 import org.rlhf4j.rollout.PolicySnapshot;
+import org.rlhf4j.rollout.SnapshotSpares;
 
 /**
  * The learner of asynchronous PPO (DESIGN.md, "Data flow"), one scored rollout at a time: it
@@ -146,6 +147,8 @@ public final class PpoLearner {
   private final boolean grouped;
   private final boolean klInLoss;
   private final boolean valueHead;
+  // one freed snapshot's copy, what the next snapshot is copied into
+  private final SnapshotSpares spares = new SnapshotSpares(1);
   private boolean reuseRoundStart = true;
   private int criticThreads; // 0: the critic's passes run in turn with the policy's
   private final Set<Long> seen = new HashSet<>(); // every id received: grows by one per rollout
@@ -357,7 +360,7 @@ public final class PpoLearner {
   public PolicySnapshot snapshot() {
     Gpt gpt = m.policyModel();
     if (gpt.lora().isEmpty()) {
-      return PolicySnapshot.freeze(gpt, m.policy(), version);
+      return PolicySnapshot.freeze(gpt, m.policy(), version, spares);
     }
     return PolicySnapshot.ofMergedCopies(gpt.base(), gpt.merged(m.policy()), version,
         gpt.trainable(m.policy()).copy());
