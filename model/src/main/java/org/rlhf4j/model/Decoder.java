@@ -180,7 +180,8 @@ public final class Decoder {
 
   /**
    * As {@link #reset(int)}, keeping the copies packed from the last batch's weights: for a caller
-   * that steps on with the same {@link ParameterStore}, unchanged (a frozen snapshot's). Packing
+   * that steps on with the same weights, unchanged (the same frozen snapshot's; a store's identity
+   * alone does not say so, as a freed snapshot's store is reused for a later one). Packing
    * the demo's model, its output layer included, cost as much as a few steps of a rollout batch.
    */
   public void resetForSameWeights(int capacity) {

@@ -8,8 +8,9 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * Frees ND4J arrays' native memory when their owner is done with them, so that memory does not
- * wait for the GC to collect the Java wrappers (DESIGN.md: it then climbs to JavaCPP's cap).
+ * ND4J arrays' native memory handled directly: freed when their owner is done with them (so it
+ * does not wait for the GC to collect the Java wrappers and climb to JavaCPP's cap, DESIGN.md),
+ * zeroed, written and read in place.
  */
 public final class NativeArrays {
   private NativeArrays() {}
@@ -61,7 +62,8 @@ public final class NativeArrays {
    * its first element; they change as the array does), or null when the array is empty, not dense,
    * on a big-endian machine or in a buffer too large for one {@link ByteBuffer}. Why: a copy per
    * read ({@code dup}) put a fresh native allocation and a heap array on every checkpoint's
-   * tensors, most of a checkpoint's time on the PPO learner's thread (BENCHMARKS.md, session 27).
+   * tensors, about a quarter of a checkpoint's time on the PPO learner's thread (BENCHMARKS.md,
+   * session 27).
    */
   public static ByteBuffer bytesInPlace(INDArray a) {
     if (a.isEmpty() || !isDenseC(a) || ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {

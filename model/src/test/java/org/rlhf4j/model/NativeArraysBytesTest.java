@@ -27,15 +27,20 @@ class NativeArraysBytesTest {
     rows.putScalar(0, 3, -1f); // read in place, not a copy
     assertEquals(-1f, bytes.getFloat(3 * Float.BYTES));
 
+    INDArray row = rows.get(NDArrayIndex.interval(1, 2), NDArrayIndex.all()); // a view of a view
+    assertEquals(181f, NativeArrays.bytesInPlace(row).getFloat(0));
+    assertEquals(30 * Float.BYTES, NativeArrays.bytesInPlace(row).remaining());
+
     INDArray doubles = Nd4j.linspace(DataType.DOUBLE, 1, 12, 1).reshape(3, 4);
     assertEquals(12.0, NativeArrays.bytesInPlace(doubles).getDouble(11 * Double.BYTES));
   }
 
   @Test
-  void arraysWhoseElementsAreNotConsecutiveHaveNone() {
+  void emptyArraysAndArraysWhoseElementsAreNotConsecutiveHaveNone() {
     INDArray matrix = Nd4j.linspace(DataType.FLOAT, 1, 12, 1).reshape(3, 4);
     assertNull(NativeArrays.bytesInPlace(matrix.transpose()));
-    assertNull(NativeArrays.bytesInPlace(matrix.get(NDArrayIndex.all(), NDArrayIndex.interval(1, 3))));
+    assertNull(NativeArrays.bytesInPlace(
+        matrix.get(NDArrayIndex.all(), NDArrayIndex.interval(1, 3))));
     assertNull(NativeArrays.bytesInPlace(Nd4j.create(DataType.FLOAT, 2, 0)));
   }
 }

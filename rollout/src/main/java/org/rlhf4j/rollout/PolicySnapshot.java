@@ -10,10 +10,11 @@ import org.rlhf4j.model.ParameterStore;
  * same snapshot to the next). A LoRA policy is sampled merged ({@code model} without adapters);
  * {@code trainable} then holds a copy of its heads and adapters, all a node that already has the
  * base needs to rebuild it, else null. {@code ownsCopies}: the stores were copied for this
- * snapshot alone, so {@link #free} may free them; into {@code spares} when given.
+ * snapshot alone, so {@link #free} may free them; {@code lease}, when not null, says where
+ * {@code params} goes back to instead.
  */
 public record PolicySnapshot(Gpt model, ParameterStore params, long version,
-    ParameterStore trainable, boolean ownsCopies, SnapshotSpares spares) {
+    ParameterStore trainable, boolean ownsCopies, SnapshotSpares.Lease lease) {
 
   /** A snapshot of a model without adapters; {@code params} is not copied and must stay frozen. */
   public PolicySnapshot(Gpt model, ParameterStore params, long version) {
@@ -31,7 +32,8 @@ public record PolicySnapshot(Gpt model, ParameterStore params, long version,
    */
   public static PolicySnapshot freeze(Gpt model, ParameterStore params, long version,
       SnapshotSpares spares) {
-    return new PolicySnapshot(model, spares.copyOf(params), version, null, true, spares);
+    SnapshotSpares.Lease lease = spares.copyOf(params);
+    return new PolicySnapshot(model, lease.copy(), version, null, true, lease);
   }
 
   /**
@@ -45,16 +47,17 @@ public record PolicySnapshot(Gpt model, ParameterStore params, long version,
 
   /**
    * Frees the copies this snapshot owns now, rather than whenever the collector gets to their
-   * wrappers (a copy freed at once is what the next one is made in, without page faults); no
-   * engine may read the snapshot afterwards. A copy its {@code spares} keep is as good as freed: the
-   * next freeze writes over it. A snapshot over someone else's store frees nothing: false.
+   * wrappers; no engine may read the snapshot afterwards. A copy frozen with spares goes back to
+   * them instead, and the next freeze writes over it: freed as far as this snapshot's readers
+   * are concerned. False for a snapshot over someone else's store, and for a second call on one
+   * whose copy went back to its spares (it may be another snapshot's by then).
    */
   public boolean free() {
     if (!ownsCopies) {
       return false;
     }
-    if (trainable == null && spares != null && spares.keep(params)) {
-      return true;
+    if (lease != null) {
+      return lease.giveBack();
     }
     params.release();
     if (trainable != null) {

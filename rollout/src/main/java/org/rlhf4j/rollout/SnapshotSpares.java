@@ -1,14 +1,16 @@
 package org.rlhf4j.rollout;
 
 import java.util.ArrayDeque;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.rlhf4j.model.ParameterStore;
 
 /**
  * Copies of freed snapshots kept for the next {@link PolicySnapshot#freeze}, which writes into
  * one instead of allocating. Why: a copy into fresh native memory is mostly page faults (18 ms
- * against 0.5 ms for the demo's policy), and memory freed on the coordinator's thread was often
- * not what the learner's next allocation got (JFR, BENCHMARKS.md session 27). Snapshots are
- * freed on one thread and frozen on another, so every call is synchronized.
+ * against 0.5 ms for the demo's policy, BENCHMARKS.md session 26), and memory freed on the
+ * coordinator's thread was often not what the learner's next allocation got (JFR, session 27).
+ * Snapshots are freed on one thread and frozen on another: the spares are taken and given back
+ * under this object's lock.
  */
 public final class SnapshotSpares {
   private final int capacity;
@@ -22,8 +24,29 @@ public final class SnapshotSpares {
     this.capacity = capacity;
   }
 
-  /** Keeps {@code copy} for a later freeze when there is room; false when the caller frees it. */
-  synchronized boolean keep(ParameterStore copy) {
+  /** A copy of {@code params}, in a kept spare of the same layout and type when there is one. */
+  Lease copyOf(ParameterStore params) {
+    ParameterStore spare;
+    synchronized (this) {
+      spare = spares.poll();
+    }
+    if (spare != null && spare.layout().equals(params.layout())
+        && spare.dtype() == params.dtype()) {
+      spare.copyFrom(params); // no one else holds it: it left the deque under the lock
+      return new Lease(spare);
+    }
+    if (spare != null) {
+      spare.release();
+    }
+    return new Lease(params.copy());
+  }
+
+  /** How many copies are kept now. */
+  public synchronized int size() {
+    return spares.size();
+  }
+
+  private synchronized boolean keep(ParameterStore copy) {
     if (spares.size() >= capacity) {
       return false;
     }
@@ -31,25 +54,31 @@ public final class SnapshotSpares {
     return true;
   }
 
-  /** A copy of {@code params}, in a kept spare of the same layout and type when there is one. */
-  ParameterStore copyOf(ParameterStore params) {
-    ParameterStore spare;
-    synchronized (this) {
-      spare = spares.poll();
-    }
-    if (spare == null) {
-      return params.copy();
-    }
-    if (!spare.layout().equals(params.layout()) || spare.dtype() != params.dtype()) {
-      spare.release();
-      return params.copy();
-    }
-    spare.copyFrom(params);
-    return spare;
-  }
+  /**
+   * One snapshot's copy, given back once: a second give-back (the copy may be another snapshot's
+   * by then) does nothing.
+   */
+  final class Lease {
+    private final ParameterStore copy;
+    private final AtomicBoolean givenBack = new AtomicBoolean();
 
-  /** How many copies are kept now. */
-  public synchronized int size() {
-    return spares.size();
+    private Lease(ParameterStore copy) {
+      this.copy = copy;
+    }
+
+    ParameterStore copy() {
+      return copy;
+    }
+
+    /** Keeps the copy as a spare, or frees it when the spares are full; false the second time. */
+    boolean giveBack() {
+      if (!givenBack.compareAndSet(false, true)) {
+        return false;
+      }
+      if (!keep(copy)) {
+        copy.release();
+      }
+      return true;
+    }
   }
 }

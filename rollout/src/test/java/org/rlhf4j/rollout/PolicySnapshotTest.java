@@ -71,17 +71,36 @@ class PolicySnapshotTest {
   }
 
   @Test
-  void aSpareOfAnotherShapeIsFreedAndTheFreezeMakesItsOwnCopy() {
+  void aSecondFreeDoesNothingEvenOnceTheCopyIsAnotherSnapshots() {
+    SnapshotSpares spares = new SnapshotSpares(1);
+    ParameterStore live = GPT.initialParameters(8, DataType.FLOAT);
+    PolicySnapshot first = PolicySnapshot.freeze(GPT, live, 1, spares);
+    assertTrue(first.free());
+    assertFalse(first.free(), "its copy is already a spare");
+    assertFalse(first.params().flat().wasClosed());
+    assertEquals(1, spares.size());
+
+    PolicySnapshot second = PolicySnapshot.freeze(GPT, live, 2, spares); // into first's copy
+    assertSame(first.params(), second.params());
+    assertFalse(first.free(), "the copy is the second snapshot's now");
+    assertEquals(0, spares.size());
+    assertFalse(second.params().flat().wasClosed());
+  }
+
+  @Test
+  void aSpareOfAnotherShapeOrTypeIsFreedAndTheFreezeMakesItsOwnCopy() {
     Gpt wider = new Gpt(new ModelConfig(11, 8, 32, 1, 2, 1e-5), EnumSet.noneOf(Head.class),
         new VectorKernels());
-    SnapshotSpares spares = new SnapshotSpares(1);
-    PolicySnapshot old = PolicySnapshot.freeze(wider, wider.initialParameters(6, DataType.FLOAT),
-        1, spares);
-    assertTrue(old.free());
     ParameterStore live = GPT.initialParameters(7, DataType.FLOAT);
-    PolicySnapshot next = PolicySnapshot.freeze(GPT, live, 2, spares);
-    assertTrue(old.params().flat().wasClosed());
-    assertNotSame(old.params(), next.params());
-    assertEquals(live.sha256(), next.params().sha256());
+    SnapshotSpares spares = new SnapshotSpares(1);
+    for (PolicySnapshot old : new PolicySnapshot[] {
+        PolicySnapshot.freeze(wider, wider.initialParameters(6, DataType.FLOAT), 1, spares),
+        PolicySnapshot.freeze(GPT, GPT.initialParameters(6, DataType.DOUBLE), 1, spares)}) {
+      assertTrue(old.free());
+      PolicySnapshot next = PolicySnapshot.freeze(GPT, live, 2, spares);
+      assertTrue(old.params().flat().wasClosed());
+      assertNotSame(old.params(), next.params());
+      assertEquals(live.sha256(), next.params().sha256());
+    }
   }
 }

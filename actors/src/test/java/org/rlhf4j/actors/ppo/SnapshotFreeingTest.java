@@ -25,6 +25,7 @@ import org.rlhf4j.model.Gpt;
 import org.rlhf4j.model.ParameterStore;
 import org.rlhf4j.rollout.PolicySnapshot;
 import org.rlhf4j.rollout.SamplingSettings;
+import org.rlhf4j.rollout.SnapshotSpares;
 
 /**
  * A policy snapshot is freed as soon as no worker can read it and it is not the latest, and not
@@ -139,6 +140,33 @@ class SnapshotFreeingTest {
     settled(coordinator, rounds);
     assertTrue(freed(v1), "replaced, and nobody read it");
     assertFalse(freed(v2));
+  }
+
+  @Test
+  void theLearnersNextSnapshotReusesOnlyACopyNoWorkerReads() throws InterruptedException {
+    BlockingQueue<Map<String, Double>> rounds = new LinkedBlockingQueue<>();
+    SnapshotSpares spares = new SnapshotSpares(1);
+    ParameterStore live = weights.copy();
+    PolicySnapshot v0 = PolicySnapshot.freeze(model, live, 0, spares);
+    live.flat().addi(1f);
+    PolicySnapshot v1 = PolicySnapshot.freeze(model, live, 1, spares);
+    String v1Weights = v1.params().sha256();
+    ActorRef<Coordinator.Command> coordinator = coordinator(v0, rounds);
+    ready(coordinator, "a", true);
+    ready(coordinator, "b", true);
+    coordinator.tell(new Coordinator.NewPolicy(v1));
+    coordinator.tell(new Coordinator.WeightsReleased("a", v0));
+    settled(coordinator, rounds);
+    assertEquals(0, spares.size(), "b still reads v0: its copy is not a spare yet");
+
+    coordinator.tell(new Coordinator.WeightsReleased("b", v0));
+    settled(coordinator, rounds);
+    assertEquals(1, spares.size());
+    live.flat().addi(1f);
+    PolicySnapshot v2 = PolicySnapshot.freeze(model, live, 2, spares);
+    assertSame(v0.params(), v2.params(), "v2 is copied into what v0 was");
+    assertEquals(live.sha256(), v2.params().sha256());
+    assertEquals(v1Weights, v1.params().sha256(), "v1, which the workers read, is untouched");
   }
 
   @Test

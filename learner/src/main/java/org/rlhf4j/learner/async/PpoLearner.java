@@ -352,7 +352,8 @@ public final class PpoLearner {
   }
 
   /**
-   * A frozen copy of the current policy at {@link #version()}, for rollout workers. With LoRA
+   * A frozen copy of the current policy at {@link #version()}, for rollout workers, made in the
+   * memory of the last snapshot freed when there is one ({@link SnapshotSpares}). With LoRA
    * it is the merged model (adapters folded into their layers: sampling costs nothing extra per
    * token) and carries a copy of the trainable tensors, what a rollout node merges onto the base
    * it already holds.
