@@ -3,16 +3,14 @@ package org.rlhf4j.actors.weights;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.zip.CRC32C;
-import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
+import org.rlhf4j.model.NativeArrays;
 import org.rlhf4j.model.ParameterSpec;
 import org.rlhf4j.model.ParameterStore;
 import org.rlhf4j.protocol.pb.DType;
@@ -176,15 +174,15 @@ public final class WeightChunks {
    * (a store that views part of a larger one, such as a model's body, starts inside it).
    */
   static ByteBuffer littleEndian(ParameterStore params) {
-    if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
-      throw new IllegalStateException("weights on the wire assume a little-endian machine");
+    if (params.flat().isEmpty()) {
+      return ByteBuffer.allocate(0);
     }
-    INDArray flat = params.flat();
-    // a view's own data() starts at its parent's start: address the parent at the offset
-    DataBuffer parent = flat.data().originalDataBuffer();
-    ByteBuffer all = (parent != null ? parent : flat.data()).asNio().duplicate();
-    all.position(Math.toIntExact(flat.offset() * Float.BYTES));
-    return all.slice().order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer bytes = NativeArrays.bytesInPlace(params.flat());
+    if (bytes == null) {
+      throw new IllegalStateException("weights on the wire are read in place: a dense buffer"
+          + " under 2 GB on a little-endian machine");
+    }
+    return bytes;
   }
 
   private static Tensor piece(ParameterSpec spec, long offset, byte[] data) {
