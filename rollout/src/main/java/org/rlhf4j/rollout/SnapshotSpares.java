@@ -58,7 +58,7 @@ public final class SnapshotSpares {
    * One snapshot's copy, given back once: a second give-back (the copy may be another snapshot's
    * by then) does nothing.
    */
-  final class Lease {
+  public final class Lease {
     private final ParameterStore copy;
     private final AtomicBoolean givenBack = new AtomicBoolean();
 
