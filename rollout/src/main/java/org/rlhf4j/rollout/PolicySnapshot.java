@@ -16,6 +16,13 @@ import org.rlhf4j.model.ParameterStore;
 public record PolicySnapshot(Gpt model, ParameterStore params, long version,
     ParameterStore trainable, boolean ownsCopies, SnapshotSpares.Lease lease) {
 
+  /** A lease is only ever on the copy it leases, of a snapshot that owns it and nothing else. */
+  public PolicySnapshot {
+    if (lease != null && (!ownsCopies || trainable != null || params != lease.copy())) {
+      throw new IllegalArgumentException("a snapshot's lease must be on its own params, alone");
+    }
+  }
+
   /** A snapshot of a model without adapters; {@code params} is not copied and must stay frozen. */
   public PolicySnapshot(Gpt model, ParameterStore params, long version) {
     this(model, params, version, null, false, null);

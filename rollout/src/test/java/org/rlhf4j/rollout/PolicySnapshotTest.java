@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.EnumSet;
@@ -85,6 +86,15 @@ class PolicySnapshotTest {
     assertFalse(first.free(), "the copy is the second snapshot's now");
     assertEquals(0, spares.size());
     assertFalse(second.params().flat().wasClosed());
+  }
+
+  @Test
+  void aLeaseCannotBeBorrowedByAnotherSnapshot() {
+    PolicySnapshot leased = PolicySnapshot.freeze(GPT, GPT.initialParameters(9, DataType.FLOAT),
+        1, new SnapshotSpares(1));
+    ParameterStore other = GPT.initialParameters(10, DataType.FLOAT);
+    assertThrows(IllegalArgumentException.class,
+        () -> new PolicySnapshot(GPT, other, 2, null, true, leased.lease()));
   }
 
   @Test
