@@ -54,8 +54,7 @@ public final class PhaseThreads {
         prompts.add(spec.prompts().get(i % spec.prompts().size()));
       }
     }
-    SamplingSettings sampling = new SamplingSettings(c.ppo().temperature(), 0, 1.0, false,
-        c.ppo().responseLength(), new int[] {spec.eosId()});
+    SamplingSettings sampling = spec.sampling();
     PolicySnapshot policy = new PolicySnapshot(spec.policyModel(), spec.initialPolicy(), 0);
     GenerationEngine engine = new GenerationEngine(c.run().seed(), spec.padId());
     List<Response> responses = engine.generate(policy, prompts, sampling);

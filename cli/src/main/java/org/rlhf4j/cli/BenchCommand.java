@@ -15,6 +15,7 @@ import org.rlhf4j.bench.PeerShape;
 import org.rlhf4j.bench.PipelineBench;
 import org.rlhf4j.bench.ResidentMemory;
 import org.rlhf4j.bench.TrainThroughput;
+import org.rlhf4j.config.Overrides;
 import org.rlhf4j.config.RlhfConfig;
 import org.rlhf4j.learner.eval.GoldReward;
 import org.rlhf4j.learner.eval.PolicySamples;
@@ -244,8 +245,15 @@ final class BenchCommand {
           + "busy}.",
       footerHeading = "%nExamples:%n",
       footer = {"  rlhf4j bench pipeline        # after rlhf4j demo, on its models",
+          "  rlhf4j bench pipeline --generation-heavy",
           "  rlhf4j bench pipeline --workers 2 --nodes 1 --set ppo.iterations=20"})
   static final class Pipeline implements Callable<Integer> {
+    @Option(names = "--generation-heavy",
+        description = "Every response 64 tokens long, none ending at EOS (ppo.stop-token=none), "
+            + "and one epoch a batch: generation outweighs the learner's round, as in RLHF at "
+            + "scale (under --set, which can change each).")
+    boolean generationHeavy;
+
     @Option(names = "--init", paramLabel = "DIR", defaultValue = "runs/demo/sft/model",
         description = "The SFT policy. Default: ${DEFAULT-VALUE}.")
     Path init;
@@ -283,7 +291,10 @@ final class BenchCommand {
         throw new UserInputException("--nodes " + nodes + ": expected 0 to --workers ("
             + workers + ")");
       }
-      RlhfConfig c = config.load();
+      Overrides preset = !generationHeavy ? Overrides.none() : Overrides.none().with(Map.of(
+          "rlhf4j.ppo.response-length", 64, "rlhf4j.ppo.stop-token", "none",
+          "rlhf4j.ppo.epochs", 1), "--generation-heavy");
+      RlhfConfig c = config.load(preset);
       if (!Files.exists(init) || !Files.exists(rewardModel)) {
         throw new UserInputException((Files.exists(init) ? rewardModel : init)
             + ": no such model; run `bin/rlhf4j demo` first or pass --init and --reward-model");

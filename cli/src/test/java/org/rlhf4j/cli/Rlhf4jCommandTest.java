@@ -80,6 +80,20 @@ class Rlhf4jCommandTest {
   }
 
   @Test
+  void benchPipelinesGenerationHeavySettingRunsEveryResponseToItsLength() {
+    // the preset turns the stop token off, so a missing-EOS penalty is refused before any work
+    Run heavy = run("bench", "pipeline", "--generation-heavy", "--set",
+        "ppo.missing-eos-penalty=1", "--init", "nowhere");
+    assertEquals(2, heavy.exit(), heavy.err());
+    assertTrue(heavy.err().contains("rlhf4j.ppo: missing-eos-penalty (1.0) needs stop-token = "
+        + "\"eos\""), heavy.err());
+    Run plain = run("bench", "pipeline", "--set", "ppo.missing-eos-penalty=1", "--init",
+        "nowhere");
+    assertEquals(2, plain.exit(), plain.err());
+    assertTrue(plain.err().contains("nowhere: no such model"), plain.err());
+  }
+
+  @Test
   void aNodeThatFindsNoLearnerGivesUpAfterItsJoinTimeout() {
     // nothing listens on port 1: the node's bounded wait ends it with exit code 1
     Run r = run("node", "--join", "127.0.0.1:1", "--listen", "127.0.0.1:0", "--join-timeout",

@@ -89,6 +89,7 @@ public record RlhfConfig(RunConfig run, RuntimeConfig runtime, ModelConfig model
         s.doubleIn("rlhf4j.ppo.missing-eos-penalty", 0, true, 1e6, true),
         s.doubleIn("rlhf4j.ppo.temperature", 0, false, 100, true),
         s.intIn("rlhf4j.ppo.response-length", 1, 1 << 20),
+        s.oneOf("rlhf4j.ppo.stop-token", "eos", "none"),
         s.oneOf("rlhf4j.ppo.advantage", "gae", "grpo", "rloo"),
         s.intIn("rlhf4j.ppo.group-size", 1, 1 << 16),
         new GrpoConfig(

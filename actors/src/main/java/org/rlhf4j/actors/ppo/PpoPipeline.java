@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,6 +27,7 @@ import org.rlhf4j.actors.cluster.ClusterNodeConfig;
 import org.rlhf4j.actors.cluster.ModelShapes;
 import org.rlhf4j.actors.cluster.NodeGateway;
 import org.rlhf4j.config.ConfigLoader;
+import org.rlhf4j.config.PpoConfig;
 import org.rlhf4j.config.RlhfConfig;
 import org.rlhf4j.learner.MetricsLog;
 import org.rlhf4j.learner.ProgressListener;
@@ -107,6 +109,13 @@ public final class PpoPipeline {
       return new Spec(config, policyModel, initialPolicy, rewardModel, reward, criticModel,
           initialCritic, tokenizer, eosId, padId, prompts, out, kernels, threads, faults,
           resume);
+    }
+
+    /** How rollouts sample: the PPO temperature, up to the response length, ending at its stop. */
+    public SamplingSettings sampling() {
+      PpoConfig ppo = config.ppo();
+      int[] stops = ppo.stopToken().equals("eos") ? new int[] {eosId} : new int[0];
+      return new SamplingSettings(ppo.temperature(), 0, 1.0, false, ppo.responseLength(), stops);
     }
   }
 
@@ -235,10 +244,8 @@ public final class PpoPipeline {
         learner);
     RolloutScoring scoring = new RolloutScoring(spec.rewardModel(), spec.reward(),
         reference.model(), reference.params(), c.ppo().temperature(), spec.padId());
-    RolloutWorker.Settings workerSettings = new RolloutWorker.Settings(new SamplingSettings(
-        c.ppo().temperature(), 0, 1.0, false, c.ppo().responseLength(),
-        new int[] {spec.eosId()}), spec.padId(), spec.threads().worker(),
-        c.async().rolloutNiceness());
+    RolloutWorker.Settings workerSettings = new RolloutWorker.Settings(spec.sampling(),
+        spec.padId(), spec.threads().worker(), c.async().rolloutNiceness());
 
     long startNanos = System.nanoTime();
     long startVersion = learner.version();
@@ -332,10 +339,11 @@ public final class PpoPipeline {
   }
 
   /** What a rollout node needs to sample as the local workers do. */
-  private static RolloutSetup setup(Spec spec) {
+  static RolloutSetup setup(Spec spec) {
+    SamplingSettings sampling = spec.sampling();
     return RolloutSetup.newBuilder().setPolicy(ModelShapes.of(spec.policyModel()))
-        .setTemperature(spec.config().ppo().temperature())
-        .setResponseLength(spec.config().ppo().responseLength()).addStopIds(spec.eosId())
+        .setTemperature(sampling.temperature()).setResponseLength(sampling.maxNewTokens())
+        .addAllStopIds(Arrays.stream(sampling.stopTokens()).boxed().toList())
         .setPadId(spec.padId()).setKernels(spec.kernels()).build();
   }
 

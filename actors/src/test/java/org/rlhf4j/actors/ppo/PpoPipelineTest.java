@@ -10,7 +10,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -20,7 +22,9 @@ import org.rlhf4j.learner.ProgressListener;
 import org.rlhf4j.learner.async.PpoLearner;
 import org.rlhf4j.model.io.Checkpoint;
 import org.rlhf4j.protocol.MessageLogReader;
+import org.rlhf4j.protocol.pb.FinishReason;
 import org.rlhf4j.protocol.pb.LogRecord;
+import org.rlhf4j.protocol.pb.Rollout;
 
 /** Whole PPO runs through the actors on tiny models. */
 class PpoPipelineTest {
@@ -67,6 +71,47 @@ class PpoPipelineTest {
     assertEquals(0, r.learner().droppedStale());
     assertEquals(32, r.produced()); // nothing sampled ahead, nothing wasted at the end
     assertEquals(java.util.Map.of(0L, 32L), r.lags());
+  }
+
+  @Test
+  void withoutAStopTokenEveryResponseRunsToItsLengthPastAnyEos() throws IOException {
+    List<Rollout> stopped = loggedRollouts("", dir.resolve("eos"));
+    assertTrue(stopped.stream().anyMatch(r -> r.getResponseIdsCount() < 6
+        && r.getResponseIds(r.getResponseIdsCount() - 1) == TinyRun.EOS
+        && r.getFinishReason() == FinishReason.FINISH_REASON_STOP_TOKEN),
+        "by default some response ends early at EOS");
+
+    String none = "ppo.stop-token = none";
+    List<Rollout> full = loggedRollouts(none, dir.resolve("none"));
+    assertEquals(32, full.size());
+    for (Rollout r : full) {
+      assertEquals(6, r.getResponseIdsCount(), "rollout " + r.getRolloutId());
+      assertEquals(FinishReason.FINISH_REASON_LENGTH, r.getFinishReason());
+    }
+    assertTrue(full.stream().anyMatch(r -> r.getResponseIdsList().subList(0, 5)
+        .contains(TinyRun.EOS)), "EOS is sampled mid-response and sampling goes on");
+    // a rollout node is told the same: no stop tokens
+    PpoPipeline.Spec spec = TinyRun.spec(TinyRun.config(none), dir.resolve("n"),
+        FaultInjection.none());
+    assertEquals(List.of(), PpoPipeline.setup(spec).getStopIdsList());
+    assertEquals(List.of(TinyRun.EOS), PpoPipeline.setup(TinyRun.spec(TinyRun.config(""),
+        dir.resolve("e"), FaultInjection.none())).getStopIdsList());
+  }
+
+  /** The rollouts a run's learner trained on, as its message log holds them. */
+  private List<Rollout> loggedRollouts(String overrides, Path out) throws IOException {
+    PipelineResult r = run("async { max-lag = 0, max-in-flight = 8 }, " + overrides, out,
+        FaultInjection.none()).result();
+    assertEquals(32, r.learner().trained());
+    List<Rollout> rollouts = new ArrayList<>();
+    try (MessageLogReader reader = MessageLogReader.open(out.resolve(PpoPipeline.LOG), 1 << 24)) {
+      for (Optional<LogRecord> rec = reader.next(); rec.isPresent(); rec = reader.next()) {
+        if (rec.get().hasScoredRollout()) {
+          rollouts.add(rec.get().getScoredRollout().getRollout());
+        }
+      }
+    }
+    return rollouts;
   }
 
   @Test
