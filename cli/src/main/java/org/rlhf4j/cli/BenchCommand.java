@@ -241,8 +241,10 @@ final class BenchCommand {
           + "the same number of updates from the same SFT model and reward model (defaults: "
           + "those of `rlhf4j demo`); the synchronous arm runs each phase at its best measured "
           + "thread count. Prints {\"sync_seconds\", \"async_seconds\", \"speedup\", thread "
-          + "settings, each arm's final gold reward and the share of its time the learner was "
-          + "busy}.",
+          + "settings, each arm's final gold reward, the share of its time the learner was "
+          + "busy, the share of the cores each arm kept busy, and the speedup were every core "
+          + "busy through the asynchronous arm (its CPU time over the cores: a bound for the "
+          + "same work)}.",
       footerHeading = "%nExamples:%n",
       footer = {"  rlhf4j bench pipeline        # after rlhf4j demo, on its models",
           "  rlhf4j bench pipeline --generation-heavy",
