@@ -68,6 +68,28 @@ class WeightChunksTest {
   }
 
   @Test
+  void aStoreThatViewsTheBeginningOfALargerOneSendsNothingPastItsOwnEnd() {
+    ParameterStore whole = params(4);
+    ParameterLayout.Builder first = ParameterLayout.builder();
+    for (var spec : whole.layout().specs().subList(0, 2)) {
+      first.add(spec.name(), spec.shape());
+    }
+    ParameterStore sent = whole.prefix(first.build()); // ends inside the larger buffer
+    assertTrue(sent.flat().length() < whole.flat().length());
+    List<WeightsUpdate> chunks = WeightChunks.of(sent, 5, CHUNK_BYTES);
+    long bytes = chunks.stream().flatMap(c -> c.getTensorsList().stream())
+        .mapToLong(t -> t.getData().size()).sum();
+    assertEquals(sent.flat().length() * Float.BYTES, bytes);
+    WeightAssembly assembly = new WeightAssembly(sent.layout());
+    Optional<ParameterStore> got = Optional.empty();
+    for (WeightsUpdate c : chunks) {
+      got = assembly.accept(c);
+    }
+    assertEquals(sent.copy().sha256(), got.orElseThrow().sha256());
+    assertEquals(sent.copy().sha256(), sent.sha256(), "the view's own checksum stops at its end");
+  }
+
+  @Test
   void chunksAreCutOnDemandAndTheLastCarriesTheVersionsSha() {
     ParameterStore sent = params(8);
     WeightChunks chunks = new WeightChunks(sent, 3, CHUNK_BYTES);
