@@ -34,16 +34,14 @@ public final class PipelineBench {
   /**
    * One arm's settings and outcome; {@code learnerSeconds} is the sum of its update rounds, so
    * that over {@code seconds} is the share of the run the learner was busy (near 1: the learner
-   * is the critical path, and overlap can hide nothing more). {@code cpuSeconds} is the CPU time
-   * the process spent from the arm's start to its end, {@code wallSeconds} that span (both
-   * include its set-up; NaN where the JVM cannot tell its CPU time).
+   * is the critical path, and overlap can hide nothing more); {@code cpuSeconds} is the process's
+   * CPU time over the same span as {@code seconds} (NaN where the JVM cannot tell).
    */
   public record Arm(String name, int workers, PpoPipeline.Threads threads, double seconds,
-      double learnerSeconds, MeanInterval gold, long droppedStale, double cpuSeconds,
-      double wallSeconds) {
+      double learnerSeconds, MeanInterval gold, long droppedStale, double cpuSeconds) {
     /** The share of the machine's {@code cores} the arm kept busy. */
     double coreUse(int cores) {
-      return cpuSeconds / (cores * wallSeconds);
+      return cpuSeconds / (cores * seconds);
     }
   }
 
@@ -54,8 +52,8 @@ public final class PipelineBench {
     }
 
     /**
-     * The speedup were every core busy through the asynchronous arm: its CPU time spread over
-     * the cores is as fast as it can run, so this bounds {@link #speedup} for the same work.
+     * The speedup had the asynchronous arm kept every core busy: its CPU time spread over the
+     * cores, the fastest the same work can run here (an estimate: it takes the work as fixed).
      */
     public double speedupIfCoresFull() {
       return sync.seconds() / (async.cpuSeconds() / cores);
@@ -68,15 +66,19 @@ public final class PipelineBench {
           + "\"sync_gold_reward\": %.4f, \"sync_gold_ci\": [%.4f, %.4f], "
           + "\"async_gold_reward\": %.4f, \"async_gold_ci\": [%.4f, %.4f], "
           + "\"async_dropped_stale\": %d, \"sync_learner_busy\": %.2f, "
-          + "\"async_learner_busy\": %.2f, \"cores\": %d, \"sync_core_use\": %.2f, "
-          + "\"async_core_use\": %.2f, \"speedup_if_cores_full\": %.2f, "
-          + "\"phase_seconds\": %s}",
+          + "\"async_learner_busy\": %.2f, \"cores\": %d, \"sync_core_use\": %s, "
+          + "\"async_core_use\": %s, \"speedup_if_cores_full\": %s, \"phase_seconds\": %s}",
           sync.seconds(), async.seconds(), speedup(), threads(sync), threads(async),
           sync.gold().mean(), sync.gold().low(), sync.gold().high(), async.gold().mean(),
           async.gold().low(), async.gold().high(), async.droppedStale(),
           sync.learnerSeconds() / sync.seconds(), async.learnerSeconds() / async.seconds(),
-          cores, sync.coreUse(cores), async.coreUse(cores), speedupIfCoresFull(),
-          phases.json()).replace("NaN", "null");
+          cores, twoPlaces(sync.coreUse(cores)), twoPlaces(async.coreUse(cores)),
+          twoPlaces(speedupIfCoresFull()), phases.json());
+    }
+
+    /** A number to two places, or null when the CPU time behind it is unknown. */
+    private static String twoPlaces(double x) {
+      return Double.isFinite(x) ? String.format(Locale.ROOT, "%.2f", x) : "null";
     }
 
     private static String threads(Arm a) {
@@ -120,8 +122,6 @@ public final class PipelineBench {
   private static Arm arm(String name, RlhfConfig c, Runs runs, Path out,
       PpoPipeline.Threads threads, Function<PolicySnapshot, MeanInterval> gold, PrintWriter log)
       throws IOException {
-    double cpuStart = ProcessCpu.seconds();
-    long wallStart = System.nanoTime();
     PpoPipeline.Outcome o = PpoPipeline.run(runs.spec(c, out, threads),
         (done, total, metric, value) -> {
           if (done == total || done % 10 == 0) {
@@ -130,15 +130,13 @@ public final class PipelineBench {
             log.flush();
           }
         });
-    double cpu = ProcessCpu.seconds() - cpuStart;
-    double wall = (System.nanoTime() - wallStart) / 1e9;
     MeanInterval g = gold.apply(o.policy());
     log.printf(Locale.ROOT, "bench pipeline: %s %.1f s, gold reward %.4f%n", name, o.seconds(),
         g.mean());
     log.flush();
     return new Arm(name, c.async().workers(), threads, o.seconds(),
         learnerSeconds(out.resolve("metrics.jsonl")), g, o.result().learner().droppedStale(),
-        cpu, wall);
+        o.cpuSeconds());
   }
 
   /** The sum of {@code learner/round_seconds} over a run's metrics lines. */

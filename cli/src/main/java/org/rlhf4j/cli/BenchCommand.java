@@ -250,6 +250,11 @@ final class BenchCommand {
           "  rlhf4j bench pipeline --generation-heavy",
           "  rlhf4j bench pipeline --workers 2 --nodes 1 --set ppo.iterations=20"})
   static final class Pipeline implements Callable<Integer> {
+    /** --generation-heavy's settings, under any --set. */
+    static final Overrides GENERATION_HEAVY = Overrides.none().with(Map.of(
+        "rlhf4j.ppo.response-length", 64, "rlhf4j.ppo.stop-token", "none",
+        "rlhf4j.ppo.epochs", 1), "--generation-heavy");
+
     @Option(names = "--generation-heavy",
         description = "Every response 64 tokens long, none ending at EOS (ppo.stop-token=none), "
             + "and one epoch a batch: generation outweighs the learner's round, as in RLHF at "
@@ -293,10 +298,7 @@ final class BenchCommand {
         throw new UserInputException("--nodes " + nodes + ": expected 0 to --workers ("
             + workers + ")");
       }
-      Overrides preset = !generationHeavy ? Overrides.none() : Overrides.none().with(Map.of(
-          "rlhf4j.ppo.response-length", 64, "rlhf4j.ppo.stop-token", "none",
-          "rlhf4j.ppo.epochs", 1), "--generation-heavy");
-      RlhfConfig c = config.load(preset);
+      RlhfConfig c = config.load(generationHeavy ? GENERATION_HEAVY : Overrides.none());
       if (!Files.exists(init) || !Files.exists(rewardModel)) {
         throw new UserInputException((Files.exists(init) ? rewardModel : init)
             + ": no such model; run `bin/rlhf4j demo` first or pass --init and --reward-model");

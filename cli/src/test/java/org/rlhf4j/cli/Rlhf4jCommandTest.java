@@ -11,11 +11,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.rlhf4j.config.ConfigLoader;
+import org.rlhf4j.config.PpoConfig;
 import org.rlhf4j.protocol.FlushPolicy;
 import org.rlhf4j.protocol.MessageLogWriter;
 import org.rlhf4j.protocol.pb.Credit;
@@ -81,7 +84,12 @@ class Rlhf4jCommandTest {
 
   @Test
   void benchPipelinesGenerationHeavySettingRunsEveryResponseToItsLength() {
-    // the preset turns the stop token off, so a missing-EOS penalty is refused before any work
+    PpoConfig ppo = ConfigLoader.load(Optional.empty(), BenchCommand.Pipeline.GENERATION_HEAVY)
+        .ppo();
+    assertEquals(64, ppo.responseLength());
+    assertEquals("none", ppo.stopToken());
+    assertEquals(1, ppo.epochs());
+    // and the command applies it: a missing-EOS penalty is then refused before any work
     Run heavy = run("bench", "pipeline", "--generation-heavy", "--set",
         "ppo.missing-eos-penalty=1", "--init", "nowhere");
     assertEquals(2, heavy.exit(), heavy.err());

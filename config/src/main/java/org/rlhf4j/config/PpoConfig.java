@@ -1,17 +1,12 @@
 package org.rlhf4j.config;
 
-/**
- * PPO for RLHF with TRL's defaults: rollouts, KL penalty, GAE or grouped advantages, critic, clipping.
- * {@code stopToken} is {@code "eos"} (a response ends at its first EOS) or {@code "none"} (TRL's
- * {@code stop_token=None}: EOS is an ordinary token and every response runs to
- * {@code responseLength}).
- */
+/** PPO for RLHF with TRL's defaults: rollouts, KL penalty, GAE or grouped advantages, critic, clipping. */
 public record PpoConfig(int batchSize, int iterations, int epochs, int minibatches,
     double cliprange, double cliprangeValue, double vfCoef, double entropyCoef, double gamma,
     double lambda, double klCoef, String klEstimator, boolean adaptiveKl, double targetKl,
     int klHorizon, double earlyStopKl, boolean whitenRewards, double missingEosPenalty,
-    double temperature, int responseLength, String stopToken, String advantage, int groupSize, GrpoConfig grpo,
-    String critic,
+    double temperature, int responseLength, String stopToken, String advantage, int groupSize,
+    GrpoConfig grpo, String critic,
     boolean decoupled, double importanceCap, int checkpointEvery) {
   public PpoConfig {
     if (batchSize % minibatches != 0) {

@@ -229,8 +229,8 @@ class ConfigLoaderTest {
     assertEquals("my.conf:1: rlhf4j.ppo.stop-token: value \"EOS\" is not allowed: "
         + "expected one of eos, none", e.getMessage());
     InvalidConfigException penalty = assertThrows(InvalidConfigException.class,
-        () -> ConfigLoader.parse("rlhf4j.ppo {\n  missing-eos-penalty = 1.0\n  stop-token = none\n}",
-            "my.conf"));
+        () -> ConfigLoader.parse(
+            "rlhf4j.ppo {\n  missing-eos-penalty = 1.0\n  stop-token = none\n}", "my.conf"));
     assertEquals("my.conf:2: rlhf4j.ppo: missing-eos-penalty (1.0) needs stop-token = \"eos\": "
         + "with \"none\" no response ends with EOS, so every one would be penalised",
         penalty.getMessage());

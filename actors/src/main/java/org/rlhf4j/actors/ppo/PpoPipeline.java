@@ -119,9 +119,13 @@ public final class PpoPipeline {
     }
   }
 
-  /** What a finished run reports, beside {@link PipelineResult}; {@code policy} is final. */
+  /**
+   * What a finished run reports, beside {@link PipelineResult}; {@code policy} is final;
+   * {@code cpuSeconds} is the process's CPU time over the same span as {@code seconds} (NaN
+   * where the JVM cannot tell).
+   */
   public record Outcome(PipelineResult result, double seconds, Path model, Path summary,
-      PolicySnapshot policy) {}
+      PolicySnapshot policy, double cpuSeconds) {}
 
   private PpoPipeline() {}
 
@@ -248,6 +252,7 @@ public final class PpoPipeline {
         spec.padId(), spec.threads().worker(), c.async().rolloutNiceness());
 
     long startNanos = System.nanoTime();
+    double startCpu = ProcessCpu.seconds();
     long startVersion = learner.version();
     CompletableFuture<PipelineResult> done = new CompletableFuture<>();
     try (MessageLogWriter logWriter = log;
@@ -323,6 +328,7 @@ public final class PpoPipeline {
       throw new IllegalStateException(cause);
     }
     double seconds = (System.nanoTime() - startNanos) / 1e9;
+    double cpuSeconds = ProcessCpu.seconds() - startCpu;
     Path model = out.resolve("model");
     Checkpoint.save(model, new Checkpoint.Contents(spec.policyModel().config(),
         spec.policyModel().heads(), learner.policyParams(), Optional.empty(), result.version(),
@@ -335,7 +341,7 @@ public final class PpoPipeline {
       s.put("resumed_from_version", startVersion);
     }
     AtomicFiles.writeString(summary, JSON.writeValueAsString(s));
-    return new Outcome(result, seconds, model, summary, learner.snapshot());
+    return new Outcome(result, seconds, model, summary, learner.snapshot(), cpuSeconds);
   }
 
   /** What a rollout node needs to sample as the local workers do. */

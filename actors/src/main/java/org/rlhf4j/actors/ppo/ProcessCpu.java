@@ -1,13 +1,13 @@
-package org.rlhf4j.bench;
+package org.rlhf4j.actors.ppo;
 
 import java.lang.management.ManagementFactory;
 
 /** The CPU time this process has used, over all its threads, native ones included. */
-final class ProcessCpu {
+public final class ProcessCpu {
   private ProcessCpu() {}
 
   /** Seconds of CPU so far, or NaN where the JVM does not report it. */
-  static double seconds() {
+  public static double seconds() {
     if (ManagementFactory.getOperatingSystemMXBean()
         instanceof com.sun.management.OperatingSystemMXBean os) {
       long nanos = os.getProcessCpuTime();
