@@ -243,8 +243,8 @@ final class BenchCommand {
           + "thread count. Prints {\"sync_seconds\", \"async_seconds\", \"speedup\", thread "
           + "settings, each arm's final gold reward, the share of its time the learner was "
           + "busy, the share of the cores each arm kept busy, and the speedup were every core "
-          + "busy through the asynchronous arm (its CPU time over the cores: a bound for the "
-          + "same work)}.",
+          + "busy through the asynchronous arm (its CPU time spread over the cores, the "
+          + "fastest the same work could run)}.",
       footerHeading = "%nExamples:%n",
       footer = {"  rlhf4j bench pipeline        # after rlhf4j demo, on its models",
           "  rlhf4j bench pipeline --generation-heavy",
